@@ -1,0 +1,271 @@
+"""The one subprocess runner every tool wrapper goes through.
+
+Built on `sh`. Every call: an argv list (never a shell string); its own session, so a
+timeout or a cancellation can kill the whole process group (tools like flux and git spawn
+children); secrets only through the environment or stdin, and redacted from everything the
+call returns, raises or logs; one JSON line in the audit log (mode 0600) per command.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sh
+
+from .redact import Redactor, default_redactor
+
+# How much of stdout/stderr the audit log keeps per command (the tail, redacted).
+AUDIT_OUTPUT_LIMIT = 4000
+TERM_GRACE_SECONDS = 3.0
+
+
+class ToolError(Exception):
+    """Base of every error a tool call can raise."""
+
+    def __init__(self, message: str, argv: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.argv = list(argv)
+
+
+class ToolMissing(ToolError):
+    """The executable is not on PATH."""
+
+
+class ToolFailed(ToolError):
+    """The tool exited with a code it should not have."""
+
+    def __init__(self, message: str, argv: Sequence[str], exit_code: int, stdout: str, stderr: str) -> None:
+        super().__init__(message, argv)
+        self.exit_code = exit_code
+        self.stdout = stdout
+        self.stderr = stderr
+
+
+class ToolTimeout(ToolError):
+    """The tool ran longer than its timeout; its process group was killed."""
+
+
+class Cancelled(ToolError):
+    """The user cancelled; the tool's process group was terminated."""
+
+
+class CancelToken:
+    """Set from another thread (the UI, a signal handler) to stop the running command."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+@dataclass
+class Result:
+    """A finished command, already redacted."""
+
+    argv: list[str]
+    exit_code: int
+    stdout: str
+    stderr: str
+    duration: float
+    started_at: str
+
+    @property
+    def command(self) -> str:
+        return " ".join(self.argv)
+
+    def json(self):
+        return json.loads(self.stdout)
+
+
+@dataclass
+class Runner:
+    """Runs tools. `base_env` is the environment every call starts from."""
+
+    audit_log: Path | None = None
+    redactor: Redactor = field(default_factory=default_redactor)
+    base_env: Mapping[str, str] | None = None
+    default_timeout: float = 120.0
+    on_command: Callable[[list[str]], None] | None = None  # UI hook: a command is starting
+
+    def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        env = dict(self.base_env if self.base_env is not None else os.environ)
+        # Tools must not open pagers, colour output or ask GitHub for updates.
+        env.update({"NO_COLOR": "1", "PAGER": "cat", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0",
+                    "SOPS_DISABLE_VERSION_CHECK": "1", "LC_ALL": "C.UTF-8"})
+        env.update(extra or {})
+        # kubectl and sops also come as PyPI wheels next to this interpreter; the user's own
+        # tools on PATH still win.
+        venv_bin = os.path.dirname(sys.executable)
+        path = env.get("PATH", "")
+        if venv_bin not in path.split(os.pathsep):
+            env["PATH"] = f"{path}{os.pathsep}{venv_bin}" if path else venv_bin
+        return env
+
+    def which(self, tool: str, env: Mapping[str, str] | None = None) -> str | None:
+        return shutil.which(tool, path=(env or self.env()).get("PATH"))
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float | None = None,
+        env: Mapping[str, str] | None = None,
+        secret_env: Mapping[str, str] | None = None,
+        stdin: str | bytes | None = None,
+        stdin_is_secret: bool = False,
+        cwd: str | os.PathLike | None = None,
+        ok_codes: Sequence[int] = (0,),
+        on_line: Callable[[str], None] | None = None,
+        cancel: CancelToken | None = None,
+        log_output: bool = True,
+    ) -> Result:
+        """Run `argv` and return its redacted Result, or raise a ToolError.
+
+        `secret_env` values and secret stdin are registered with the redactor first, so they
+        can never leak through output. `log_output=False` keeps the output out of the audit
+        log (only its size and hash are kept) for commands that print secret material, such
+        as listing Secrets for a backup.
+        """
+        argv = [str(a) for a in argv]
+        for v in (secret_env or {}).values():
+            self.redactor.add(v)
+        if stdin_is_secret and stdin:
+            self.redactor.add(stdin if isinstance(stdin, str) else stdin.decode(errors="replace"))
+        full_env = self.env({**(env or {}), **(secret_env or {})})
+        shown = [self.redactor.redact(a) for a in argv]
+        started = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        t0 = time.monotonic()
+        exe = self.which(argv[0], full_env)
+        if exe is None:
+            self._audit(shown, started, 0.0, None, "missing", "", "", cwd, log_output)
+            raise ToolMissing(f"'{argv[0]}' was not found on PATH; install it and run the command again", shown)
+        if self.on_command:
+            self.on_command(shown)
+
+        out_chunks: list[str] = []
+        err_chunks: list[str] = []
+
+        def make_sink(chunks: list[str]):
+            def sink(line: str) -> None:
+                chunks.append(line)
+                if on_line is not None:
+                    on_line(self.redactor.redact(line.rstrip("\n")))
+            return sink
+
+        proc = sh.Command(exe)(
+            *argv[1:],
+            _env=full_env,
+            _in=stdin,
+            _out=make_sink(out_chunks),
+            _err=make_sink(err_chunks),
+            _bg=True,
+            _bg_exc=False,
+            _new_session=True,
+            _tty_out=False,
+            _cwd=str(cwd) if cwd else None,
+            _ok_code=list(range(-64, 256)),
+            _decode_errors="replace",
+        )
+        limit = timeout if timeout is not None else self.default_timeout
+        status = "ok"
+        try:
+            while True:
+                try:
+                    proc.wait(timeout=0.1)
+                    break
+                except sh.TimeoutException:
+                    pass
+                if cancel is not None and cancel.cancelled:
+                    status = "cancelled"
+                    _stop_group(proc)
+                    break
+                if time.monotonic() - t0 > limit:
+                    status = "timeout"
+                    _kill_group(proc, signal.SIGKILL)
+                    break
+        except BaseException:
+            # Ctrl-C in the wizard: the child is in its own session and never saw SIGINT.
+            status = "cancelled"
+            _stop_group(proc)
+            raise
+        finally:
+            duration = time.monotonic() - t0
+            if status != "ok":
+                _reap(proc)
+            stdout = self.redactor.redact("".join(out_chunks))
+            stderr = self.redactor.redact("".join(err_chunks))
+            code = proc.exit_code if proc.exit_code is not None else -1
+            if status == "ok" and code not in ok_codes:
+                status = "failed"
+            self._audit(shown, started, duration, code, status, stdout, stderr, cwd, log_output)
+
+        if status == "timeout":
+            raise ToolTimeout(f"'{shown[0]} {' '.join(shown[1:3])}…' did not finish within {limit:g}s and was stopped", shown)
+        if status == "cancelled":
+            raise Cancelled(f"'{shown[0]}' was cancelled", shown)
+        if status == "failed":
+            detail = (stderr.strip() or stdout.strip()).splitlines()[-5:]
+            raise ToolFailed(
+                f"'{' '.join(shown)}' failed with exit code {code}: " + " / ".join(detail),
+                shown, code, stdout, stderr,
+            )
+        return Result(shown, code, stdout, stderr, duration, started)
+
+    def _audit(self, argv, started, duration, code, status, stdout, stderr, cwd, log_output) -> None:
+        if self.audit_log is None:
+            return
+        rec = {"start": started, "duration_s": round(duration, 3), "argv": argv, "cwd": str(cwd) if cwd else None,
+               "exit_code": code, "status": status}
+        if log_output:
+            rec["stdout"] = stdout[-AUDIT_OUTPUT_LIMIT:]
+            rec["stderr"] = stderr[-AUDIT_OUTPUT_LIMIT:]
+        else:
+            rec["stdout"] = f"<{len(stdout)} bytes withheld: may hold secrets; sha256 {hashlib.sha256(stdout.encode()).hexdigest()[:16]}>"
+            rec["stderr"] = stderr[-AUDIT_OUTPUT_LIMIT:]
+        line = (json.dumps(rec) + "\n").encode()
+        self.audit_log.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.audit_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+
+
+def _kill_group(proc, sig) -> None:
+    try:
+        os.killpg(proc.pid, sig)  # _new_session: the child leads its own process group
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _stop_group(proc) -> None:
+    """SIGTERM the group, then SIGKILL whatever is left after a grace period."""
+    _kill_group(proc, signal.SIGTERM)
+    deadline = time.monotonic() + TERM_GRACE_SECONDS
+    while time.monotonic() < deadline:
+        if not proc.process.is_alive()[0]:
+            break
+        time.sleep(0.05)
+    _kill_group(proc, signal.SIGKILL)
+
+
+def _reap(proc) -> None:
+    try:
+        proc.wait(timeout=5)
+    except Exception:  # noqa: BLE001 - already killed; nothing more we can do
+        pass

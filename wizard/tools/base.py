@@ -1,0 +1,36 @@
+"""What every tool wrapper shares: a runner and a way to read its version."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..runner import Result, Runner
+
+_SEMVER = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
+
+
+def parse_version(text: str) -> tuple[int, int, int] | None:
+    """The first semantic version in `text`, e.g. 'v1.36.3' -> (1, 36, 3)."""
+    m = _SEMVER.search(text or "")
+    return (int(m[1]), int(m[2]), int(m[3])) if m else None
+
+
+def fmt_version(v: tuple[int, int, int] | None) -> str:
+    return "unknown" if v is None else "v" + ".".join(map(str, v))
+
+
+@dataclass
+class Tool:
+    """A thin wrapper: fixed leading arguments plus the shared runner."""
+
+    runner: Runner
+    exe: str
+
+    def prefix(self) -> list[str]:
+        return [self.exe]
+
+    def run(self, *args: str, **kw) -> Result:
+        return self.runner.run([*self.prefix(), *args], **kw)
+
+    def found(self) -> str | None:
+        return self.runner.which(self.exe)

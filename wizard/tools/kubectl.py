@@ -1,0 +1,56 @@
+"""kubectl, always pinned to one kubeconfig and context."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from .base import Tool, parse_version
+
+
+@dataclass
+class Kubectl(Tool):
+    exe: str = "kubectl"
+    kubeconfig: str | None = None
+    context: str | None = None
+
+    def prefix(self) -> list[str]:
+        # Pinned on every call: a `kubectl config use-context` in another shell must not
+        # redirect the wizard to a different cluster half-way through.
+        p = [self.exe]
+        if self.kubeconfig:
+            p += ["--kubeconfig", self.kubeconfig]
+        if self.context:
+            p += ["--context", self.context]
+        return p
+
+    def get_json(self, *args: str, **kw) -> dict:
+        return self.run("get", *args, "-o", "json", **kw).json()
+
+    def client_version(self):
+        out = self.run("version", "--client", "-o", "json", timeout=20).json()
+        return parse_version(out["clientVersion"]["gitVersion"])
+
+    def server_version(self):
+        out = self.run("version", "-o", "json", "--request-timeout=10s", timeout=20).json()
+        return parse_version(out["serverVersion"]["gitVersion"])
+
+    def current_context(self) -> str | None:
+        args = [self.exe] + (["--kubeconfig", self.kubeconfig] if self.kubeconfig else [])
+        res = self.runner.run([*args, "config", "current-context"], ok_codes=(0, 1), timeout=10)
+        return res.stdout.strip() or None
+
+    def server_url(self) -> str | None:
+        # --minify keeps only the pinned context; credentials are omitted by kubectl itself.
+        cfg = self.run("config", "view", "--minify", "-o", "json", timeout=10).json()
+        clusters = cfg.get("clusters") or []
+        return clusters[0]["cluster"].get("server") if clusters else None
+
+    def kube_system_uid(self) -> str:
+        return self.get_json("namespace", "kube-system", "--request-timeout=10s", timeout=20)["metadata"]["uid"]
+
+    def apply_stdin(self, manifest: str, *extra: str, **kw):
+        return self.run("apply", "-f", "-", *extra, stdin=manifest, **kw)
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj)
