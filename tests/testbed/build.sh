@@ -87,16 +87,19 @@ build_kwok() {
      "$m/kustomize/stage/pod/fast/pod-delete.yaml" "$1/stages/"
 }
 
-flux_controller() {  # <out> <name> <version>
-  local w=$1/w mod=github.com/fluxcd/$2
+flux_controller() {  # <out> <name> <version> [extra replace ...]
+  local w=$1/w mod=github.com/fluxcd/$2 out=$1 name=$2 ver=$3 r
+  shift 3
   wrapper "$w"; cd "$w"
-  copy_replaces "$mod@$3" "$w"
+  copy_replaces "$mod@$ver" "$w"
+  for r in "$@"; do go mod edit "-replace=$r"; done
+  set -- "$out" "$name" "$ver"
   go get -tool "$mod@$3"
   go build -trimpath -ldflags="$LDFLAGS" -o "$1/bin/$2" "$mod"
   local dir; dir=$(go mod download -json "$mod@$3" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
   mkdir -p "$1/crds"; cp "$dir"/config/crd/bases/*.yaml "$1/crds/"
 }
-build_source_controller() { flux_controller "$1" source-controller "$SOURCE_CONTROLLER_VERSION"; }
+build_source_controller() { flux_controller "$1" source-controller "$SOURCE_CONTROLLER_VERSION" $SOURCE_CONTROLLER_EXTRA_REPLACES; }
 build_kustomize_controller() { flux_controller "$1" kustomize-controller "$KUSTOMIZE_CONTROLLER_VERSION"; }
 build_notification_controller() { flux_controller "$1" notification-controller "$NOTIFICATION_CONTROLLER_VERSION"; }
 
@@ -150,15 +153,32 @@ version_of() {
   esac
 }
 
+expected_bins() {
+  case $1 in
+    etcd) echo etcd ;; kubernetes) echo kube-apiserver kube-controller-manager kube-scheduler ;; kwok) echo kwok ;;
+    sealed_secrets) echo sealed-secrets-controller kubeseal ;; flux) echo flux ;; *) echo "${1//_/-}" ;;
+  esac
+}
+
 # build_one <component>: build into a temp dir, then rename into the cache (atomic "done").
 build_one() {
   local c=$1 v final tmp start
   v=$(version_of "$c"); final="$CACHE/${c//_/-}-$v-r$RECIPE"
-  if [ -d "$final/bin" ]; then log "$c $v: cached ($final)"; return 0; fi
+  if [ -d "$final/bin" ]; then
+    local have=1 b
+    for b in $(expected_bins "$c"); do [ -x "$final/bin/$b" ] || have=0; done
+    if [ $have = 1 ]; then log "$c $v: cached ($final)"; return 0; fi
+    log "$c $v: cached build is incomplete, rebuilding"; rm -rf "$final"
+  fi
   tmp="$final.tmp.$$"; rm -rf "$tmp"; mkdir -p "$tmp/bin"
   start=$(date +%s)
   log "$c $v: building"
-  if ( "build_$c" "$tmp" ) >"$tmp.log" 2>&1; then
+  # A separate process, so that `set -e` really stops at the first failing command
+  # (bash ignores -e inside anything run as an `if` condition).
+  local ok=1 b
+  "$0" --one "$c" "$tmp" >"$tmp.log" 2>&1 || ok=0
+  for b in $(expected_bins "$c"); do [ -x "$tmp/bin/$b" ] || { ok=0; echo "missing binary: $b" >>"$tmp.log"; }; done
+  if [ $ok = 1 ]; then
     rm -rf "$tmp/w"; mv "$tmp" "$final"; mv "$tmp.log" "$final/build.log"
     log "$c $v: built in $(( $(date +%s) - start ))s"
   else
@@ -168,6 +188,8 @@ build_one() {
     return 1
   fi
 }
+
+if [ "${1:-}" = --one ]; then "build_$2" "$3"; exit 0; fi
 
 all="kubernetes etcd kwok sealed_secrets source_controller kustomize_controller notification_controller flux"
 want=${*:-$all}
