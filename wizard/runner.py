@@ -204,9 +204,10 @@ class Runner:
             _stop_group(proc)
             raise
         finally:
+            # wait(timeout=) only polls the pid; OProc.wait() also joins the threads that
+            # collect output, without which the last lines can be missing.
+            _reap(proc)
             duration = time.monotonic() - t0
-            if status != "ok":
-                _reap(proc)
             stdout = self.redactor.redact("".join(out_chunks))
             stderr = self.redactor.redact("".join(err_chunks))
             code = proc.exit_code if proc.exit_code is not None else -1
@@ -266,6 +267,6 @@ def _stop_group(proc) -> None:
 
 def _reap(proc) -> None:
     try:
-        proc.wait(timeout=5)
+        proc.process.wait()
     except Exception:  # noqa: BLE001 - already killed; nothing more we can do
         pass

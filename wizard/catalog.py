@@ -1,0 +1,78 @@
+"""Every checklist item of DESIGN.md, with its stable id and the seed's number as alias."""
+from __future__ import annotations
+
+from .checklist import Item, NotYetAvailable
+from .phases.backup import Backup
+from .phases.inventory import Inventory
+from .phases.preflight import Preflight
+from .phases.structure import Structure
+
+_REPO = "Phase 2 (repository setup) is built in issue #4"
+_SECRETS = "secret management is built in issue #5"
+_BOOT = "Phases 3 and 4 (bootstrap, validation) are built in issue #6"
+_INTEG = "Phase 5 (integration) is built in issue #8"
+
+
+def _later(item_id: str, alias: str, title: str, reason: str, requires: tuple[str, ...] = (),
+           needs_cluster: bool = False) -> Item:
+    cls = type(f"Later_{item_id.replace('.', '_').replace('-', '_')}", (NotYetAvailable,), {
+        "id": item_id, "alias": alias, "title": title, "unavailable": reason,
+        "requires": requires, "needs_cluster": needs_cluster,
+    })
+    return cls()
+
+
+_CLUSTER_GATE = ("prep.preflight", "prep.backup")
+
+CATALOG: list[Item] = [
+    Preflight(),
+    Structure(),
+    Backup(),
+    Inventory(),
+    _later("repo.cluster-dir", "2.1", "Create clusters/<name>/", _REPO, ("prep.structure",)),
+    _later("repo.kustomizations", "2.2", "Kustomization files for every manifest folder", _REPO, ("prep.structure",)),
+    _later("repo.apps", "2.3", "Move app manifests to apps/ (git mv)", _REPO, ("prep.structure",)),
+    _later("repo.flux-manifests", "2.4", "Flux GitRepository and Kustomization manifests", _REPO, ("prep.structure",)),
+    _later("secrets.scan", "S.1", "Find plaintext secrets", _SECRETS, ("prep.structure",)),
+    _later("secrets.keys", "S.2", "Encryption keys (age or Sealed Secrets) kept safe", _SECRETS, ("secrets.scan",)),
+    _later("secrets.convert", "S.3", "Convert plaintext secrets", _SECRETS, ("secrets.keys",)),
+    _later("secrets.decryption", "S.4", "Flux decryption configured", _SECRETS, ("secrets.convert",)),
+    _later("repo.commit-push", "2.5", "Commit and push", _REPO, ("repo.flux-manifests",)),
+    _later("bootstrap.credentials", "3.1", "Git provider credentials", _BOOT, _CLUSTER_GATE, True),
+    _later("bootstrap.run", "3.2", "Run flux bootstrap", _BOOT, (*_CLUSTER_GATE, "bootstrap.credentials"), True),
+    _later("bootstrap.controllers", "3.3", "Flux controllers ready", _BOOT, ("bootstrap.run",), True),
+    _later("bootstrap.namespace", "3.4", "flux-system namespace and sync Ready", _BOOT, ("bootstrap.run",), True),
+    _later("validate.deployed", "4.1", "Everything deployed via Flux", _BOOT, ("bootstrap.namespace",), True),
+    _later("validate.reconciled", "4.2", "Reconciliation Ready at the pushed revision", _BOOT, ("bootstrap.namespace",), True),
+    _later("validate.drift", "4.3", "A manual change is seen as drift", _BOOT, ("validate.reconciled",), True),
+    _later("validate.healing", "4.4", "Flux reverts the manual change", _BOOT, ("validate.drift",), True),
+    _later("integrate.docs", "5.1", "Document the GitOps workflow", _INTEG, ("repo.commit-push",)),
+    _later("integrate.no-manual-apply", "5.2", "No manual kubectl apply left", _INTEG, ("repo.commit-push",)),
+    _later("integrate.image-automation", "5.3", "Image update automation", _INTEG, ("bootstrap.namespace",), True),
+    _later("integrate.notifications", "5.4", "Notifications (Slack, Discord, webhook)", _INTEG, ("bootstrap.namespace",), True),
+]
+
+
+def item_by_ref(ref: str, items: list[Item] | None = None) -> Item:
+    """Find an item by id ('prep.backup') or seed alias ('1.2')."""
+    from .session import UsageError
+
+    for it in items if items is not None else CATALOG:
+        if ref in (it.id, it.alias):
+            return it
+    raise UsageError(f"there is no checklist item {ref!r}; 'homelab-wizard status' lists them all.")
+
+
+def items_for(refs: list[str], items: list[Item] | None = None) -> list[Item]:
+    """Items named by id, alias or phase ('prep', '1'); all of them when refs is empty."""
+    from .checklist import PHASES
+
+    items = items if items is not None else CATALOG
+    if not refs:
+        return list(items)
+    out: list[Item] = []
+    for ref in refs:
+        phase = next((p for p in PHASES if ref in (p[0], p[1])), None)
+        chosen = [i for i in items if i.phase == phase[0]] if phase else [item_by_ref(ref, items)]
+        out.extend(i for i in chosen if i not in out)
+    return out

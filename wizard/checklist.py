@@ -1,0 +1,119 @@
+"""The checklist model: items, verdicts, plans and the questions items ask.
+
+An item is ticked only by its live `verify()`; `apply()` acts and then the engine verifies.
+Front ends (TUI, headless CLI, questionary) render these objects and never decide a status.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .session import Session
+
+PHASES = [
+    ("prep", "1", "Preparation"),
+    ("repo", "2", "Repository setup"),
+    ("secrets", "S", "Secret management"),
+    ("bootstrap", "3", "Flux bootstrap"),
+    ("validate", "4", "Validation"),
+    ("integrate", "5", "Integration"),
+]
+
+
+@dataclass
+class Verdict:
+    """The outcome of a live check, with the evidence it was based on."""
+
+    status: str  # passed | failed | blocked | skipped | pending
+    message: str
+    evidence: dict = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+@dataclass
+class Step:
+    """One thing an action will do, shown in the preview before anything happens."""
+
+    kind: str  # command | write | move | mkdir | pin | info
+    description: str
+    detail: str = ""
+
+
+@dataclass
+class Plan:
+    """What `apply()` would do, computed against the repo and cluster as they are now."""
+
+    item_id: str
+    summary: str
+    steps: list[Step] = field(default_factory=list)
+    changes: str = "nothing"  # nothing | repo | cluster | local (user's data dir) | state
+    data: dict = field(default_factory=dict)
+
+    def render(self) -> str:
+        lines = [self.summary, ""]
+        for i, s in enumerate(self.steps, 1):
+            lines.append(f"{i}. [{s.kind}] {s.description}")
+            if s.detail:
+                lines.extend("     " + ln for ln in s.detail.splitlines())
+        return "\n".join(lines)
+
+
+@dataclass
+class Question:
+    """An answer an item needs; `--set key=value` headless, a form field in the TUI."""
+
+    key: str
+    prompt: str
+    choices: list[tuple[str, str]] | None = None  # (value, label)
+    default: str | None = None
+    help: str = ""
+
+    def validate(self, value: str) -> str:
+        value = value.strip()
+        if self.choices and value not in [c[0] for c in self.choices]:
+            allowed = ", ".join(c[0] for c in self.choices)
+            raise ValueError(f"{self.key}={value!r} is not one of: {allowed}")
+        if not value:
+            raise ValueError(f"{self.key} needs a value")
+        return value
+
+
+class Item:
+    """A checklist item. Subclasses implement verify() and, when they act, plan() and apply()."""
+
+    id: str = ""
+    alias: str = ""
+    title: str = ""
+    requires: tuple[str, ...] = ()
+    needs_cluster: bool = False
+    questions: tuple[Question, ...] = ()
+    unavailable: str | None = None  # "not available yet" reason, when another issue builds it
+
+    @property
+    def phase(self) -> str:
+        return self.id.split(".", 1)[0]
+
+    @property
+    def acts(self) -> bool:
+        return type(self).apply is not Item.apply
+
+    def verify(self, session: "Session") -> Verdict:
+        raise NotImplementedError
+
+    def plan(self, session: "Session") -> Plan | None:
+        return None
+
+    def apply(self, session: "Session", plan: Plan, progress: Callable[[str], None]) -> None:
+        raise NotImplementedError(f"{self.id} has no action")
+
+
+class NotYetAvailable(Item):
+    """An item whose implementation belongs to another issue: never passed, never faked."""
+
+    def verify(self, session: "Session") -> Verdict:
+        return Verdict("blocked", f"not available yet: {self.unavailable}")

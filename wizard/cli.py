@@ -1,0 +1,100 @@
+"""`homelab-wizard`: the TUI by default, and headless subcommands with the same abilities.
+
+Exit codes (DESIGN.md): 0 ok; 1 a check failed; 2 bad usage or input; 3 blocked by a missing
+precondition; 4 refused for safety (other cluster, dirty tree, lock held); 130 interrupted.
+The TUI (Textual) and the --plain prompts (questionary) are imported only when used, so the
+headless commands start fast and work where neither is installed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .session import NotAGitRepo, Session, UsageError, WizardError
+from .state import LockHeld, StateError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BLOCKED, EXIT_REFUSED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="homelab-wizard", description="Move a hand-applied Kubernetes homelab to Flux CD GitOps.")
+    p.add_argument("--repo", default=None, help="the git repository of your manifests (default: the current directory)")
+    p.add_argument("--kubeconfig", default=None, help="kubeconfig file (default: kubectl's own default)")
+    p.add_argument("--context", default=None, help="kubeconfig context to pin (default: the current context)")
+    p.add_argument("--plain", action="store_true", help="ask questions in the terminal (questionary) instead of the TUI")
+    sub = p.add_subparsers(dest="command")
+    s = sub.add_parser("status", help="stored progress of every item")
+    s.add_argument("--json", action="store_true")
+    v = sub.add_parser("verify", help="run live checks now and store the results")
+    v.add_argument("refs", nargs="*", metavar="PHASE|ITEM")
+    v.add_argument("--json", action="store_true")
+    r = sub.add_parser("run", help="preview and run one item")
+    r.add_argument("item")
+    r.add_argument("--dry-run", action="store_true", help="show the preview only")
+    r.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="an answer (repeatable)")
+    r.add_argument("--repin", action="store_true", help="with prep.preflight: pin the current cluster instead of the old one")
+    r.add_argument("--json", action="store_true")
+    k = sub.add_parser("skip", help="skip an item, with a reason (it never shows as passed)")
+    k.add_argument("item")
+    k.add_argument("--reason", required=True)
+    d = sub.add_parser("doctor", help="tools, versions, cluster, repo")
+    d.add_argument("--json", action="store_true")
+    rb = sub.add_parser("rollback", help="undo part of the migration")
+    rb.add_argument("action", nargs="?")
+    rb.add_argument("--dry-run", action="store_true")
+    rb.add_argument("--yes", action="store_true")
+    dm = sub.add_parser("demo", help="write a sample homelab repo and open the wizard on it")
+    dm.add_argument("dir", nargs="?", default=None)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return dispatch(args)
+    except KeyboardInterrupt:
+        print("\ninterrupted: the state was saved; run the same command again to resume.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except LockHeld as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    except StateError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_REFUSED
+    except WizardError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+
+
+def dispatch(args) -> int:
+    from . import commands
+
+    if args.command is None:
+        return commands.interactive(args)
+    return getattr(commands, f"cmd_{args.command}")(args)
+
+
+def parse_sets(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise UsageError(f"--set {pair!r} is not KEY=VALUE (for example --set option=a)")
+        k, v = pair.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def emit_json(obj) -> None:
+    json.dump(obj, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def stdin_interactive() -> bool:
+    return sys.stdin.isatty() and os.environ.get("HOMELAB_WIZARD_NONINTERACTIVE") != "1"
+
+
+__all__ = ["main", "build_parser", "parse_sets", "emit_json", "stdin_interactive", "Session", "NotAGitRepo", "Path"]

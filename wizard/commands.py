@@ -1,0 +1,243 @@
+"""The headless subcommands. Each opens a Session, does one thing and returns an exit code."""
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+
+from .catalog import items_for
+from .checklist import Item, Verdict
+from .cli import (EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_REFUSED, emit_json, parse_sets, stdin_interactive)
+from .engine import Engine
+from .session import NotAGitRepo, Session, UsageError
+
+ICONS = {"passed": "✔", "failed": "✘", "blocked": "■", "skipped": "↷", "pending": "·", "running": "…"}
+
+
+def open_session(args) -> Session:
+    return Session.open(args.repo or Path.cwd(), kubeconfig=args.kubeconfig, context=args.context)
+
+
+@contextmanager
+def locked(args, command: str):
+    """A session holding the repository lock, with its state loaded."""
+    session = open_session(args)
+    session.store.acquire(command)
+    try:
+        session.store.load()
+        yield session
+    finally:
+        session.store.release()
+
+
+def exit_code_for(verdicts: list[tuple[Item, Verdict]], explicit: bool) -> int:
+    counted = [(i, v) for i, v in verdicts if explicit or not i.unavailable]
+    if any(v.status == "failed" for _, v in counted):
+        return EXIT_FAILED
+    if any(v.status == "blocked" for _, v in counted):
+        return EXIT_BLOCKED
+    return EXIT_OK
+
+
+def print_verdict(item: Item, v: Verdict) -> None:
+    print(f"{ICONS.get(v.status, '?')} {item.alias:>4} {item.id:<28} {v.status:<8} {v.message}")
+
+
+# -- status / verify -----------------------------------------------------------------------
+def cmd_status(args) -> int:
+    session = open_session(args)
+    session.store.load()  # read-only: the state file is replaced atomically, no lock needed
+    data = Engine(session).status_json()
+    if args.json:
+        emit_json(data)
+        return EXIT_OK
+    st = data["cluster"]
+    print(f"repo: {data['repo']}")
+    print(f"cluster: {st['context']} {st['server']} (kube-system {st['uid']})" if st else "cluster: not pinned yet")
+    for ph in data["phases"]:
+        done = sum(i["status"] == "passed" for i in ph["items"])
+        print(f"\n{ph['number']}. {ph['title']}  ({done}/{len(ph['items'])})")
+        for i in ph["items"]:
+            print(f"  {ICONS.get(i['status'], '?')} {i['alias']:>4} {i['id']:<28} {i['status']:<8} {i['message']}")
+    return EXIT_OK
+
+
+def cmd_verify(args) -> int:
+    with locked(args, "verify") as session:
+        engine = Engine(session)
+        items = items_for(args.refs, engine.items)
+        results = [(it, engine.verify(it.id)) for it in items]
+    if args.json:
+        emit_json({"results": [{"id": i.id, "alias": i.alias, "status": v.status, "message": v.message,
+                                "evidence": v.evidence} for i, v in results]})
+    else:
+        for i, v in results:
+            print_verdict(i, v)
+    return exit_code_for(results, explicit=bool(args.refs))
+
+
+def cmd_skip(args) -> int:
+    with locked(args, "skip") as session:
+        engine = Engine(session)
+        v = engine.skip(args.item, args.reason)
+        print_verdict(engine.item(args.item), v)
+    return EXIT_OK
+
+
+# -- run -----------------------------------------------------------------------------------
+def ask_missing(item: Item, answers: dict, plain: bool) -> None:
+    """Fill the item's unanswered questions: defaults headless, questionary prompts with --plain."""
+    for q in item.questions:
+        if q.key in answers:
+            continue
+        if plain and stdin_interactive():
+            from screens.plain import ask_question
+
+            answers[q.key] = ask_question(q)
+        elif q.default is not None:
+            answers[q.key] = q.default
+
+
+def confirm(plan, args) -> bool:
+    if args.yes or plan.changes == "nothing":
+        return True
+    if not stdin_interactive():
+        raise NonInteractive()
+    if args.plain:
+        from screens.plain import ask_confirm
+
+        return ask_confirm("Go ahead?")
+    reply = input("Go ahead? [y/N] ").strip().lower()
+    return reply in ("y", "yes")
+
+
+class NonInteractive(Exception):
+    pass
+
+
+def cmd_run(args) -> int:
+    sets = parse_sets(args.set)
+    with locked(args, f"run {args.item}") as session:
+        engine = Engine(session)
+        item = engine.item(args.item)
+        for key, value in sets.items():
+            q = next((q for q in item.questions if q.key == key), None)
+            try:
+                session.answers[key] = q.validate(value) if q else value
+            except ValueError as e:
+                raise UsageError(str(e)) from None
+        ask_missing(item, session.answers, args.plain)
+        session.repin = args.repin
+        session.store.save()
+        plan = engine.plan(item.id)
+        if args.json and args.dry_run:
+            emit_json({"item": item.id, "summary": plan.summary, "changes": plan.changes,
+                       "steps": [asdict(s) for s in plan.steps]})
+            return EXIT_OK
+        print(plan.render())
+        if args.dry_run:
+            print("\n(dry run: nothing was changed)")
+            return EXIT_OK
+        try:
+            ok = confirm(plan, args)
+        except NonInteractive:
+            print(f"error: {item.id} would change the {plan.changes}; stdin is not a terminal, so pass --yes to "
+                  "confirm (after checking the preview with --dry-run).", file=sys.stderr)
+            return EXIT_REFUSED
+        if not ok:
+            print("cancelled: nothing was changed.")
+            return EXIT_OK
+        verdict = engine.run(item.id, plan, progress=lambda line: print(f"  {line}", flush=True))
+    if args.json:
+        emit_json({"id": item.id, "status": verdict.status, "message": verdict.message, "evidence": verdict.evidence})
+    else:
+        print_verdict(item, verdict)
+    return exit_code_for([(item, verdict)], explicit=True)
+
+
+# -- doctor --------------------------------------------------------------------------------
+def cmd_doctor(args) -> int:
+    from .doctor import check_cluster, check_repo, check_tools
+
+    report: dict = {"tools": [], "repo": [], "cluster": []}
+    try:
+        session = open_session(args)
+        session.store.load()
+    except NotAGitRepo as e:
+        session = None
+        report["repo"] = [{"name": "repo", "ok": False, "detail": str(e)}]
+    if session is not None:
+        cluster, sv, _ = check_cluster(session)
+        report["cluster"] = [asdict(c) for c in cluster]
+        report["tools"] = [asdict(c) for c in check_tools(session, ["kubectl", "flux", "git", "sops", "age", "kubeseal"], sv)]
+        report["repo"] = [asdict(c) for c in check_repo(session)]
+    else:
+        from .runner import Runner
+        from .session import Session as S
+
+        probe = S(repo=Path.cwd(), git_dir=Path.cwd(), store=None, runner=Runner(audit_log=None))  # type: ignore[arg-type]
+        report["tools"] = [asdict(c) for c in check_tools(probe, ["kubectl", "flux", "git", "sops", "age", "kubeseal"])]
+    ok = all(c["ok"] for group in report.values() for c in group)
+    if args.json:
+        emit_json({"ok": ok, **report})
+    else:
+        for group, checks in report.items():
+            print(f"{group}:")
+            for c in checks:
+                print(f"  {'✔' if c['ok'] else '✘'} {c['detail']}")
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+# -- rollback, demo, the TUI -------------------------------------------------------------------
+def cmd_rollback(args) -> int:
+    print("error: guided rollback is not available yet (it is built in issue #7). Until then: "
+          "'flux suspend kustomization --all' pauses Flux, and the Phase 1 backup is in the folder "
+          "'homelab-wizard status --json' shows under prep.backup.", file=sys.stderr)
+    return EXIT_BLOCKED
+
+
+def cmd_demo(args) -> int:
+    from .demo import default_demo_dir, write_demo
+
+    dest = Path(args.dir) if args.dir else default_demo_dir()
+    repo = write_demo(dest)
+    print(f"demo repo written to {repo}")
+    if not stdin_interactive() or not sys.stdout.isatty():
+        print(f"open it with: homelab-wizard --repo {repo}")
+        return EXIT_OK
+    args.repo = str(repo)
+    return launch_ui(args)
+
+
+def interactive(args) -> int:
+    """No subcommand: the TUI on the repo, or the demo when there is no repo here."""
+    try:
+        open_session(args)
+    except NotAGitRepo as e:
+        if args.repo:
+            raise
+        print(f"{e}\nStarting the demo instead.", file=sys.stderr)
+        args.dir = None
+        return cmd_demo(args)
+    return launch_ui(args)
+
+
+def launch_ui(args) -> int:
+    if args.plain:
+        from screens.plain import plain_wizard
+
+        return plain_wizard(args)
+    session = open_session(args)
+    session.store.acquire("tui")
+    try:
+        session.store.load()
+        from screens.app import run_app
+
+        return run_app(session)
+    finally:
+        session.store.release()
+
+
+__all__ = ["cmd_status", "cmd_verify", "cmd_run", "cmd_doctor", "cmd_rollback", "cmd_demo", "cmd_skip",
+           "interactive", "EXIT_REFUSED"]

@@ -1,0 +1,133 @@
+"""Checks of the tools, the repository and the cluster, shared by `doctor` and preflight.
+
+Every check collects problems instead of stopping at the first, so the user sees the
+whole list at once.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .runner import ToolError
+from .session import Session, WizardError
+from .tools.base import fmt_version
+from .tools.flux import min_kubernetes_for
+from .tools.git import Git
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    data: dict = field(default_factory=dict)
+
+
+def tools_needed(answers: dict) -> list[str]:
+    tools = ["kubectl", "flux", "git"]
+    if answers.get("secrets") == "sops":
+        tools += ["sops", "age"]
+    elif answers.get("secrets") == "sealed-secrets":
+        tools += ["kubeseal"]
+    return tools
+
+
+def check_tools(session: Session, names: list[str], server_version=None) -> list[Check]:
+    """Each tool: found on PATH, its version, and whether it fits the cluster."""
+    versions = {
+        "kubectl": lambda: session.kubectl.client_version(),
+        "flux": lambda: session.flux.client_version(),
+        "git": lambda: session.git.version(),
+        "sops": lambda: session.sops.version(),
+        "age": lambda: session.age.version(),
+        "kubeseal": lambda: session.kubeseal.version(),
+    }
+    out = []
+    for name in names:
+        path = session.runner.which(name)
+        if path is None:
+            out.append(Check(name, False, f"{name} is not on PATH; install it (see README.md) and run the check again",
+                             {"path": None}))
+            continue
+        try:
+            v = versions[name]()
+        except (ToolError, KeyError, ValueError) as e:
+            out.append(Check(name, False, f"{name} at {path} did not report its version: {e}", {"path": path}))
+            continue
+        ok, note = True, ""
+        if name == "kubectl" and server_version and v:
+            skew = abs(v[1] - server_version[1]) if v[0] == server_version[0] else 99
+            if skew > 1:
+                ok = False
+                note = (f"; kubectl {fmt_version(v)} is more than one minor version from the server "
+                        f"{fmt_version(server_version)}: install a kubectl within ±1 minor")
+        if name == "flux" and server_version and v:
+            minimum = min_kubernetes_for(v)
+            if minimum and server_version < minimum:
+                ok = False
+                note = f"; flux {fmt_version(v)} needs Kubernetes {fmt_version(minimum)} or newer, the server is {fmt_version(server_version)}"
+        if v is None:
+            ok, note = False, "; its version could not be read"
+        out.append(Check(name, ok, f"{name} {fmt_version(v)} at {path}{note}", {"path": path, "version": fmt_version(v)}))
+    return out
+
+
+def check_repo(session: Session) -> list[Check]:
+    """A clean work tree on a branch, with no operation in progress and an author identity."""
+    git: Git = session.git
+    out = []
+    gd = session.git_dir
+    in_progress = [(gd / "rebase-merge", "a rebase"), (gd / "rebase-apply", "a rebase or am"),
+                   (gd / "MERGE_HEAD", "a merge"), (gd / "CHERRY_PICK_HEAD", "a cherry-pick"),
+                   (gd / "REVERT_HEAD", "a revert"), (gd / "index.lock", "another git command (index.lock exists)")]
+    busy = [what for p, what in in_progress if p.exists()]
+    out.append(Check("git-operation", not busy,
+                     f"{', '.join(busy)} is in progress in {session.repo}; finish or abort it first" if busy
+                     else "no git operation in progress"))
+    head = git.head()
+    branch = git.run("symbolic-ref", "-q", "--short", "HEAD", ok_codes=(0, 1)).stdout.strip()
+    if head is None:
+        out.append(Check("git-branch", False, f"{session.repo} has no commits yet; commit your manifests first"))
+    elif not branch:
+        out.append(Check("git-branch", False, f"HEAD is detached at {head[:12]}; check out a branch (git switch <branch>)"))
+    else:
+        out.append(Check("git-branch", True, f"on branch {branch} at {head[:12]}", {"branch": branch, "head": head}))
+    dirty = [(c, p) for c, p in git.status_porcelain() if not _written_by_wizard(session, p)]
+    listing = ", ".join(f"{p} ({c.strip() or '?'})" for c, p in dirty[:20]) + (" …" if len(dirty) > 20 else "")
+    out.append(Check("git-clean", not dirty,
+                     f"the work tree has uncommitted changes: {listing}; commit or stash them first" if dirty
+                     else "the work tree is clean", {"dirty": [p for _, p in dirty]}))
+    email = git.run("config", "user.email", ok_codes=(0, 1)).stdout.strip()
+    out.append(Check("git-identity", bool(email),
+                     f"user.email is {email}" if email else "git has no user.email; set it with git config user.email"))
+    return out
+
+
+def _written_by_wizard(session: Session, path: str) -> bool:
+    """Files the wizard itself wrote (e.g. the inventory report) and nobody changed since."""
+    import hashlib
+
+    for entry in reversed(session.state.journal):
+        if entry.get("action") == "wrote" and entry.get("path") == path:
+            f = session.repo / path
+            return f.is_file() and hashlib.sha256(f.read_bytes()).hexdigest() == entry.get("sha256")
+    return False
+
+
+def check_cluster(session: Session) -> tuple[list[Check], tuple | None, object | None]:
+    """Reachability, server version and identity. Returns (checks, server_version, identity)."""
+    try:
+        ident = session.live_identity()
+        sv = session.kubectl.server_version()
+    except (WizardError, ToolError) as e:
+        return [Check("cluster", False, str(e))], None, None
+    checks = [Check("cluster", True, f"reachable: {ident.describe()}, Kubernetes {fmt_version(sv)}",
+                    {"identity": asdict(ident), "server_version": fmt_version(sv)})]
+    pinned = session.state.cluster
+    if pinned is None:
+        checks.append(Check("identity", False, "the cluster identity is not pinned yet; run prep.preflight to pin it"))
+    elif not pinned.same_cluster(ident):
+        checks.append(Check("identity", False, f"the live cluster ({ident.describe()}) is not the pinned one "
+                                               f"({pinned.describe()}); switch back, or re-pin with --repin"))
+    else:
+        checks.append(Check("identity", True, f"pinned: {pinned.describe()}"))
+    return checks, sv, ident

@@ -1,0 +1,125 @@
+"""The checklist engine: verify, plan and run items, and store what happened.
+
+Every status the engine stores comes from an item's live verify(). Running an item checks
+its prerequisites (exit 3 when missing), guards cluster actions with the pinned identity
+(exit 4), applies, and then verifies again: apply() itself never ticks anything.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from .catalog import CATALOG, item_by_ref
+from .checklist import Item, Plan, Verdict
+from .runner import Cancelled, ToolError
+from .session import Blocked, Session, WizardError
+from .state import now
+
+
+class Engine:
+    """Drives items for one session. Front ends call these methods and render the results."""
+
+    def __init__(self, session: Session, items: list[Item] | None = None) -> None:
+        self.session = session
+        self.items = items if items is not None else CATALOG
+
+    def item(self, ref: str) -> Item:
+        return item_by_ref(ref, self.items)
+
+    def missing_prerequisites(self, item: Item) -> list[Item]:
+        st = self.session.state
+        return [self.item(r) for r in item.requires if st.item(r).status not in ("passed", "skipped")]
+
+    def _store(self, item: Item, verdict: Verdict) -> Verdict:
+        st = self.session.state.item(item.id)
+        st.status, st.message = verdict.status, verdict.message
+        st.evidence = self.session.runner.redactor.redact_obj(verdict.evidence)
+        st.checked_at = now()
+        self.session.store.save()
+        return verdict
+
+    def verify(self, ref: str) -> Verdict:
+        """Run the live check now and store its verdict (with evidence)."""
+        item = self.item(ref)
+        if item.unavailable:
+            return self._store(item, Verdict("blocked", f"not available yet: {item.unavailable}"))
+        if self.session.state.item(item.id).status == "skipped":
+            return Verdict("skipped", self.session.state.item(item.id).message)
+        try:
+            verdict = item.verify(self.session)
+        except Cancelled:
+            raise
+        except WizardError as e:
+            verdict = Verdict("blocked" if isinstance(e, Blocked) else "failed", str(e))
+        except ToolError as e:
+            verdict = Verdict("failed", str(e), {"command": " ".join(e.argv)})
+        return self._store(item, verdict)
+
+    def plan(self, ref: str) -> Plan:
+        item = self.item(ref)
+        self._check_runnable(item)
+        plan = item.plan(self.session)
+        if plan is None:
+            raise WizardError(f"{item.id} has nothing to do: it is checked, not run. Use 'homelab-wizard verify {item.id}'.")
+        return plan
+
+    def _check_runnable(self, item: Item) -> None:
+        if item.unavailable:
+            raise Blocked(f"{item.id} ({item.title}) is not available yet: {item.unavailable}")
+        missing = self.missing_prerequisites(item)
+        if missing:
+            names = ", ".join(f"{m.alias} {m.id}" for m in missing)
+            raise Blocked(f"{item.id} needs {names} to pass first; run those, then try again.")
+
+    def run(self, ref: str, plan: Plan, progress: Callable[[str], None] = lambda line: None) -> Verdict:
+        """Apply a previewed plan, then verify. The plan must come from plan() on this session."""
+        item = self.item(ref)
+        self._check_runnable(item)
+        if item.needs_cluster and plan.changes == "cluster":
+            self.session.ensure_same_cluster()
+        st = self.session.state.item(item.id)
+        st.status, st.message, st.checked_at = "running", "running", now()
+        self.session.store.save()
+        try:
+            item.apply(self.session, plan, progress)
+        except BaseException as e:
+            # Ctrl-C, a cancel, or a failure: record it honestly; never leave "running" behind.
+            msg = "interrupted" if isinstance(e, (KeyboardInterrupt, Cancelled)) else str(e)
+            status = "blocked" if isinstance(e, Blocked) else "failed"
+            self._store(item, Verdict(status, f"{item.id} did not finish: {msg}"))
+            raise
+        self.session.state.record("ran", item=item.id, summary=plan.summary)
+        return self.verify(item.id)
+
+    def skip(self, ref: str, reason: str) -> Verdict:
+        if not reason.strip():
+            raise WizardError("skipping an item needs a reason; pass --reason.")
+        return self._store(self.item(ref), Verdict("skipped", f"skipped: {reason}", {"skipped_at": now()}))
+
+    def reverify_passed(self) -> dict[str, Verdict]:
+        """On resume: check again every item that had passed; it may have drifted since."""
+        out = {}
+        for item in self.items:
+            if self.session.state.item(item.id).status == "passed":
+                out[item.id] = self.verify(item.id)
+        return out
+
+    def status_json(self) -> dict:
+        st = self.session.state
+        from .checklist import PHASES
+
+        phases = []
+        for pid, num, title in PHASES:
+            items = []
+            for it in (i for i in self.items if i.phase == pid):
+                s = st.item(it.id)
+                items.append({"id": it.id, "alias": it.alias, "title": it.title, "status": s.status,
+                              "checked_at": s.checked_at, "message": s.message, "evidence": s.evidence,
+                              "available": it.unavailable is None})
+            phases.append({"id": pid, "number": num, "title": title, "items": items})
+        return {
+            "schema": st.schema, "repo": st.repo,
+            "cluster": None if st.cluster is None else {"context": st.cluster.context, "server": st.cluster.server, "uid": st.cluster.uid},
+            "answers": st.answers, "phases": phases,
+            "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }

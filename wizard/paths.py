@@ -1,0 +1,34 @@
+"""Where the wizard keeps things, none of it inside the work tree.
+
+- state, lock and audit log: `<git dir>/homelab-wizard/` (with the repo, never committed);
+- backups and keys: the user's data directory, one folder per repository, 0700.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+
+def data_home() -> Path:
+    return Path(os.environ.get("HOMELAB_WIZARD_DATA") or Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / "homelab-wizard")
+
+
+def repo_key(repo: Path) -> str:
+    """A readable, unique folder name for a repository: its name plus a hash of its path."""
+    repo = Path(repo).resolve()
+    name = re.sub(r"[^A-Za-z0-9._-]", "-", repo.name) or "repo"
+    return f"{name}-{hashlib.sha256(str(repo).encode()).hexdigest()[:8]}"
+
+
+def repo_data_dir(repo: Path) -> Path:
+    return data_home() / "repos" / repo_key(repo)
+
+
+def backups_dir(repo: Path) -> Path:
+    return repo_data_dir(repo) / "backups"
+
+
+def state_dir(git_dir: Path) -> Path:
+    return Path(git_dir) / "homelab-wizard"

@@ -1,0 +1,54 @@
+"""1.0 prep.preflight: tools and versions, a clean work tree, the cluster, the pinned identity."""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from ..checklist import Item, Plan, Step, Verdict
+from ..doctor import check_cluster, check_repo, check_tools, tools_needed
+from ..session import Refused
+from ..state import ClusterIdentity
+
+
+class Preflight(Item):
+    id = "prep.preflight"
+    alias = "1.0"
+    title = "Preflight: tools, clean repo, cluster reachable, identity pinned"
+    needs_cluster = True
+
+    def verify(self, session) -> Verdict:
+        cluster, server_version, _ = check_cluster(session)
+        checks = check_tools(session, tools_needed(session.answers), server_version) + check_repo(session) + cluster
+        bad = [c for c in checks if not c.ok]
+        evidence = {"checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks]}
+        if bad:
+            return Verdict("failed", "; ".join(c.detail for c in bad), evidence)
+        return Verdict("passed", f"all {len(checks)} preflight checks passed", evidence)
+
+    def plan(self, session) -> Plan:
+        live = session.live_identity()
+        pinned = session.state.cluster
+        if pinned is not None and not pinned.same_cluster(live) and not getattr(session, "repin", False):
+            raise Refused(f"the live cluster ({live.describe()}) is not the pinned one ({pinned.describe()}); "
+                          "switch back to it, or re-pin with --repin if it was really replaced.")
+        if pinned is not None and pinned.same_cluster(live) and pinned.context == live.context:
+            return Plan(self.id, f"The cluster is already pinned: {pinned.describe()}. Nothing to change; "
+                                 "the checks run again.", [Step("info", "re-run every preflight check")],
+                        changes="nothing", data={"identity": asdict(live)})
+        verb = "Re-pin" if pinned is not None else "Pin"
+        steps = [Step("pin", f"{verb} the cluster identity in the wizard's state", live.describe())]
+        if pinned is not None and not pinned.same_cluster(live):
+            steps.insert(0, Step("info", "The previously pinned cluster is replaced", pinned.describe()))
+        return Plan(self.id, f"{verb} this cluster so that every later action checks it is still the same one.",
+                    steps, changes="state", data={"identity": asdict(live)})
+
+    def apply(self, session, plan: Plan, progress) -> None:
+        ident = ClusterIdentity(**plan.data["identity"])
+        # Re-read right before pinning: the plan may be minutes old.
+        live = session.live_identity()
+        if not live.same_cluster(ident):
+            raise Refused(f"the cluster changed since the preview (now {live.describe()}); preview again.")
+        old = session.state.cluster
+        session.state.cluster = ident
+        session.state.record("pinned", identity=asdict(ident), previous=asdict(old) if old else None)
+        session.store.save()
+        progress(f"pinned {ident.describe()}")

@@ -1,0 +1,149 @@
+"""A Session ties one repository to its state, its tools and (optionally) one cluster.
+
+It is what every item receives. It pins kubectl and flux to one kubeconfig and context and
+guards cluster actions: before anything touches the cluster, the live identity must equal
+the pinned one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import paths
+from .redact import default_redactor
+from .runner import CancelToken, Runner, ToolError
+from .state import ClusterIdentity, StateStore
+from .tools.flux import Flux
+from .tools.git import Git
+from .tools.kubectl import Kubectl
+from .tools.sops import Age, Kubeseal, Sops
+
+
+class WizardError(Exception):
+    """An error the user can act on; `exit_code` follows DESIGN.md."""
+
+    exit_code = 1
+
+
+class UsageError(WizardError):
+    exit_code = 2
+
+
+class Blocked(WizardError):
+    exit_code = 3
+
+
+class Refused(WizardError):
+    exit_code = 4
+
+
+class NotAGitRepo(UsageError):
+    pass
+
+
+@dataclass
+class Session:
+    repo: Path
+    git_dir: Path
+    store: StateStore
+    runner: Runner
+    kubeconfig: str | None = None
+    context: str | None = None
+    cancel: CancelToken = field(default_factory=CancelToken)
+
+    # -- construction ------------------------------------------------------------
+    @classmethod
+    def open(cls, repo: Path | str, *, kubeconfig: str | None = None, context: str | None = None,
+             runner: Runner | None = None) -> "Session":
+        """Find the git repository at `repo`; raises NotAGitRepo with what to do."""
+        repo = Path(repo).expanduser().resolve()
+        if not repo.is_dir():
+            raise NotAGitRepo(f"{repo} does not exist; pass --repo with the path of your manifests repository, "
+                              "or try 'homelab-wizard demo'.")
+        probe = Runner(audit_log=None)
+        top = Git(probe, repo=repo).toplevel()
+        if top is None:
+            raise NotAGitRepo(f"{repo} is not inside a git repository; run the wizard in your manifests repository "
+                              "(or 'git init' it first), or try 'homelab-wizard demo'.")
+        git_dir = Git(probe, repo=top).git_dir()
+        sdir = paths.state_dir(git_dir)
+        runner = runner or Runner(audit_log=sdir / "audit.jsonl", redactor=default_redactor())
+        if runner.audit_log is None:
+            runner.audit_log = sdir / "audit.jsonl"
+        store = StateStore(sdir, top)
+        return cls(repo=top, git_dir=git_dir, store=store, runner=runner, kubeconfig=kubeconfig, context=context)
+
+    @property
+    def state(self):
+        return self.store.state
+
+    @property
+    def answers(self) -> dict:
+        return self.store.state.answers
+
+    # -- tools, pinned -----------------------------------------------------------------
+    def _pins(self) -> tuple[str | None, str | None]:
+        pinned = self.state.cluster if self.store.state else None
+        kubeconfig = self.kubeconfig or (pinned.kubeconfig if pinned else None)
+        context = self.context or (pinned.context if pinned else None)
+        return kubeconfig, context
+
+    @property
+    def kubectl(self) -> Kubectl:
+        kc, ctx = self._pins()
+        if ctx is None:
+            ctx = Kubectl(self.runner, kubeconfig=kc).current_context()
+        return Kubectl(self.runner, kubeconfig=kc, context=ctx)
+
+    @property
+    def flux(self) -> Flux:
+        k = self.kubectl
+        return Flux(self.runner, kubeconfig=k.kubeconfig, context=k.context)
+
+    @property
+    def kubeseal(self) -> Kubeseal:
+        k = self.kubectl
+        return Kubeseal(self.runner, kubeconfig=k.kubeconfig, context=k.context)
+
+    @property
+    def git(self) -> Git:
+        return Git(self.runner, repo=self.repo)
+
+    @property
+    def sops(self) -> Sops:
+        return Sops(self.runner)
+
+    @property
+    def age(self) -> Age:
+        return Age(self.runner)
+
+    def backups_dir(self) -> Path:
+        return paths.backups_dir(self.repo)
+
+    # -- cluster identity ------------------------------------------------------------
+    def live_identity(self) -> ClusterIdentity:
+        """Read the identity of the cluster the pinned kubeconfig/context points at now."""
+        k = self.kubectl
+        if not k.context:
+            raise Blocked("no kubeconfig context is selected; pass --context, or set one with 'kubectl config use-context'.")
+        try:
+            server = k.server_url() or "?"
+            uid = k.kube_system_uid()
+        except ToolError as e:
+            raise Blocked(f"the cluster of context {k.context!r} is not reachable: {e}. Check that it is running "
+                          "and that the kubeconfig is right, then run the check again.") from e
+        return ClusterIdentity(context=k.context, server=server, uid=uid, kubeconfig=k.kubeconfig)
+
+    def ensure_same_cluster(self) -> ClusterIdentity:
+        """Refuse (exit 4) when the live cluster is not the pinned one."""
+        live = self.live_identity()
+        pinned = self.state.cluster
+        if pinned is None:
+            raise Blocked("no cluster is pinned yet; run 'homelab-wizard run prep.preflight' first.")
+        if not pinned.same_cluster(live):
+            raise Refused(
+                f"this is not the cluster the migration started on: pinned {pinned.describe()}; now "
+                f"{live.describe()}. Switch back to the pinned cluster, or re-pin explicitly with "
+                "'homelab-wizard run prep.preflight --repin' if the cluster really was replaced."
+            )
+        return live

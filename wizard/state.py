@@ -1,0 +1,202 @@
+"""The wizard's progress on one repository: versioned, atomic, locked, cluster-pinned.
+
+The state lives inside the repository's git directory (never in the work tree, so it is
+never committed), next to the audit log. It is rewritten atomically after every step.
+A second wizard on the same repository is refused while the first holds the lock; the
+lock is an flock, so a wizard killed with -9 releases it without leaving a stale lock.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .fsutil import atomic_write, ensure_private_dir
+
+SCHEMA = 1
+STATUSES = ("pending", "running", "passed", "failed", "blocked", "skipped")
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class StateError(Exception):
+    """The state file cannot be used as it is; the message says why and what to do."""
+
+
+class LockHeld(StateError):
+    """Another wizard holds the lock on this repository."""
+
+
+@dataclass
+class ClusterIdentity:
+    """What makes a cluster *this* cluster: the kube-system namespace UID is the anchor."""
+
+    context: str
+    server: str
+    uid: str
+    kubeconfig: str | None = None
+
+    def same_cluster(self, other: "ClusterIdentity") -> bool:
+        return self.uid == other.uid and self.server == other.server
+
+    def describe(self) -> str:
+        return f"context {self.context!r}, server {self.server}, kube-system UID {self.uid}"
+
+
+@dataclass
+class ItemState:
+    status: str = "pending"
+    checked_at: str | None = None
+    message: str = ""
+    evidence: dict = field(default_factory=dict)
+
+
+@dataclass
+class State:
+    repo: str
+    schema: int = SCHEMA
+    created_at: str = field(default_factory=now)
+    updated_at: str = field(default_factory=now)
+    cluster: ClusterIdentity | None = None
+    answers: dict = field(default_factory=dict)
+    items: dict[str, ItemState] = field(default_factory=dict)
+    journal: list[dict] = field(default_factory=list)
+
+    def item(self, item_id: str) -> ItemState:
+        return self.items.setdefault(item_id, ItemState())
+
+    def record(self, action: str, **details) -> None:
+        """Append to the journal that rollback relies on (commits made, backups, files written)."""
+        self.journal.append({"at": now(), "action": action, **details})
+
+    def to_json(self) -> dict:
+        return {
+            "schema": self.schema,
+            "repo": self.repo,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "cluster": None if self.cluster is None else vars(self.cluster),
+            "answers": self.answers,
+            "items": {k: vars(v) for k, v in self.items.items()},
+            "journal": self.journal,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict, path: Path) -> "State":
+        try:
+            schema = data["schema"]
+            if not isinstance(schema, int):
+                raise TypeError("schema is not a number")
+            if schema > SCHEMA:
+                raise StateError(
+                    f"{path} was written by a newer homelab-wizard (state schema {schema}, this one reads "
+                    f"up to {SCHEMA}); upgrade homelab-wizard, or move the file away to start over."
+                )
+            items = {}
+            for k, v in data.get("items", {}).items():
+                if v.get("status") not in STATUSES:
+                    raise ValueError(f"item {k} has unknown status {v.get('status')!r}")
+                items[k] = ItemState(**v)
+            cluster = data.get("cluster")
+            return cls(
+                repo=data["repo"], schema=SCHEMA, created_at=data["created_at"], updated_at=data["updated_at"],
+                cluster=ClusterIdentity(**cluster) if cluster else None, answers=dict(data.get("answers", {})),
+                items=items, journal=list(data.get("journal", [])),
+            )
+        except StateError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise StateError(
+                f"{path} is not a valid homelab-wizard state file ({e}); it was left untouched. "
+                f"Move it away to start over, or restore it from {path.name}.bak."
+            ) from e
+
+
+class StateStore:
+    """Loads, locks and saves the state of one repository."""
+
+    def __init__(self, state_dir: Path, repo: Path) -> None:
+        self.dir = Path(state_dir)
+        self.repo = Path(repo)
+        self.path = self.dir / "state.json"
+        self.lock_path = self.dir / "lock"
+        self._lock_fd: int | None = None
+        self.state: State | None = None
+        self.before_rename = None  # test hook: where a kill -9 during a write hurts most
+
+    # -- locking ---------------------------------------------------------------
+    def acquire(self, command: str = "homelab-wizard") -> None:
+        ensure_private_dir(self.dir)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = self.lock_holder() or {}
+            os.close(fd)
+            raise LockHeld(
+                f"another homelab-wizard is working on {self.repo} (pid {holder.get('pid', '?')} on "
+                f"{holder.get('host', '?')}, running '{holder.get('command', '?')}' since {holder.get('since', '?')}); "
+                "wait for it to finish or stop it, then try again."
+            ) from None
+        info = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "command": command, "since": now()})
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, info.encode(), 0)
+        self._lock_fd = fd
+
+    def lock_holder(self) -> dict | None:
+        try:
+            return json.loads(self.lock_path.read_text() or "null")
+        except (OSError, ValueError):
+            return None
+
+    def release(self) -> None:
+        if self._lock_fd is not None:
+            os.ftruncate(self._lock_fd, 0)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __enter__(self) -> "StateStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+    # -- load / save -------------------------------------------------------------
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def load(self) -> State:
+        """The stored state, a fresh one if there is none; refuses corrupt or newer files."""
+        if not self.path.exists():
+            self.state = State(repo=str(self.repo))
+            return self.state
+        raw = self.path.read_bytes()
+        try:
+            data = json.loads(raw)
+        except ValueError as e:
+            raise StateError(
+                f"{self.path} is corrupt (line {getattr(e, 'lineno', '?')}: {getattr(e, 'msg', e)}); it was left "
+                f"untouched. Move it away to start over, or restore {self.path.name}.bak if it exists."
+            ) from e
+        if not isinstance(data, dict):
+            raise StateError(f"{self.path} does not hold a state object; it was left untouched. Move it away to start over.")
+        self.state = State.from_json(data, self.path)
+        return self.state
+
+    def save(self) -> None:
+        if self._lock_fd is None:
+            raise StateError("internal error: the state is saved without holding the lock")
+        st = self.state
+        st.updated_at = now()
+        if self.path.exists():
+            # The last good state, for the rare case someone damages the current one by hand.
+            atomic_write(self.dir / "state.json.bak", self.path.read_bytes())
+        atomic_write(self.path, json.dumps(st.to_json(), indent=2, sort_keys=False) + "\n",
+                     before_rename=self.before_rename)
