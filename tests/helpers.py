@@ -1,0 +1,86 @@
+"""Small helpers the test layers share: real git repos in temp folders, the CLI as a subprocess."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
+           "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.invalid"}
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+  namespace: {ns}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {{app: {name}}}
+  template:
+    metadata:
+      labels: {{app: {name}}}
+    spec:
+      containers:
+        - name: {name}
+          image: nginx:1.27
+"""
+
+
+def git(repo: Path, *args: str, check: bool = True) -> str:
+    env = {**os.environ, **GIT_ENV}
+    return subprocess.run(["git", "-C", str(repo), *args], check=check, capture_output=True, text=True, env=env).stdout
+
+
+def make_repo(path: Path, files: dict[str, str] | None = None) -> Path:
+    """A real git repository with one commit holding `files` (default: two small apps)."""
+    path.mkdir(parents=True, exist_ok=True)
+    files = files if files is not None else {
+        "infrastructure/kubernetes/base/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: homelab\n",
+        "infrastructure/kubernetes/services/web.yaml": DEPLOYMENT.format(name="web", ns="homelab"),
+        "infrastructure/kubernetes/databases/redis.yaml": DEPLOYMENT.format(name="redis", ns="homelab"),
+    }
+    for rel, text in files.items():
+        f = path / rel
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(text)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.email", "test@example.invalid")
+    git(path, "config", "user.name", "Test")
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "initial")
+    return path
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()}
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.update(extra)
+    return env
+
+
+def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, input: str | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess:
+    """`homelab-wizard ARGS` in a subprocess, stdin not a terminal (as in scripts and CI)."""
+    return subprocess.run([str(VENV_BIN / "homelab-wizard"), *args], capture_output=True, text=True,
+                          env=env or cli_env(), cwd=cwd, input=input if input is not None else "", timeout=timeout)
+
+
+def status_json(repo: Path, env: dict | None = None) -> dict:
+    res = run_cli("--repo", str(repo), "status", "--json", env=env)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+def item_status(data: dict, item_id: str) -> dict:
+    for ph in data["phases"]:
+        for it in ph["items"]:
+            if it["id"] == item_id:
+                return it
+    raise KeyError(item_id)
