@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from wizard.demo_content import DEMO_SECRET_MARKER, copy_demo_repo, demo_repo_dir
+from wizard.demo_content import DEMO_SECRET_MARKER, demo_repo_dir
 
 REPO = demo_repo_dir()
 K8S = REPO / "infrastructure" / "kubernetes"
@@ -256,12 +256,3 @@ def test_repo_still_applies_by_hand_in_scripts_makefile_and_ci():
         assert "kubectl apply" in (REPO / rel).read_text(), rel
     assert "\napply:" in (REPO / "Makefile").read_text()
     assert os.access(REPO / "scripts/deploy.sh", os.X_OK)
-
-
-def test_copy_demo_repo_writes_every_file_and_keeps_scripts_executable(tmp_path):
-    copied = copy_demo_repo(tmp_path / "demo")
-    assert Path(".github/workflows/deploy.yml") in copied
-    assert len(copied) == sum(1 for p in REPO.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    assert os.access(tmp_path / "demo/scripts/deploy.sh", os.X_OK)
-    with pytest.raises(FileExistsError):
-        copy_demo_repo(tmp_path / "demo")
