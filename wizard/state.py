@@ -144,6 +144,9 @@ class StateStore:
                 f"{holder.get('host', '?')}, running '{holder.get('command', '?')}' since {holder.get('since', '?')}); "
                 "wait for it to finish or stop it, then try again."
             ) from None
+        # Temp files of writes killed before their rename; only the lock holder may remove them.
+        for stale in self.dir.glob(".state.json*.tmp"):
+            stale.unlink(missing_ok=True)
         info = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "command": command, "since": now()})
         os.ftruncate(fd, 0)
         os.pwrite(fd, info.encode(), 0)

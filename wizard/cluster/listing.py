@@ -44,7 +44,7 @@ def list_cluster(kubectl: Kubectl, cancel=None, progress=lambda line: None) -> L
     for resource, namespaced in types:
         try:
             # Output may hold Secret values: keep it out of the audit log.
-            res = kubectl.run("get", resource, "--all-namespaces" if namespaced else "--ignore-not-found",
+            res = kubectl.run("get", resource, "--all-namespaces" if namespaced else "--ignore-not-found", "--show-managed-fields",
                               "-o", "json", timeout=120, log_output=False, cancel=cancel)
         except ToolError as e:
             if type(e).__name__ == "Cancelled":
