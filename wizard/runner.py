@@ -112,7 +112,8 @@ class Runner:
         # tools on PATH still win.
         venv_bin = os.path.dirname(sys.executable)
         path = env.get("PATH", "")
-        if venv_bin not in path.split(os.pathsep):
+        # HOMELAB_WIZARD_PATH_ONLY=1: use PATH as given (tests of a missing tool need it).
+        if env.get("HOMELAB_WIZARD_PATH_ONLY") != "1" and venv_bin not in path.split(os.pathsep):
             env["PATH"] = f"{path}{os.pathsep}{venv_bin}" if path else venv_bin
         return env
 

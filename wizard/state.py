@@ -191,6 +191,14 @@ class StateStore:
         if not isinstance(data, dict):
             raise StateError(f"{self.path} does not hold a state object; it was left untouched. Move it away to start over.")
         self.state = State.from_json(data, self.path)
+        if self._lock_fd is not None:
+            # We hold the lock, so nothing is running: a "running" item is what a killed
+            # wizard left behind. Say so instead of showing it as still in progress.
+            for item_id, it in self.state.items.items():
+                if it.status == "running":
+                    it.status = "failed"
+                    it.message = (f"{item_id} was interrupted (the wizard stopped while it ran); "
+                                  "run it again to finish it")
         return self.state
 
     def save(self) -> None:

@@ -183,3 +183,16 @@ def test_temp_files_of_killed_writes_are_cleaned_by_the_next_lock_holder(tmp_pat
     s.acquire()
     s.release()
     assert not list(s.dir.glob("*.tmp"))
+
+
+def test_an_item_left_running_by_a_killed_wizard_is_shown_as_interrupted(tmp_path):
+    s = store(tmp_path)
+    s.acquire()
+    s.load().item("prep.backup").status = "running"
+    s.save()
+    s.release()
+    again = store(tmp_path)
+    again.acquire()
+    it = again.load().item("prep.backup")
+    again.release()
+    assert it.status == "failed" and "was interrupted" in it.message
