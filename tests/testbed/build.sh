@@ -194,6 +194,12 @@ if [ "${1:-}" = --one ]; then "build_$2" "$3"; exit 0; fi
 all="kubernetes etcd kwok sealed_secrets source_controller kustomize_controller notification_controller flux"
 want=${*:-$all}
 want=${want//-/_}
+# Leftovers of builds that were killed: <component>.tmp.<pid> whose pid is gone.
+for t in "$CACHE"/*.tmp.*; do
+  [ -e "$t" ] || continue
+  pid=${t##*.tmp.}; pid=${pid%.log}
+  kill -0 "$pid" 2>/dev/null || rm -rf "$t"
+done
 total_start=$(date +%s)
 # Two lanes on a 2-core machine: kubernetes is the long pole, everything else shares the other lane.
 lane1="" lane2=""
