@@ -1,0 +1,98 @@
+"""pytest plugin: the session-scoped ``testbed`` fixture and the ``testbed`` marker's behaviour.
+
+- Tests that use the fixture get the ``testbed`` marker automatically (so ``-m "not testbed"``
+  deselects them).
+- Binaries not built: testbed tests are SKIPPED with the command that builds them, except when
+  CI_REQUIRE_TESTBED=1 (CI), where they FAIL: CI must never pass by skipping them.
+- Before each testbed test the fixture's health check runs, so a component that crashed mid-run
+  fails that test with the component's last log lines instead of as a timeout somewhere else.
+- The testbed is stopped by the fixture's finalizer (which pytest also runs on Ctrl-C), by an
+  atexit hook, and SIGTERM/SIGHUP are turned into KeyboardInterrupt so those run too. A SIGKILLed
+  run is cleaned up by the next start (stale pids in the run dir).
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+
+import pytest
+
+from .cluster import Testbed, TestbedError
+from .components import MissingBinaries, find_binaries
+from .ports import PortInUse
+
+REQUIRE_ENV = "CI_REQUIRE_TESTBED"
+
+
+def _required() -> bool:
+    return os.environ.get(REQUIRE_ENV, "") not in ("", "0", "false", "no")
+
+
+def _not_built(reason: str) -> None:
+    msg = f"{reason}\n(tests marked `testbed` need them: `make testbed-build` builds them)"
+    if _required():
+        pytest.fail(f"{REQUIRE_ENV}=1 and the testbed is not available: {msg}", pytrace=False)
+    pytest.skip(msg)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        if "testbed" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("testbed"):
+            item.add_marker(pytest.mark.testbed)
+
+
+def pytest_runtest_setup(item) -> None:
+    # Marked tests that do not use the fixture (e.g. they start their own Testbed) skip too.
+    if item.get_closest_marker("testbed"):
+        try:
+            find_binaries()
+        except MissingBinaries as e:
+            _not_built(str(e))
+
+
+def _raise_interrupt(signum, frame):  # noqa: ARG001
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@pytest.fixture(scope="session")
+def testbed(request):
+    """A running testbed (see tests/testbed/cluster.py); stopped at the end of the session."""
+    try:
+        find_binaries()
+    except MissingBinaries as e:
+        _not_built(str(e))
+    tb = Testbed()
+    # Turn SIGTERM/SIGHUP into KeyboardInterrupt so pytest unwinds and the finalizer runs.
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) in (signal.SIG_DFL, None):
+            previous[sig] = signal.signal(sig, _raise_interrupt)
+    atexit.register(tb.stop, quiet=True)
+    try:
+        tb.start()
+    except (PortInUse, TestbedError) as e:
+        pytest.fail(str(e), pytrace=False)
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"testbed: ready in {tb.startup_seconds}s at {tb.server} (logs: {tb.logs_dir})")
+    try:
+        yield tb
+    finally:
+        try:
+            tb.stop()
+        finally:
+            atexit.unregister(tb.stop)
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+
+@pytest.fixture(autouse=True)
+def _testbed_health(request):
+    """Before each test that uses the testbed: fail clearly if a component has died."""
+    if "testbed" in request.fixturenames:
+        tb = request.getfixturevalue("testbed")
+        problems = tb.health()
+        if problems:
+            pytest.fail("testbed component crashed:\n" + "\n\n".join(problems), pytrace=False)
+    yield
