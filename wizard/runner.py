@@ -217,7 +217,8 @@ class Runner:
             self._audit(shown, started, duration, code, status, stdout, stderr, cwd, log_output)
 
         if status == "timeout":
-            raise ToolTimeout(f"'{shown[0]} {' '.join(shown[1:3])}…' did not finish within {limit:g}s and was stopped", shown)
+            raise ToolTimeout(f"'{' '.join(shown)}' did not finish within {limit:g}s; it was stopped (with its child "
+                              "processes). Check that the tool and the cluster respond, then try again", shown)
         if status == "cancelled":
             raise Cancelled(f"'{shown[0]}' was cancelled", shown)
         if status == "failed":
