@@ -27,6 +27,13 @@ def plain_wizard(args) -> int:
     from wizard import commands
     from wizard.engine import Engine
 
+    with commands.locked(args, "plain") as session:
+        engine = Engine(session)
+        passed = [i for i in engine.items if session.state.item(i.id).status == "passed"]
+        if passed and questionary.confirm(f"Resume: check again the {len(passed)} items that passed earlier?",
+                                          default=True).unsafe_ask():
+            for item_id, v in engine.reverify_passed().items():
+                print(f"  {v.status:<8} {item_id}  {v.message}")
     while True:
         with commands.locked(args, "plain") as session:
             engine = Engine(session)
