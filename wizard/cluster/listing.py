@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from ..repo.scan import ObjectKey, group_of
 from ..runner import ToolError
 from ..tools.kubectl import Kubectl
-from .clean import is_flux_owned, should_skip
+from .clean import is_flux_owned, selectorless_services, should_skip
 
 
 @dataclass
@@ -60,8 +60,7 @@ def list_cluster(kubectl: Kubectl, cancel=None, progress=lambda line: None) -> L
             progress(f"listed {len(items)} {resource}")
     # Endpoints of Services with a selector are recreated by Kubernetes; those without a
     # selector were written by someone and must be kept.
-    selectorless = {(o["metadata"].get("namespace"), o["metadata"]["name"]) for o in raw
-                    if o.get("kind") == "Service" and not (o.get("spec") or {}).get("selector")}
+    selectorless = selectorless_services(o for o in raw if o.get("kind") == "Service")
     seen: set[ObjectKey] = set()
     for obj in raw:
         k = key_of(obj)
@@ -70,7 +69,8 @@ def list_cluster(kubectl: Kubectl, cancel=None, progress=lambda line: None) -> L
         seen.add(k)
         reason = should_skip(obj, selectorless)
         if reason:
-            listing.skipped[reason] = listing.skipped.get(reason, 0) + 1
+            bucket = reason.split(":", 1)[0]  # reasons name the object; count them by rule
+            listing.skipped[bucket] = listing.skipped.get(bucket, 0) + 1
         elif is_flux_owned(obj):
             listing.flux_owned.append(obj)
         else:
