@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -67,12 +68,27 @@ def default_run_dir() -> Path:
     return Path(os.environ.get("TESTBED_RUN_DIR") or DEFAULT_RUN_DIR)
 
 
+_ERROR_WORDS = re.compile(r"error|fatal|fail|panic|not defined|invalid|unknown|denied|refused|address already in use", re.I)
+
+
 def _failure(name: str, reason: str, log: Path, lines: int = LOG_TAIL_LINES) -> ComponentFailed:
+    """The error for a failed component: its last log lines, plus earlier error-looking lines.
+
+    Some programs print the actual error and then pages of usage (etcd on a bad flag), so the
+    tail alone can miss it; the first few lines that look like errors are quoted as well.
+    """
     from .procs import tail
 
-    return ComponentFailed(
-        f"testbed: {name} {reason}.\n--- last {lines} lines of {log} ---\n{tail(log, lines)}\n--- end of {name} log ---"
-    )
+    msg = f"testbed: {name} {reason}."
+    try:
+        all_lines = log.read_text(errors="replace").splitlines()
+    except FileNotFoundError:
+        all_lines = []
+    earlier = all_lines[:-lines] if len(all_lines) > lines else []
+    errors = [line for line in earlier if _ERROR_WORDS.search(line) and not line.startswith("# testbed:")][:5]
+    if errors:
+        msg += "\n--- error lines earlier in its log ---\n" + "\n".join(e[:500] for e in errors)
+    return ComponentFailed(f"{msg}\n--- last {lines} lines of {log} ---\n{tail(log, lines)}\n--- end of {name} log ---")
 
 
 @dataclass

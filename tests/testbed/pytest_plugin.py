@@ -30,7 +30,7 @@ def _required() -> bool:
 
 
 def _not_built(reason: str) -> None:
-    msg = f"{reason}\n(tests marked `testbed` need them: `make testbed-build` builds them)"
+    msg = reason  # MissingBinaries already names what is missing and says `make testbed-build`
     if _required():
         pytest.fail(f"{REQUIRE_ENV}=1 and the testbed is not available: {msg}", pytrace=False)
     pytest.skip(msg)
