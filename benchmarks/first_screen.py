@@ -1,0 +1,143 @@
+"""Time to the wizard's first rendered screen against a bare Textual app with one static screen.
+
+Two measurements, both alternating the two apps in the same run and comparing medians:
+
+- in-process (the target, ≤ 1.5×): imports done and the Session opened, the time from
+  `make_app(session)` to the home screen mounted and laid out (headless `run_test`, which
+  returns once the first screen is ready), against `App()` with one `Static` the same way;
+- cold start (reported alongside): a fresh interpreter per sample, from process start to the
+  first screen, so the imports and `Session.open` (git calls, state load) are included, as a
+  user running `homelab-wizard` sees it.
+
+    .venv/bin/python benchmarks/first_screen.py [--reps N] [--check]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import time
+
+try:
+    from .common import PY, ROOT, demo_repo, report
+except ImportError:  # run as a script
+    from common import PY, ROOT, demo_repo, report
+
+TARGET = 1.5
+SIZE = (110, 34)
+
+
+def bare_app():
+    """A bare Textual app whose only screen shows one Static."""
+    from textual.app import App, ComposeResult
+    from textual.screen import Screen
+    from textual.widgets import Static
+
+    class OneScreen(Screen):
+        """The one screen: a single Static."""
+
+        def compose(self) -> ComposeResult:
+            yield Static("Hello from a bare Textual app")
+
+    class Bare(App):
+        """Nothing but OneScreen."""
+
+        def get_default_screen(self) -> Screen:
+            return OneScreen()
+
+    return Bare()
+
+
+async def until_first_screen(make, expected: str) -> float:
+    """Build the app with `make()` and return the wall-clock time its first screen is ready."""
+    app = make()
+    async with app.run_test(size=SIZE):
+        at = time.time()
+        if type(app.screen).__name__ != expected:
+            raise SystemExit(f"the first screen is {type(app.screen).__name__}, not {expected}")
+    return at
+
+
+def open_session(repo: str):
+    from wizard.session import Session
+
+    session = Session.open(repo)
+    session.store.acquire("benchmark")
+    session.store.load()
+    return session
+
+
+# -- in-process ------------------------------------------------------------------------------
+def in_process(repo: str, reps: int) -> tuple[list[float], list[float]]:
+    from screens.app import make_app
+
+    session = open_session(repo)
+    try:
+        def timed(make, expected: str) -> float:
+            t0 = time.time()
+            return asyncio.run(until_first_screen(make, expected)) - t0
+
+        timed(bare_app, "OneScreen")  # first use of each widget class and its CSS
+        timed(lambda: make_app(session), "HomeScreen")
+        bare, wizard = [], []
+        for _ in range(reps):
+            bare.append(timed(bare_app, "OneScreen"))
+            wizard.append(timed(lambda: make_app(session), "HomeScreen"))
+        return wizard, bare
+    finally:
+        session.store.release()
+
+
+# -- cold start ------------------------------------------------------------------------------
+def child(kind: str, repo: str) -> float:
+    if kind == "bare":
+        return asyncio.run(until_first_screen(bare_app, "OneScreen"))
+    from screens.app import make_app
+
+    session = open_session(repo)
+    try:
+        return asyncio.run(until_first_screen(lambda: make_app(session), "HomeScreen"))
+    finally:
+        session.store.release()
+
+
+def cold_sample(kind: str, repo: str) -> float:
+    started = time.time()
+    out = subprocess.run([PY, __file__, "--child", kind, repo], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    if out.returncode != 0:
+        raise SystemExit(f"the {kind} child failed:\n{out.stderr}")
+    return float(out.stdout.strip().splitlines()[-1]) - started
+
+
+def cold_start(repo: str, reps: int) -> tuple[list[float], list[float]]:
+    cold_sample("wizard", repo)  # warm the OS file cache for both
+    cold_sample("bare", repo)
+    bare, wizard = [], []
+    for _ in range(reps):
+        bare.append(cold_sample("bare", repo))
+        wizard.append(cold_sample("wizard", repo))
+    return wizard, bare
+
+
+def main(argv: list[str] | None = None) -> bool:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--reps", type=int, default=7)
+    p.add_argument("--check", action="store_true", help="exit 1 when over the target")
+    p.add_argument("--child", nargs=2, metavar=("KIND", "REPO"), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child:
+        print(child(*args.child))
+        return True
+    with demo_repo() as repo:
+        wizard, bare = in_process(str(repo), args.reps)
+        ok = report("first screen, in-process: wizard home", wizard, bare, "bare one-Static app", TARGET)
+        wizard, bare = cold_start(str(repo), args.reps)
+        report("first screen, cold start (imports + Session.open): wizard home", wizard, bare,
+               "bare one-Static app", TARGET)
+    return ok
+
+
+if __name__ == "__main__":
+    ok = main()
+    sys.exit(1 if "--check" in sys.argv and not ok else 0)

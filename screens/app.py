@@ -1,0 +1,337 @@
+"""The Textual App: owns the session and engine, runs long work in workers, routes results.
+
+Screens render the session's state and call the App's `request_*` / `start_*` methods; the
+App starts thread workers (so work survives a screen being popped), receives their
+messages and bumps `revision`, which every screen watches to redraw. Entry points:
+`make_app(session)` (tests and benchmarks reuse it) and `run_app(session)` (the CLI).
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from functools import partial
+from pathlib import Path
+
+from textual import on
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+import assets
+from wizard.checklist import Plan
+from wizard.engine import Engine
+from wizard.runner import CancelToken, ToolError
+from wizard.session import Session, WizardError
+from wizard.state import StateError
+
+from . import jobs
+from .dialogs.answers import AnswersDialog
+from .dialogs.confirm import ConfirmDialog, confirm_for_plan
+from .dialogs.error import ErrorDialog
+from .dialogs.resume import ResumeDialog
+from .home import HomeScreen
+from .messages import CommandStarted, ItemChecked, ItemStarted, OutputLogged, PlanPrepared, PlanRefused
+from .phase import PhaseScreen
+from .palette import wizard_commands
+
+STYLES = Path(assets.__file__).parent / "styles"
+LOG_LIMIT = 5000  # lines of command output kept for the log panes
+
+
+class WizardApp(App[int]):
+    """The homelab-wizard TUI for one locked, loaded Session."""
+
+    TITLE = "homelab-wizard"
+    CSS_PATH = [STYLES / "app.tcss", STYLES / "dialogs.tcss"]
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("f1", "help", "Help", show=False, id="app.help-f1"),
+        Binding("x", "stop", "Stop", id="app.stop"),
+        Binding("ctrl+q", "quit", "Save & quit", priority=True, id="app.quit"),
+    ]
+
+    revision: reactive[int] = reactive(0)
+    """Bumped whenever the stored state (or a preview) changed; screens watch it to redraw."""
+    busy: reactive[bool] = reactive(False, bindings=True)
+    """True while a verify/plan/run worker is working."""
+    log_count: reactive[int] = reactive(0)
+    """How many log lines were ever written; log panes catch up to it."""
+    last_command: reactive[str] = reactive("")
+    """The command the runner started most recently (redacted)."""
+
+    def __init__(self, session: Session, engine: Engine | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.engine = engine or Engine(session)
+        for item in self.engine.items:
+            # Create every item's entry now, on the UI thread: a worker saving the state
+            # iterates this dict, and the screens must not add keys to it meanwhile.
+            session.state.item(item.id)
+        self.active_items: set[str] = set()
+        self.plans: dict[str, Plan] = {}
+        self.plan_refusals: dict[str, str] = {}
+        self.idle = threading.Event()
+        self.idle.set()
+        self._jobs = 0
+        self._jobs_lock = threading.Lock()
+        self._log: list[str] = []
+        self._log_offset = 0
+
+    # -- start-up ---------------------------------------------------------------------
+    def get_default_screen(self) -> Screen:
+        return HomeScreen()
+
+    def on_mount(self) -> None:
+        self.session.runner.on_command = lambda argv: self.post_message(CommandStarted(list(argv)))
+        passed = [it for it in self.engine.items if self.session.state.item(it.id).status == "passed"]
+        if passed:
+            self.push_screen(ResumeDialog(passed))
+
+    def on_unmount(self) -> None:
+        self.session.runner.on_command = None
+
+    # -- the command log -------------------------------------------------------------------
+    def write_log(self, line: str) -> None:
+        self._log.append(line)
+        if len(self._log) > LOG_LIMIT:
+            drop = len(self._log) - LOG_LIMIT
+            del self._log[:drop]
+            self._log_offset += drop
+        self.log_count += 1
+
+    def log_since(self, seen: int) -> list[str]:
+        """The log lines after the first `seen` ever written (older ones may have been dropped)."""
+        return self._log[max(0, seen - self._log_offset):]
+
+    # -- messages from the workers -------------------------------------------------------
+    def on_command_started(self, message: CommandStarted) -> None:
+        self.last_command = " ".join(message.argv)
+        self.write_log(f"$ {self.last_command}")
+
+    def on_output_logged(self, message: OutputLogged) -> None:
+        self.write_log(f"  {message.line}")
+
+    def on_item_started(self, message: ItemStarted) -> None:
+        self.active_items.add(message.item_id)
+        self.revision += 1
+
+    def on_item_checked(self, message: ItemChecked) -> None:
+        self.active_items.discard(message.item_id)
+        self.revision += 1
+
+    def on_plan_refused(self, message: PlanRefused) -> None:
+        self.plans.pop(message.item_id, None)
+        self.plan_refusals[message.item_id] = message.reason
+        self.revision += 1
+
+    def on_plan_prepared(self, message: PlanPrepared) -> None:
+        self.plans[message.item_id] = message.plan
+        self.plan_refusals.pop(message.item_id, None)
+        self.revision += 1
+        if not message.confirm:
+            return
+        item_id, plan = message.item_id, message.plan
+        if plan.changes == "nothing":
+            self._start_run(item_id, plan)
+            return
+
+        def decided(go: bool | None) -> None:
+            if go:
+                self._start_run(item_id, plan)
+            else:
+                self.write_log(f"{item_id}: cancelled at the confirmation; nothing was changed")
+                self.notify("Cancelled: nothing was changed.", title=item_id)
+
+        self.push_screen(confirm_for_plan(self.engine.item(item_id), plan, self.session), decided)
+
+    @on(Worker.StateChanged)
+    def worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "apply" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR,
+                                                                WorkerState.CANCELLED):
+            return
+        self.busy = self.work_running()
+        if not self.busy:
+            self.active_items.clear()
+        self.revision += 1
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            known = isinstance(error, (WizardError, ToolError, StateError))
+            text = str(error) if known else f"{type(error).__name__}: {error}"
+            self.write_log(f"error: {text}")
+            self.push_screen(ErrorDialog(event.worker.description or "Something went wrong", text))
+
+    # -- starting work ---------------------------------------------------------------------
+    def work_running(self) -> bool:
+        return any(w.group == "apply" and not w.is_finished for w in self.workers)
+
+    def _start(self, fn: Callable[[], object], name: str, description: str, *, chained: bool = False) -> Worker | None:
+        """Run `fn` in a thread worker on the App (group "apply"); one piece of work at a time."""
+        if not chained and self.work_running():
+            self.notify("Another step is still running; wait for it or press x to stop it.", severity="warning")
+            return None
+        self.session.cancel = CancelToken()  # a token is single-use: a new one for every piece of work
+        with self._jobs_lock:
+            self._jobs += 1
+            self.idle.clear()
+
+        def guarded():
+            try:
+                return fn()
+            finally:
+                with self._jobs_lock:
+                    self._jobs -= 1
+                    if self._jobs == 0:
+                        self.idle.set()
+
+        self.busy = True
+        return self.run_worker(guarded, name=name, group="apply", description=description, thread=True,
+                               exclusive=not chained, exit_on_error=False)
+
+    def start_verify(self, item_ids: list[str], what: str) -> Worker | None:
+        self.write_log(f"verifying {what}")
+        return self._start(partial(jobs.verify_items, self, item_ids), "verify", f"Verifying {what}")
+
+    def start_reverify(self) -> Worker | None:
+        self.write_log("re-verifying the items that passed earlier")
+        return self._start(partial(jobs.reverify_passed, self), "reverify", "Re-verifying what passed earlier")
+
+    def _start_plan(self, item_id: str, confirm: bool) -> None:
+        verb = "Preparing to run" if confirm else "Previewing"
+        self._start(partial(jobs.prepare_plan, self, item_id, confirm), "plan", f"{verb} {item_id}")
+
+    def _start_run(self, item_id: str, plan: Plan) -> None:
+        self.write_log(f"running {item_id}: {plan.summary}")
+        self._start(partial(jobs.run_item, self, item_id, plan), "run", f"Running {item_id}", chained=True)
+
+    def request_preview(self, item_id: str) -> None:
+        """Show what running the item would do; asks unanswered questions first."""
+        self._with_answers(item_id, confirm=False)
+
+    def request_run(self, item_id: str) -> None:
+        """Answers form → preview → confirmation → run, each step skippable by Esc."""
+        self._with_answers(item_id, confirm=True)
+
+    def _with_answers(self, item_id: str, confirm: bool) -> None:
+        item = self.engine.item(item_id)
+        if item.unavailable:
+            self.notify(f"not available yet: {item.unavailable}", title=item.id, severity="warning")
+            return
+        if not item.acts:
+            self.notify(f"{item.id} is checked, not run: press v to verify it.", title=item.id)
+            return
+        if self.work_running():
+            self.notify("Another step is still running; wait for it or press x to stop it.", severity="warning")
+            return
+        unanswered = [q for q in item.questions if q.key not in self.session.answers]
+        if item.questions and (confirm or unanswered):
+            self.push_screen(AnswersDialog(item, self.session.answers),
+                             lambda answers: answers is not None and self._answered(item_id, answers, confirm))
+        else:
+            self._start_plan(item_id, confirm)
+
+    def edit_answers(self, item_id: str) -> None:
+        item = self.engine.item(item_id)
+        self.push_screen(AnswersDialog(item, self.session.answers),
+                         lambda answers: answers is not None and self._save_answers(answers))
+
+    def _save_answers(self, answers: dict) -> bool:
+        self.session.answers.update(answers)
+        try:
+            self.session.store.save()
+        except StateError as e:
+            self.push_screen(ErrorDialog("The answers were not saved", str(e)))
+            return False
+        self.plans.clear()  # previews were computed from the old answers
+        self.revision += 1
+        return True
+
+    def _answered(self, item_id: str, answers: dict, confirm: bool) -> None:
+        if self._save_answers(answers):
+            self._start_plan(item_id, confirm)
+
+    # -- actions -----------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return self.busy or False  # hidden when nothing runs
+        if action in ("verify_all",):
+            return None if self.busy else True
+        return True
+
+    def watch_busy(self, busy: bool) -> None:
+        # Screen-level bindings (run, verify…) depend on it too.
+        self.screen.refresh_bindings()
+
+    def action_help(self) -> None:
+        from .dialogs.help import HelpDialog  # Markdown is slow to import: not on the start-up path
+
+        if isinstance(self.screen, HelpDialog):
+            return
+        self.push_screen(HelpDialog(self.screen))
+
+    def action_stop(self) -> None:
+        if not self.work_running():
+            return
+        self.session.cancel.cancel()  # terminates the running subprocess
+        self.workers.cancel_group(self, "apply")  # stops verification loops between items
+        self.write_log("stopping…")
+        self.notify("Stopping the running step…")
+
+    def action_verify_all(self) -> None:
+        self.start_verify([it.id for it in self.engine.items], "every item")
+
+    def action_open_phase(self, phase_id: str) -> None:
+        if isinstance(self.screen, PhaseScreen):
+            if self.screen.phase_id != phase_id:
+                self.switch_screen(PhaseScreen(phase_id))
+        elif isinstance(self.screen, HomeScreen):
+            self.push_screen(PhaseScreen(phase_id))
+
+    def action_go_home(self) -> None:
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
+            self.pop_screen()
+
+    async def action_quit(self) -> None:
+        """ctrl+q: save and quit; while a step runs, ask first and stop it."""
+        if self.work_running():
+            def decided(go: bool | None) -> None:
+                if go:
+                    self.action_stop()
+                    self._save_and_exit()
+
+            self.push_screen(ConfirmDialog("A step is still running",
+                                           "Stop it and quit? The step is recorded as interrupted; run it again "
+                                           "later to finish it.", ok_label="Stop and quit"), decided)
+            return
+        self._save_and_exit()
+
+    def _save_and_exit(self) -> None:
+        if not self.work_running():
+            try:
+                self.session.store.save()
+            except StateError:
+                pass  # not holding the lock (a read-only session): there is nothing of ours to save
+        self.exit(0)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield from wizard_commands(self, screen)
+
+
+def make_app(session: Session, engine: Engine | None = None) -> WizardApp:
+    """The app for a locked, loaded session (tests and benchmarks build it the same way)."""
+    return WizardApp(session, engine)
+
+
+def run_app(session: Session) -> int:
+    """Run the TUI until the user quits; returns the exit code for the CLI."""
+    app = make_app(session)
+    app.run()
+    # A step stopped at quit still records "interrupted" in the state: wait for that while
+    # the CLI holds the lock.
+    app.idle.wait(timeout=15)
+    return app.return_code or 0
+
+
+__all__ = ["WizardApp", "make_app", "run_app"]

@@ -1,0 +1,81 @@
+"""On start, when earlier runs passed items: say what passed and re-verify it (it may have drifted)."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from wizard.checklist import Item
+
+from ..status import icon
+
+
+class ResumeDialog(ModalScreen[None]):
+    """Lists the items that passed earlier, starts their re-verification and shows the outcome."""
+
+    AUTO_FOCUS = "#continue"
+    BINDINGS = [Binding("escape", "close", "Continue", id="resume.close")]
+
+    def __init__(self, passed: list[Item]) -> None:
+        super().__init__()
+        self.passed = passed
+        self.started = False
+        self.done = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="resume-box", classes="dialog"):
+            yield Label("Welcome back: resuming the migration", classes="dialog-title")
+            with VerticalScroll(classes="dialog-body"):
+                yield Static(id="resume-list")
+            yield Static(id="resume-status")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Continue", id="continue", variant="primary")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "revision", self.show_items)
+        self.watch(self.app, "last_command", self.show_status)
+        self.watch(self.app, "busy", self.finished)
+        self.started = self.app.start_reverify() is not None
+        self.show_items()
+
+    def show_items(self, _revision: int = 0) -> None:
+        state = self.app.session.state
+        text = Text(f"{len(self.passed)} items passed earlier. They are checked again now, because the "
+                    "repository or the cluster may have changed since:\n\n")
+        for it in self.passed:
+            st = state.item(it.id)
+            text.append_text(icon(st.status))
+            text.append(f" {it.alias:>4} {it.title}\n", style="bold")
+            if not self.done:
+                text.append(f"       passed at {st.checked_at}\n", style="dim")
+            elif st.status == "passed":
+                text.append("       still passes\n", style="green")
+            else:
+                text.append(f"       now {st.status}: {st.message}\n", style="yellow")
+        self.query_one("#resume-list", Static).update(text)
+
+    def show_status(self, command: str = "") -> None:
+        if self.done:
+            return
+        status = "Re-verifying…" + (f"  $ {command}" if command else "")
+        self.query_one("#resume-status", Static).update(Text(status, style="dim"))
+
+    def finished(self, busy: bool) -> None:
+        if busy or not self.started or self.done:
+            return
+        self.done = True
+        state = self.app.session.state
+        still = sum(state.item(it.id).status == "passed" for it in self.passed)
+        msg = (f"All {still} still pass." if still == len(self.passed)
+               else f"{still} of {len(self.passed)} still pass; the others need another look.")
+        self.query_one("#resume-status", Static).update(Text(msg, style="bold"))
+        self.show_items()
+
+    def on_button_pressed(self, _event: Button.Pressed) -> None:
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,65 @@
+"""The home screen: the five phases (and the secrets group) with their progress, and what is next."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from wizard.checklist import PHASES
+
+from .widgets.phase_list import Phase, PhaseList
+from .widgets.title_bar import TitleBar
+
+
+class HomeScreen(Screen):
+    """Where the wizard starts: pick a phase; digits jump straight to one."""
+
+    HELP = """\
+The phases of the migration, in order. Each bar fills as items pass their live checks.
+Open a phase to see its checklist, the evidence of each item and what running it would do.
+"""
+    BINDINGS = [
+        Binding("enter", "open_selected", "Open phase", id="home.open"),
+        Binding("v", "app.verify_all", "Verify all", id="home.verify-all"),
+        *[Binding(num.lower(), f"app.open_phase('{pid}')", f"Phase {num}", show=False, id=f"home.phase-{num.lower()}")
+          for pid, num, _ in PHASES],
+    ]
+
+    def compose(self) -> ComposeResult:
+        engine = self.app.engine
+        yield TitleBar("Phases")
+        yield Static(id="home-summary")
+        phases = [Phase(pid, num, title, [i for i in engine.items if i.phase == pid]) for pid, num, title in PHASES]
+        yield PhaseList(phases, self.app.session.state, id="phases")
+        yield Static(id="next-step")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(PhaseList).highlighted = 0
+        self.query_one(PhaseList).border_title = "Phases: enter opens one; 1-5 and s jump"
+        self.watch(self.app, "revision", self.show_state)
+
+    def show_state(self, _revision: int = 0) -> None:
+        session, engine = self.app.session, self.app.engine
+        state = session.state
+        cluster = state.cluster
+        pinned = (f"{cluster.context} ({cluster.server})" if cluster else "not pinned yet (1.0 preflight pins it)")
+        summary = Text.assemble(("Repository ", "dim"), (session.repo.name, "bold"), ("   Cluster ", "dim"), pinned)
+        self.query_one("#home-summary", Static).update(summary)
+        self.query_one(PhaseList).show_state(state)
+        nxt = next((it for it in engine.items if not it.unavailable
+                    and state.item(it.id).status not in ("passed", "skipped")), None)
+        hint = (Text.assemble(("Next: ", "bold"), f"{nxt.alias} {nxt.title}",
+                              (f"  ({state.item(nxt.id).status})", "dim")) if nxt
+                else Text("Every available item has passed.", style="green"))
+        self.query_one("#next-step", Static).update(hint)
+
+    def action_open_selected(self) -> None:
+        phase_id = self.query_one(PhaseList).highlighted_phase
+        if phase_id:
+            self.app.action_open_phase(phase_id)
+
+    def on_phase_list_phase_chosen(self, event: PhaseList.PhaseChosen) -> None:
+        self.app.action_open_phase(event.phase_id)

@@ -1,0 +1,73 @@
+"""The long work the App runs in thread workers: verify, plan and run checklist items.
+
+These functions run off the UI thread. They call the headless core and report only through
+`app.post_message` (thread-safe); they never touch a widget. A stop request reaches them
+two ways: the worker's `is_cancelled` flag between items, and `session.cancel`, which
+terminates the running subprocess.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.worker import get_current_worker
+
+from wizard.checklist import Plan, Verdict
+from wizard.runner import Cancelled, ToolError
+from wizard.session import WizardError
+
+from .messages import ItemChecked, ItemStarted, OutputLogged, PlanPrepared, PlanRefused
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .app import WizardApp
+
+
+def verify_items(app: "WizardApp", item_ids: list[str]) -> dict[str, Verdict]:
+    """Run each item's live check and store it; stops between items when cancelled."""
+    worker = get_current_worker()
+    results: dict[str, Verdict] = {}
+    for item_id in item_ids:
+        if worker.is_cancelled or app.session.cancel.cancelled:
+            app.post_message(OutputLogged(f"verification stopped before {item_id}"))
+            break
+        app.post_message(ItemStarted(item_id))
+        try:
+            verdict = app.engine.verify(item_id)
+        except Cancelled:
+            app.post_message(OutputLogged(f"verification of {item_id} was stopped"))
+            break
+        results[item_id] = verdict
+        app.post_message(ItemChecked(item_id, verdict))
+    return results
+
+
+def reverify_passed(app: "WizardApp") -> dict[str, Verdict]:
+    """On resume: the core re-checks everything that had passed (it may have drifted)."""
+    return app.engine.reverify_passed()
+
+
+def prepare_plan(app: "WizardApp", item_id: str, confirm: bool) -> Plan | None:
+    """Compute what running the item would do. A refusal is shown; when running, it is also raised."""
+    try:
+        plan = app.engine.plan(item_id)
+    except (WizardError, ToolError) as e:
+        app.post_message(PlanRefused(item_id, str(e)))
+        if confirm:
+            raise
+        return None
+    app.post_message(PlanPrepared(item_id, plan, confirm))
+    return plan
+
+
+def run_item(app: "WizardApp", item_id: str, plan: Plan) -> Verdict | None:
+    """Apply a confirmed plan, streaming its progress lines, then report the new verdict."""
+    app.post_message(ItemStarted(item_id))
+    try:
+        verdict = app.engine.run(item_id, plan, progress=lambda line: app.post_message(OutputLogged(line)))
+    except Cancelled:
+        stored = app.session.state.item(item_id)
+        app.post_message(OutputLogged(f"{item_id} was stopped: {stored.message}"))
+        app.post_message(ItemChecked(item_id, Verdict(stored.status, stored.message, stored.evidence)))
+        return None
+    app.post_message(OutputLogged(f"{item_id}: {verdict.status}: {verdict.message}"))
+    app.post_message(ItemChecked(item_id, verdict))
+    return verdict

@@ -1,0 +1,62 @@
+"""Events the App's workers post from their threads (past tense, harlequin style).
+
+`post_message` is thread-safe, so a worker thread reports through these and never touches a
+widget itself; the App turns them into state the screens render.
+"""
+from __future__ import annotations
+
+from textual.message import Message
+
+from wizard.checklist import Plan, Verdict
+
+
+class CommandStarted(Message):
+    """The runner started a command (argv already redacted)."""
+
+    def __init__(self, argv: list[str]) -> None:
+        super().__init__()
+        self.argv = argv
+
+
+class OutputLogged(Message):
+    """A line of progress from a running action (engine.run's progress callback)."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__()
+        self.line = line
+
+
+class ItemStarted(Message):
+    """A worker began verifying or running an item."""
+
+    def __init__(self, item_id: str) -> None:
+        super().__init__()
+        self.item_id = item_id
+
+
+class ItemChecked(Message):
+    """An item has a new stored verdict (after verify or run)."""
+
+    def __init__(self, item_id: str, verdict: Verdict) -> None:
+        super().__init__()
+        self.item_id = item_id
+        self.verdict = verdict
+
+
+class PlanPrepared(Message):
+    """A plan was computed for an item; `confirm` says whether the user asked to run it."""
+
+    def __init__(self, item_id: str, plan: Plan, confirm: bool) -> None:
+        super().__init__()
+        self.item_id = item_id
+        self.plan = plan
+        self.confirm = confirm
+
+
+class PlanRefused(Message):
+    """The core refused to plan an item (a missing prerequisite, no cluster…): show why."""
+
+    def __init__(self, item_id: str, reason: str) -> None:
+        super().__init__()
+        self.item_id = item_id
+        self.reason = reason

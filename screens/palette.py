@@ -1,0 +1,31 @@
+"""The wizard's entries in the command palette (ctrl+p): verify, go to a phase, stop, help."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from textual.app import SystemCommand
+from textual.screen import Screen
+
+from wizard.checklist import PHASES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .app import WizardApp
+
+
+def wizard_commands(app: "WizardApp", screen: Screen) -> Iterable[SystemCommand]:
+    """System commands for the palette; what applies depends on the screen and on running work."""
+    from .phase import PhaseScreen
+
+    if not app.busy:
+        yield SystemCommand("Verify all", "Run the live check of every checklist item now", app.action_verify_all)
+    if isinstance(screen, PhaseScreen) and not app.busy:
+        yield SystemCommand("Verify this phase", "Run the live checks of this phase's items", screen.action_verify_phase)
+    for pid, num, title in PHASES:
+        label = f"phase {num}" if num.isdigit() else "the secrets group"
+        yield SystemCommand(f"Go to {label}: {title}", f"Open the checklist of {title}",
+                            lambda pid=pid: app.action_open_phase(pid))
+    yield SystemCommand("Go home", "Back to the phase overview", app.action_go_home)
+    if app.busy:
+        yield SystemCommand("Stop the running step", "Cancel the running check or action", app.action_stop)
+    yield SystemCommand("Help", "Keys and how the wizard works", app.action_help)

@@ -1,0 +1,135 @@
+"""A phase screen: its checklist, the evidence of the selected item, a preview and the live log."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from wizard.checklist import PHASES, Item
+
+from .widgets.checklist import Checklist
+from .widgets.command_log import CommandLog
+from .widgets.evidence import EvidenceView
+from .widgets.phase_list import counts_text, phase_counts
+from .widgets.plan_preview import PlanPreview
+from .widgets.title_bar import TitleBar
+
+
+class PhaseScreen(Screen):
+    """The checklist of one phase. Keys act on the highlighted item; Esc goes back home."""
+
+    HELP = """\
+Move through the items with the arrow keys; the right-hand panes follow the highlight.
+v checks the item now, p previews what running it would do, r runs it (after a form for
+its answers and a confirmation), a edits its answers. Output of running commands streams
+into the command log.
+"""
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="phase.back"),
+        Binding("v", "verify_item", "Verify", id="phase.verify"),
+        Binding("V", "verify_phase", "Verify phase", id="phase.verify-phase"),
+        Binding("p", "preview_item", "Preview", id="phase.preview"),
+        Binding("r", "run_item", "Run", id="phase.run"),
+        Binding("a", "edit_answers", "Answers", id="phase.answers"),
+    ]
+
+    def __init__(self, phase_id: str) -> None:
+        super().__init__()
+        self.phase_id = phase_id
+        self.number, self.phase_title = next((num, title) for pid, num, title in PHASES if pid == phase_id)
+        self.title = self.phase_title
+
+    @property
+    def items(self) -> list[Item]:
+        return [it for it in self.app.engine.items if it.phase == self.phase_id]
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar(self.title)
+        yield Static(id="phase-heading")
+        with Horizontal(id="phase-body"):
+            yield Checklist(self.items, id="checklist")
+            with Vertical(id="phase-detail"):
+                yield EvidenceView(id="evidence")
+                yield PlanPreview(id="preview")
+                yield CommandLog(id="log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(Checklist).highlighted = 0
+        self.watch(self.app, "revision", self.show_state)
+
+    @property
+    def selected_item(self) -> Item | None:
+        try:
+            return self.query_one(Checklist).selected_item
+        except NoMatches:  # asked before compose (the footer checks bindings early)
+            return None
+
+    def show_state(self, _revision: int = 0) -> None:
+        app = self.app
+        state = app.session.state
+        self.query_one(Checklist).show_state(state, app.active_items)
+        label = f"Phase {self.number}" if self.number.isdigit() else "Secrets"
+        self.query_one("#phase-heading", Static).update(Text.assemble(
+            (f"{label}: {self.phase_title}", "bold"), "   ", (counts_text(self.items, phase_counts(self.items, state)), "dim")))
+        self.show_selected()
+
+    def show_selected(self) -> None:
+        app, item = self.app, self.selected_item
+        if item is None:
+            self.query_one(EvidenceView).show(None)
+            self.query_one(PlanPreview).show(None, None)
+            return
+        st = app.session.state.item(item.id)
+        status = "running" if item.id in app.active_items else st.status
+        self.query_one(EvidenceView).show(item, st, status, app.engine.missing_prerequisites(item))
+        self.query_one(PlanPreview).show(item, app.plans.get(item.id), app.plan_refusals.get(item.id))
+        self.refresh_bindings()
+
+    def on_checklist_item_highlighted(self, _event: Checklist.ItemHighlighted) -> None:
+        self.show_selected()
+
+    def on_option_list_option_selected(self, _event) -> None:
+        self.action_preview_item()
+
+    # -- actions -------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action not in ("run_item", "preview_item", "verify_item", "verify_phase", "edit_answers"):
+            return True
+        item = self.selected_item
+        busy = self.app.busy
+        if action in ("run_item", "preview_item"):
+            return None if busy or item is None or item.unavailable or not item.acts else True
+        if action == "verify_item":
+            return None if busy or item is None else True
+        if action == "verify_phase":
+            return None if busy else True
+        if action == "edit_answers":
+            return None if busy or item is None or not item.questions or item.unavailable else True
+        return True
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_verify_item(self) -> None:
+        if self.selected_item is not None:
+            self.app.start_verify([self.selected_item.id], self.selected_item.id)
+
+    def action_verify_phase(self) -> None:
+        self.app.start_verify([it.id for it in self.items], f"phase {self.number} ({self.phase_title})")
+
+    def action_preview_item(self) -> None:
+        if self.check_action("preview_item", ()):
+            self.app.request_preview(self.selected_item.id)
+
+    def action_run_item(self) -> None:
+        if self.check_action("run_item", ()):
+            self.app.request_run(self.selected_item.id)
+
+    def action_edit_answers(self) -> None:
+        if self.check_action("edit_answers", ()):
+            self.app.edit_answers(self.selected_item.id)

@@ -1,0 +1,53 @@
+"""A form for an item's questions: a Select for fixed choices, an Input for free text."""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, Label, Select, Static
+
+from wizard.checklist import Question
+
+
+def field_id(q: Question) -> str:
+    return f"answer-{q.key}"
+
+
+class AnswerForm(Vertical):
+    """One field per Question, prefilled with the stored answer or the question's default."""
+
+    def __init__(self, questions: tuple[Question, ...] | list[Question], answers: dict, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.questions = list(questions)
+        self.answers = dict(answers)
+
+    def compose(self) -> ComposeResult:
+        for q in self.questions:
+            current = self.answers.get(q.key, q.default)
+            yield Label(q.prompt, classes="answer-prompt")
+            if q.choices:
+                values = [v for v, _ in q.choices]
+                yield Select([(lbl, v) for v, lbl in q.choices], value=current if current in values else values[0],
+                             allow_blank=False, id=field_id(q))
+            else:
+                yield Input(value=current or "", placeholder=q.default or "", id=field_id(q))
+            if q.help:
+                yield Static(q.help, classes="answer-help")
+            yield Label("", classes="answer-error", id=f"{field_id(q)}-error")
+
+    def values(self) -> dict[str, str] | None:
+        """The validated answers, or None after marking the fields that are wrong."""
+        out: dict[str, str] = {}
+        ok = True
+        for q in self.questions:
+            widget = self.query_one(f"#{field_id(q)}")
+            raw = widget.value if isinstance(widget, (Input, Select)) else ""
+            error = self.query_one(f"#{field_id(q)}-error", Label)
+            try:
+                out[q.key] = q.validate("" if raw is Select.NULL else str(raw))
+                error.update("")
+                error.display = False
+            except ValueError as e:
+                error.update(str(e))
+                error.display = True
+                ok = False
+        return out if ok else None

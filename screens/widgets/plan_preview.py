@@ -1,0 +1,47 @@
+"""The preview pane: what running the selected item would do (Plan.render()), before anything changes."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from wizard.checklist import Item, Plan
+
+CHANGES = {
+    "nothing": "changes nothing",
+    "state": "records a choice in the wizard's state only",
+    "repo": "changes files in the repository",
+    "local": "writes files in your data directory, outside the repository",
+    "cluster": "changes the cluster",
+}
+
+
+class PlanPreview(VerticalScroll, can_focus=True):
+    """Shows the last plan computed for the highlighted item, or why it cannot be planned."""
+
+    def compose(self):
+        yield Static(id="preview-text")
+
+    def on_mount(self) -> None:
+        self.border_title = "Preview"
+
+    def show(self, item: Item | None, plan: Plan | None, refusal: str | None = None) -> None:
+        body = self.query_one("#preview-text", Static)
+        body.set_class(plan is not None and item is not None and item.acts and not refusal, "-plan")
+        if item is None:
+            body.update("")
+        elif item.unavailable:
+            body.update(Text("Nothing to preview: this item is not available yet.", style="dim"))
+        elif not item.acts:
+            body.update(Text("Nothing to preview: this item is only checked (v).", style="dim"))
+        elif refusal:
+            body.update(Text.assemble(("Cannot run it yet: ", "bold yellow"), refusal))
+        elif plan is None:
+            body.update(Text("Press p to preview what running it would do, or r to run it "
+                             "(you confirm before anything changes).", style="dim"))
+        else:
+            # Plans hold paths and commands: scroll sideways rather than wrap them mid-word.
+            text = Text(no_wrap=True, overflow="ignore")
+            text.append(f"This {CHANGES.get(plan.changes, plan.changes)}.\n", style="bold")
+            text.append(plan.render())
+            body.update(text)

@@ -1,0 +1,149 @@
+"""Help, the command palette, resume on start, and the typed confirmation for cluster changes."""
+from __future__ import annotations
+
+from textual.widgets import Button, Input
+
+from screens.app import make_app
+from screens.dialogs.confirm import ConfirmDialog, confirm_for_plan
+from screens.dialogs.help import HelpDialog
+from screens.dialogs.resume import ResumeDialog
+from screens.home import HomeScreen
+from screens.phase import PhaseScreen
+from screens.widgets.phase_list import PhaseList
+from wizard.checklist import Plan, Step
+from wizard.state import ClusterIdentity
+
+from .conftest import SIZE, settle, text_of
+
+
+async def test_question_mark_opens_help_with_the_keys_of_the_screen(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpDialog)
+        assert "| `r` | Run |" in app.screen.text
+        assert "| `esc` | Back |" in app.screen.text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, PhaseScreen)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpDialog)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, PhaseScreen)
+
+
+async def test_the_command_palette_goes_to_a_phase(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"phase 4")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, PhaseScreen) and app.screen.phase_id == "validate"
+
+
+async def test_go_home_from_a_phase(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        assert isinstance(app.screen, PhaseScreen)
+        app.action_go_home()
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen) and len(app.screen_stack) == 1
+
+
+async def test_the_command_palette_lists_the_wizard_commands(app):
+    async with app.run_test(size=SIZE) as pilot:
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Verify all" in titles
+        assert "Go to phase 1: Preparation" in titles and "Go to the secrets group: Secret management" in titles
+        await pilot.press("enter")
+        await pilot.pause()
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Verify this phase" in titles
+
+
+async def test_verify_all_from_home_checks_every_item(app, session):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v")
+        await settle(pilot)
+        statuses = {i: session.state.item(i).status for i in (it.id for it in app.engine.items)}
+        assert statuses["repo.cluster-dir"] == "blocked"  # "not available yet", never passed
+        assert statuses["prep.preflight"] == "failed"
+        phases = app.screen.query_one(PhaseList)
+        assert phases.counts("prep", session.state) == "0/4 passed · 1 failed · 2 blocked"
+        # Unavailable items are "blocked" in the state but counted apart, never as progress.
+        assert phases.counts("repo", session.state) == "0/5 passed · 5 not available yet"
+        assert phases.get_option("repo").prompt.plain.endswith("0/5 passed · 5 not available yet")
+
+
+async def test_no_resume_dialog_on_a_fresh_state(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_resume_dialog_lists_what_passed_and_reverifies_it(structure_passed):
+    session = structure_passed
+    before = session.state.item("prep.structure").checked_at
+    app = make_app(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ResumeDialog)
+        assert "1.1 Choose Option A" in text_of(dialog.query_one("#resume-list"))
+        await settle(pilot)
+        assert dialog.done
+        assert "still passes" in text_of(dialog.query_one("#resume-list"))
+        assert "All 1 still pass." == text_of(dialog.query_one("#resume-status"))
+        assert session.state.item("prep.structure").checked_at >= before
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_resume_dialog_says_when_an_item_no_longer_passes(structure_passed):
+    session = structure_passed
+    session.state.journal.clear()  # as if the recorded choice were lost: 1.1 falls back to pending
+    app = make_app(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ResumeDialog)
+        assert "now pending: no option chosen yet" in text_of(dialog.query_one("#resume-list"))
+        assert "0 of 1 still pass" in text_of(dialog.query_one("#resume-status"))
+
+
+async def test_cluster_changes_need_the_context_name_typed(app, session):
+    session.state.cluster = ClusterIdentity("homelab-admin", "https://127.0.0.1:6443", "uid-1")
+    plan = Plan("prep.backup", "Back up the cluster", [Step("command", "kubectl get …")], changes="cluster")
+    results = []
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(confirm_for_plan(app.engine.item("prep.backup"), plan, session), results.append)
+        await pilot.pause()
+        dialog = app.screen
+        ok = dialog.query_one("#ok", Button)
+        assert dialog.focused.id == "cancel" and ok.disabled
+        dialog.query_one(Input).focus()
+        await pilot.press(*"homelab")
+        await pilot.pause()
+        assert ok.disabled  # a prefix is not the name
+        await pilot.press(*"-admin")
+        await pilot.pause()
+        assert not ok.disabled
+        await pilot.press("enter")
+        await pilot.pause()
+    assert results == [True]
+
+
+async def test_escape_cancels_a_confirmation(app):
+    results = []
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(ConfirmDialog("Sure?", "It changes things."), results.append)
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+    assert results == [False]

@@ -1,0 +1,129 @@
+"""The phase screen: checklist, evidence of the selected item, greyed-out keys, errors."""
+from __future__ import annotations
+
+from screens.dialogs.answers import AnswersDialog
+from screens.dialogs.confirm import ConfirmDialog
+from screens.dialogs.error import ErrorDialog
+from screens.home import HomeScreen
+from screens.phase import PhaseScreen
+from screens.widgets.checklist import Checklist
+
+from .conftest import SIZE, settle, text_of
+
+
+def evidence(screen) -> str:
+    return text_of(screen.query_one("#evidence-text"))
+
+
+async def test_selecting_an_item_shows_its_stored_evidence(app, session):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "down", "v")  # verify 1.1 for real: no option chosen yet
+        await settle(pilot)
+        screen = app.screen
+        assert session.state.item("prep.structure").status == "pending"
+        shown = evidence(screen)
+        assert "1.1 prep.structure" in shown
+        assert "no option chosen yet" in shown
+        assert "manifests: 3" in shown  # the scan found the fixture's three objects
+        assert "checked " + session.state.item("prep.structure").checked_at in shown
+
+        await pilot.press("up")
+        await pilot.pause()
+        assert "1.0 prep.preflight" in evidence(screen)
+        assert "Not checked yet" in evidence(screen)
+
+
+async def test_verifying_without_a_cluster_shows_why_in_the_evidence(app, session):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "v")  # 1.0 preflight: the kubeconfig does not exist
+        await settle(pilot)
+        st = session.state.item("prep.preflight")
+        assert st.status == "failed"
+        assert "context" in st.message  # the core's "no kubeconfig context is selected" check
+        shown = evidence(app.screen)
+        assert st.message[:60] in shown.replace("\n", " ")
+        assert "checks:" in shown
+        log = app.screen.query_one("#log")
+        assert any(line.startswith("$ ") for line in log.lines), "the commands run were not logged"
+
+
+async def test_unavailable_items_say_so_and_cannot_be_run(app, session):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        screen = app.screen
+        assert screen.selected_item.id == "repo.cluster-dir"
+        assert "not available yet: Phase 2 (repository setup) is built in issue #4" in evidence(screen)
+        assert screen.check_action("run_item", ()) is None  # greyed out in the footer
+        assert screen.check_action("preview_item", ()) is None
+        await pilot.press("r", "p")
+        await pilot.pause()
+        assert app.screen is screen  # no form, no confirmation
+        assert not list(app.workers)
+        assert session.state.item("repo.cluster-dir").status == "pending"
+
+
+async def test_running_an_item_with_missing_prerequisites_shows_an_error_modal(app, session):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "down", "down", "r")  # 1.2 backup needs 1.0 preflight first
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorDialog)
+        message = str(app.screen.query_one("#error-message").content)
+        assert "prep.backup needs 1.0 prep.preflight to pass first" in message
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PhaseScreen)
+        assert "Cannot run it yet" in text_of(app.screen.query_one("#preview-text"))
+
+
+async def test_preview_shows_the_plan_without_changing_anything(app, session, homelab_repo):
+    session.answers.update(option="b", cluster="homelab")  # answered: no form before the preview
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "down", "p")
+        await settle(pilot)
+        assert isinstance(app.screen, PhaseScreen)
+        preview = text_of(app.screen.query_one("#preview-text"))
+        assert "records a choice in the wizard's state only" in preview
+        assert "What Option A would do" in preview and "What Option B would do" in preview
+        assert session.state.item("prep.structure").status == "pending"
+        assert not session.state.journal
+
+
+async def test_escape_backs_out_of_a_form_and_a_phase(app, session):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "down", "r")
+        await pilot.pause()
+        assert isinstance(app.screen, AnswersDialog)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, PhaseScreen)
+        assert not list(app.workers)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_keys_are_greyed_out_while_work_runs(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert screen.check_action("run_item", ()) is True
+        app.busy = True
+        assert screen.check_action("run_item", ()) is None
+        assert screen.check_action("verify_item", ()) is None
+        assert app.check_action("stop", ()) is True
+        app.busy = False
+        assert app.check_action("stop", ()) is False
+        assert not isinstance(app.screen, ConfirmDialog)
+        assert screen.query_one(Checklist).option_count == 4
+
+
+async def test_shift_v_verifies_the_whole_phase(app, session):
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2", "V")
+        await settle(pilot)
+        for item in app.screen.items:
+            st = session.state.item(item.id)
+            assert st.status == "blocked" and st.message.startswith("not available yet: "), item.id
+        assert session.state.item("prep.preflight").status == "pending"  # other phases untouched

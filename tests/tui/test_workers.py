@@ -1,0 +1,152 @@
+"""Long work runs in App workers: output streams live, the screen stays usable, x and ctrl+q stop it.
+
+Two test items run real subprocesses through the session's real runner (no cluster needed):
+one prints lines slowly, one sleeps until it is stopped.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from screens.app import make_app
+from screens.dialogs.confirm import ConfirmDialog
+from screens.phase import PhaseScreen
+from wizard.catalog import CATALOG
+from wizard.checklist import Item, Plan, Step, Verdict
+from wizard.engine import Engine
+
+from .conftest import SIZE, settle, text_of
+
+
+class StreamingItem(Item):
+    """Prints five lines, 0.3 s apart; passes once it has run."""
+
+    id, alias, title = "prep.stream", "9.1", "Print five lines slowly"
+
+    def verify(self, session) -> Verdict:
+        ran = any(e["action"] == "streamed" for e in session.state.journal)
+        return Verdict("passed" if ran else "pending", "it ran" if ran else "not run yet")
+
+    def plan(self, session) -> Plan:
+        return Plan(self.id, "Print five lines", [Step("command", "print five lines")], changes="nothing")
+
+    def apply(self, session, plan, progress) -> None:
+        session.runner.run(["sh", "-c", "for i in 1 2 3 4 5; do echo line $i; sleep 0.3; done"],
+                           on_line=progress, cancel=session.cancel)
+        session.state.record("streamed")
+
+
+class SleepingItem(Item):
+    """Sleeps for a minute unless stopped."""
+
+    id, alias, title = "prep.sleep", "9.2", "Sleep until stopped"
+
+    def verify(self, session) -> Verdict:
+        return Verdict("pending", "never finishes")
+
+    def plan(self, session) -> Plan:
+        return Plan(self.id, "Sleep for a minute", [Step("command", "sleep 60")], changes="state")
+
+    def apply(self, session, plan, progress) -> None:
+        session.runner.run(["sleep", "60"], on_line=progress, cancel=session.cancel, timeout=90)
+
+
+@pytest.fixture
+def work_app(session):
+    return make_app(session, Engine(session, items=[StreamingItem(), SleepingItem(), *CATALOG]))
+
+
+async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the UI")
+        await pilot.pause(0.05)
+
+
+def log_lines(app) -> list[str]:
+    return list(app.screen.query_one("#log").lines)
+
+
+async def start_sleeping(pilot) -> None:
+    app = pilot.app
+    await pilot.press("enter", "down", "r")
+    await settle_plan(pilot)
+    assert isinstance(app.screen, ConfirmDialog)
+    await pilot.press("tab", "enter")
+    await wait_for(pilot, lambda: any(line == "$ sleep 60" for line in log_lines(app)))
+
+
+async def settle_plan(pilot) -> None:
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmDialog))
+
+
+async def test_output_streams_while_the_screen_stays_usable(work_app, session):
+    app = work_app
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "r")  # changes nothing: runs without a confirmation
+        await wait_for(pilot, lambda: "  line 1" in log_lines(app))
+        assert app.work_running() and "  line 5" not in log_lines(app)
+        screen = app.screen
+        assert screen.query_one("#checklist").get_option_at_index(0).prompt.plain.startswith("…")
+        await pilot.press("down")  # the UI answers while the command still prints
+        await pilot.pause()
+        assert "9.2 prep.sleep" in text_of(screen.query_one("#evidence-text"))
+        assert app.work_running()
+        await settle(pilot)
+        lines = log_lines(app)
+        assert [ln for ln in lines if ln.startswith("  line")] == [f"  line {i}" for i in range(1, 6)]
+        assert any(ln.startswith("$ sh -c for i in") for ln in lines)
+        assert session.state.item("prep.stream").status == "passed"
+
+
+async def test_x_stops_the_running_command(work_app, session):
+    app = work_app
+    async with app.run_test(size=SIZE) as pilot:
+        await start_sleeping(pilot)
+        assert app.check_action("stop", ()) is True
+        started = time.monotonic()
+        await pilot.press("x")
+        await settle(pilot)
+        assert time.monotonic() - started < 15, "the sleep was not terminated"
+        st = session.state.item("prep.sleep")
+        assert st.status == "failed" and "interrupted" in st.message
+        assert isinstance(app.screen, PhaseScreen)  # a stop is not an error modal
+        assert any("was stopped" in ln for ln in log_lines(app))
+        # A fresh cancel token: the next piece of work is not stopped at once.
+        await pilot.press("up", "r")
+        await settle(pilot)
+        assert session.state.item("prep.stream").status == "passed"
+
+
+async def test_ctrl_q_while_running_asks_first_then_stops_and_quits(work_app, session):
+    app = work_app
+    async with app.run_test(size=SIZE) as pilot:
+        await start_sleeping(pilot)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog) and dialog.title_text == "A step is still running"
+        assert dialog.focused.id == "cancel"
+        await pilot.press("enter")  # Cancel: keep running
+        await pilot.pause()
+        assert app.is_running and app.work_running()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("tab", "enter")  # Stop and quit
+        await pilot.pause()
+    assert app.return_code == 0
+    assert app.idle.wait(15), "the stopped step did not finish"
+    st = session.state.item("prep.sleep")
+    assert st.status == "failed" and "interrupted" in st.message
+
+
+async def test_ctrl_q_saves_and_quits(app, session):
+    assert not session.store.path.exists()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 0
+    assert session.store.path.exists()
