@@ -376,3 +376,38 @@ def test_clean_module_is_pure():
     imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert imported <= {"__future__", "copy", "json", "re", "collections"}
+
+
+# Built-in objects seen on a real API server (the testbed); they are not the user's configuration.
+def test_backup_skips_objects_the_api_server_maintains_itself():
+    from wizard.cluster.clean import should_skip
+
+    cases = [
+        {"apiVersion": "v1", "kind": "ComponentStatus", "metadata": {"name": "etcd-0"}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "IPAddress", "metadata": {"name": "10.0.0.1"}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "ServiceCIDR", "metadata": {"name": "kubernetes"}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+         "metadata": {"name": "admin", "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}}},
+        {"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
+         "metadata": {"name": "v1.apps", "labels": {"kube-aggregator.kubernetes.io/automanaged": "onstart"}}},
+        {"apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "FlowSchema",
+         "metadata": {"name": "exempt", "annotations": {"apf.kubernetes.io/autoupdate-spec": "true"}}},
+        {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "system-node-critical"}},
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}},
+    ]
+    for obj in cases:
+        assert should_skip(obj), obj
+
+
+def test_backup_keeps_user_made_look_alikes_of_built_ins():
+    from wizard.cluster.clean import should_skip
+
+    keep = [
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "homelab-reader"}},
+        {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "homelab-high"}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "ServiceCIDR", "metadata": {"name": "extra-range"}},
+        {"apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "FlowSchema",
+         "metadata": {"name": "mine", "annotations": {"apf.kubernetes.io/autoupdate-spec": "false"}}},
+    ]
+    for obj in keep:
+        assert should_skip(obj) is None, obj

@@ -32,7 +32,15 @@ SKIP_KINDS: dict[tuple[str, str], str] = {
     ("metrics.k8s.io", "NodeMetrics"): "live metrics, not objects",
     ("velero.io", "Backup"): "Velero's own records",
     ("velero.io", "Restore"): "Velero's own records",
+    ("", "ComponentStatus"): "read-only health of control-plane components",
+    ("networking.k8s.io", "IPAddress"): "allocated by the API server for Services",
 }
+# Objects the control plane creates and keeps up to date by itself; found on the testbed:
+# without these rules they fill the backup and the inventory, and ComponentStatus makes the
+# server-side dry-run fail (MethodNotAllowed).
+BUILT_IN_LABELS = {"kubernetes.io/bootstrapping": "rbac-defaults", "kube-aggregator.kubernetes.io/automanaged": None}
+BUILT_IN_NAMES = {("scheduling.k8s.io", "PriorityClass"): {"system-node-critical", "system-cluster-critical"},
+                  ("networking.k8s.io", "ServiceCIDR"): {"kubernetes"}, ("", "Namespace"): {"default"}}
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 # Kinds whose controller re-creates them from their owner (a Deployment, CronJob, StatefulSet …).
 CONTROLLED_KINDS = frozenset({("", "Pod"), ("apps", "ReplicaSet"), ("apps", "ControllerRevision"), ("batch", "Job")})
@@ -96,6 +104,9 @@ def should_skip(obj: dict, selectorless: Collection[tuple[str, str]] | None = No
         return f"{kind}: {SKIP_KINDS[group, kind]}"
     if ns in SYSTEM_NAMESPACES or (kind == "Namespace" and name in SYSTEM_NAMESPACES):
         return f"in system namespace {ns or name}: owned by the distribution"
+    built_in = _built_in(group, kind, meta)
+    if built_in:
+        return f"{kind}: {built_in}"
     if kind == "ConfigMap" and name == "kube-root-ca.crt":
         return "kube-root-ca.crt: published into every namespace by the control plane"
     if kind == "Service" and (ns, name) == ("default", "kubernetes"):
@@ -122,6 +133,18 @@ def should_skip(obj: dict, selectorless: Collection[tuple[str, str]] | None = No
         return "completed Job: re-applying would run it again"
     if kind == "Secret" and obj.get("type") == SA_TOKEN and _auto_token(meta):
         return "service-account token minted by the token controller"
+    return None
+
+
+def _built_in(group: str, kind: str, meta: dict) -> str | None:
+    labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
+    for label, value in BUILT_IN_LABELS.items():
+        if label in labels and (value is None or labels[label] == value):
+            return f"created and kept up to date by the API server ({label})"
+    if annotations.get("apf.kubernetes.io/autoupdate-spec") == "true":
+        return "API priority-and-fairness default, maintained by the API server"
+    if meta.get("name") in BUILT_IN_NAMES.get((group, kind), ()):
+        return "built into every cluster"
     return None
 
 
