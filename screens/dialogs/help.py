@@ -17,6 +17,7 @@ quit at any time and resume later.
 """
 
 GENERAL = [
+    ("↑ ↓ / enter", "move in a list / open or preview the highlighted entry"),
     ("ctrl+p", "command palette: verify all, go to a phase, stop…"),
     ("tab / shift+tab", "move between panes and buttons"),
     ("esc", "back out of a dialog or a phase"),
@@ -26,11 +27,11 @@ GENERAL = [
 
 
 def keys_markdown(screen: Screen) -> str:
-    """A table of the keys that apply on `screen` (its own, its widgets' and the App's)."""
+    """A table of the keys shown in the footer of `screen` (its own and the App's), then the general ones."""
     rows, seen = [], set()
     for key, active in screen.active_bindings.items():
         b = active.binding
-        if not b.description or (b.action, b.description) in seen:
+        if not b.show or not b.description or (b.action, b.description) in seen:  # no arrow-key noise
             continue
         seen.add((b.action, b.description))
         note = "" if active.enabled else " *(not available here)*"

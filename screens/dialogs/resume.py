@@ -43,8 +43,9 @@ class ResumeDialog(ModalScreen[None]):
 
     def show_items(self, _revision: int = 0) -> None:
         state = self.app.session.state
-        text = Text(f"{len(self.passed)} items passed earlier. They are checked again now, because the "
-                    "repository or the cluster may have changed since:\n\n")
+        n = len(self.passed)
+        text = Text(f"{n} item passed earlier. It is" if n == 1 else f"{n} items passed earlier. They are")
+        text.append(" checked again now, because the repository or the cluster may have changed since:\n\n")
         for it in self.passed:
             st = state.item(it.id)
             text.append_text(icon(st.status))
@@ -69,8 +70,11 @@ class ResumeDialog(ModalScreen[None]):
         self.done = True
         state = self.app.session.state
         still = sum(state.item(it.id).status == "passed" for it in self.passed)
-        msg = (f"All {still} still pass." if still == len(self.passed)
-               else f"{still} of {len(self.passed)} still pass; the others need another look.")
+        total = len(self.passed)
+        if still == total:
+            msg = "It still passes." if total == 1 else f"All {total} still pass."
+        else:
+            msg = f"{still} of {total} still pass; {'it needs' if total == 1 else 'the others need'} another look."
         self.query_one("#resume-status", Static).update(Text(msg, style="bold"))
         self.show_items()
 
