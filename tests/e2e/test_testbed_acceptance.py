@@ -209,3 +209,21 @@ def test_sops_age_secret_lands_decrypted(fleet, testbed, tmp_path):
     s = kubectl_json(env, "get", "secret", "-n", DEMO_NS, "sops-demo")
     assert _b64decode_data(s) == values
     assert s["metadata"]["labels"]["kustomize.toolkit.fluxcd.io/name"] == "sops-demo"
+
+
+def test_every_socket_of_the_testbed_is_loopback(fleet, testbed):
+    """The loopback-only rule, checked on the running processes after all the traffic above."""
+    import ipaddress
+
+    from tests.testbed.procs import group_members, inet_sockets
+
+    pids = [m for p in testbed.procs for m in group_members(p.pid)]
+    socks = inet_sockets(pids)
+    assert any(s["state"] == "0A" for s in socks)  # sanity: the listeners are visible (0A = LISTEN)
+    names = {m: p.name for p in testbed.procs for m in group_members(p.pid)}
+    bad = []
+    for s in socks:
+        local, remote = ipaddress.ip_address(s["local"][0]), ipaddress.ip_address(s["remote"][0])
+        if not local.is_loopback or not (remote.is_loopback or remote.is_unspecified):
+            bad.append({**s, "component": names.get(s["pid"])})
+    assert not bad, f"non-loopback sockets: {bad}"

@@ -19,7 +19,7 @@ import pytest
 
 from tests.testbed.cluster import ComponentFailed, Testbed
 from tests.testbed.components import REPO, MissingBinaries, find_binaries
-from tests.testbed.ports import PortInUse
+from tests.testbed.ports import PortInUse, find_free_base
 from tests.testbed.procs import port_listening, proc_alive
 
 
@@ -64,7 +64,7 @@ def test_not_built_skips_locally_but_fails_when_ci_requires_it(tmp_path):
 
 @pytest.mark.testbed
 def test_port_in_use_is_named(tmp_path):
-    tb = Testbed(tmp_path / "tb", port_base=17400)
+    tb = Testbed(tmp_path / "tb", port_base=find_free_base())
     port = tb.ports["apiserver"]
     with socket.socket() as s:
         s.bind(("127.0.0.1", port))
@@ -78,7 +78,7 @@ def test_port_in_use_is_named(tmp_path):
 
 @pytest.mark.testbed
 def test_component_that_fails_to_start_reports_its_log(tmp_path):
-    tb = Testbed(tmp_path / "tb", port_base=17420, extra_args={"etcd": ["--no-such-flag"]})
+    tb = Testbed(tmp_path / "tb", port_base=find_free_base(), extra_args={"etcd": ["--no-such-flag"]})
     with pytest.raises(ComponentFailed) as e:
         tb.start()
     msg = str(e.value)
@@ -91,7 +91,7 @@ def test_component_that_fails_to_start_reports_its_log(tmp_path):
 @pytest.mark.testbed
 @pytest.mark.timeout(900)
 def test_stale_cleanup_crash_detection_and_down(tmp_path):
-    run_dir, base = tmp_path / "tb", 17440
+    run_dir, base = tmp_path / "tb", find_free_base()
     # 1. A run whose owner dies without teardown (like a SIGKILLed pytest) leaves processes.
     script = textwrap.dedent(f"""
         import json, os

@@ -24,7 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if a.command == "up":
             existing = Testbed.from_run_dir(run_dir)
-            if existing._pidfile.read() and not existing.health():
+            # Reuse only a healthy testbed that an earlier `up` left running; leftovers of a
+            # killed pytest run are stale and get cleaned up by start().
+            if existing._pidfile.read().get("detached") and not existing.health():
                 print(f"testbed: already running in {run_dir}", file=sys.stderr)
                 print(existing.kubeconfig)
                 return 0

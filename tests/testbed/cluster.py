@@ -91,6 +91,18 @@ def _failure(name: str, reason: str, log: Path, lines: int = LOG_TAIL_LINES) -> 
     return ComponentFailed(f"{msg}\n--- last {lines} lines of {log} ---\n{tail(log, lines)}\n--- end of {name} log ---")
 
 
+def _kill_tiered(procs: list[Proc], report: list[str]) -> list[str]:
+    """Kill in tiers, not all at once: killed together, kube-apiserver's graceful shutdown waits
+    on the dying etcd (>15 s, measured) and etcd on the apiserver's connections. Everything else
+    first, with a short grace: all state is throwaway, and a controller in mid-reconcile would
+    otherwise sit out controller-runtime's graceful-shutdown wait (kustomize-controller: >10 s)."""
+    core = ("kube-apiserver", "etcd")
+    survivors = kill_all([p for p in reversed(procs) if p.name not in core], grace=3, report=report)
+    for name in core:
+        survivors += kill_all([p for p in procs if p.name == name], grace=10, report=report)
+    return survivors
+
+
 @dataclass
 class _Spec:
     """How to run one component and how to tell it is healthy."""
@@ -242,7 +254,7 @@ class Testbed:
                     f"({', '.join(p.name for p in live)}); stop it with `make testbed-down` "
                     "(or use another TESTBED_RUN_DIR and TESTBED_PORT_BASE)"
                 )
-            survivors = kill_all(live)
+            survivors = _kill_tiered(live, [])
             if survivors:
                 raise TestbedError(f"testbed: could not kill leftovers of an earlier run: {survivors}")
         if self.run_dir.exists():
@@ -571,12 +583,15 @@ class Testbed:
         except ValueError:
             old = None
         try:
-            # In tiers, not all at once: killed together, kube-apiserver's graceful shutdown
-            # waits on the dying etcd (>15 s, measured) and etcd on the apiserver's connections.
-            core = ("kube-apiserver", "etcd")
-            survivors = kill_all([p for p in reversed(procs) if p.name not in core])
-            for name in core:
-                survivors += kill_all([p for p in procs if p.name == name])
+            report: list[str] = []
+            t0 = time.monotonic()
+            survivors = _kill_tiered(procs, report)
+            self.teardown_seconds = round(time.monotonic() - t0, 1)
+            try:
+                with open(self.logs_dir / "teardown.log", "a") as fh:
+                    fh.write(f"teardown in {self.teardown_seconds}s:\n  " + "\n  ".join(report) + "\n")
+            except OSError:
+                pass
             ports = self._pidfile.read().get("ports") or self.ports
             listening = [portmod.describe(k, p) for k, p in ports.items() if k in portmod.LAYOUT and port_listening(p)]
             self._pidfile.path.unlink(missing_ok=True)

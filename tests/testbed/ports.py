@@ -58,6 +58,19 @@ def allocate(base: int | None = None, overrides: dict[str, int] | None = None) -
     return ports
 
 
+def find_free_base(lo: int = 20000, hi: int = 30000, tries: int = 50) -> int:
+    """A random base in [lo, hi) whose whole range is free now (for tests that start their own
+    testbed next to others, e.g. concurrent sessions of other engineers on the same machine)."""
+    import random
+
+    span = max(off for off, _, _ in LAYOUT.values()) + 1
+    for _ in range(tries):
+        base = random.randrange(lo, hi - span)
+        if not any(port_in_use(base + i) for i in range(span)):
+            return base
+    raise PortInUse(f"testbed: no free range of {span} ports found in {lo}-{hi}")
+
+
 def describe(key: str, port: int) -> str:
     _, comp, what = LAYOUT[key]
     return f"127.0.0.1:{port} ({comp} {what})"

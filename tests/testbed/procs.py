@@ -163,8 +163,11 @@ class PidFile:
                      cmd=p["cmd"]) for p in self.read().get("procs", [])]
 
 
-def kill_all(procs: list[Proc], grace: float = 10.0) -> list[str]:
-    """SIGTERM every group, wait up to ``grace`` s, SIGKILL what is left; return what survived."""
+def kill_all(procs: list[Proc], grace: float = 10.0, report: list[str] | None = None) -> list[str]:
+    """SIGTERM every group, wait up to ``grace`` s, SIGKILL what is left; return what survived.
+
+    ``report`` collects one line per process: how long it took to go, and whether it needed SIGKILL.
+    """
     targets: list[Proc] = []
     for p in procs:
         # Only signal a pid that is still the process we started (pid reuse after a crash).
@@ -174,22 +177,81 @@ def kill_all(procs: list[Proc], grace: float = 10.0) -> list[str]:
                 os.killpg(p.pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-    deadline = time.monotonic() + grace
+    t0 = time.monotonic()
+    gone: dict[str, float] = {}
 
     def group_left(p: Proc) -> bool:
         if p.popen is not None:
             p.popen.poll()  # reap our own child so it does not linger as a zombie
-        return bool(group_members(p.pid))
+        left = bool(group_members(p.pid))
+        if not left and p.name not in gone:
+            gone[p.name] = time.monotonic() - t0
+        return left
 
-    while time.monotonic() < deadline and any(group_left(p) for p in targets):
-        time.sleep(0.1)
+    deadline = t0 + grace
+    while time.monotonic() < deadline and any([group_left(p) for p in targets]):
+        time.sleep(0.05)
+    hard = []
     for p in targets:
         if group_left(p):
+            hard.append(p.name)
             try:
                 os.killpg(p.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and any(group_left(p) for p in targets):
-        time.sleep(0.1)
+    while time.monotonic() < deadline and any([group_left(p) for p in targets]):
+        time.sleep(0.05)
+    if report is not None:
+        for p in targets:
+            how = " after SIGKILL" if p.name in hard else ""
+            report.append(f"{p.name} (pid {p.pid}): gone in {gone.get(p.name, float('nan')):.2f}s{how}")
     return [f"{p.name} (pid {p.pid})" for p in targets if group_left(p)]
+
+
+def _decode_addr(hexaddr: str) -> tuple[str, int]:
+    """'0100007F:1F90' (or the 32-hex-digit IPv6 form) from /proc/net/* -> ('127.0.0.1', 8080)."""
+    import ipaddress
+
+    host, port = hexaddr.split(":")
+    raw = bytes.fromhex(host)
+    if len(raw) == 4:
+        ip = ipaddress.IPv4Address(raw[::-1])
+    else:  # four little-endian 32-bit words
+        ip = ipaddress.IPv6Address(b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4)))
+        if ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+    return str(ip), int(port, 16)
+
+
+def inet_sockets(pids: list[int]) -> list[dict]:
+    """Every TCP/UDP socket (IPv4 and IPv6) held by ``pids``: proto, local, remote, state, pid.
+
+    Read from /proc (no ss/netstat dependency); used to prove the loopback-only rule.
+    """
+    inode_pid: dict[str, int] = {}
+    for pid in pids:
+        fd_dir = Path(f"/proc/{pid}/fd")
+        try:
+            fds = list(fd_dir.iterdir())
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inode_pid[target[8:-1]] = pid
+    out = []
+    for proto in ("tcp", "tcp6", "udp", "udp6"):
+        try:
+            lines = Path(f"/proc/net/{proto}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if f[9] in inode_pid:
+                out.append({"proto": proto, "local": _decode_addr(f[1]), "remote": _decode_addr(f[2]),
+                            "state": f[3], "pid": inode_pid[f[9]]})
+    return out
