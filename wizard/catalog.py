@@ -5,9 +5,9 @@ from .checklist import Item, NotYetAvailable
 from .phases.backup import Backup
 from .phases.inventory import Inventory
 from .phases.preflight import Preflight
+from .phases.repo_setup import Apps, ClusterDir, CommitPush, FluxManifests, Kustomizations
 from .phases.structure import Structure
 
-_REPO = "Phase 2 (repository setup) is built in issue #4"
 _SECRETS = "secret management is built in issue #5"
 _BOOT = "Phases 3 and 4 (bootstrap, validation) are built in issue #6"
 _INTEG = "Phase 5 (integration) is built in issue #8"
@@ -29,15 +29,15 @@ CATALOG: list[Item] = [
     Structure(),
     Backup(),
     Inventory(),
-    _later("repo.cluster-dir", "2.1", "Create clusters/<name>/", _REPO, ("prep.structure",)),
-    _later("repo.kustomizations", "2.2", "Kustomization files for every manifest folder", _REPO, ("prep.structure",)),
-    _later("repo.apps", "2.3", "Move app manifests to apps/ (git mv)", _REPO, ("prep.structure",)),
-    _later("repo.flux-manifests", "2.4", "Flux GitRepository and Kustomization manifests", _REPO, ("prep.structure",)),
+    ClusterDir(),
+    Kustomizations(),
+    Apps(),
+    FluxManifests(),
     _later("secrets.scan", "S.1", "Find plaintext secrets", _SECRETS, ("prep.structure",)),
     _later("secrets.keys", "S.2", "Encryption keys (age or Sealed Secrets) kept safe", _SECRETS, ("secrets.scan",)),
     _later("secrets.convert", "S.3", "Convert plaintext secrets", _SECRETS, ("secrets.keys",)),
     _later("secrets.decryption", "S.4", "Flux decryption configured", _SECRETS, ("secrets.convert",)),
-    _later("repo.commit-push", "2.5", "Commit and push", _REPO, ("repo.flux-manifests",)),
+    CommitPush(),
     _later("bootstrap.credentials", "3.1", "Git provider credentials", _BOOT, _CLUSTER_GATE, True),
     _later("bootstrap.run", "3.2", "Run flux bootstrap", _BOOT, (*_CLUSTER_GATE, "bootstrap.credentials"), True),
     _later("bootstrap.controllers", "3.3", "Flux controllers ready", _BOOT, ("bootstrap.run",), True),

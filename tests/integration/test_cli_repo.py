@@ -35,7 +35,7 @@ def test_status_json_has_every_item_with_stable_ids(tmp_path):
 
 def test_unavailable_items_say_so_and_never_pass(tmp_path):
     repo = make_repo(tmp_path / "repo")
-    res = run_cli("--repo", str(repo), "verify", "repo.apps", "--json", env=env(tmp_path))
+    res = run_cli("--repo", str(repo), "verify", "secrets.scan", "--json", env=env(tmp_path))
     assert res.returncode == 3
     out = json.loads(res.stdout)["results"][0]
     assert out["status"] == "blocked" and out["message"].startswith("not available yet: ")

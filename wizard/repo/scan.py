@@ -1,32 +1,41 @@
-"""Read every YAML/JSON file of a repository and find the Kubernetes objects in it.
+"""Read every YAML/JSON file of a repository and classify what is in it.
 
 Uses PyYAML's C-backed safe loader (fast, no code execution) document by document, so a
-multi-document file yields one entry per object with the line it starts on. A malformed
-file is reported with file:line and the scan continues.
+multi-document file yields one entry per object with the line it starts on. Every file gets a
+class: Kubernetes objects, an existing kustomization, a Helm chart file (template, values,
+Chart.yaml), a compose file, a CI workflow, or other YAML. A malformed file (or one with a
+duplicate key) is reported with file:line, left untouched, and the scan continues. The same
+object defined twice is reported with both locations (`ScanResult.duplicates()`).
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import yaml
 
 try:
-    _Loader = yaml.CSafeLoader
+    _BaseLoader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader
 
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".terraform", "vendor", "charts"}
 YAML_SUFFIXES = {".yaml", ".yml", ".json"}
 MAX_FILE_BYTES = 5 * 1024 * 1024  # larger files are data dumps, not hand-written manifests
+KUSTOMIZATION_NAMES = {"kustomization.yaml", "kustomization.yml", "Kustomization"}
 
 # Kinds that exist only at cluster scope (the common ones; unknown kinds are taken as written).
 CLUSTER_SCOPED = {
     "Namespace", "Node", "PersistentVolume", "StorageClass", "CustomResourceDefinition", "ClusterRole",
     "ClusterRoleBinding", "ClusterIssuer", "IngressClass", "PriorityClass", "ValidatingWebhookConfiguration",
     "MutatingWebhookConfiguration", "APIService", "CSIDriver", "RuntimeClass", "VolumeSnapshotClass",
+    "ClusterSecretStore", "IPAddressPool", "L2Advertisement",
 }
+
+# File classes (FileInfo.cls).
+K8S, KUSTOMIZATION, HELM_TEMPLATE, HELM_VALUES, HELM_CHART, COMPOSE, CI, OTHER, EMPTY, INVALID = (
+    "k8s", "kustomization", "helm-template", "helm-values", "helm-chart", "compose", "ci", "other", "empty", "invalid")
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,11 @@ class ObjectKey:
         ns = f"{self.namespace}/" if self.namespace else ""
         g = f".{self.group}" if self.group else ""
         return f"{self.kind}{g} {ns}{self.name}"
+
+    @property
+    def ref(self) -> str:
+        """The form `--set duplicate.<Kind>/<ns>/<name>=<path>` uses (ns empty when cluster-scoped)."""
+        return f"{self.kind}/{self.namespace}/{self.name}"
 
 
 def group_of(api_version: str) -> str:
@@ -59,6 +73,7 @@ class Manifest:
     name: str
     namespace: str
     doc: dict = field(repr=False, compare=False)
+    index: int = 0  # position among the documents of its file
 
     @property
     def key(self) -> ObjectKey:
@@ -67,6 +82,10 @@ class Manifest:
     @property
     def where(self) -> str:
         return f"{self.path}:{self.line}"
+
+    @property
+    def sops_encrypted(self) -> bool:
+        return isinstance(self.doc, dict) and isinstance(self.doc.get("sops"), dict)
 
 
 @dataclass
@@ -81,24 +100,75 @@ class ScanError:
 
 
 @dataclass
+class FileInfo:
+    path: str
+    cls: str
+    objects: int = 0
+    sops: bool = False  # some document has a top-level `sops:` key: never rewrite this file
+    header: str = ""  # the first line (tells the wizard's generated files apart)
+
+
+@dataclass
 class ScanResult:
     manifests: list[Manifest] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
-    other_yaml: list[str] = field(default_factory=list)  # values files, compose, CI, kustomization.yaml …
+    other_yaml: list[str] = field(default_factory=list)  # values files, compose, CI, … (not objects)
     kustomizations: list[str] = field(default_factory=list)
+    files: dict[str, FileInfo] = field(default_factory=dict)
 
     def folders(self) -> dict[str, list[Manifest]]:
         out: dict[str, list[Manifest]] = {}
         for m in self.manifests:
-            out.setdefault(str(Path(m.path).parent), []).append(m)
+            out.setdefault(str(PurePosixPath(m.path).parent), []).append(m)
         return out
 
+    def by_class(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for f in self.files.values():
+            out.setdefault(f.cls, []).append(f.path)
+        return out
 
-def iter_yaml_files(root: Path):
+    def duplicates(self) -> dict[ObjectKey, list[Manifest]]:
+        """Objects defined more than once, with every location (in scan order)."""
+        seen: dict[ObjectKey, list[Manifest]] = {}
+        for m in self.manifests:
+            seen.setdefault(m.key, []).append(m)
+        return {k: v for k, v in seen.items() if len(v) > 1}
+
+
+class DuplicateKeyError(yaml.MarkedYAMLError):
+    pass
+
+
+class _Loader(_BaseLoader):
+    """The C safe loader, but a mapping with the same key twice is an error, not last-one-wins."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                if key_node.value in seen:
+                    raise DuplicateKeyError("while constructing a mapping", node.start_mark,
+                                            f"the key {key_node.value!r} appears twice", key_node.start_mark)
+                seen.add(key_node.value)
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
+
+
+def iter_yaml_files(root: Path, charts: set[str] | None = None):
+    """Every .yaml/.yml/.json file (and every file under a Helm chart) below `root`, sorted.
+
+    `charts` is filled with the chart directories (those holding a Chart.yaml)."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") or d == ".github")
+        if charts is not None and "Chart.yaml" in filenames:
+            charts.add(str(PurePosixPath(Path(dirpath).relative_to(root).as_posix())))
         for fn in sorted(filenames):
-            if Path(fn).suffix in YAML_SUFFIXES:
+            if Path(fn).suffix in YAML_SUFFIXES or fn == "Kustomization":
                 yield Path(dirpath) / fn
 
 
@@ -118,39 +188,95 @@ def is_k8s_object(doc) -> bool:
             and isinstance(doc.get("metadata"), dict) and isinstance(doc["metadata"].get("name"), str))
 
 
+def is_kustomization_doc(doc) -> bool:
+    return (isinstance(doc, dict) and doc.get("kind") in ("Kustomization", "Component")
+            and str(doc.get("apiVersion", "")).startswith("kustomize.config.k8s.io"))
+
+
+def _in_chart(rel: str, charts: set[str]) -> str | None:
+    p = PurePosixPath(rel)
+    for parent in p.parents:
+        if str(parent) in charts:
+            return str(parent)
+    return None
+
+
+def classify_non_object(rel: str, docs: list) -> str:
+    """The class of a file without Kubernetes objects, from its name, place and shape."""
+    p = PurePosixPath(rel)
+    name = p.name.lower()
+    parts = [x.lower() for x in p.parts]
+    if (len(parts) >= 3 and parts[0] == ".github" and parts[1] == "workflows") or name in (
+            ".gitlab-ci.yml", ".drone.yml", "bitbucket-pipelines.yml", "azure-pipelines.yml") or ".woodpecker" in parts:
+        return CI
+    if name.startswith(("docker-compose", "compose.")) or name in ("compose.yaml", "compose.yml"):
+        return COMPOSE
+    first = next((d for d in docs if d is not None), None)
+    if isinstance(first, dict) and isinstance(first.get("services"), dict) and all(
+            isinstance(s, dict) and ("image" in s or "build" in s) for s in first["services"].values() if s is not None):
+        return COMPOSE
+    if name.startswith("values") and p.suffix in (".yaml", ".yml"):
+        return HELM_VALUES
+    if not any(d is not None for d in docs):
+        return EMPTY
+    return OTHER
+
+
 def scan(root: Path) -> ScanResult:
     root = Path(root)
     res = ScanResult()
-    for f in iter_yaml_files(root):
-        rel = str(f.relative_to(root))
+    charts: set[str] = set()
+    for f in iter_yaml_files(root, charts):
+        rel = f.relative_to(root).as_posix()
+        chart = _in_chart(rel, charts)
+        if chart is not None:
+            # Files of a Helm chart are rendered by Helm, never applied as they are (and
+            # templates are not YAML until rendered): classify without parsing them.
+            name = PurePosixPath(rel).name
+            cls = HELM_CHART if name in ("Chart.yaml", "Chart.lock") else (
+                HELM_VALUES if name.startswith("values") else HELM_TEMPLATE)
+            res.files[rel] = FileInfo(rel, cls)
+            res.other_yaml.append(rel)
+            continue
         try:
             if f.stat().st_size > MAX_FILE_BYTES:
+                res.files[rel] = FileInfo(rel, OTHER)
                 res.other_yaml.append(rel)
                 continue
             text = f.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
-            res.errors.append(ScanError(rel, None, f"cannot be read ({e})"))
+            res.errors.append(ScanError(rel, None, f"cannot be read ({e}); it was left untouched"))
+            res.files[rel] = FileInfo(rel, INVALID)
             continue
         found: list[Manifest] = []
+        docs: list = []
+        is_kust = PurePosixPath(rel).name in KUSTOMIZATION_NAMES
+        sops = False
         try:
-            for line, doc in load_documents(text):
-                if is_k8s_object(doc):
-                    kind = doc["kind"]
-                    if kind == "Kustomization" and doc["apiVersion"].startswith("kustomize.config.k8s.io"):
-                        res.kustomizations.append(rel)
-                        continue
+            for index, (line, doc) in enumerate(load_documents(text)):
+                docs.append(doc)
+                if isinstance(doc, dict) and isinstance(doc.get("sops"), dict):
+                    sops = True
+                if is_kustomization_doc(doc):
+                    is_kust = True
+                elif is_k8s_object(doc) and doc["kind"] != "List":
                     ns = doc["metadata"].get("namespace") or ""
-                    found.append(Manifest(rel, line, doc["apiVersion"], kind, doc["metadata"]["name"], str(ns), doc))
-                elif isinstance(doc, dict) and doc.get("kind") == "Kustomization" or f.name == "kustomization.yaml":
-                    res.kustomizations.append(rel)
+                    found.append(Manifest(rel, line, doc["apiVersion"], doc["kind"], doc["metadata"]["name"],
+                                          str(ns), doc, index))
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
             problem = getattr(e, "problem", None) or str(e).splitlines()[0]
             res.errors.append(ScanError(rel, mark.line + 1 if mark else None,
-                                        f"is not valid YAML ({problem}); fix it and scan again"))
+                                        f"is not valid YAML ({problem}); it was left untouched: fix it and scan again"))
+            res.files[rel] = FileInfo(rel, INVALID)
             continue
-        if found:
+        if is_kust:
+            res.kustomizations.append(rel)
+            res.files[rel] = FileInfo(rel, KUSTOMIZATION, sops=sops, header=text.split("\n", 1)[0])
+        elif found:
             res.manifests.extend(found)
-        elif rel not in res.kustomizations:
+            res.files[rel] = FileInfo(rel, K8S, len(found), sops)
+        else:
             res.other_yaml.append(rel)
+            res.files[rel] = FileInfo(rel, classify_non_object(rel, docs), sops=sops)
     return res

@@ -1,0 +1,166 @@
+"""The git side of Phase 2: what the wizard has changed, a clean work tree, commits and pushes.
+
+Phase 2 items leave their changes staged, not committed: each finished item records the
+tree of the index (`git write-tree`) in the journal. So at any time the wizard knows exactly
+which staged changes are its own (the index equals the last recorded tree) and item 2.5 can
+make one commit per logical step (`git commit-tree` over the recorded trees, then one atomic
+`git update-ref`), without re-staging anything.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from ..session import Blocked, Refused
+
+APPLY = "repo-apply"  # journal action: phase begin | done, item, base_head, ops / tree
+OP = "repo-op"  # journal action: one operation of an apply, before/after
+COMMITTED = "repo-committed"
+PUSH = "repo-push"
+
+
+def head(session) -> str | None:
+    return session.git.head()
+
+
+def head_tree(session) -> str | None:
+    h = head(session)
+    if h is None:
+        return None
+    return session.git.out("rev-parse", f"{h}^{{tree}}")
+
+
+def index_tree(session) -> str:
+    return session.git.out("write-tree")
+
+
+def current_branch(session) -> str | None:
+    return session.git.run("symbolic-ref", "-q", "--short", "HEAD", ok_codes=(0, 1)).stdout.strip() or None
+
+
+def _written_by_wizard(session, path: str) -> bool:
+    for entry in reversed(session.state.journal):
+        if entry.get("action") == "wrote" and entry.get("path") == path:
+            f = session.repo / path
+            return f.is_file() and hashlib.sha256(f.read_bytes()).hexdigest() == entry.get("sha256")
+    return False
+
+
+def unstaged(session) -> list[tuple[str, str]]:
+    """Work-tree changes not in the index (and untracked files), except reports the wizard wrote."""
+    return [(c, p) for c, p in session.git.status_porcelain()
+            if (c[1] != " " or c == "??") and not _written_by_wizard(session, p)]
+
+
+def applies(session) -> list[dict]:
+    return [e for e in session.state.journal if e.get("action") == APPLY]
+
+
+def unfinished(session) -> dict | None:
+    """The begin record of an apply that never recorded done (killed, or failed half-way)."""
+    open_: dict[str, dict] = {}
+    for e in applies(session):
+        if e.get("phase") == "begin":
+            open_[e["item"]] = e
+        elif e.get("phase") in ("done", "abandoned"):
+            open_.pop(e["item"], None)
+    return next(iter(open_.values()), None) if open_ else None
+
+
+def pending_steps(session, at_head: str | None = None) -> list[tuple[str, str]]:
+    """(item, tree) of every finished Phase 2 step not committed yet, in the order they ran."""
+    h = at_head if at_head is not None else head(session)
+    out: list[tuple[str, str]] = []
+    for e in applies(session):
+        if e.get("phase") == "done" and e.get("base_head") == h and e.get("tree"):
+            out.append((e["item"], e["tree"]))
+    return out
+
+
+def expected_tree(session) -> str | None:
+    """The index tree the wizard expects: its last finished step, or HEAD's tree."""
+    steps = pending_steps(session)
+    return steps[-1][1] if steps else head_tree(session)
+
+
+def staged_paths(session, tree: str | None) -> list[str]:
+    if tree is None:
+        return session.git.out("diff", "--cached", "--name-only", "-z").split("\0")
+    return [p for p in session.git.out("diff", "--cached", "--name-only", "-z", tree).split("\0") if p]
+
+
+def ensure_clean(session, item_id: str) -> dict | None:
+    """Refuse unless the only changes are the wizard's own. Returns the unfinished apply of
+    `item_id` (to resume), if any; an unfinished apply of another item blocks."""
+    gd = session.git_dir
+    for p, what in ((gd / "index.lock", "another git command is running (or was killed): .git/index.lock exists"),
+                    (gd / "MERGE_HEAD", "a merge is in progress"), (gd / "rebase-merge", "a rebase is in progress"),
+                    (gd / "rebase-apply", "a rebase is in progress")):
+        if p.exists():
+            raise Refused(f"{what} in {session.repo}; finish or abort it (remove the stale lock only if no git "
+                          "command is running), then run the item again.")
+    if head(session) is None:
+        raise Blocked(f"{session.repo} has no commits yet; commit your manifests first.")
+    if current_branch(session) is None:
+        raise Refused("HEAD is detached; check out a branch (git switch <branch>) and run the item again.")
+    u = unfinished(session)
+    if u is not None:
+        if u["item"] != item_id:
+            raise Blocked(f"{u['item']} was interrupted half-way (at {u['at']}); run 'homelab-wizard run {u['item']}' "
+                          "to finish it before anything else.")
+        return u
+    dirty = unstaged(session)
+    exp = expected_tree(session)
+    staged = [] if index_tree(session) == exp else staged_paths(session, exp)
+    if dirty or staged:
+        listing = [f"{p} ({c.strip() or '?'})" for c, p in dirty] + [f"{p} (staged)" for p in staged]
+        more = " …" if len(listing) > 20 else ""
+        raise Refused(f"the work tree has changes that are not the wizard's: {', '.join(listing[:20])}{more}; "
+                      "commit or stash them first, then run the item again.")
+    return None
+
+
+# -- 2.5: commits and push ---------------------------------------------------------------------
+def commit_steps(session, messages: dict[str, str]) -> list[str]:
+    """One commit per pending step, then one atomic update of the branch. Returns the commits."""
+    h = head(session)
+    branch = current_branch(session)
+    steps = pending_steps(session, h)
+    if index_tree(session) != (steps[-1][1] if steps else head_tree(session)):
+        raise Refused("the staged changes are not exactly the wizard's (something was staged or changed since "
+                      "the last step); review 'git status', then run the Phase 2 items again.")
+    commits: list[str] = []
+    parent, prev_tree = h, head_tree(session)
+    for item, tree in steps:
+        if tree == prev_tree:
+            continue
+        if session.git.run("cat-file", "-e", f"{tree}^{{tree}}", ok_codes=(0, 1, 128)).exit_code != 0:
+            raise Refused(f"the recorded tree of {item} is gone from the object store (git gc?); run the Phase 2 "
+                          "items again to record it.")
+        parent = session.git.out("commit-tree", tree, "-p", parent, "-m", messages.get(item, f"homelab-wizard: {item}"))
+        commits.append(parent)
+        prev_tree = tree
+    if commits:
+        session.git.run("update-ref", "-m", "homelab-wizard: Phase 2 commits", f"refs/heads/{branch}", parent, h)
+        session.state.record(COMMITTED, branch=branch, base=h, commits=commits, items=[i for i, _ in steps])
+        session.store.save()
+    return commits
+
+
+def parse_push_porcelain(stdout: str) -> list[tuple[str, str, str]]:
+    """(flag, ref, summary) per ref from `git push --porcelain`."""
+    out = []
+    for line in stdout.splitlines():
+        if "\t" in line and line[:1] in " +-*!=":
+            parts = line.split("\t")
+            if len(parts) >= 3:
+                out.append((parts[0], parts[1], parts[2]))
+    return out
+
+
+def remote_head(session, remote: str, branch: str) -> str | None:
+    res = session.git.run("ls-remote", "--heads", remote, f"refs/heads/{branch}", timeout=60)
+    for line in res.stdout.splitlines():
+        sha, _, ref = line.partition("\t")
+        if ref.strip() == f"refs/heads/{branch}":
+            return sha.strip()
+    return None

@@ -1,0 +1,256 @@
+"""Checks of Phase 2: kustomize builds, object sets, Flux schemas, plaintext Secrets, server dry-run.
+
+- `build()` runs `kubectl kustomize` (through the runner) and returns the object keys it renders.
+- `validate_schema()` checks a manifest against the openAPI schema of the Flux CRD shipped in
+  assets/flux-schemas (extracted from kustomize-controller and source-controller v1.9.4): types,
+  required fields, enums, patterns, and unknown fields (the API server would drop them silently).
+- `server_dry_run()` sends a rendered path to the API server with `--dry-run=server`; kinds
+  whose API is not served yet (a CRD not installed) are reported as ordering questions.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from ..runner import ToolError
+from ..tools.kubectl import Kubectl
+from .scan import CLUSTER_SCOPED, Manifest, ObjectKey, group_of, is_k8s_object
+
+_SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def key_of(doc: dict) -> ObjectKey:
+    md = doc.get("metadata") or {}
+    return ObjectKey(group_of(doc["apiVersion"]), doc["kind"], str(md.get("namespace") or ""), md["name"])
+
+
+def keystr(k: ObjectKey) -> str:
+    return f"{k.group}/{k.kind}/{k.namespace}/{k.name}"
+
+
+def parse_keystr(s: str) -> ObjectKey:
+    g, kind, ns, name = s.split("/", 3)
+    return ObjectKey(g, kind, ns, name)
+
+
+class BuildFailed(Exception):
+    def __init__(self, path: str, message: str):
+        super().__init__(f"'kubectl kustomize {path}' failed: {message}")
+        self.path = path
+
+
+def build(session, path: str) -> list[dict]:
+    """The documents `kubectl kustomize <path>` renders (no cluster needed)."""
+    k = Kubectl(session.runner)
+    try:
+        res = k.run("kustomize", str(session.repo / path), timeout=300, log_output=False)
+    except ToolError as e:
+        msg = str(e).split(": ", 1)[-1]
+        raise BuildFailed(path, msg.replace(str(session.repo) + "/", "")) from None
+    return [d for d in yaml.load_all(res.stdout, Loader=_SAFE) if is_k8s_object(d)]
+
+
+def multiset(keys) -> Counter:
+    return Counter(keystr(k) for k in keys)
+
+
+def compare(before: Counter, after: Counter) -> tuple[list[str], list[str], list[str]]:
+    """(lost, added, duplicated) between two object multisets."""
+    lost = sorted(k for k in before if after[k] == 0)
+    added = sorted(k for k in after if before[k] == 0)
+    dup = sorted(k for k in after if after[k] > max(1, before[k]))
+    return lost, added, dup
+
+
+# -- Flux schemas ------------------------------------------------------------------------------
+SCHEMA_FILES = {
+    ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"): "kustomize.toolkit.fluxcd.io_v1_kustomization.json",
+    ("source.toolkit.fluxcd.io/v1", "GitRepository"): "source.toolkit.fluxcd.io_v1_gitrepository.json",
+    ("source.toolkit.fluxcd.io/v1", "HelmRepository"): "source.toolkit.fluxcd.io_v1_helmrepository.json",
+    ("source.toolkit.fluxcd.io/v1", "OCIRepository"): "source.toolkit.fluxcd.io_v1_ocirepository.json",
+}
+# Current API versions (flux2 cmd/flux/migrate.go, Flux 2.7-2.9).
+CURRENT_API = {
+    "source.toolkit.fluxcd.io": "v1", "kustomize.toolkit.fluxcd.io": "v1", "helm.toolkit.fluxcd.io": "v2",
+    "image.toolkit.fluxcd.io": "v1",
+}
+NOTIFICATION_API = {"Receiver": "v1", "Alert": "v1beta3", "Provider": "v1beta3"}
+
+
+def current_api_version(api_version: str, kind: str) -> str | None:
+    """The current apiVersion for an outdated Flux one, or None when it is current (or not Flux)."""
+    group = group_of(api_version)
+    want = NOTIFICATION_API.get(kind) if group == "notification.toolkit.fluxcd.io" else CURRENT_API.get(group)
+    if want is None:
+        return None
+    new = f"{group}/{want}"
+    return None if new == api_version else new
+
+
+@lru_cache(maxsize=None)
+def load_schema(api_version: str, kind: str) -> dict | None:
+    name = SCHEMA_FILES.get((api_version, kind))
+    if name is None:
+        return None
+    text = (resources.files("assets") / "flux-schemas" / name).read_text()
+    return json.loads(text)["openAPIV3Schema"]
+
+
+_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool}
+
+
+def _check(value, schema: dict, path: str, errors: list[str]) -> None:
+    if schema.get("x-kubernetes-int-or-string"):
+        if not isinstance(value, (int, str)) or isinstance(value, bool):
+            errors.append(f"{path}: must be an integer or a string")
+        return
+    t = schema.get("type")
+    if t == "integer":
+        if not isinstance(value, int) or isinstance(value, bool):
+            errors.append(f"{path}: must be an integer, not {value!r}")
+            return
+    elif t == "number":
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            errors.append(f"{path}: must be a number, not {value!r}")
+            return
+    elif t in _TYPES and not isinstance(value, _TYPES[t]):
+        errors.append(f"{path}: must be {'an' if t[0] in 'aeiou' else 'a'} {t}, not {type(value).__name__}")
+        return
+    if "enum" in schema and value not in schema["enum"]:
+        errors.append(f"{path}: {value!r} is not one of {', '.join(map(str, schema['enum']))}")
+    if isinstance(value, str):
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            errors.append(f"{path}: {value!r} does not match {schema['pattern']}")
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            errors.append(f"{path}: longer than {schema['maxLength']} characters")
+        if "minLength" in schema and len(value) < schema["minLength"]:
+            errors.append(f"{path}: shorter than {schema['minLength']} characters")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            errors.append(f"{path}: below the minimum {schema['minimum']}")
+        if "maximum" in schema and value > schema["maximum"]:
+            errors.append(f"{path}: above the maximum {schema['maximum']}")
+    if isinstance(value, dict):
+        props = schema.get("properties")
+        for req in schema.get("required", []):
+            if req not in value:
+                errors.append(f"{path}.{req}: required")
+        for k, v in value.items():
+            if props is not None and k in props:
+                _check(v, props[k], f"{path}.{k}", errors)
+            elif isinstance(schema.get("additionalProperties"), dict):
+                _check(v, schema["additionalProperties"], f"{path}.{k}", errors)
+            elif props is not None and not schema.get("x-kubernetes-preserve-unknown-fields") \
+                    and schema.get("additionalProperties") is not True:
+                errors.append(f"{path}.{k}: unknown field (the API server would drop it)")
+    if isinstance(value, list) and "items" in schema:
+        for i, v in enumerate(value):
+            _check(v, schema["items"], f"{path}[{i}]", errors)
+        if "maxItems" in schema and len(value) > schema["maxItems"]:
+            errors.append(f"{path}: more than {schema['maxItems']} items")
+
+
+def validate_schema(doc: dict) -> list[str] | None:
+    """Schema errors of a Flux object (empty: valid), or None when no schema ships for it."""
+    schema = load_schema(doc.get("apiVersion"), doc.get("kind"))
+    if schema is None:
+        return None
+    errors: list[str] = []
+    body = {k: v for k, v in doc.items() if k not in ("apiVersion", "kind", "metadata")}
+    schema = {**schema, "properties": {k: v for k, v in schema.get("properties", {}).items()
+                                       if k not in ("apiVersion", "kind", "metadata")}}
+    _check(body, schema, doc.get("kind", "?"), errors)
+    md = doc.get("metadata") or {}
+    if not md.get("name"):
+        errors.append(f"{doc.get('kind')}.metadata.name: required")
+    return errors
+
+
+# -- plaintext Secrets, lint -------------------------------------------------------------------
+def plaintext_secrets(manifests: list[Manifest]) -> list[Manifest]:
+    """Secrets with non-empty data/stringData that are not SOPS-encrypted."""
+    out = []
+    for m in manifests:
+        if m.kind != "Secret" or group_of(m.api_version) != "" or m.sops_encrypted:
+            continue
+        if any(isinstance(m.doc.get(f), dict) and any(v not in (None, "") for v in m.doc[f].values())
+               for f in ("data", "stringData")):
+            out.append(m)
+    return out
+
+
+def namespaceless(docs_or_manifests) -> list[str]:
+    """Namespaced objects without metadata.namespace (they relied on `kubectl -n`)."""
+    out = []
+    for m in docs_or_manifests:
+        if isinstance(m, Manifest):
+            if not m.namespace and m.kind not in CLUSTER_SCOPED and m.kind != "CustomResourceDefinition":
+                out.append(f"{m.kind} {m.name} ({m.where})")
+    return out
+
+
+# -- server-side dry-run ---------------------------------------------------------------------------
+def served_kinds(session, docs: list[dict]) -> tuple[set[tuple[str, str]], set[str]]:
+    """({(apiVersion, kind)} served by the cluster, {apiVersion not served at all})."""
+    served: set[tuple[str, str]] = set()
+    missing: set[str] = set()
+    k = session.kubectl
+    for av in sorted({d["apiVersion"] for d in docs}):
+        url = "/api/v1" if av == "v1" else f"/apis/{av}"
+        try:
+            res = k.run("get", "--raw", url, "--request-timeout=20s", timeout=30)
+            for r in res.json().get("resources", []):
+                served.add((av, r.get("kind")))
+        except ToolError as e:
+            if "NotFound" in str(e) or "not found" in str(e).lower() or "404" in str(e):
+                missing.add(av)
+            else:
+                raise
+    return served, missing
+
+
+def server_dry_run(session, path: str, docs: list[dict], provided_earlier: set[str]) -> dict:
+    """Dry-run a rendered path on the pinned cluster. Returns {ok, errors, questions}."""
+    served, missing = served_kinds(session, docs)
+    questions, send = [], []
+    for d in docs:
+        if (d["apiVersion"], d["kind"]) in served:
+            send.append(d)
+            continue
+        g = group_of(d["apiVersion"])
+        by = "installed by an earlier Flux Kustomization (dependsOn orders it)" if g in provided_earlier else \
+            "not installed by anything in this repo: install it first (or add its HelmRelease to infrastructure)"
+        questions.append(f"{d['kind']} {d['metadata']['name']} in {path}: the cluster does not serve "
+                         f"{d['apiVersion']} yet; its CRD is {by}")
+    errors = []
+    if send:
+        text = yaml.safe_dump_all(send, sort_keys=False)
+        res = session.kubectl.run("apply", "--dry-run=server", "-f", "-", "-o", "json", "--request-timeout=60s",
+                                  stdin=text, ok_codes=(0, 1), timeout=120, log_output=False)
+        for line in res.stderr.splitlines():
+            line = line.strip()
+            if not line or line.startswith("Warning:"):
+                continue
+            m = re.search(r'namespaces? "([^"]+)" not found', line)
+            if m and any(d["kind"] == "Namespace" and d["metadata"]["name"] == m.group(1) for d in docs):
+                questions.append(f"{path}: the namespace {m.group(1)} is created by this path itself but does not "
+                                 "exist yet; Flux creates it first when it applies the path")
+                continue
+            errors.append(line)
+    return {"path": path, "sent": len(send), "errors": errors, "questions": questions}
+
+
+def relpath(frm: str, to: str) -> str:
+    import os
+
+    return os.path.relpath(to, frm).replace("\\", "/")
+
+
+def exists_dir(repo: Path, path: str) -> bool:
+    return (repo / path).is_dir()

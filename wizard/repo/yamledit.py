@@ -1,0 +1,127 @@
+"""Edits of YAML files the wizard rewrites, with ruamel.yaml round-trip.
+
+Comments, quotes, key order, the file's indentation and a leading `---` survive; the
+comment block before a leading `---` (which ruamel would drop) is carried over verbatim.
+After every edit the result is parsed again and compared with the original: only the
+intended change may differ, otherwise the edit is refused. Files with a top-level `sops:`
+key are never rewritten (their MAC covers the exact content).
+"""
+from __future__ import annotations
+
+import io
+import re
+
+import yaml
+from ruamel.yaml import YAML
+
+from ..session import WizardError
+
+_SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class EditRefused(WizardError):
+    pass
+
+
+def _guess_indent(text: str) -> tuple[int, int]:
+    """(mapping indent, sequence dash offset) as the file uses them."""
+    lines = text.splitlines()
+    mapping = seq_off = None
+    for i, ln in enumerate(lines[:-1]):
+        m = re.match(r"^(\s*)[^\s#-][^:]*:\s*(#.*)?$", ln)
+        if not m:
+            continue
+        nxt = lines[i + 1]
+        ind, n2 = len(m.group(1)), len(nxt) - len(nxt.lstrip())
+        if nxt.lstrip().startswith("- "):
+            if seq_off is None:
+                seq_off = max(0, n2 - ind)
+        elif n2 > ind and mapping is None and nxt.strip() and not nxt.lstrip().startswith("#"):
+            mapping = n2 - ind
+        if mapping is not None and seq_off is not None:
+            break
+    return mapping or 2, seq_off if seq_off is not None else 0
+
+
+def _split_preamble(text: str) -> tuple[str, str]:
+    """Leading comments/blank lines before a leading `---`, and the rest."""
+    lines = text.splitlines(True)
+    for i, ln in enumerate(lines):
+        s = ln.strip()
+        if not s or s.startswith("#"):
+            continue
+        if s == "---" or s.startswith("--- "):
+            return "".join(lines[:i]), "".join(lines[i:])
+        break
+    return "", text
+
+
+def _yaml(text: str) -> YAML:
+    y = YAML(typ="rt")
+    y.preserve_quotes = True
+    y.width = 4096
+    m, off = _guess_indent(text)
+    y.indent(mapping=m, sequence=off + 2, offset=off)
+    y.explicit_start = text.lstrip().startswith("---")
+    return y
+
+
+def round_trip(text: str, mutate) -> str:
+    """Load every document of `text`, call mutate(docs), dump them back."""
+    preamble, body = _split_preamble(text)
+    y = _yaml(body)
+    docs = list(y.load_all(body))
+    mutate(docs)
+    out = io.StringIO()
+    y.dump_all(docs, out)
+    return preamble + out.getvalue()
+
+
+def _safe_all(text: str) -> list:
+    return list(yaml.load_all(text, Loader=_SAFE))
+
+
+def _bases_to_resources(docs, args) -> None:
+    for d in docs:
+        if isinstance(d, dict) and "bases" in d:
+            bases = list(d["bases"] or [])
+            if "resources" not in d or d["resources"] is None:
+                keys = list(d.keys())
+                d.insert(keys.index("bases"), "resources", [])
+            for b in bases:
+                if b not in d["resources"]:
+                    d["resources"].append(b)
+            del d["bases"]
+
+
+def _api_version(docs, args) -> None:
+    i = args["index"]
+    if i < len(docs) and isinstance(docs[i], dict) and docs[i].get("apiVersion") == args["from"]:
+        docs[i]["apiVersion"] = args["to"]
+
+
+TRANSFORMS = {"bases-to-resources": _bases_to_resources, "api-version": _api_version}
+
+
+def _expected(old_docs: list, transform: str, args: dict) -> list:
+    import copy
+
+    docs = copy.deepcopy(old_docs)
+    TRANSFORMS[transform](docs, args)
+    return docs
+
+
+def apply_transform(text: str, transform: str, args: dict, path: str = "?") -> str:
+    """`text` after the edit (equal to `text` when there is nothing to change)."""
+    old_docs = _safe_all(text)
+    if any(isinstance(d, dict) and isinstance(d.get("sops"), dict) for d in old_docs):
+        raise EditRefused(f"{path} is encrypted with SOPS; the wizard never rewrites encrypted files. Make the change "
+                          "with 'sops edit' instead.")
+    want = _expected(old_docs, transform, args)
+    if want == old_docs:
+        return text
+    new = round_trip(text, lambda docs: TRANSFORMS[transform](docs, args))
+    if _safe_all(new) != want:
+        raise EditRefused(f"editing {path} ({transform}) would change more than intended; the file was left "
+                          "untouched. Make the change by hand.")
+    return new
