@@ -132,3 +132,33 @@ def test_stale_cleanup_crash_detection_and_down(tmp_path):
         _assert_nothing_left(pids, tb.ports)
     finally:
         tb.stop(quiet=True)
+
+
+@pytest.mark.testbed
+@pytest.mark.timeout(600)
+def test_fixture_fails_the_next_test_when_a_component_crashed(tmp_path):
+    """The plugin's per-test health check, end to end in an inner pytest session."""
+    (tmp_path / "test_inner.py").write_text(textwrap.dedent("""
+        import os, signal, time
+
+        def test_1_kill_kustomize_controller(testbed):
+            p = next(p for p in testbed.procs if p.name == "kustomize-controller")
+            os.kill(p.pid, signal.SIGKILL)
+            while p.alive():
+                time.sleep(0.1)
+
+        def test_2_unrelated_test_sees_the_crash(testbed):
+            pass
+    """))
+    (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    testbed: x\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TESTBED_RUN_DIR": str(tmp_path / "run"),
+           "TESTBED_PORT_BASE": str(find_free_base())}
+    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "tests.testbed.pytest_plugin", "-p", "no:cacheprovider",
+                        "-c", str(tmp_path / "pytest.ini"), str(tmp_path)],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=500)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "1 passed" in r.stdout and ("1 error" in r.stdout or "1 failed" in r.stdout), r.stdout
+    assert "testbed component crashed" in r.stdout
+    assert "kustomize-controller is not running (exit code -9)" in r.stdout
+    assert "kustomize-controller.log" in r.stdout
+    assert not (tmp_path / "run" / "pids.json").exists()  # the session still tore down
