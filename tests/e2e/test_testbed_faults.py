@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.testbed.cluster import ComponentFailed, Testbed
+from tests.testbed.cluster import ComponentFailed, Testbed, TestbedError
 from tests.testbed.components import REPO, MissingBinaries, find_binaries
 from tests.testbed.ports import PortInUse, find_free_base
 from tests.testbed.procs import port_listening, proc_alive
@@ -162,3 +162,13 @@ def test_fixture_fails_the_next_test_when_a_component_crashed(tmp_path):
     assert "kustomize-controller is not running (exit code -9)" in r.stdout
     assert "kustomize-controller.log" in r.stdout
     assert not (tmp_path / "run" / "pids.json").exists()  # the session still tore down
+
+
+@pytest.mark.testbed
+def test_never_wipes_a_foreign_directory(tmp_path):
+    foreign = tmp_path / "not-a-testbed"
+    foreign.mkdir()
+    (foreign / "precious.txt").write_text("keep me")
+    with pytest.raises(TestbedError, match="refusing to wipe"):
+        Testbed(foreign, port_base=find_free_base()).start()
+    assert (foreign / "precious.txt").read_text() == "keep me"

@@ -48,6 +48,7 @@ SEALED_SECRETS_NAMESPACE = "kube-system"
 NODE_NAME = "kwok-node-0"
 GIT_SERVER = Path(__file__).resolve().parent / "gitserver.py"
 SA_DIR = "secrets/kubernetes.io/serviceaccount"
+RUN_DIR_MARKER = ".homelab-wizard-testbed"
 
 
 class TestbedError(RuntimeError):
@@ -182,8 +183,8 @@ class Testbed:
     def env(self) -> dict[str, str]:
         """Environment for tests: testbed binaries first on PATH, then the venv, and KUBECONFIG.
 
-        In-cluster variables are dropped so no client falls back to in-cluster config, and proxy
-        variables are dropped so nothing routes a 127.0.0.1 call elsewhere.
+        In-cluster variables are dropped so no client falls back to in-cluster config; the
+        caller's proxy variables are replaced by the loopback guard (see proxy_guard_env).
         """
         env = {k: v for k, v in os.environ.items()
                if not k.startswith("KUBERNETES_") and k.lower() not in
@@ -258,11 +259,16 @@ class Testbed:
             if survivors:
                 raise TestbedError(f"testbed: could not kill leftovers of an earlier run: {survivors}")
         if self.run_dir.exists():
+            # Never wipe a directory that is not ours (a mistyped TESTBED_RUN_DIR=$HOME ...).
+            if any(self.run_dir.iterdir()) and not (self.run_dir / RUN_DIR_MARKER).exists():
+                raise TestbedError(f"testbed: refusing to wipe {self.run_dir}: it is not empty and has no "
+                                   f"{RUN_DIR_MARKER} marker; choose an empty TESTBED_RUN_DIR")
             shutil.rmtree(self.run_dir)
 
     def _prepare_dirs(self) -> None:
         self.run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.run_dir.chmod(0o700)
+        (self.run_dir / RUN_DIR_MARKER).write_text("a homelab-wizard testbed run dir; wiped at the next start\n")
         for d in ("logs", "git", "artifacts", "home", "tmp", "etcd", "certs"):
             (self.run_dir / d).mkdir(mode=0o700, exist_ok=True)
 
