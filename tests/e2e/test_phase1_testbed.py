@@ -47,8 +47,9 @@ def homelab(testbed, tmp_path, env, request):
     subprocess.run(["kubectl", "apply", "-R", "-f", str(repo / "infrastructure")], env=env, check=True,
                    capture_output=True)
     yield repo, ns
-    subprocess.run(["kubectl", "delete", "namespace", ns, "--wait=false", "--ignore-not-found"], env=env,
-                   capture_output=True)
+    # Wait, so the next test does not see a namespace that is still terminating.
+    subprocess.run(["kubectl", "delete", "namespace", ns, "--wait=true", "--timeout=90s", "--ignore-not-found"],
+                   env=env, capture_output=True)
 
 
 def wiz(repo, *args, env, **kw):
@@ -122,7 +123,8 @@ def test_inventory_flags_objects_only_in_cluster_and_only_in_repo(homelab, env):
     assert "| ConfigMap | hand-made | only in cluster | — |" in report
     assert "| ConfigMap | not-applied | only in repo | `apps/later/job.yaml:1` |" in report
     assert "| Deployment (apps) | web | in repo | `infrastructure/kubernetes/services/web.yaml:1` |" in report
-    assert "| Service | web | in repo | `infrastructure/kubernetes/services/web.yaml:24` |" in report
+    service_line = DEPLOYMENT.count("\n") + 2  # after the Deployment and the `---` line
+    assert f"| Service | web | in repo | `infrastructure/kubernetes/services/web.yaml:{service_line}` |" in report
     # The wizard's own report does not make the tree "dirty" for preflight.
     assert wiz(repo, "verify", "prep.preflight", env=env).returncode == 0
 

@@ -411,3 +411,19 @@ def test_backup_keeps_user_made_look_alikes_of_built_ins():
     ]
     for obj in keep:
         assert should_skip(obj) is None, obj
+
+
+def test_backup_skips_objects_being_deleted():
+    from wizard.cluster.clean import should_skip
+
+    obj = {"apiVersion": "v1", "kind": "ConfigMap",
+           "metadata": {"name": "x", "namespace": "a", "deletionTimestamp": "2026-01-01T00:00:00Z"}}
+    assert "being deleted" in should_skip(obj)
+
+
+def test_backup_skips_untouched_default_service_account_but_keeps_a_customised_one():
+    from wizard.cluster.clean import should_skip
+
+    plain = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": "a"}}
+    pulls = {**plain, "imagePullSecrets": [{"name": "registry"}]}
+    assert should_skip(plain) and should_skip(pulls) is None

@@ -104,6 +104,12 @@ def should_skip(obj: dict, selectorless: Collection[tuple[str, str]] | None = No
         return f"{kind}: {SKIP_KINDS[group, kind]}"
     if ns in SYSTEM_NAMESPACES or (kind == "Namespace" and name in SYSTEM_NAMESPACES):
         return f"in system namespace {ns or name}: owned by the distribution"
+    if meta.get("deletionTimestamp"):
+        return f"{kind}: being deleted, so gone by the time of any restore"
+    if kind == "ServiceAccount" and name == "default" and not (
+            obj.get("imagePullSecrets") or obj.get("secrets") or "automountServiceAccountToken" in obj
+            or labels or annotations):
+        return "ServiceAccount default: created in every namespace by the service-account controller"
     built_in = _built_in(group, kind, meta)
     if built_in:
         return f"{kind}: {built_in}"

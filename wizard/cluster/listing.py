@@ -76,6 +76,9 @@ def list_cluster(kubectl: Kubectl, cancel=None, progress=lambda line: None) -> L
     # Endpoints of Services with a selector are recreated by Kubernetes; those without a
     # selector were written by someone and must be kept.
     selectorless = selectorless_services(o for o in raw if o.get("kind") == "Service")
+    # Everything in a namespace that is being deleted goes with it.
+    terminating = {o["metadata"]["name"] for o in raw if o.get("kind") == "Namespace"
+                   and ((o.get("status") or {}).get("phase") == "Terminating" or o["metadata"].get("deletionTimestamp"))}
     seen: set[ObjectKey] = set()
     for obj in raw:
         k = key_of(obj)
@@ -83,6 +86,8 @@ def list_cluster(kubectl: Kubectl, cancel=None, progress=lambda line: None) -> L
             continue
         seen.add(k)
         reason = should_skip(obj, selectorless)
+        if reason is None and k.namespace in terminating:
+            reason = f"{k.kind}: in namespace {k.namespace}, which is being deleted"
         if reason:
             bucket = reason.split(":", 1)[0]  # reasons name the object; count them by rule
             listing.skipped[bucket] = listing.skipped.get(bucket, 0) + 1
