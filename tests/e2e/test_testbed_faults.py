@@ -172,3 +172,14 @@ def test_never_wipes_a_foreign_directory(tmp_path):
     with pytest.raises(TestbedError, match="refusing to wipe"):
         Testbed(foreign, port_base=find_free_base()).start()
     assert (foreign / "precious.txt").read_text() == "keep me"
+
+
+def test_factory_gives_a_private_pristine_cluster(testbed_factory):
+    tb = testbed_factory("pristine")
+    assert tb.health() == []
+    ns = tb.kubectl("get", "namespace", "-o", "json")
+    names = {n["metadata"]["name"] for n in json.loads(ns.stdout)["items"]}
+    assert "kube-system" in names and "flux-system" not in names  # nothing bootstrapped here
+    node = json.loads(tb.kubectl("get", "node", "kwok-node-0", "-o", "json").stdout)
+    assert node["metadata"]["labels"]["kubernetes.io/os"] == "linux"
+    assert not node["spec"].get("taints")

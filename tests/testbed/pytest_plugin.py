@@ -20,7 +20,7 @@ import pytest
 
 from .cluster import Testbed, TestbedError
 from .components import MissingBinaries, find_binaries
-from .ports import PortInUse
+from .ports import PortInUse, find_free_base
 
 REQUIRE_ENV = "CI_REQUIRE_TESTBED"
 
@@ -38,7 +38,8 @@ def _not_built(reason: str) -> None:
 
 def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
-        if "testbed" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("testbed"):
+        names = getattr(item, "fixturenames", ())
+        if ("testbed" in names or "testbed_factory" in names) and not item.get_closest_marker("testbed"):
             item.add_marker(pytest.mark.testbed)
 
 
@@ -85,6 +86,39 @@ def testbed(request):
             atexit.unregister(tb.stop)
             for sig, old in previous.items():
                 signal.signal(sig, old)
+
+
+@pytest.fixture(scope="session")
+def testbed_factory(tmp_path_factory):
+    """``make(name, **Testbed kwargs) -> Testbed``: a private, pristine testbed on free ports.
+
+    For tests that change cluster-wide state (``flux bootstrap`` into flux-system, CRDs, ...)
+    and must not meet the shared session testbed's state. Each costs a ~10 s start; all are
+    stopped at the end of the session (and by atexit on an abrupt exit).
+    """
+    try:
+        find_binaries()
+    except MissingBinaries as e:
+        _not_built(str(e))
+    started: list[Testbed] = []
+
+    def make(name: str = "private", **kwargs) -> Testbed:
+        kwargs.setdefault("port_base", find_free_base())
+        tb = Testbed(tmp_path_factory.mktemp(f"testbed-{name}"), **kwargs)
+        started.append(tb)
+        atexit.register(tb.stop, quiet=True)
+        try:
+            tb.start()
+        except (PortInUse, TestbedError) as e:
+            pytest.fail(str(e), pytrace=False)
+        return tb
+
+    yield make
+    for tb in started:
+        try:
+            tb.stop()
+        finally:
+            atexit.unregister(tb.stop)
 
 
 @pytest.fixture(autouse=True)
