@@ -124,6 +124,17 @@ async def settle(pilot) -> None:
     raise AssertionError("workers did not finish")
 
 
+async def wait_for(pilot, condition, timeout: float = 30.0) -> None:
+    """Let the app run until `condition()` holds (generous: the CI machine may be busy)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the UI")
+        await pilot.pause(0.05)
+
+
 def text_of(widget) -> str:
     """The plain text a Static shows."""
     content = widget.content

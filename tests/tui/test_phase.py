@@ -1,12 +1,16 @@
 """The phase screen: checklist, evidence of the selected item, greyed-out keys, errors."""
 from __future__ import annotations
 
+from screens.app import make_app
 from screens.dialogs.answers import AnswersDialog
 from screens.dialogs.confirm import ConfirmDialog
 from screens.dialogs.error import ErrorDialog
 from screens.home import HomeScreen
 from screens.phase import PhaseScreen
 from screens.widgets.checklist import Checklist
+from wizard.catalog import CATALOG
+from wizard.checklist import NotYetAvailable
+from wizard.engine import Engine
 
 from .conftest import SIZE, settle, text_of
 
@@ -47,20 +51,33 @@ async def test_verifying_without_a_cluster_shows_why_in_the_evidence(app, sessio
         assert any(line.startswith("$ ") for line in log.lines), "the commands run were not logged"
 
 
-async def test_unavailable_items_say_so_and_cannot_be_run(app, session):
+class LaterItem(NotYetAvailable):
+    """An item another issue builds: listed, never runnable, never passed."""
+
+    id, alias, title = "prep.later", "1.9", "Something built later"
+    unavailable = "it is built in a later issue (test item)"
+
+
+async def test_unavailable_items_say_so_and_cannot_be_run(session):
+    app = make_app(session, Engine(session, items=[LaterItem(), *CATALOG]))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("2")
+        await pilot.press("enter")
         await pilot.pause()
         screen = app.screen
-        assert screen.selected_item.id == "repo.cluster-dir"
-        assert "not available yet: Phase 2 (repository setup) is built in issue #4" in evidence(screen)
+        assert screen.selected_item.id == "prep.later"
+        assert "not available yet: it is built in a later issue (test item)" in evidence(screen)
+        assert "(not available yet)" in screen.query_one(Checklist).get_option("prep.later").prompt.plain
         assert screen.check_action("run_item", ()) is None  # greyed out in the footer
         assert screen.check_action("preview_item", ()) is None
         await pilot.press("r", "p")
         await pilot.pause()
         assert app.screen is screen  # no form, no confirmation
         assert not list(app.workers)
-        assert session.state.item("repo.cluster-dir").status == "pending"
+        assert session.state.item("prep.later").status == "pending"
+        await pilot.press("v")  # verifying it says why, and never passes it
+        await settle(pilot)
+        st = session.state.item("prep.later")
+        assert st.status == "blocked" and st.message == "not available yet: it is built in a later issue (test item)"
 
 
 async def test_running_an_item_with_missing_prerequisites_shows_an_error_modal(app, session):
@@ -121,9 +138,9 @@ async def test_keys_are_greyed_out_while_work_runs(app):
 
 async def test_shift_v_verifies_the_whole_phase(app, session):
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("2", "V")
+        await pilot.press("enter", "V")
         await settle(pilot)
         for item in app.screen.items:
-            st = session.state.item(item.id)
-            assert st.status == "blocked" and st.message.startswith("not available yet: "), item.id
-        assert session.state.item("prep.preflight").status == "pending"  # other phases untouched
+            assert session.state.item(item.id).checked_at, f"{item.id} was not verified"
+        others = [it for it in app.engine.items if it.phase != "prep"]
+        assert all(session.state.item(it.id).checked_at is None for it in others)  # other phases untouched

@@ -16,13 +16,17 @@ from wizard.catalog import CATALOG
 from wizard.checklist import Item, Plan, Step, Verdict
 from wizard.engine import Engine
 
-from .conftest import SIZE, settle, text_of
+from .conftest import SIZE, settle, text_of, wait_for
 
 
 class StreamingItem(Item):
-    """Prints five lines, 0.3 s apart; passes once it has run."""
+    """Prints two lines, waits until the file `gate` exists, prints three more; passes once it has run.
+
+    The gate makes "output arrives while the command still runs" independent of machine load.
+    """
 
     id, alias, title = "prep.stream", "9.1", "Print five lines slowly"
+    gate = None  # a Path the test creates to let the command finish
 
     def verify(self, session) -> Verdict:
         ran = any(e["action"] == "streamed" for e in session.state.journal)
@@ -32,8 +36,10 @@ class StreamingItem(Item):
         return Plan(self.id, "Print five lines", [Step("command", "print five lines")], changes="nothing")
 
     def apply(self, session, plan, progress) -> None:
-        session.runner.run(["sh", "-c", "for i in 1 2 3 4 5; do echo line $i; sleep 0.3; done"],
-                           on_line=progress, cancel=session.cancel)
+        script = ('echo line 1; echo line 2; while [ ! -e "$1" ]; do sleep 0.05; done; '
+                  'for i in 3 4 5; do echo line $i; done')
+        session.runner.run(["sh", "-c", script, "stream", str(self.gate)], on_line=progress, cancel=session.cancel,
+                           timeout=60)
         session.state.record("streamed")
 
 
@@ -53,16 +59,15 @@ class SleepingItem(Item):
 
 
 @pytest.fixture
-def work_app(session):
-    return make_app(session, Engine(session, items=[StreamingItem(), SleepingItem(), *CATALOG]))
+def gate(tmp_path):
+    return tmp_path / "gate"
 
 
-async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the UI")
-        await pilot.pause(0.05)
+@pytest.fixture
+def work_app(session, gate):
+    streaming = StreamingItem()
+    streaming.gate = gate
+    return make_app(session, Engine(session, items=[streaming, SleepingItem(), *CATALOG]))
 
 
 def log_lines(app) -> list[str]:
@@ -82,26 +87,27 @@ async def settle_plan(pilot) -> None:
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmDialog))
 
 
-async def test_output_streams_while_the_screen_stays_usable(work_app, session):
+async def test_output_streams_while_the_screen_stays_usable(work_app, session, gate):
     app = work_app
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter", "r")  # changes nothing: runs without a confirmation
-        await wait_for(pilot, lambda: "  line 1" in log_lines(app))
-        assert app.work_running() and "  line 5" not in log_lines(app)
+        await wait_for(pilot, lambda: "  line 2" in log_lines(app))
+        assert app.work_running() and "  line 3" not in log_lines(app)
         screen = app.screen
         assert screen.query_one("#checklist").get_option_at_index(0).prompt.plain.startswith("…")
         await pilot.press("down")  # the UI answers while the command still prints
         await pilot.pause()
         assert "9.2 prep.sleep" in text_of(screen.query_one("#evidence-text"))
         assert app.work_running()
+        gate.touch()
         await settle(pilot)
         lines = log_lines(app)
         assert [ln for ln in lines if ln.startswith("  line")] == [f"  line {i}" for i in range(1, 6)]
-        assert any(ln.startswith("$ sh -c for i in") for ln in lines)
+        assert any(ln.startswith("$ sh -c echo line 1;") for ln in lines)
         assert session.state.item("prep.stream").status == "passed"
 
 
-async def test_x_stops_the_running_command(work_app, session):
+async def test_x_stops_the_running_command(work_app, session, gate):
     app = work_app
     async with app.run_test(size=SIZE) as pilot:
         await start_sleeping(pilot)
@@ -115,6 +121,7 @@ async def test_x_stops_the_running_command(work_app, session):
         assert isinstance(app.screen, PhaseScreen)  # a stop is not an error modal
         assert any("was stopped" in ln for ln in log_lines(app))
         # A fresh cancel token: the next piece of work is not stopped at once.
+        gate.touch()
         await pilot.press("up", "r")
         await settle(pilot)
         assert session.state.item("prep.stream").status == "passed"
