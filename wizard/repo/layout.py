@@ -288,7 +288,7 @@ def build_layout(scan: ScanResult, option: str, cluster: str, answers: dict | No
             continue
         chosen = choices.get(key.ref)
         if chosen is not None and chosen not in {m.path for m in places}:
-            origin_map = {m.path: _origin(m.path, moves) for m in places}
+            origin_map = {m.path: _origin_file(m.path, moves) for m in places}
             chosen = next((p for p, o in origin_map.items() if o == chosen), None)
         dups.append(Duplicate(key, places, chosen))
         if chosen is not None:
@@ -325,6 +325,11 @@ def build_layout(scan: ScanResult, option: str, cluster: str, answers: dict | No
     return layout
 
 
+def _origin_file(path: str, moves: dict[str, str]) -> str:
+    p = PurePosixPath(path)
+    return f"{_origin(str(p.parent), moves)}/{p.name}"
+
+
 def _origin(path: str, moves: dict[str, str]) -> str:
     seen = set()
     while path in moves and path not in seen:
@@ -355,6 +360,10 @@ def _targets(layout: Layout) -> None:
                 parent = "apps/base"
             elif u.tier == SOURCES:
                 parent = "infrastructure/sources"
+                if len(layout.by_tier(SOURCES)) == 1:
+                    u.target = parent  # one folder of sources: it becomes infrastructure/sources itself
+                    taken[parent] = u
+                    continue
             else:
                 parent = "infrastructure/base"
             if u.path.startswith(parent + "/") and u.path.count("/") == parent.count("/") + 1:

@@ -83,15 +83,23 @@ def _safe_all(text: str) -> list:
 
 def _bases_to_resources(docs, args) -> None:
     for d in docs:
-        if isinstance(d, dict) and "bases" in d:
-            bases = list(d["bases"] or [])
-            if "resources" not in d or d["resources"] is None:
-                keys = list(d.keys())
-                d.insert(keys.index("bases"), "resources", [])
-            for b in bases:
-                if b not in d["resources"]:
-                    d["resources"].append(b)
-            del d["bases"]
+        if not (isinstance(d, dict) and "bases" in d):
+            continue
+        bases = d["bases"] or []
+        if d.get("resources") is None:
+            # Rename the key in place: the list (and the comments on its items) stays as it is.
+            if hasattr(d, "insert"):
+                d.insert(list(d.keys()).index("bases"), "resources", bases)
+                del d["bases"]
+            else:
+                items = [("resources" if k == "bases" else k, v) for k, v in d.items() if k != "resources"]
+                d.clear()
+                d.update(items)
+            continue
+        for b in list(bases):
+            if b not in d["resources"]:
+                d["resources"].append(b)
+        del d["bases"]
 
 
 def _api_version(docs, args) -> None:

@@ -1,0 +1,281 @@
+"""Phase 2 end to end with the real CLI, git and kubectl kustomize, no cluster, a bare git remote."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import yaml
+
+from tests.helpers import VENV_BIN, cli_env, git, item_status, run_cli, status_json
+from tests.integration.phase2_fixture import CERT_MANAGER, NAMESPACES, POSTGRES, make_homelab
+
+NO_CLUSTER = {"KUBECONFIG": "/nonexistent/kubeconfig"}
+ITEMS = ["repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests"]
+
+
+@pytest.fixture
+def env(tmp_path):
+    return cli_env(HOMELAB_WIZARD_DATA=str(tmp_path / "data"), **NO_CLUSTER)
+
+
+def wiz(repo, *args, env):
+    return run_cli("--repo", str(repo), *args, env=env)
+
+
+def tree(repo) -> str:
+    git(repo, "add", "-A", "--dry-run")
+    return git(repo, "status", "--porcelain") + git(repo, "write-tree")
+
+
+def setup(repo, env, option: str, *sets: str):
+    res = wiz(repo, "run", "prep.structure", "--set", f"option={option}", *sets, "--yes", env=env)
+    assert res.returncode == 0, res.stderr
+
+
+def run_all(repo, env, items=ITEMS):
+    for item in items:
+        res = wiz(repo, "run", item, "--yes", env=env)
+        assert res.returncode == 0, f"{item}: {res.stdout}\n{res.stderr}"
+        assert item_status(status_json(repo, env), item)["status"] == "passed"
+
+
+def origin(repo):
+    return repo.parent / (repo.name + "-origin.git")
+
+
+def remote_head(repo):
+    return git(repo, "ls-remote", str(origin(repo)), "refs/heads/main").split()[0]
+
+
+def log(repo):
+    return git(repo, "log", "--format=%s").splitlines()
+
+
+def test_option_a_end_to_end_with_push_and_idempotence(tmp_path, env):
+    repo = make_homelab(tmp_path / "repo")
+    setup(repo, env, "a")
+    run_all(repo, env)
+    # Layout: infrastructure stays, apps moved, Flux manifests in clusters/homelab.
+    assert (repo / "apps/services/n8n.yaml").is_file() and not (repo / "infrastructure/kubernetes/services").exists()
+    assert (repo / "apps/homelab-dashboard/deployment.yaml").is_file()
+    assert (repo / "services/homelab-dashboard/Dockerfile").is_file()  # app source stays where it was
+    assert (repo / "infrastructure/kubernetes/databases/kustomization.yaml").is_file()
+    infra = list(yaml.safe_load_all((repo / "clusters/homelab/infrastructure.yaml").read_text()))
+    assert [d["metadata"]["name"] for d in infra] == ["infra-controllers", "infra-configs"]
+    assert infra[0]["spec"]["path"] == "./infrastructure/kubernetes" and infra[0]["spec"]["wait"] is True
+    assert infra[1]["spec"]["dependsOn"] == [{"name": "infra-controllers"}]
+    apps = yaml.safe_load((repo / "clusters/homelab/apps.yaml").read_text().split("---\n", 1)[1])
+    assert apps["spec"]["dependsOn"] == [{"name": "infra-configs"}] and apps["spec"]["path"] == "./apps"
+    assert {h["name"] for h in apps["spec"]["healthChecks"]} == {"n8n", "homelab-dashboard"}
+    # The ClusterIssuer (CRD from the cert-manager HelmRelease) is in infra-configs, after the controllers.
+    configs = (repo / "infrastructure/configs/kustomization.yaml").read_text()
+    assert "../kubernetes/certificates" in configs
+    assert "certificates" not in (repo / "infrastructure/kubernetes/kustomization.yaml").read_text()
+    # The existing kustomization lost the deprecated bases, kept its comment.
+    mk = (repo / "infrastructure/kubernetes/monitoring/kustomization.yaml").read_text()
+    assert "bases" not in mk and mk.startswith("# Monitoring stack") and "resources:\n  - grafana.yaml" in mk
+
+    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    assert res.returncode == 0, res.stderr
+    assert log(repo)[:4] == ["homelab-wizard 2.4: add Flux Kustomizations (infrastructure, then apps)",
+                             "homelab-wizard 2.3: move app manifests to apps/ (git mv)",
+                             "homelab-wizard 2.2: add a kustomization.yaml to every manifest folder",
+                             "homelab-wizard 2.1: add clusters/homelab/, Flux's entry point"]
+    assert remote_head(repo) == git(repo, "rev-parse", "HEAD").strip()
+    assert git(repo, "status", "--porcelain") == ""
+    # History kept for moved files.
+    assert len(git(repo, "log", "--follow", "--format=%H", "--", "apps/services/n8n.yaml").split()) == 2
+
+    # Re-running every item changes nothing and makes no commit.
+    before = git(repo, "rev-parse", "HEAD")
+    for item in ITEMS + ["repo.commit-push"]:
+        res = wiz(repo, "run", item, "--yes", env=env)
+        assert res.returncode == 0, f"{item}: {res.stderr}"
+        assert "Nothing to change" in res.stdout or item == "repo.commit-push"
+    assert git(repo, "rev-parse", "HEAD") == before and git(repo, "status", "--porcelain") == ""
+    res = wiz(repo, "verify", "repo", "--json", env=env)
+    assert res.returncode == 0, res.stdout
+    assert all(r["status"] == "passed" for r in json.loads(res.stdout)["results"])
+
+
+def test_option_b_end_to_end_keeps_comments_and_upgrades_flux_apis(tmp_path, env):
+    repo = make_homelab(tmp_path / "repo")
+    setup(repo, env, "b")
+    run_all(repo, env)
+    for p in ("infrastructure/base/namespaces/namespace.yaml", "infrastructure/base/databases/postgres.yaml",
+              "infrastructure/base/cert-manager/helmrelease.yaml", "infrastructure/base/certificates/cluster-issuer.yaml",
+              "infrastructure/sources/jetstack.yaml", "infrastructure/base/monitoring/values.yaml",
+              "infrastructure/base/monitoring/dashboards/homelab.json", "apps/base/services/n8n.yaml",
+              "apps/base/homelab-dashboard/deployment.yaml", "apps/overlays/homelab/kustomization.yaml",
+              "infrastructure/overlays/homelab/controllers/kustomization.yaml",
+              "infrastructure/overlays/homelab/configs/kustomization.yaml"):
+        assert (repo / p).is_file(), p
+    # Golden round trip: moved files are byte-identical; edited ones change only the apiVersion line.
+    assert (repo / "infrastructure/base/namespaces/namespace.yaml").read_text() == NAMESPACES
+    assert (repo / "infrastructure/base/databases/postgres.yaml").read_text() == POSTGRES
+    assert (repo / "infrastructure/base/cert-manager/helmrelease.yaml").read_text() == CERT_MANAGER.replace(
+        "helm.toolkit.fluxcd.io/v2beta1", "helm.toolkit.fluxcd.io/v2")
+    assert "source.toolkit.fluxcd.io/v1\n" in (repo / "infrastructure/sources/jetstack.yaml").read_text()
+    # Untouched: compose, CI, non-manifest files.
+    assert (repo / "infrastructure/compute-node/docker-compose.yml").is_file()
+    assert (repo / ".github/workflows/deploy.yml").is_file()
+    # Stateful objects are protected from pruning in the rendered output.
+    out = subprocess.run([str(VENV_BIN / "kubectl"), "kustomize", str(repo / "infrastructure/overlays/homelab/controllers")],
+                         capture_output=True, text=True, check=True).stdout
+    docs = {(d["kind"], d["metadata"]["name"]): d for d in yaml.safe_load_all(out)}
+    for k in (("Namespace", "homelab"), ("PersistentVolumeClaim", "postgres-data"), ("StatefulSet", "postgres")):
+        assert docs[k]["metadata"]["annotations"]["kustomize.toolkit.fluxcd.io/prune"] == "disabled"
+    assert "annotations" not in docs[("Service", "postgres")]["metadata"]
+    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    assert res.returncode == 0, res.stderr
+    assert remote_head(repo) == git(repo, "rev-parse", "HEAD").strip()
+    assert len(git(repo, "log", "--follow", "--format=%H", "--", "infrastructure/base/databases/postgres.yaml").split()) == 2
+
+
+def test_plaintext_secret_blocks_the_commit_and_names_the_file(tmp_path, env):
+    repo = make_homelab(tmp_path / "repo", with_secret=True)
+    setup(repo, env, "a")
+    run_all(repo, env)
+    head = git(repo, "rev-parse", "HEAD")
+    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    assert res.returncode == 3
+    assert "plaintext Secrets" in res.stderr and "apps/services/secret.yaml:2" in res.stderr
+    assert "secrets.scan" in res.stderr
+    assert git(repo, "rev-parse", "HEAD") == head  # nothing committed
+    assert "n8n-key-test" not in (repo / ".git/homelab-wizard/state.json").read_text()
+
+
+def test_malformed_yaml_blocks_before_any_write(tmp_path, env):
+    repo = make_homelab(tmp_path / "repo")
+    (repo / "infrastructure/kubernetes/services/broken.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n\tdata: 1\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "broken file")
+    setup(repo, env, "b")
+    before = tree(repo)
+    for item in ("repo.kustomizations", "repo.apps", "repo.flux-manifests"):
+        res = wiz(repo, "run", item, "--yes", env=env)
+        assert res.returncode == 3, res.stderr
+        assert "infrastructure/kubernetes/services/broken.yaml:5: is not valid YAML" in res.stderr
+    assert tree(repo) == before
+
+
+def test_duplicate_object_blocks_headless_until_chosen(tmp_path, env):
+    repo = make_homelab(tmp_path / "repo")
+    dup = (repo / "infrastructure/kubernetes/services/n8n.yaml").read_text().split("---\n")[0]
+    (repo / "services/homelab-dashboard/k8s/n8n-copy.yaml").write_text(dup)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "copy")
+    setup(repo, env, "a")
+    res = wiz(repo, "run", "repo.kustomizations", "--yes", env=env)
+    assert res.returncode == 3
+    assert ("infrastructure/kubernetes/services/n8n.yaml:2" in res.stderr
+            and "services/homelab-dashboard/k8s/n8n-copy.yaml:2" in res.stderr)
+    assert "--set duplicate.Deployment/homelab/n8n=<path>" in res.stderr
+    res = wiz(repo, "run", "repo.kustomizations", "--set",
+              "duplicate.Deployment/homelab/n8n=infrastructure/kubernetes/services/n8n.yaml", "--yes", env=env)
+    assert res.returncode == 0, res.stderr
+    k = (repo / "services/homelab-dashboard/k8s/kustomization.yaml").read_text()
+    assert "n8n-copy.yaml" not in k and "deployment.yaml" in k
+    run_all(repo, env, ["repo.cluster-dir", "repo.apps", "repo.flux-manifests"])
+
+
+def test_dirty_tree_is_refused_naming_the_file(tmp_path, env):
+    repo = make_homelab(tmp_path / "repo")
+    setup(repo, env, "a")
+    run_all(repo, env, ITEMS[:1])
+    (repo / "docs/README.md").write_text("# changed\n")
+    res = wiz(repo, "run", "repo.kustomizations", "--yes", env=env)
+    assert res.returncode == 4 and "docs/README.md" in res.stderr and "not the wizard's" in res.stderr
+
+
+def test_classification_override(tmp_path, env):
+    repo = make_homelab(tmp_path / "repo")
+    setup(repo, env, "a", "--set", "class.infrastructure/kubernetes/services=infrastructure")
+    run_all(repo, env)
+    assert (repo / "infrastructure/kubernetes/services/n8n.yaml").is_file()
+    assert "- services" in (repo / "infrastructure/kubernetes/kustomization.yaml").read_text()
+
+
+def test_kill_9_mid_apply_then_resume_finishes_the_step(tmp_path, env):
+    repo = make_homelab(tmp_path / "repo")
+    setup(repo, env, "b")
+    run_all(repo, env, ITEMS[:2])
+    proc = subprocess.Popen([str(VENV_BIN / "homelab-wizard"), "--repo", str(repo), "run", "repo.apps", "--yes"],
+                            env={**env, "HOMELAB_WIZARD_TEST_PAUSE_AFTER_OP": "repo.apps:2"},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        for line in proc.stdout:
+            if line.startswith("PAUSED repo.apps:2"):
+                break
+            assert time.monotonic() < deadline
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(30)
+    # Half applied: some folders moved, others not.
+    assert not (repo / "infrastructure/kubernetes/cert-manager").exists()
+    assert (repo / "infrastructure/kubernetes/services").exists()
+    # Another item refuses to start on top of the half-applied one.
+    res = wiz(repo, "run", "repo.flux-manifests", "--yes", env=env)
+    assert res.returncode == 3 and "repo.apps was interrupted" in res.stderr
+    res = wiz(repo, "run", "repo.apps", "--dry-run", env=env)
+    assert res.returncode == 0 and "was interrupted" in res.stdout
+    res = wiz(repo, "run", "repo.apps", "--yes", env=env)
+    assert res.returncode == 0, res.stderr
+    assert "finishing the interrupted run" in res.stdout
+    run_all(repo, env, ITEMS[3:])
+    assert wiz(repo, "run", "repo.commit-push", "--yes", env=env).returncode == 0
+    assert git(repo, "status", "--porcelain") == ""
+    for f in ("infrastructure/base/cert-manager/helmrelease.yaml", "apps/base/services/n8n.yaml"):
+        assert len(git(repo, "log", "--follow", "--format=%H", "--", f).split()) >= 2, f
+
+
+def test_push_rejected_non_fast_forward_keeps_commits_never_forces(tmp_path, env):
+    repo = make_homelab(tmp_path / "repo")
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(origin(repo)), str(other))
+    (other / "notes.md").write_text("someone else\n")
+    git(other, "add", "notes.md")
+    git(other, "-c", "user.email=o@example.invalid", "-c", "user.name=O", "commit", "-qm", "other")
+    git(other, "push", "-q", "origin", "main")
+    their = remote_head(repo)
+    setup(repo, env, "a")
+    run_all(repo, env)
+    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    assert res.returncode == 1
+    assert "committed, not pushed" in res.stderr + res.stdout and "git pull --rebase" in res.stderr + res.stdout
+    assert remote_head(repo) == their  # not overwritten
+    assert log(repo)[0].startswith("homelab-wizard 2.4") and len(log(repo)) == 5
+    st = item_status(status_json(repo, env), "repo.commit-push")
+    assert st["status"] == "failed" and "committed, not pushed" in st["message"]
+    audit = (repo / ".git/homelab-wizard/audit.jsonl").read_text()
+    assert "--force" not in audit and '"+refs' not in audit
+    # Verify agrees: committed, not pushed.
+    res = wiz(repo, "verify", "repo.commit-push", "--json", env=env)
+    assert json.loads(res.stdout)["results"][0]["message"].startswith("committed, not pushed")
+
+
+def test_push_rejected_by_hook_says_protected_branch(tmp_path, env):
+    repo = make_homelab(tmp_path / "repo")
+    hook = origin(repo) / "hooks/pre-receive"
+    hook.write_text("#!/bin/sh\necho 'protected branch' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    setup(repo, env, "a")
+    run_all(repo, env)
+    before = remote_head(repo)
+    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    assert res.returncode == 1
+    assert "committed, not pushed" in res.stderr and "protected branch?" in res.stderr
+    assert remote_head(repo) == before
+    # A second attempt does not commit again; it only retries the push.
+    commits = log(repo)
+    hook.unlink()
+    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    assert res.returncode == 0, res.stderr
+    assert log(repo) == commits and remote_head(repo) == git(repo, "rev-parse", "HEAD").strip()
