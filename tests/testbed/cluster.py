@@ -260,7 +260,9 @@ class Testbed:
                 raise TestbedError(f"testbed: could not kill leftovers of an earlier run: {survivors}")
         if self.run_dir.exists():
             # Never wipe a directory that is not ours (a mistyped TESTBED_RUN_DIR=$HOME ...).
-            if any(self.run_dir.iterdir()) and not (self.run_dir / RUN_DIR_MARKER).exists():
+            ours = (self.run_dir / RUN_DIR_MARKER).exists() or self._pidfile.path.exists() or (
+                (self.run_dir / "pki" / "tokens.csv").exists() and (self.run_dir / "logs").is_dir())
+            if any(self.run_dir.iterdir()) and not ours:
                 raise TestbedError(f"testbed: refusing to wipe {self.run_dir}: it is not empty and has no "
                                    f"{RUN_DIR_MARKER} marker; choose an empty TESTBED_RUN_DIR")
             shutil.rmtree(self.run_dir)
