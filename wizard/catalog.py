@@ -1,12 +1,49 @@
-"""Every checklist item of DESIGN.md, with its stable id and the seed's number as alias."""
+"""Every checklist item of DESIGN.md, with its stable id and the seed's number as alias.
+
+Items are declared here by their metadata and loaded lazily: `status` and the first screen
+need titles and states, not the YAML, sh and ruamel machinery the implementations import.
+"""
 from __future__ import annotations
 
+import importlib
+
 from .checklist import Item, NotYetAvailable
-from .phases.backup import Backup
-from .phases.inventory import Inventory
-from .phases.preflight import Preflight
-from .phases.repo_setup import Apps, ClusterDir, CommitPush, FluxManifests, Kustomizations
-from .phases.structure import Structure
+
+
+class LazyItem:
+    """An item whose implementation (`module:Class`) is imported on first real use."""
+
+    def __init__(self, target: str, item_id: str, alias: str, title: str, requires: tuple[str, ...] = (),
+                 needs_cluster: bool = False) -> None:
+        self.target = target
+        self.id, self.alias, self.title = item_id, alias, title
+        self.requires, self.needs_cluster = requires, needs_cluster
+        self.unavailable = None
+        self._impl: Item | None = None
+
+    @property
+    def phase(self) -> str:
+        return self.id.split(".", 1)[0]
+
+    def impl(self) -> Item:
+        if self._impl is None:
+            module, cls = self.target.split(":")
+            self._impl = getattr(importlib.import_module(module), cls)()
+        return self._impl
+
+    def __getattr__(self, name: str):  # questions, acts, verify, plan, apply …
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.impl(), name)
+
+    def __repr__(self) -> str:
+        return f"<item {self.id}>"
+
+
+def _item(target: str, item_id: str, alias: str, title: str, requires: tuple[str, ...] = (),
+          needs_cluster: bool = False) -> LazyItem:
+    return LazyItem(f"wizard.phases.{target}", item_id, alias, title, requires, needs_cluster)
+
 
 _SECRETS = "secret management is built in issue #5"
 _BOOT = "Phases 3 and 4 (bootstrap, validation) are built in issue #6"
@@ -24,20 +61,25 @@ def _later(item_id: str, alias: str, title: str, reason: str, requires: tuple[st
 
 _CLUSTER_GATE = ("prep.preflight", "prep.backup")
 
-CATALOG: list[Item] = [
-    Preflight(),
-    Structure(),
-    Backup(),
-    Inventory(),
-    ClusterDir(),
-    Kustomizations(),
-    Apps(),
-    FluxManifests(),
+CATALOG: list = [
+    _item("preflight:Preflight", "prep.preflight", "1.0", "Preflight: tools, clean repo, cluster reachable, identity pinned",
+          needs_cluster=True),
+    _item("structure:Structure", "prep.structure", "1.1", "Choose Option A (minimal) or B (full restructure)"),
+    _item("backup:Backup", "prep.backup", "1.2", "Back up the cluster state (re-appliable, private)",
+          ("prep.preflight",), True),
+    _item("inventory:Inventory", "prep.inventory", "1.3", "Inventory: every deployed resource matched to the repo",
+          ("prep.preflight",), True),
+    _item("repo_setup:ClusterDir", "repo.cluster-dir", "2.1", "Create clusters/<name>/", ("prep.structure",)),
+    _item("repo_setup:Kustomizations", "repo.kustomizations", "2.2", "Kustomization files for every manifest folder",
+          ("prep.structure",)),
+    _item("repo_setup:Apps", "repo.apps", "2.3", "Move app manifests to apps/ (git mv)", ("prep.structure",)),
+    _item("repo_setup:FluxManifests", "repo.flux-manifests", "2.4", "Flux GitRepository and Kustomization manifests",
+          ("prep.structure",)),
     _later("secrets.scan", "S.1", "Find plaintext secrets", _SECRETS, ("prep.structure",)),
     _later("secrets.keys", "S.2", "Encryption keys (age or Sealed Secrets) kept safe", _SECRETS, ("secrets.scan",)),
     _later("secrets.convert", "S.3", "Convert plaintext secrets", _SECRETS, ("secrets.keys",)),
     _later("secrets.decryption", "S.4", "Flux decryption configured", _SECRETS, ("secrets.convert",)),
-    CommitPush(),
+    _item("repo_setup:CommitPush", "repo.commit-push", "2.5", "Commit and push", ("repo.flux-manifests",)),
     _later("bootstrap.credentials", "3.1", "Git provider credentials", _BOOT, _CLUSTER_GATE, True),
     _later("bootstrap.run", "3.2", "Run flux bootstrap", _BOOT, (*_CLUSTER_GATE, "bootstrap.credentials"), True),
     _later("bootstrap.controllers", "3.3", "Flux controllers ready", _BOOT, ("bootstrap.run",), True),

@@ -13,14 +13,13 @@ import os
 import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-
-import sh
 
 from .redact import Redactor, default_redactor
 
@@ -168,12 +167,17 @@ class Runner:
                     on_line(self.redactor.redact(line.rstrip("\n")))
             return sink
 
+        # Without a line callback, output goes to private unlinked temp files: sh's reader
+        # threads cost ~100 ms per command, files cost nothing. With one, lines stream live.
+        import sh  # imported on first use: `status` never starts a process and should not pay for it
+
+        files = None if on_line is not None else (tempfile.TemporaryFile(), tempfile.TemporaryFile())
         proc = sh.Command(exe)(
             *argv[1:],
             _env=full_env,
             _in=stdin,
-            _out=make_sink(out_chunks),
-            _err=make_sink(err_chunks),
+            _out=files[0] if files else make_sink(out_chunks),
+            _err=files[1] if files else make_sink(err_chunks),
             _bg=True,
             _bg_exc=False,
             _new_session=True,
@@ -185,12 +189,8 @@ class Runner:
         limit = timeout if timeout is not None else self.default_timeout
         status = "ok"
         try:
-            while True:
-                try:
-                    proc.wait(timeout=0.1)
-                    break
-                except sh.TimeoutException:
-                    pass
+            pause = 0.002
+            while proc.process.is_alive()[0]:
                 if cancel is not None and cancel.cancelled:
                     status = "cancelled"
                     _stop_group(proc)
@@ -199,16 +199,19 @@ class Runner:
                     status = "timeout"
                     _kill_group(proc, signal.SIGKILL)
                     break
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)  # quick commands return fast; long ones poll gently
         except BaseException:
             # Ctrl-C in the wizard: the child is in its own session and never saw SIGINT.
             status = "cancelled"
             _stop_group(proc)
             raise
         finally:
-            # wait(timeout=) only polls the pid; OProc.wait() also joins the threads that
-            # collect output, without which the last lines can be missing.
+            # OProc.wait() also joins the threads that collect streamed output.
             _reap(proc)
             duration = time.monotonic() - t0
+            if files:
+                out_chunks, err_chunks = [_read(files[0])], [_read(files[1])]
             stdout = self.redactor.redact("".join(out_chunks))
             stderr = self.redactor.redact("".join(err_chunks))
             code = proc.exit_code if proc.exit_code is not None else -1
@@ -265,6 +268,12 @@ def _stop_group(proc) -> None:
             break
         time.sleep(0.05)
     _kill_group(proc, signal.SIGKILL)
+
+
+def _read(f) -> str:
+    with f:
+        f.seek(0)
+        return f.read().decode("utf-8", errors="replace")
 
 
 def _reap(proc) -> None:

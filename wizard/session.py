@@ -41,6 +41,25 @@ class NotAGitRepo(UsageError):
     pass
 
 
+def find_git_dirs(start: Path) -> tuple[Path, Path] | None:
+    """(work tree, git dir) for the common case of a plain `.git` folder, without running git.
+
+    Returns None for anything else (worktrees, submodules, GIT_DIR set, no repo): the caller
+    then asks git itself, which knows every layout.
+    """
+    import os
+
+    if os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE"):
+        return None
+    for d in (start, *start.parents):
+        dot = d / ".git"
+        if dot.is_dir() and (dot / "HEAD").is_file():
+            return d, dot
+        if dot.exists():
+            return None
+    return None
+
+
 @dataclass
 class Session:
     repo: Path
@@ -60,12 +79,15 @@ class Session:
         if not repo.is_dir():
             raise NotAGitRepo(f"{repo} does not exist; pass --repo with the path of your manifests repository, "
                               "or try 'homelab-wizard demo'.")
-        probe = Runner(audit_log=None)
-        top = Git(probe, repo=repo).toplevel()
-        if top is None:
-            raise NotAGitRepo(f"{repo} is not inside a git repository; run the wizard in your manifests repository "
-                              "(or 'git init' it first), or try 'homelab-wizard demo'.")
-        git_dir = Git(probe, repo=top).git_dir()
+        found = find_git_dirs(repo)
+        if found is None:
+            probe = Runner(audit_log=None)
+            top = Git(probe, repo=repo).toplevel()
+            if top is None:
+                raise NotAGitRepo(f"{repo} is not inside a git repository; run the wizard in your manifests "
+                                  "repository (or 'git init' it first), or try 'homelab-wizard demo'.")
+            found = top, Git(probe, repo=top).git_dir()
+        top, git_dir = found
         sdir = paths.state_dir(git_dir)
         runner = runner or Runner(audit_log=sdir / "audit.jsonl", redactor=default_redactor())
         if runner.audit_log is None:

@@ -121,3 +121,13 @@ def test_evidence_is_redacted_before_it_is_stored(session):
     engine = Engine(session, [Leaky()])
     engine.verify("1.1")
     assert "supersecretpw" not in session.store.path.read_text()
+
+
+def test_lazy_catalog_metadata_matches_the_implementations():
+    from wizard.catalog import LazyItem
+
+    for entry in CATALOG:
+        if isinstance(entry, LazyItem):
+            impl = entry.impl()
+            assert (impl.id, impl.alias, impl.title, tuple(impl.requires), impl.needs_cluster) == \
+                   (entry.id, entry.alias, entry.title, tuple(entry.requires), entry.needs_cluster), entry.id
