@@ -21,6 +21,11 @@ def audit(runner):
     return [json.loads(line) for line in runner.audit_log.read_text().splitlines()]
 
 
+# Token-shaped test values are assembled at run time so no credential-looking literal sits in the repo.
+FAKE_GITHUB_TOKEN = "ghp_" + "abcdefghijklmnopqrstuvwxyz0123456789"
+FAKE_AGE_KEY = "AGE-SECRET-KEY-1" + "Q" * 34
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -90,13 +95,13 @@ def test_secret_env_reaches_the_tool_but_not_output_or_audit(runner):
 
 
 def test_secret_stdin_is_redacted_from_echoed_output(runner):
-    res = runner.run(["cat"], stdin="AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ", stdin_is_secret=True)
+    res = runner.run(["cat"], stdin=FAKE_AGE_KEY, stdin_is_secret=True)
     assert "AGE-SECRET-KEY" not in res.stdout
 
 
 def test_failed_command_error_message_is_redacted(runner):
     with pytest.raises(ToolFailed) as e:
-        runner.run(["sh", "-c", "echo 'fatal: https://git:ghp_abcdefghijklmnopqrstuvwxyz0123456789@example.com' >&2; exit 128"])
+        runner.run(["sh", "-c", f"echo 'fatal: https://git:{FAKE_GITHUB_TOKEN}@example.com' >&2; exit 128"])
     assert "ghp_" not in str(e.value) and "ghp_" not in e.value.stderr
 
 
@@ -118,5 +123,5 @@ def test_log_output_false_keeps_output_out_of_the_audit_log(runner):
 
 def test_on_line_streams_redacted_lines(runner):
     lines = []
-    runner.run(["sh", "-c", "echo one; echo ghp_abcdefghijklmnopqrstuvwxyz0123; echo three"], on_line=lines.append)
+    runner.run(["sh", "-c", f"echo one; echo {FAKE_GITHUB_TOKEN}; echo three"], on_line=lines.append)
     assert lines[0] == "one" and lines[2] == "three" and "ghp_" not in lines[1]
