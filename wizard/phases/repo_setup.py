@@ -243,18 +243,24 @@ class Kustomizations(Item):
 
 
 # -- 2.3 --------------------------------------------------------------------------------------------
+def _parent(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else "."
+
+
 def move_ops(session, ctx: Ctx) -> list[dict]:
     ops = []
+    by_dir: dict[str, list] = {}
+    for f in ctx.scan.files.values():
+        by_dir.setdefault(_parent(f.path), []).append(f)
     for u in ctx.layout.units:
         if u.target == u.path:
             continue
         if u.kustomization and not _ours(session, u.kustomization):
             ops.append(op_move(u.path, u.target, None, whole=True))
             continue
-        folder = PurePosixPath(u.files[0]).parent
-        siblings = [f.path for f in ctx.scan.files.values()
-                    if PurePosixPath(f.path).parent == folder and f.cls not in (K8S, COMPOSE, CI)
-                    and f.path not in u.files]
+        own = set(u.files)
+        siblings = [f.path for f in by_dir.get(_parent(u.files[0]), [])
+                    if f.cls not in (K8S, COMPOSE, CI) and f.path not in own]
         files = [f for f in u.files if f not in ctx.layout.excluded_files] + siblings
         ops.append(op_move(u.path, u.target, sorted(set(files)), whole=False))
     return ops
