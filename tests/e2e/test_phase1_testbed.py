@@ -9,7 +9,6 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -195,22 +194,26 @@ def test_unreachable_cluster_fails_preflight_naming_the_context(homelab, env, tm
     assert "the cluster of context 'down' is not reachable" in msg
 
 
-def _start_backup(repo, env):
-    return subprocess.Popen([str(VENV_BIN / "homelab-wizard"), "--repo", str(repo), "run", "prep.backup", "--yes"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def _start_paused_backup(repo, env):
+    """Start `run prep.backup` and return once it is half-way through writing the backup."""
+    proc = subprocess.Popen([str(VENV_BIN / "homelab-wizard"), "--repo", str(repo), "run", "prep.backup", "--yes"],
+                            env={**env, "HOMELAB_WIZARD_PAUSE_AT": "backup-partial"},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stderr.readline()
+    assert line.strip() == "paused at backup-partial", (line, proc.poll())
+    assert [p for p in backup_dirs(env) if p.name.endswith(".partial")], "no partial backup while paused"
+    return proc
 
 
 def test_ctrl_c_during_a_backup_never_leaves_a_backup_reported_as_passed(homelab, env):
     repo, _ = homelab
     assert wiz(repo, "run", "prep.preflight", "--yes", env=env).returncode == 0
-    proc = _start_backup(repo, env)
-    time.sleep(1.0)  # listing resource types and the first kubectl get calls are under way
-    assert proc.poll() is None, proc.communicate()
+    proc = _start_paused_backup(repo, env)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, (out, err)
     assert "interrupted" in err
-    assert not [p for p in backup_dirs(env) if not p.name.endswith(".partial")]
+    assert backup_dirs(env) == []  # the partial backup was removed, and no complete one exists
     it = item_status(status_json(repo, env), "prep.backup")
     assert it["status"] == "failed" and "interrupted" in it["message"]
 
@@ -218,15 +221,18 @@ def test_ctrl_c_during_a_backup_never_leaves_a_backup_reported_as_passed(homelab
 def test_resume_after_kill_9_during_a_backup(homelab, env):
     repo, _ = homelab
     assert wiz(repo, "run", "prep.preflight", "--yes", env=env).returncode == 0
-    proc = _start_backup(repo, env)
-    time.sleep(1.0)
+    proc = _start_paused_backup(repo, env)
     proc.kill()
     proc.communicate()
     data = status_json(repo, env)
     assert item_status(data, "prep.backup")["status"] != "passed"
     assert item_status(data, "prep.preflight")["status"] == "passed"
+    assert [p for p in backup_dirs(env) if p.name.endswith(".partial")]  # kill -9 leaves it behind
+    res = wiz(repo, "verify", "prep.backup", "--json", env=env)  # never reported as passed
+    assert json.loads(res.stdout)["results"][0]["status"] == "pending"
     res = wiz(repo, "run", "prep.backup", "--yes", env=env)  # resume: the lock is free, the run completes
     assert res.returncode == 0, res.stderr
+    assert "removed the incomplete backup" in res.stdout
     assert [p for p in backup_dirs(env) if p.name.endswith(".partial")] == []
     assert item_status(status_json(repo, env), "prep.backup")["status"] == "passed"
 

@@ -27,6 +27,17 @@ from .clean import clean
 from .listing import Listing
 
 INDEX = "index.json"
+
+
+def pause_point(name: str) -> None:
+    """Test hook: with HOMELAB_WIZARD_PAUSE_AT=<name>, stop here so a test can interrupt the
+    wizard at a known point (Ctrl-C, kill -9) instead of guessing with sleeps."""
+    if os.environ.get("HOMELAB_WIZARD_PAUSE_AT") == name:
+        import sys
+        import time
+
+        print(f"paused at {name}", file=sys.stderr, flush=True)
+        time.sleep(120)
 PARTIAL = ".partial"
 
 
@@ -77,6 +88,7 @@ def write_backup(root: Path, listing: Listing, identity: dict, progress=lambda l
                                 "group": group_of(first["apiVersion"]), "count": len(docs),
                                 "sha256": hashlib.sha256(data).hexdigest()})
                 progress(f"wrote {rel} ({len(docs)})")
+                pause_point("backup-partial")
         index = {"format": 1, "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                  "cluster": identity, "complete": True, "files": entries,
                  "objects": sum(e["count"] for e in entries if e["path"].startswith("objects/")),
