@@ -34,3 +34,23 @@ class Tool:
 
     def found(self) -> str | None:
         return self.runner.which(self.exe)
+
+
+@dataclass
+class PinnedTool(Tool):
+    """A cluster tool that gets the pinned --kubeconfig and --context on every call.
+
+    Pinned on every call: a `kubectl config use-context` in another shell must not redirect
+    the wizard to a different cluster half-way through.
+    """
+
+    kubeconfig: str | None = None
+    context: str | None = None
+
+    def prefix(self) -> list[str]:
+        p = [self.exe]
+        if self.kubeconfig:
+            p += ["--kubeconfig", self.kubeconfig]
+        if self.context:
+            p += ["--context", self.context]
+        return p

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import Tool, parse_version
+from .base import PinnedTool, parse_version
 
 # The minimum Kubernetes version each flux minor supports (`flux check --pre`, check.go at
 # each tag). Newer minors than listed are assumed to keep the newest known minimum.
@@ -21,18 +21,8 @@ def min_kubernetes_for(flux_version) -> tuple[int, int, int] | None:
 
 
 @dataclass
-class Flux(Tool):
+class Flux(PinnedTool):
     exe: str = "flux"
-    kubeconfig: str | None = None
-    context: str | None = None
-
-    def prefix(self) -> list[str]:
-        p = [self.exe]
-        if self.kubeconfig:
-            p += ["--kubeconfig", self.kubeconfig]
-        if self.context:
-            p += ["--context", self.context]
-        return p
 
     def client_version(self):
         out = self.runner.run([self.exe, "version", "--client", "-o", "json"], timeout=20).json()

@@ -1,27 +1,14 @@
 """kubectl, always pinned to one kubeconfig and context."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from .base import Tool, parse_version
+from .base import PinnedTool, parse_version
 
 
 @dataclass
-class Kubectl(Tool):
+class Kubectl(PinnedTool):
     exe: str = "kubectl"
-    kubeconfig: str | None = None
-    context: str | None = None
-
-    def prefix(self) -> list[str]:
-        # Pinned on every call: a `kubectl config use-context` in another shell must not
-        # redirect the wizard to a different cluster half-way through.
-        p = [self.exe]
-        if self.kubeconfig:
-            p += ["--kubeconfig", self.kubeconfig]
-        if self.context:
-            p += ["--context", self.context]
-        return p
 
     def get_json(self, *args: str, **kw) -> dict:
         return self.run("get", *args, "-o", "json", **kw).json()
@@ -50,7 +37,3 @@ class Kubectl(Tool):
 
     def apply_stdin(self, manifest: str, *extra: str, **kw):
         return self.run("apply", "-f", "-", *extra, stdin=manifest, **kw)
-
-
-def dumps(obj) -> str:
-    return json.dumps(obj)

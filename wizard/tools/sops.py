@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import Tool, parse_version
+from .base import PinnedTool, Tool, parse_version
 
 
 @dataclass
@@ -23,20 +23,10 @@ class Age(Tool):
 
 
 @dataclass
-class Kubeseal(Tool):
-    """kubeseal, pinned; on the testbed it must always be given --cert (no service proxy)."""
+class Kubeseal(PinnedTool):
+    """kubeseal, pinned; always given --cert (never its fetch through the API server's service proxy)."""
 
     exe: str = "kubeseal"
-    kubeconfig: str | None = None
-    context: str | None = None
-
-    def prefix(self) -> list[str]:
-        p = [self.exe]
-        if self.kubeconfig:
-            p += ["--kubeconfig", self.kubeconfig]
-        if self.context:
-            p += ["--context", self.context]
-        return p
 
     def version(self):
         return parse_version(self.runner.run([self.exe, "--version"], timeout=10).stdout)
