@@ -198,7 +198,9 @@ def _start_paused_backup(repo, env):
     """Start `run prep.backup` and return once it is half-way through writing the backup."""
     proc = subprocess.Popen([str(VENV_BIN / "homelab-wizard"), "--repo", str(repo), "run", "prep.backup", "--yes"],
                             env={**env, "HOMELAB_WIZARD_PAUSE_AT": "backup-partial"},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # A background job (CI) inherits SIGINT ignored; a terminal user does not.
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     line = proc.stderr.readline()
     assert line.strip() == "paused at backup-partial", (line, proc.poll())
     assert [p for p in backup_dirs(env) if p.name.endswith(".partial")], "no partial backup while paused"
