@@ -11,9 +11,8 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
-from .session import NotAGitRepo, Session, UsageError, WizardError
+from .session import UsageError, WizardError
 from .state import LockHeld, StateError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BLOCKED, EXIT_REFUSED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
@@ -96,5 +95,3 @@ def emit_json(obj) -> None:
 def stdin_interactive() -> bool:
     return sys.stdin.isatty() and os.environ.get("HOMELAB_WIZARD_NONINTERACTIVE") != "1"
 
-
-__all__ = ["main", "build_parser", "parse_sets", "emit_json", "stdin_interactive", "Session", "NotAGitRepo", "Path"]

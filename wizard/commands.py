@@ -158,26 +158,23 @@ def cmd_run(args) -> int:
 
 # -- doctor --------------------------------------------------------------------------------
 def cmd_doctor(args) -> int:
-    from .doctor import check_cluster, check_repo, check_tools
+    from .doctor import ALL_TOOLS, check_cluster, check_repo, check_tools
+    from .runner import Runner
 
     report: dict = {"tools": [], "repo": [], "cluster": []}
     try:
         session = open_session(args)
         session.store.load()
     except NotAGitRepo as e:
-        session = None
-        report["repo"] = [{"name": "repo", "ok": False, "detail": str(e)}]
-    if session is not None:
-        cluster, sv, _ = check_cluster(session)
-        report["cluster"] = [asdict(c) for c in cluster]
-        report["tools"] = [asdict(c) for c in check_tools(session, ["kubectl", "flux", "git", "sops", "age", "kubeseal"], sv)]
-        report["repo"] = [asdict(c) for c in check_repo(session)]
+        # Tools can still be checked without a repository; the cluster needs one (its pin lives there).
+        report["repo"] = [{"name": "repo", "ok": False, "detail": str(e), "data": {}}]
+        report["tools"] = [asdict(c) for c in check_tools(Runner(audit_log=None), ALL_TOOLS)]
     else:
-        from .runner import Runner
-        from .session import Session as S
-
-        probe = S(repo=Path.cwd(), git_dir=Path.cwd(), store=None, runner=Runner(audit_log=None))  # type: ignore[arg-type]
-        report["tools"] = [asdict(c) for c in check_tools(probe, ["kubectl", "flux", "git", "sops", "age", "kubeseal"])]
+        cluster, sv, _ = check_cluster(session)
+        k = session.kubectl
+        report["cluster"] = [asdict(c) for c in cluster]
+        report["tools"] = [asdict(c) for c in check_tools(session.runner, ALL_TOOLS, sv, k.kubeconfig, k.context)]
+        report["repo"] = [asdict(c) for c in check_repo(session)]
     ok = all(c["ok"] for group in report.values() for c in group)
     if args.json:
         emit_json({"ok": ok, **report})

@@ -11,7 +11,11 @@ from .runner import ToolError
 from .session import Session, WizardError
 from .tools.base import fmt_version
 from .tools.flux import min_kubernetes_for
+from .runner import Runner
+from .tools.flux import Flux
 from .tools.git import Git
+from .tools.kubectl import Kubectl
+from .tools.sops import Age, Kubeseal, Sops
 
 
 @dataclass
@@ -31,19 +35,23 @@ def tools_needed(answers: dict) -> list[str]:
     return tools
 
 
-def check_tools(session: Session, names: list[str], server_version=None) -> list[Check]:
-    """Each tool: found on PATH, its version, and whether it fits the cluster."""
+ALL_TOOLS = ["kubectl", "flux", "git", "sops", "age", "kubeseal"]
+
+
+def check_tools(runner: Runner, names: list[str], server_version=None, kubeconfig: str | None = None,
+                context: str | None = None) -> list[Check]:
+    """Each tool: found on PATH, its version, and whether it fits the cluster. Needs no repo."""
     versions = {
-        "kubectl": lambda: session.kubectl.client_version(),
-        "flux": lambda: session.flux.client_version(),
-        "git": lambda: session.git.version(),
-        "sops": lambda: session.sops.version(),
-        "age": lambda: session.age.version(),
-        "kubeseal": lambda: session.kubeseal.version(),
+        "kubectl": lambda: Kubectl(runner, kubeconfig=kubeconfig, context=context).client_version(),
+        "flux": lambda: Flux(runner).client_version(),
+        "git": lambda: Git(runner).version(),
+        "sops": lambda: Sops(runner).version(),
+        "age": lambda: Age(runner).version(),
+        "kubeseal": lambda: Kubeseal(runner).version(),
     }
     out = []
     for name in names:
-        path = session.runner.which(name)
+        path = runner.which(name)
         if path is None:
             out.append(Check(name, False, f"{name} is not on PATH; install it (see README.md) and run the check again",
                              {"path": None}))

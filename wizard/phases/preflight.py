@@ -17,7 +17,9 @@ class Preflight(Item):
 
     def verify(self, session) -> Verdict:
         cluster, server_version, _ = check_cluster(session)
-        checks = check_tools(session, tools_needed(session.answers), server_version) + check_repo(session) + cluster
+        k = session.kubectl
+        checks = (check_tools(session.runner, tools_needed(session.answers), server_version, k.kubeconfig, k.context)
+                  + check_repo(session) + cluster)
         bad = [c for c in checks if not c.ok]
         evidence = {"checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks]}
         if bad:
