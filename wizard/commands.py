@@ -221,6 +221,9 @@ def interactive(args) -> int:
 
 
 def launch_ui(args) -> int:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the wizard's screens need a terminal; in scripts use the headless commands "
+                         "(homelab-wizard status, verify, run ITEM --yes …; see --help).")
     if args.plain:
         from screens.plain import plain_wizard
 

@@ -158,3 +158,15 @@ def test_canary_token_in_the_environment_never_reaches_output_state_or_logs(tmp_
     for f in (repo / ".git/homelab-wizard").iterdir():
         blob += f.read_text(errors="replace")
     assert canary not in blob and "canary-password-77" not in blob
+
+
+def test_the_tui_without_a_terminal_points_to_the_headless_commands(tmp_path):
+    repo = make_repo(tmp_path / "repo")
+    res = run_cli("--repo", str(repo), env=env(tmp_path))
+    assert res.returncode == 2 and "need a terminal" in res.stderr and "homelab-wizard status" in res.stderr
+
+
+def test_no_repo_here_starts_the_demo(tmp_path):
+    res = run_cli(env=env(tmp_path), cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "Starting the demo instead" in res.stderr and "demo repo written to" in res.stdout
