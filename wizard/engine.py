@@ -75,7 +75,9 @@ class Engine:
         """Apply a previewed plan, then verify. The plan must come from plan() on this session."""
         item = self.item(ref)
         self._check_runnable(item)
-        if item.needs_cluster and plan.changes == "cluster":
+        if item.needs_cluster and not getattr(item, "pins_cluster", False):
+            # Every item that talks to the cluster acts only on the pinned one (preflight is
+            # the one that pins, and handles a changed cluster itself: refuse or --repin).
             self.session.ensure_same_cluster()
         st = self.session.state.item(item.id)
         st.status, st.message, st.checked_at = "running", "running", now()

@@ -14,6 +14,7 @@ class Preflight(Item):
     alias = "1.0"
     title = "Preflight: tools, clean repo, cluster reachable, identity pinned"
     needs_cluster = True
+    pins_cluster = True  # the engine's identity guard does not apply: this item sets the pin
 
     def verify(self, session) -> Verdict:
         cluster, server_version, _ = check_cluster(session)
