@@ -485,6 +485,10 @@ MESSAGES = {
     "repo.kustomizations": "homelab-wizard 2.2: add a kustomization.yaml to every manifest folder",
     "repo.apps": "homelab-wizard 2.3: move app manifests to apps/ (git mv)",
     "repo.flux-manifests": "homelab-wizard 2.4: add Flux Kustomizations (infrastructure, then apps)",
+    # Secret management (issue #5) journals its repo changes as steps too.
+    "secrets.keys": "homelab-wizard S.2: add .sops.yaml (encrypt data/stringData with age)",
+    "secrets.convert": "homelab-wizard S.3: encrypt the plaintext Secrets",
+    "secrets.decryption": "homelab-wizard S.4: Flux decrypts sops files (spec.decryption, sops-age)",
 }
 MESSAGES_B = {"repo.apps": "homelab-wizard 2.3: restructure into infrastructure/{{base,sources}} and apps/base (git mv)"}
 

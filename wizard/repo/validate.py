@@ -174,15 +174,10 @@ def validate_schema(doc: dict) -> list[str] | None:
 
 # -- plaintext Secrets, lint -------------------------------------------------------------------
 def plaintext_secrets(manifests: list[Manifest]) -> list[Manifest]:
-    """Secrets with non-empty data/stringData that are not SOPS-encrypted."""
-    out = []
-    for m in manifests:
-        if m.kind != "Secret" or group_of(m.api_version) != "" or m.sops_encrypted:
-            continue
-        if any(isinstance(m.doc.get(f), dict) and any(v not in (None, "") for v in m.doc[f].values())
-               for f in ("data", "stringData")):
-            out.append(m)
-    return out
+    """Secrets with non-empty data/stringData that are not SOPS-encrypted (the one detector: wizard.secrets)."""
+    from ..secrets.detect import plaintext_secrets as detect
+
+    return detect(manifests)
 
 
 def namespaceless(docs_or_manifests) -> list[str]:
