@@ -46,7 +46,6 @@ def _item(target: str, item_id: str, alias: str, title: str, requires: tuple[str
 
 
 _SECRETS = "secret management is built in issue #5"
-_BOOT = "Phases 3 and 4 (bootstrap, validation) are built in issue #6"
 _INTEG = "Phase 5 (integration) is built in issue #8"
 
 
@@ -80,14 +79,14 @@ CATALOG: list = [
     _item("secrets_items:Convert", "secrets.convert", "S.3", "Convert plaintext secrets", ("secrets.keys",)),
     _item("secrets_items:Decryption", "secrets.decryption", "S.4", "Flux decryption configured", ("secrets.convert",)),
     _item("repo_setup:CommitPush", "repo.commit-push", "2.5", "Commit and push", ("repo.flux-manifests",)),
-    _later("bootstrap.credentials", "3.1", "Git provider credentials", _BOOT, _CLUSTER_GATE, True),
-    _later("bootstrap.run", "3.2", "Run flux bootstrap", _BOOT, (*_CLUSTER_GATE, "bootstrap.credentials"), True),
-    _later("bootstrap.controllers", "3.3", "Flux controllers ready", _BOOT, ("bootstrap.run",), True),
-    _later("bootstrap.namespace", "3.4", "flux-system namespace and sync Ready", _BOOT, ("bootstrap.run",), True),
-    _later("validate.deployed", "4.1", "Everything deployed via Flux", _BOOT, ("bootstrap.namespace",), True),
-    _later("validate.reconciled", "4.2", "Reconciliation Ready at the pushed revision", _BOOT, ("bootstrap.namespace",), True),
-    _later("validate.drift", "4.3", "A manual change is seen as drift", _BOOT, ("validate.reconciled",), True),
-    _later("validate.healing", "4.4", "Flux reverts the manual change", _BOOT, ("validate.drift",), True),
+    _item("bootstrap:Credentials", "bootstrap.credentials", "3.1", "Git provider credentials", _CLUSTER_GATE, True),
+    _item("bootstrap:Run", "bootstrap.run", "3.2", "Run flux bootstrap", (*_CLUSTER_GATE, "bootstrap.credentials"), True),
+    _item("bootstrap:Controllers", "bootstrap.controllers", "3.3", "Flux controllers ready", ("bootstrap.run",), True),
+    _item("bootstrap:Namespace", "bootstrap.namespace", "3.4", "flux-system namespace and sync Ready", ("bootstrap.run",), True),
+    _item("validate:Deployed", "validate.deployed", "4.1", "Everything deployed via Flux", ("bootstrap.namespace",), True),
+    _item("validate:Reconciled", "validate.reconciled", "4.2", "Reconciliation Ready at the pushed revision", ("bootstrap.namespace",), True),
+    _item("validate:Drift", "validate.drift", "4.3", "A manual change is seen as drift", ("validate.reconciled",), True),
+    _item("validate:Healing", "validate.healing", "4.4", "Flux reverts the manual change", ("validate.drift",), True),
     _later("integrate.docs", "5.1", "Document the GitOps workflow", _INTEG, ("repo.commit-push",)),
     _later("integrate.no-manual-apply", "5.2", "No manual kubectl apply left", _INTEG, ("repo.commit-push",)),
     _later("integrate.image-automation", "5.3", "Image update automation", _INTEG, ("bootstrap.namespace",), True),

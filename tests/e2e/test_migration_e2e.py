@@ -1,0 +1,137 @@
+"""The whole migration, headless, on a private testbed: a homelab applied by hand with kubectl,
+then Phase 1 -> 2 -> (secrets skipped, with a reason) -> 3 -> 4 with the real flux CLI.
+
+Bootstrap is `flux bootstrap git --token-auth` over loopback http into the testbed's git server;
+the token is a canary that must never show up in the wizard's output, state or audit log.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import DEPLOYMENT, git, item_status, make_repo, run_cli, status_json
+
+pytestmark = pytest.mark.testbed
+
+NS = "homelab"
+CANARY = "hlw-canary-" + "7f3a9c1e5b"  # assembled at run time, never a real token
+
+MANIFESTS = {
+    "infrastructure/kubernetes/base/namespace.yaml": f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {NS}\n",
+    "infrastructure/kubernetes/services/web.yaml": DEPLOYMENT.format(name="web", ns=NS) + (
+        f"---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: {NS}\nspec:\n"
+        "  selector: {app: web}\n  ports:\n    - port: 80\n"),
+    "infrastructure/kubernetes/databases/redis.yaml": DEPLOYMENT.format(name="redis", ns=NS),
+    "infrastructure/kubernetes/databases/config.yaml":
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: redis-config\n  namespace: {NS}\ndata:\n  maxmemory: 64mb\n",
+}
+
+
+def wiz(repo, *args, env, ok=(0,)):
+    res = run_cli("--repo", str(repo), *args, env=env, timeout=600)
+    assert res.returncode in ok, f"{args} -> {res.returncode}\n{res.stdout}\n{res.stderr}"
+    return res
+
+
+def hand_applied_homelab(tb, tmp_path: Path, env: dict) -> tuple[Path, str]:
+    """The 'before' state: a repo pushed to the git server and applied by hand."""
+    url = tb.create_git_repo("homelab")
+    repo = make_repo(tmp_path / "repo", MANIFESTS)
+    (repo / ".gitignore").write_text("docs/cluster-inventory.md\n")  # the Phase 1 report stays local here
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-qm", "ignore the local inventory report")
+    git(repo, "remote", "add", "origin", url)
+    subprocess.run(["git", "-C", str(repo), "push", "-q", "origin", "main"], env=env, check=True, capture_output=True)
+    subprocess.run(["kubectl", "apply", "-R", "-f", str(repo / "infrastructure")], env=env, check=True,
+                   capture_output=True)
+    return repo, url
+
+
+def kubectl_json(env, *args):
+    return json.loads(subprocess.run(["kubectl", "get", *args, "-o", "json"], env=env, check=True,
+                                     capture_output=True, text=True).stdout)
+
+
+def test_full_migration_headless(testbed_factory, tmp_path):
+    tb = testbed_factory("migration")
+    env = {**tb.env, "HOMELAB_WIZARD_DATA": str(tmp_path / "data"), "GIT_PASSWORD": CANARY}
+    repo, url = hand_applied_homelab(tb, tmp_path, env)
+    outputs = []
+
+    def step(*args, ok=(0,)):
+        res = wiz(repo, *args, env=env, ok=ok)
+        outputs.append(res.stdout + res.stderr)
+        return res
+
+    # Phase 1
+    step("run", "prep.preflight", "--yes")
+    step("run", "prep.structure", "--set", "option=a", "--yes")
+    step("run", "prep.backup", "--yes")
+    step("run", "prep.inventory", "--yes")
+    # Phase 2 (secrets: this homelab has none; the items are skipped with a reason, never passed)
+    for item in ("repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests"):
+        step("run", item, "--yes")
+    for item in ("secrets.scan", "secrets.keys", "secrets.convert", "secrets.decryption"):
+        step("skip", item, "--reason", "no Secrets in this repo")
+    step("run", "repo.commit-push", "--yes")
+
+    # Phase 3
+    res = step("run", "bootstrap.credentials", "--set", "provider=git", "--set", f"git-url={url}", "--yes")
+    assert "passed" in res.stdout
+    res = step("run", "bootstrap.run", "--dry-run")
+    assert "flux" in res.stdout and "bootstrap git" in res.stdout and "--token-auth" in res.stdout
+    assert "GIT_PASSWORD=<hidden" in res.stdout and CANARY not in res.stdout
+    res = step("run", "bootstrap.run", "--yes")
+    assert "passed" in res.stdout, res.stdout
+    step("verify", "bootstrap")
+
+    # Phase 4
+    step("run", "validate.reconciled", "--yes")
+    step("verify", "validate.deployed")
+    step("run", "validate.drift", "--yes")
+    step("run", "validate.healing", "--yes")
+
+    data = status_json(repo, env)
+    for item in ("bootstrap.credentials", "bootstrap.run", "bootstrap.controllers", "bootstrap.namespace",
+                 "validate.deployed", "validate.reconciled", "validate.drift", "validate.healing"):
+        assert item_status(data, item)["status"] == "passed", (item, item_status(data, item))
+    for item in ("secrets.scan", "secrets.convert"):
+        assert item_status(data, item)["status"] == "skipped"
+
+    # 3.3: flux check kept as evidence; 4.2: every Kustomization at the pushed commit
+    ctl = item_status(data, "bootstrap.controllers")["evidence"]
+    assert ctl["flux_check"]["exit_code"] == 0 and ctl["flux_check"]["command"].endswith(" check")
+    rec = item_status(data, "validate.reconciled")["evidence"]
+    head = git(repo, "ls-remote", "origin", "refs/heads/main").split()[0]
+    assert rec["pushed_commit"] == head
+    names = {k["ref"] for k in rec["kustomizations"]}
+    assert {"Kustomization flux-system/flux-system", "Kustomization flux-system/apps"} <= names
+    assert all(k["revision"].endswith(head) for k in rec["kustomizations"])
+    dep = item_status(data, "validate.deployed")["evidence"]
+    assert dep["counts"]["missing"] == 0 and dep["counts"]["managed"] >= 5
+    assert any("Deployment.apps homelab/web" in r for r in dep["managed"])
+
+    # 4.3 / 4.4: a Flux-owned ConfigMap value changed, seen as drift (flux diff exit 1), reverted
+    heal = item_status(data, "validate.healing")["evidence"]
+    drift = item_status(data, "validate.drift")["evidence"]
+    assert drift["flux_diff"]["exit_code"] == 1
+    assert heal["seconds"] < 60 and heal["flux_diff"]["exit_code"] == 0
+    cm = kubectl_json(env, "configmap", "-n", NS, "redis-config")
+    assert cm["data"] == {"maxmemory": "64mb"}  # exactly as Git says
+    assert cm["metadata"]["labels"]["kustomize.toolkit.fluxcd.io/name"] in ("apps", "infra-controllers")
+
+    # the path is pinned: a bootstrap with another --path is refused
+    res = wiz(repo, "run", "bootstrap.run", "--set", "cluster=other", "--dry-run", env=env, ok=(4,))
+    assert "--path=clusters/homelab" in res.stderr
+
+    # the token never reached the wizard's output, state or audit log
+    state_dir = Path(git(repo, "rev-parse", "--absolute-git-dir").strip())
+    blobs = [p.read_bytes() for p in state_dir.rglob("*") if p.is_file() and "homelab-wizard" in str(p)]
+    assert blobs, "found no state files"
+    assert not any(CANARY.encode() in b for b in blobs)
+    assert not any(CANARY in o for o in outputs)
+    audit = b"".join(b for b in blobs)
+    assert b"bootstrap" in audit and b"--token-auth" in audit

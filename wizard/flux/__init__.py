@@ -1,0 +1,1 @@
+"""Flux: credentials, the bootstrap command, and reading Flux objects' status from the API."""
