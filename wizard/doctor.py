@@ -99,26 +99,17 @@ def check_repo(session: Session) -> list[Check]:
         out.append(Check("git-branch", False, f"HEAD is detached at {head[:12]}; check out a branch (git switch <branch>)"))
     else:
         out.append(Check("git-branch", True, f"on branch {branch} at {head[:12]}", {"branch": branch, "head": head}))
-    dirty = [(c, p) for c, p in git.status_porcelain() if not _written_by_wizard(session, p)]
-    listing = ", ".join(f"{p} ({c.strip() or '?'})" for c, p in dirty[:20]) + (" …" if len(dirty) > 20 else "")
+    from .repo.gitstate import foreign_changes
+
+    dirty = foreign_changes(session) if head is not None else [f"{p} ({c.strip()})" for c, p in git.status_porcelain()]
+    listing = ", ".join(dirty[:20]) + (" …" if len(dirty) > 20 else "")
     out.append(Check("git-clean", not dirty,
                      f"the work tree has uncommitted changes: {listing}; commit or stash them first" if dirty
-                     else "the work tree is clean", {"dirty": [p for _, p in dirty]}))
+                     else "the work tree is clean (apart from the wizard's own changes)", {"dirty": dirty}))
     email = git.run("config", "user.email", ok_codes=(0, 1)).stdout.strip()
     out.append(Check("git-identity", bool(email),
                      f"user.email is {email}" if email else "git has no user.email; set it with git config user.email"))
     return out
-
-
-def _written_by_wizard(session: Session, path: str) -> bool:
-    """Files the wizard itself wrote (e.g. the inventory report) and nobody changed since."""
-    import hashlib
-
-    for entry in reversed(session.state.journal):
-        if entry.get("action") == "wrote" and entry.get("path") == path:
-            f = session.repo / path
-            return f.is_file() and hashlib.sha256(f.read_bytes()).hexdigest() == entry.get("sha256")
-    return False
 
 
 def check_cluster(session: Session) -> tuple[list[Check], tuple | None, object | None]:

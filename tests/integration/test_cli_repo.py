@@ -170,3 +170,20 @@ def test_no_repo_here_starts_the_demo(tmp_path):
     res = run_cli(env=env(tmp_path), cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert "Starting the demo instead" in res.stderr and "demo repo written to" in res.stdout
+
+
+def test_the_wizards_own_staged_phase2_changes_do_not_count_as_a_dirty_tree(tmp_path):
+    repo = make_repo(tmp_path / "repo")
+    for args in (["run", "prep.structure", "--set", "option=a", "--yes"], ["run", "repo.cluster-dir", "--yes"]):
+        res = run_cli("--repo", str(repo), *args, env=env(tmp_path))
+        assert res.returncode == 0, res.stdout + res.stderr
+    assert git(repo, "status", "--porcelain").strip()  # the wizard's step is staged, not committed yet
+
+    def git_clean():
+        data = json.loads(run_cli("--repo", str(repo), "doctor", "--json", env=env(tmp_path)).stdout)
+        return next(c for c in data["repo"] if c["name"] == "git-clean")
+
+    assert git_clean()["ok"] is True
+    (repo / "stray.txt").write_text("mine\n")
+    check = git_clean()
+    assert check["ok"] is False and "stray.txt (??)" in check["detail"]

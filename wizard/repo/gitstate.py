@@ -88,6 +88,18 @@ def staged_paths(session, tree: str | None) -> list[str]:
     return [p for p in session.git.out("diff", "--cached", "--name-only", "-z", tree).split("\0") if p]
 
 
+def foreign_changes(session) -> list[str]:
+    """Changes in the work tree or index that are not the wizard's own, as 'path (code)'.
+
+    The wizard's own: reports it wrote and nobody changed since, and the staged result of its
+    finished Phase 2 steps that 2.5 has not committed yet.
+    """
+    dirty = unstaged(session)
+    exp = expected_tree(session)
+    staged = [] if index_tree(session) == exp else staged_paths(session, exp)
+    return [f"{p} ({c.strip() or '?'})" for c, p in dirty] + [f"{p} (staged)" for p in staged]
+
+
 def ensure_clean(session, item_id: str) -> dict | None:
     """Refuse unless the only changes are the wizard's own. Returns the unfinished apply of
     `item_id` (to resume), if any; an unfinished apply of another item blocks."""
@@ -108,11 +120,8 @@ def ensure_clean(session, item_id: str) -> dict | None:
             raise Blocked(f"{u['item']} was interrupted half-way (at {u['at']}); run 'homelab-wizard run {u['item']}' "
                           "to finish it before anything else.")
         return u
-    dirty = unstaged(session)
-    exp = expected_tree(session)
-    staged = [] if index_tree(session) == exp else staged_paths(session, exp)
-    if dirty or staged:
-        listing = [f"{p} ({c.strip() or '?'})" for c, p in dirty] + [f"{p} (staged)" for p in staged]
+    listing = foreign_changes(session)
+    if listing:
         more = " …" if len(listing) > 20 else ""
         raise Refused(f"the work tree has changes that are not the wizard's: {', '.join(listing[:20])}{more}; "
                       "commit or stash them first, then run the item again.")
