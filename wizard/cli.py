@@ -43,9 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("doctor", help="tools, versions, cluster, repo")
     d.add_argument("--json", action="store_true")
     rb = sub.add_parser("rollback", help="undo part of the migration")
-    rb.add_argument("action", nargs="?")
-    rb.add_argument("--dry-run", action="store_true")
-    rb.add_argument("--yes", action="store_true")
+    rb.add_argument("action", nargs="?", metavar="ACTION",
+                    help="restore | revert | suspend | resume | stop-gitops (none: list what can be undone now)")
+    rb.add_argument("--dry-run", action="store_true", help="show the preview only")
+    rb.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    rb.add_argument("--namespace", action="append", default=[], help="restore: only this namespace (repeatable, or a,b)")
+    rb.add_argument("--kind", action="append", default=[], help="restore: only this kind, e.g. ConfigMap or Deployment.apps")
+    rb.add_argument("--overwrite", action="store_true", help="restore: replace objects that exist (default: skip them)")
+    rb.add_argument("--kustomization", action="append", default=[], metavar="[NS/]NAME",
+                    help="suspend/resume: only this Kustomization (default: all)")
+    rb.add_argument("--no-suspend", action="store_true", help="revert: do not suspend Flux first (needs --allow-prune)")
+    rb.add_argument("--allow-prune", action="store_true", help="accept that Flux may delete the listed objects")
+    rb.add_argument("--no-push", action="store_true", help="revert: make the revert commits but do not push")
+    rb.add_argument("--json", action="store_true")
     dm = sub.add_parser("demo", help="write a sample homelab repo and open the wizard on it")
     dm.add_argument("dir", nargs="?", default=None)
     return p

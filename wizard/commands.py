@@ -188,10 +188,80 @@ def cmd_doctor(args) -> int:
 
 # -- rollback, demo, the TUI -------------------------------------------------------------------
 def cmd_rollback(args) -> int:
-    print("error: guided rollback is not available yet (it is built in issue #7). Until then: "
-          "'flux suspend kustomization --all' pauses Flux, and the Phase 1 backup is in the folder "
-          "'homelab-wizard status --json' shows under prep.backup.", file=sys.stderr)
-    return EXIT_BLOCKED
+    """`rollback`: what can be undone now; `rollback ACTION [--dry-run] [--yes]`: preview, confirm, run, verify."""
+    from .rollback import Options, action, execute, overview
+
+    with locked(args, f"rollback {args.action or ''}".strip()) as session:
+        if not args.action:
+            rows = overview(session)
+            if args.json:
+                emit_json({"actions": [r.as_dict() for r in rows]})
+                return EXIT_OK
+            print("What can be undone now (homelab-wizard rollback ACTION --dry-run shows the preview):")
+            for r in rows:
+                print(f"\n{'✔' if r.available else '·'} {r.name:<12} {r.title}")
+                print(f"    now: {r.reason}")
+                if r.available:
+                    print(f"    what it does: {r.consequences}")
+            return EXIT_OK
+        act = action(args.action)
+        opts = Options(namespaces=_split(args.namespace), kinds=_split(args.kind), overwrite=args.overwrite,
+                       kustomizations=_split(args.kustomization), no_suspend=args.no_suspend,
+                       allow_prune=args.allow_prune, push=not args.no_push)
+        plan = act.plan(session, opts)
+        if args.json and args.dry_run:
+            emit_json({"action": act.name, "summary": plan.summary, "changes": plan.changes,
+                       "steps": [asdict(s) for s in plan.steps], "prune_risk": plan.data.get("prune_risk", {})})
+            return EXIT_OK
+        print(plan.render())
+        if args.dry_run:
+            print("\n(dry run: nothing was changed)")
+            return EXIT_OK
+        if plan.changes == "nothing":
+            print("\nnothing to do.")
+            return EXIT_OK
+        risk = plan.data.get("prune_risk") or {}
+        if risk and not args.allow_prune:
+            n = sum(len(v) for v in risk.values())
+            print(f"error: with prune on, Flux may delete up to {n} object(s) listed above. Suspend first "
+                  "('homelab-wizard rollback suspend'), or pass --allow-prune if that is what you want.", file=sys.stderr)
+            return EXIT_REFUSED
+        if not args.yes:
+            if not stdin_interactive():
+                print(f"error: rollback {act.name} would change the {plan.changes}; stdin is not a terminal, so pass "
+                      "--yes to confirm (after checking the preview with --dry-run).", file=sys.stderr)
+                return EXIT_REFUSED
+            if not _typed_confirmation(session, act):
+                print("cancelled: nothing was changed.")
+                return EXIT_OK
+        verdict = execute(session, act, plan, progress=lambda line: print(f"  {line}", flush=True))
+    if args.json:
+        emit_json({"action": act.name, "status": verdict.status, "message": verdict.message, "evidence": verdict.evidence})
+    else:
+        print(f"{ICONS.get(verdict.status, '?')} rollback {act.name}: {verdict.status}  {verdict.message}")
+    return EXIT_OK if verdict.passed else EXIT_FAILED
+
+
+def _split(values) -> list[str]:
+    return [v.strip() for raw in (values or []) for v in raw.split(",") if v.strip()]
+
+
+def confirmation_word(session) -> str:
+    """What a destructive rollback asks the user to type: the pinned context name (or the branch)."""
+    from .repo.gitstate import current_branch
+
+    if session.state.cluster:
+        return session.state.cluster.context
+    return current_branch(session) or session.repo.name
+
+
+def _typed_confirmation(session, act) -> bool:
+    if not act.destructive:
+        reply = input("Go ahead? [y/N] ").strip().lower()
+        return reply in ("y", "yes")
+    word = confirmation_word(session)
+    reply = input(f"This is destructive. Type {word!r} to go ahead (anything else cancels): ").strip()
+    return reply == word
 
 
 def cmd_demo(args) -> int:

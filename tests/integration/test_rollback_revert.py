@@ -1,0 +1,101 @@
+"""Rollback `revert` with the real CLI and git, no cluster: a bare remote, Phase 2 committed and pushed."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers import git, item_status, run_cli, status_json
+from tests.integration.test_phase2_e2e import ITEMS, env, origin, remote_head, run_all, setup  # noqa: F401
+from tests.integration.phase2_fixture import make_homelab
+
+
+def wiz(repo, *args, env):
+    return run_cli("--repo", str(repo), *args, env=env)
+
+
+def files_at(repo, rev: str) -> dict[str, str]:
+    out = git(repo, "ls-tree", "-r", rev).splitlines()
+    return {line.split("\t", 1)[1]: line.split()[2] for line in out}
+
+
+@pytest.fixture
+def migrated(tmp_path, env):  # noqa: F811
+    repo = make_homelab(tmp_path / "repo")
+    before = git(repo, "rev-parse", "HEAD").strip()
+    setup(repo, env, "a")
+    run_all(repo, env)
+    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    assert res.returncode == 0, res.stderr
+    return repo, before
+
+
+def test_revert_brings_back_the_original_layout_and_pushes(migrated, env):  # noqa: F811
+    repo, before = migrated
+    original = files_at(repo, before)
+    # A later user commit on an unrelated file stays.
+    (repo / "NOTES.md").write_text("my notes\n")
+    git(repo, "add", "NOTES.md")
+    git(repo, "commit", "-qm", "user: notes")
+
+    listing = wiz(repo, "rollback", "--json", env=env)
+    assert listing.returncode == 0, listing.stderr
+    rows = {r["name"]: r for r in json.loads(listing.stdout)["actions"]}
+    assert rows["revert"]["available"] and "4 wizard commit(s)" in rows["revert"]["reason"]
+    assert not rows["restore"]["available"]  # no Phase 1 backup in this repo
+
+    dry = wiz(repo, "rollback", "revert", "--dry-run", "--json", env=env)
+    assert dry.returncode == 0, dry.stderr
+    steps = [s["description"] for s in json.loads(dry.stdout)["steps"]]
+    assert sum(s.startswith("git revert --no-edit") for s in steps) == 4
+    assert any(s.startswith("git push origin main") for s in steps)
+
+    # Not a terminal and no --yes: refused.
+    assert wiz(repo, "rollback", "revert", env=env).returncode == 4
+
+    res = wiz(repo, "rollback", "revert", "--yes", env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "rollback revert: passed" in res.stdout
+    now = files_at(repo, "HEAD")
+    assert {p: h for p, h in now.items() if p != "NOTES.md"} == original
+    assert "NOTES.md" in now
+    assert git(repo, "status", "--porcelain") == ""
+    assert remote_head(repo) == git(repo, "rev-parse", "HEAD").strip()
+    subjects = git(repo, "log", "--format=%s", "-5").splitlines()
+    assert subjects[0].startswith('Revert "homelab-wizard 2.1') and subjects[3].startswith('Revert "homelab-wizard 2.4')
+    data = status_json(repo, env)
+    for item in ITEMS + ["repo.commit-push"]:
+        st = item_status(data, item)
+        assert st["status"] == "pending" and "rollback" in st["message"], (item, st)
+    # Nothing left to revert.
+    rows = {r["name"]: r for r in json.loads(wiz(repo, "rollback", "--json", env=env).stdout)["actions"]}
+    assert not rows["revert"]["available"]
+    assert wiz(repo, "rollback", "revert", "--yes", env=env).returncode == 3
+
+
+def test_revert_conflicting_with_a_later_user_commit_stops_cleanly(migrated, env):  # noqa: F811
+    repo, _ = migrated
+    f = repo / "clusters/homelab/apps.yaml"
+    f.write_text(f.read_text().replace("interval:", "# checked more often\n  interval:", 1))
+    git(repo, "commit", "-qam", "user: tune the apps Kustomization")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    res = wiz(repo, "rollback", "revert", "--yes", env=env)
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "conflicts with later commits" in res.stderr and "clusters/homelab/apps.yaml" in res.stderr
+    assert "git revert --continue" in res.stderr and "repository is clean" in res.stderr
+    assert git(repo, "rev-parse", "HEAD").strip() == head
+    assert git(repo, "status", "--porcelain") == ""
+    assert not (repo / ".git/REVERT_HEAD").exists() and not (repo / ".git/sequencer").exists()
+    journal = json.loads((repo / ".git/homelab-wizard/state.json").read_text())["journal"] if (
+        repo / ".git/homelab-wizard/state.json").exists() else None
+    if journal is not None:
+        assert journal[-1]["action"] == "rollback-revert" and journal[-1]["phase"] == "failed"
+    # The checklist is untouched: nothing was undone.
+    assert item_status(status_json(repo, env), "repo.apps")["status"] == "passed"
+
+
+def test_revert_refuses_a_dirty_tree(migrated, env):  # noqa: F811
+    repo, _ = migrated
+    (repo / "apps/services/n8n.yaml").write_text("changed: true\n")
+    res = wiz(repo, "rollback", "revert", "--dry-run", env=env)
+    assert res.returncode == 4 and "uncommitted changes" in res.stderr and "apps/services/n8n.yaml" in res.stderr

@@ -1,0 +1,44 @@
+"""Guided rollback: undo any part of the migration, each action previewed, confirmed and verified.
+
+Actions, in the order people reach for them:
+- restore      the Phase 1 backup, whole or by namespaces/kinds (existing objects skipped unless overwrite)
+- revert       the wizard's own commits (from the journal), newest first, then push; never forced
+- suspend      pause Flux Kustomizations (spec.suspend)
+- resume       resume them and wait for Ready
+- stop-gitops  suspend all, `flux uninstall --keep-namespace`: Flux goes, the workloads stay
+
+`overview(session)` says what can be undone at this point of the migration, with consequences;
+`base.execute()` runs a previewed plan, verifies it, journals it and updates the checklist.
+"""
+from __future__ import annotations
+
+from ..session import UsageError
+from .base import Action, Availability, Options, execute
+from .fluxctl import Resume, StopGitOps, Suspend
+from .restore import Restore
+from .revert import Revert
+
+ACTIONS: dict[str, Action] = {a.name: a for a in (Restore(), Revert(), Suspend(), Resume(), StopGitOps())}
+ALIASES = {"uninstall": "stop-gitops", "pause": "suspend", "backup": "restore"}
+
+
+def action(name: str) -> Action:
+    name = ALIASES.get(name, name)
+    if name not in ACTIONS:
+        raise UsageError(f"there is no rollback action {name!r}; choose one of: {', '.join(ACTIONS)} "
+                         "('homelab-wizard rollback' lists what can be undone now).")
+    return ACTIONS[name]
+
+
+def overview(session) -> list[Availability]:
+    """Every action with whether it applies now and what it would do. Never raises for one action."""
+    out = []
+    for a in ACTIONS.values():
+        try:
+            out.append(a.available(session))
+        except Exception as e:  # noqa: BLE001 - an unreachable cluster makes cluster actions unavailable, not the list
+            out.append(Availability(a.name, a.title, False, f"cannot tell now: {e}", "", a.destructive, a.changes))
+    return out
+
+
+__all__ = ["ACTIONS", "Action", "Availability", "Options", "action", "execute", "overview"]

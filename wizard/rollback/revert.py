@@ -1,0 +1,238 @@
+"""Revert the wizard's own commits (known from its journal), newest first, then push.
+
+Never `reset --hard`, never a force push: each commit is undone by a new `git revert` commit,
+so the user's later work stays. A conflict with a later user commit stops cleanly
+(`git revert --abort` returns to the pre-revert state, the work tree is clean) and says what to
+do. Verification: at HEAD, every path the reverted commits touched equals the tree from before
+the migration (the parent of the wizard's first commit).
+
+Guard rail: while Flux reconciles this repository with prune on, pushing the revert would let
+Flux delete what leaves git (and a removed Kustomization takes its whole inventory with it).
+So the plan suspends every active Kustomization first, or, with --no-suspend, lists the
+objects at risk and needs --allow-prune.
+"""
+from __future__ import annotations
+
+from ..checklist import Plan, Step, Verdict
+from ..repo import gitstate
+from ..session import Blocked, Refused, WizardError
+from .base import Action, Options, rollback_entries
+from .fluxctl import flux_cmd, kustomizations, ks_id, prune_risk, risk_steps, suspended
+
+REPO_ITEMS_BY_COMMIT = "items"  # the repo-committed journal entry lists the items it committed
+
+
+def wizard_commits(session) -> list[dict]:
+    """The wizard's commits from its journal, oldest first: {sha, base, items, entry}."""
+    out, seen = [], set()
+    for e in session.state.journal:
+        if isinstance(e.get("commits"), list) and not e.get("action", "").startswith("rollback-"):
+            for sha in e["commits"]:
+                if sha not in seen:
+                    seen.add(sha)
+                    out.append({"sha": sha, "base": e.get("base"), "items": list(e.get(REPO_ITEMS_BY_COMMIT) or []),
+                                "action": e.get("action")})
+    return out
+
+
+def already_reverted(session) -> set[str]:
+    done = set()
+    for e in rollback_entries(session, "revert"):
+        done.update(e.get("reverted", []))
+    return done
+
+
+def on_head(session, sha: str) -> bool:
+    return session.git.run("merge-base", "--is-ancestor", sha, "HEAD", ok_codes=(0, 1, 128)).exit_code == 0
+
+
+def reverted_in_history(session, shas: list[str]) -> set[str]:
+    """Commits that a 'This reverts commit <sha>' commit on HEAD already undid (by hand or by us)."""
+    log = session.git.out("log", "--format=%B", "HEAD")
+    return {s for s in shas if f"This reverts commit {s}" in log}
+
+
+def to_revert(session) -> list[dict]:
+    """Wizard commits on HEAD not yet reverted, newest first."""
+    commits = [c for c in wizard_commits(session) if on_head(session, c["sha"])]
+    gone = already_reverted(session) | reverted_in_history(session, [c["sha"] for c in commits])
+    commits = [c for c in commits if c["sha"] not in gone]
+    order = session.git.out("rev-list", "HEAD").split()
+    pos = {sha: i for i, sha in enumerate(order)}
+    return sorted(commits, key=lambda c: pos.get(c["sha"], 1 << 30))
+
+
+def touched_paths(session, shas: list[str]) -> list[str]:
+    paths: set[str] = set()
+    for sha in shas:
+        out = session.git.out("diff-tree", "--no-commit-id", "-r", "--name-only", "-z", "-M", "--root", sha)
+        paths.update(p for p in out.split("\0") if p)
+        # renames: both sides (diff-tree -M lists only the new name without --name-status)
+        st = session.git.out("diff-tree", "--no-commit-id", "-r", "--name-status", "-z", "--no-renames", sha)
+        parts = [p for p in st.split("\0") if p]
+        paths.update(parts[i + 1] for i in range(0, len(parts) - 1, 2))
+    return sorted(paths)
+
+
+def push_target(session) -> tuple[str, str] | None:
+    for e in reversed(session.state.journal):
+        if e.get("action") == gitstate.PUSH and e.get("status") == "pushed":
+            return e["remote"], e["branch"]
+    return None
+
+
+def ensure_clean_repo(session) -> None:
+    gd = session.git_dir
+    for p, what in ((gd / "index.lock", "another git command is running (or was killed): .git/index.lock exists"),
+                    (gd / "MERGE_HEAD", "a merge is in progress"), (gd / "REVERT_HEAD", "a revert is in progress"),
+                    (gd / "CHERRY_PICK_HEAD", "a cherry-pick is in progress"),
+                    (gd / "rebase-merge", "a rebase is in progress"), (gd / "rebase-apply", "a rebase is in progress")):
+        if p.exists():
+            raise Refused(f"{what} in {session.repo}; finish or abort it, then run the rollback again.")
+    if gitstate.current_branch(session) is None:
+        raise Refused("HEAD is detached; check out your branch (git switch <branch>) and run the rollback again.")
+    dirty = [(c, p) for c, p in session.git.status_porcelain() if c != "??"]
+    if dirty:
+        listing = ", ".join(f"{p} ({c.strip()})" for c, p in dirty[:20])
+        raise Refused(f"the work tree has uncommitted changes: {listing}; commit or stash them first (the wizard "
+                      "never discards your work), then run the rollback again.")
+
+
+class Revert(Action):
+    name = "revert"
+    title = "Revert the wizard's repository commits"
+    destructive = True
+    changes = "repo"
+
+    def available(self, session):
+        try:
+            commits = to_revert(session)
+        except Exception as e:  # noqa: BLE001 - shown to the user as the reason
+            return self._avail(False, f"the repository cannot be read: {e}", "nothing")
+        if not commits:
+            staged = gitstate.pending_steps(session)
+            why = ("the wizard's Phase 2 changes are staged, not committed: nothing to revert in git (undo them "
+                   "with 'git restore --staged --worktree .' after checking 'git status')") if staged else \
+                "the wizard has made no commits on this branch (or they are reverted already)"
+            return self._avail(False, why, "nothing")
+        target = push_target(session)
+        return self._avail(
+            True, f"{len(commits)} wizard commit(s) on HEAD: "
+                  + ", ".join(f"{c['sha'][:10]}" for c in commits),
+            "adds revert commits (newest first) that bring the wizard's paths back to how they were before the "
+            "migration (apps/ moves undone, generated kustomizations and Flux manifests removed); your own later "
+            "commits stay. " + (f"Then pushes to {target[0]}/{target[1]} (never forced). " if target else "")
+            + "While Flux reconciles this repo it is suspended first, so nothing is pruned; workloads keep running.")
+
+    def plan(self, session, opts: Options) -> Plan:
+        ensure_clean_repo(session)
+        commits = to_revert(session)
+        if not commits:
+            raise Blocked("there is nothing to revert: the wizard has made no commits on this branch, or they are "
+                          "reverted already ('homelab-wizard rollback' lists what can be undone).")
+        shas = [c["sha"] for c in commits]
+        oldest = commits[-1]
+        base = session.git.out("rev-parse", f"{oldest['sha']}^")
+        paths = touched_paths(session, shas)
+        steps = []
+        kss = None
+        try:
+            kss = kustomizations(session) if session.state.cluster else None
+        except Exception:  # noqa: BLE001 - no cluster reachable: a repo-only rollback
+            kss = None
+        risk = prune_risk(kss or [])
+        suspend_first: list[str] = []
+        if risk and not opts.no_suspend:
+            suspend_first = [ks_id(k) for k in kss if not suspended(k)]
+            steps += [Step("command", f"flux suspend kustomization {i.split('/')[1]} -n {i.split('/')[0]}",
+                           "guard rail: prune is on; suspended first so the revert deletes nothing")
+                      for i in suspend_first]
+        elif risk:
+            steps += risk_steps(risk)
+        for c in commits:
+            subject = session.git.out("log", "-1", "--format=%s", c["sha"])
+            steps.append(Step("command", f"git revert --no-edit {c['sha'][:12]}", subject))
+        target = push_target(session) if opts.push else None
+        if target:
+            steps.append(Step("command", f"git push {target[0]} {target[1]} (never forced)"))
+        else:
+            steps.append(Step("info", "no push: the wizard's commits were never pushed" if opts.push else "no push (--no-push)"))
+        steps.append(Step("info", f"then check at HEAD that {len(paths)} path(s) equal the tree of {base[:12]} "
+                          "(before the migration)", "\n".join(paths[:60]) + ("\n…" if len(paths) > 60 else "")))
+        items = sorted({i for c in commits for i in c["items"]} | {"repo.commit-push"})
+        return Plan("rollback.revert", f"revert {len(commits)} wizard commit(s), newest first"
+                    + (f", suspending {len(suspend_first)} Kustomization(s) first" if suspend_first else ""),
+                    steps, changes="repo",
+                    data={"commits": shas, "base": base, "paths": paths, "push": target, "items": items,
+                          "suspend_first": suspend_first, "prune_risk": risk if opts.no_suspend else {}})
+
+    def run(self, session, plan, progress):
+        ensure_clean_repo(session)
+        suspended_now: list[str] = []
+        if plan.data["suspend_first"]:
+            session.ensure_same_cluster()
+            kss = kustomizations(session) or []
+            todo = [k for k in kss if ks_id(k) in plan.data["suspend_first"] and not suspended(k)]
+            flux_cmd(session, "suspend", todo, kss, progress)
+            suspended_now = [ks_id(k) for k in todo]
+        start = session.git.out("rev-parse", "HEAD")
+        # One sequence, newest first: on a conflict `git revert --abort` returns to the pre-sequence
+        # state (HEAD and work tree as before), so a stop leaves nothing half-done.
+        res = session.git.run("revert", "--no-edit", *plan.data["commits"], ok_codes=tuple(range(0, 256)),
+                              on_line=progress, timeout=300)
+        if res.exit_code != 0:
+            conflicted = [p for p in session.git.out("diff", "--name-only", "--diff-filter=U", "-z").split("\0") if p]
+            stuck = session.git.run("rev-parse", "-q", "--verify", "REVERT_HEAD", ok_codes=(0, 1)).stdout.strip()
+            session.git.run("revert", "--abort", ok_codes=(0, 128), timeout=60)
+            now = session.git.out("rev-parse", "HEAD")
+            dirty = [p for c, p in session.git.status_porcelain() if c != "??"]
+            state = (f"the revert was aborted and the repository is clean at {start[:12]}" if now == start and not dirty
+                     else f"the revert was aborted; HEAD is {now[:12]} and 'git status' shows {', '.join(dirty[:10]) or 'no changes'}")
+            files = ", ".join(conflicted[:10]) or (res.stderr.strip().splitlines() or ["?"])[-1]
+            raise WizardError(
+                f"reverting {(stuck or '?')[:12]} conflicts with later commits in: {files}. Nothing was changed: {state}"
+                + (f" (Flux stays suspended: {', '.join(suspended_now)})" if suspended_now else "")
+                + ". To go on, either revert by hand: 'git revert " + " ".join(s[:12] for s in plan.data["commits"])
+                + "', resolve the conflicts in those files, 'git revert --continue', then 'git push' (never forced); "
+                "or undo your later change to those files first, then run 'homelab-wizard rollback revert' again.")
+        for sha in plan.data["commits"]:
+            progress(f"reverted {sha[:12]}")
+        head = session.git.out("rev-parse", "HEAD")
+        pushed = None
+        if plan.data["push"]:
+            remote, branch = plan.data["push"]
+            res = session.git.run("push", "--porcelain", remote, f"HEAD:refs/heads/{branch}", ok_codes=tuple(range(0, 256)),
+                                  on_line=progress, timeout=300)
+            flags = gitstate.parse_push_porcelain(res.stdout)
+            if res.exit_code != 0 or any(f[0] == "!" for f in flags):
+                summary = " ".join(f[2] for f in flags if f[0] == "!") or (res.stderr.strip().splitlines() or ["?"])[-1]
+                session.state.record("rollback-revert", phase="done", status="committed-not-pushed",
+                                     reverted=plan.data["commits"], head=head, suspended=suspended_now)
+                session.store.save()
+                raise WizardError(f"the revert commits are made locally but the push to {remote}/{branch} failed: "
+                                  f"{summary}. Run 'git pull --rebase {remote} {branch}' and 'git push' (never "
+                                  "forced); Flux keeps the old state until then.")
+            pushed = f"{remote}/{branch}"
+        return {"reverted": plan.data["commits"], "head": head, "pushed": pushed, "suspended": suspended_now,
+                "base": plan.data["base"]}
+
+    def verify(self, session, plan, details):
+        paths = plan.data["paths"]
+        diff = [p for p in session.git.out("diff", "--name-only", "-z", plan.data["base"], "HEAD", "--", *paths).split("\0")
+                if p] if paths else []
+        ev = {"head": details.get("head"), "base": plan.data["base"], "paths": len(paths), "different": diff[:50],
+              "pushed": details.get("pushed")}
+        if diff:
+            return Verdict("failed", f"at HEAD {len(diff)} reverted path(s) differ from before the migration: "
+                           f"{', '.join(diff[:10])} (later commits changed them; see 'git diff {plan.data['base'][:12]} HEAD -- <path>')", ev)
+        if plan.data["push"] and details.get("pushed"):
+            remote, branch = plan.data["push"]
+            rh = gitstate.remote_head(session, remote, branch)
+            if rh != details["head"]:
+                return Verdict("failed", f"{remote}/{branch} is at {rh}, not at the revert {details['head'][:12]}", ev)
+        return Verdict("passed", f"{len(plan.data['commits'])} commit(s) reverted; the {len(paths)} path(s) they touched "
+                       f"equal the tree from before the migration ({plan.data['base'][:12]})"
+                       + (f"; pushed to {details['pushed']}" if details.get("pushed") else ""), ev)
+
+    def reverted_items(self, session, plan, details):
+        return plan.data["items"]
