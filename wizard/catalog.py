@@ -87,8 +87,9 @@ CATALOG: list = [
     _item("validate:Reconciled", "validate.reconciled", "4.2", "Reconciliation Ready at the pushed revision", ("bootstrap.namespace",), True),
     _item("validate:Drift", "validate.drift", "4.3", "A manual change is seen as drift", ("validate.reconciled",), True),
     _item("validate:Healing", "validate.healing", "4.4", "Flux reverts the manual change", ("validate.drift",), True),
-    _later("integrate.docs", "5.1", "Document the GitOps workflow", _INTEG, ("repo.commit-push",)),
-    _later("integrate.no-manual-apply", "5.2", "No manual kubectl apply left", _INTEG, ("repo.commit-push",)),
+    _item("integrate_repo:Docs", "integrate.docs", "5.1", "Document the GitOps workflow", ("repo.commit-push",)),
+    _item("integrate_repo:NoManualApply", "integrate.no-manual-apply", "5.2", "No manual kubectl apply left",
+          ("repo.commit-push",)),
     _later("integrate.image-automation", "5.3", "Image update automation", _INTEG, ("bootstrap.namespace",), True),
     _later("integrate.notifications", "5.4", "Notifications (Slack, Discord, webhook)", _INTEG, ("bootstrap.namespace",), True),
 ]

@@ -1,0 +1,1 @@
+"""Phase 5, integration: docs, no manual kubectl apply, image automation, notifications."""

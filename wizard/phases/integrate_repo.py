@@ -1,0 +1,189 @@
+"""Phase 5 items that only touch the repository: 5.1 integrate.docs and 5.2 integrate.no-manual-apply.
+
+Both work without a cluster. Their plans are computed from the repository as it is now and show
+every change as a diff; apply writes the files, commits exactly them and pushes to the branch Flux
+follows (the journal records files and commit for rollback). A finished item plans nothing.
+"""
+from __future__ import annotations
+
+from ..checklist import Item, Plan, Question, Step, Verdict
+from ..integrate import common, docs
+from ..integrate import manual_apply as ma
+from ..session import UsageError
+
+KEPT = "integrate-kept"
+
+MODE = Question("manual-apply", "What to do with kubectl apply steps for paths Flux owns",
+                [("reconcile", "replace them with `flux reconcile kustomization … --with-source`"),
+                 ("remove", "remove them (Flux applies on its interval)")],
+                default="reconcile",
+                help="Keep one on purpose with --set keep.<file>:<line>=<reason>; the reason is recorded.")
+PUSH = Question("push", "Push the commit to the branch Flux follows", [("true", "yes"), ("false", "no, commit only")],
+                default="true")
+
+
+def _cluster(session) -> str:
+    return session.answers.get("cluster", "homelab")
+
+
+# -- 5.1 --------------------------------------------------------------------------------------------
+class Docs(Item):
+    id = "integrate.docs"
+    alias = "5.1"
+    title = "Document the GitOps workflow"
+    requires = ("repo.commit-push",)
+    questions = (PUSH,)
+
+    def _wanted(self, session):
+        own = common.ownership(session)
+        _, branch = common.push_target(session)
+        return docs.wanted(session.repo, own, session.answers, branch, _cluster(session))
+
+    def verify(self, session) -> Verdict:
+        want = self._wanted(session)
+        ev = {"files": sorted(want)}
+        missing = [f for f, (old, _) in want.items() if docs.current(old) is None]
+        stale = [f for f, (old, new) in want.items() if f not in missing and docs.current(old) != docs.current(new)]
+        if missing:
+            return Verdict("pending", f"no 'GitOps with Flux' section in {', '.join(missing)} yet (run integrate.docs)", ev)
+        if stale:
+            return Verdict("failed", f"the 'GitOps with Flux' section of {', '.join(stale)} no longer matches the repo "
+                                     "(layout, secrets or branch changed); run integrate.docs to update it", ev)
+        return Verdict("passed", f"{' and '.join(sorted(want))} describe the GitOps workflow, up to date with the layout", ev)
+
+    def plan(self, session) -> Plan:
+        want = self._wanted(session)
+        changes = {f: new for f, (old, new) in want.items() if old != new}
+        steps = [Step("edit" if want[f][0] else "write", f"{'update' if want[f][0] else 'create'} {f} "
+                      "(the 'GitOps with Flux' section, between its markers)", common.diff(want[f][0], new, f))
+                 for f, new in changes.items()]
+        if not changes:
+            return Plan(self.id, "Nothing to change: the GitOps section is up to date.", [], changes="nothing")
+        steps.append(Step("command", f"git commit -- {' '.join(changes)}"
+                                     + ("; git push" if session.answers.get("push", "true") == "true" else "")))
+        return Plan(self.id, f"write the 'GitOps with Flux' section in {', '.join(changes)}", steps, changes="repo",
+                    data={"changes": changes})
+
+    def apply(self, session, plan, progress) -> None:
+        common.write_and_commit(session, self.id, plan.data["changes"], "docs: GitOps with Flux (homelab-wizard 5.1)",
+                                progress, push=session.answers.get("push", "true") == "true")
+
+
+# -- 5.2 --------------------------------------------------------------------------------------------
+def keeps(session) -> dict[str, str]:
+    """{file:line: reason} from --set keep.<file>:<line>=<reason>."""
+    out = {}
+    for k, v in session.answers.items():
+        if k.startswith("keep."):
+            if not str(v).strip():
+                raise UsageError(f"--set {k}= needs a reason (why this kubectl command stays).")
+            out[k[len("keep."):]] = str(v).strip()
+    return out
+
+
+def _recorded_keeps(session) -> dict[tuple[str, str], str]:
+    return {(e["file"], e["command"]): e["reason"] for e in session.state.journal if e.get("action") == KEPT}
+
+
+def _kept_reason(session, f: ma.Finding, answers_keeps: dict[str, str]) -> str | None:
+    return answers_keeps.get(f.ref) or _recorded_keeps(session).get((f.file, f.command))
+
+
+class NoManualApply(Item):
+    id = "integrate.no-manual-apply"
+    alias = "5.2"
+    title = "No manual kubectl apply left"
+    requires = ("repo.commit-push",)
+    questions = (MODE, PUSH)
+
+    def _findings(self, session):
+        own = common.ownership(session)
+        return own, ma.find(session.repo, own)
+
+    def verify(self, session) -> Verdict:
+        own, found = self._findings(session)
+        ak = keeps(session)
+        left, kept, ignored = [], [], []
+        for f in found:
+            if f.status == "external":
+                ignored.append(f.evidence())
+                continue
+            reason = _kept_reason(session, f, ak)
+            if reason:
+                kept.append({**f.evidence(), "kept_because": reason})
+            else:
+                left.append(f)
+        ev = {"flux_kustomizations": [f"{k.namespace}/{k.name} ./{k.path}" for k in own.kustomizations],
+              "remaining": [f.evidence() for f in left], "kept": kept, "not_flux_paths": ignored[:50]}
+        if not own.kustomizations:
+            return Verdict("blocked", "no Flux Kustomization is defined in the repo yet, so no path is owned by Flux; "
+                                      "run repo.flux-manifests first", ev)
+        if left:
+            what = "; ".join(f"{f.ref} `{f.command}` ({'targets ' + ', '.join(f.owners) if f.status == 'owned' else f.note})"
+                             for f in left[:8])
+            return Verdict("failed", f"{len(left)} manual kubectl command(s) still apply paths Flux owns: {what}. Run "
+                                     "integrate.no-manual-apply to rewrite them, or keep one with --set "
+                                     "keep.<file>:<line>=<reason>", ev)
+        msg = "no manual kubectl apply left for paths Flux owns"
+        if kept:
+            msg += f" ({len(kept)} kept on purpose: " + ", ".join(k["where"] for k in kept) + ")"
+        return Verdict("passed", msg, ev)
+
+    def plan(self, session) -> Plan:
+        mode = session.answers.get("manual-apply", MODE.default)
+        if mode not in ("reconcile", "remove"):
+            raise UsageError(f"manual-apply={mode!r} is not one of: reconcile, remove")
+        own, found = self._findings(session)
+        ak = keeps(session)
+        known = {f.ref for f in found}
+        for ref in ak:
+            if ref not in known and not any(f.file == ref.rsplit(":", 1)[0] for f in found):
+                raise UsageError(f"--set keep.{ref}: there is no kubectl command at {ref}; "
+                                 "'homelab-wizard verify integrate.no-manual-apply --json' lists them.")
+        by_file: dict[str, list[ma.Finding]] = {}
+        for f in found:
+            by_file.setdefault(f.file, []).append(f)
+        changes, steps, new_keeps, unknown = {}, [], [], []
+        for rel, fs in by_file.items():
+            kept_cmds = set()
+            for f in fs:
+                reason = _kept_reason(session, f, ak)
+                if reason and f.status != "external":
+                    kept_cmds.add(f.command)
+                    if (f.file, f.command) not in _recorded_keeps(session):
+                        new_keeps.append({"file": f.file, "line": f.line, "command": f.command, "reason": reason})
+                elif f.status == "unknown":
+                    unknown.append(f)
+            decide = ma.decider(mode, kept_cmds, {f.command: f for f in fs if f.status == "owned"})
+            old = (session.repo / rel).read_text()
+            new = ma.rewrite_file(old, fs[0].kind, decide, rel)
+            if new != old:
+                changes[rel] = new
+                n = sum(1 for f in fs if f.status == "owned" and f.command not in kept_cmds)
+                steps.append(Step("edit", f"{rel}: {'remove' if mode == 'remove' else 'replace with flux reconcile'} "
+                                          f"{n} kubectl command(s) for paths Flux owns", common.diff(old, new, rel)))
+        for k in new_keeps:
+            steps.append(Step("info", f"keep {k['file']}:{k['line']} `{k['command']}` on purpose: {k['reason']}"))
+        for f in unknown:
+            steps.append(Step("info", f"cannot tell what {f.ref} `{f.command}` applies ({f.note}); edit it by hand "
+                                      f"or keep it with --set keep.{f.ref}=<reason>"))
+        if not changes and not new_keeps:
+            return Plan(self.id, "Nothing to change: no kubectl command the wizard can rewrite.", steps, changes="nothing")
+        if changes:
+            steps.append(Step("command", f"git commit -- {' '.join(changes)}"
+                                         + ("; git push" if session.answers.get("push", "true") == "true" else "")))
+        summary = (f"rewrite {len(changes)} file(s) so nothing applies Flux's paths by hand"
+                   if changes else "record the kubectl commands kept on purpose")
+        return Plan(self.id, summary, steps, changes="repo" if changes else "state",
+                    data={"changes": changes, "keeps": new_keeps, "mode": mode})
+
+    def apply(self, session, plan, progress) -> None:
+        for k in plan.data.get("keeps", []):
+            session.state.record(KEPT, item=self.id, **k)
+            progress(f"kept {k['file']}:{k['line']}: {k['reason']}")
+        session.store.save()
+        if plan.data.get("changes"):
+            verb = "remove" if plan.data.get("mode") == "remove" else "replace with flux reconcile"
+            common.write_and_commit(session, self.id, plan.data["changes"],
+                                    f"ci: no manual kubectl apply for Flux paths ({verb}; homelab-wizard 5.2)",
+                                    progress, push=session.answers.get("push", "true") == "true")
