@@ -114,7 +114,10 @@ class Session:
     def kubectl(self) -> Kubectl:
         kc, ctx = self._pins()
         if ctx is None:
-            ctx = Kubectl(self.runner, kubeconfig=kc).current_context()
+            try:
+                ctx = Kubectl(self.runner, kubeconfig=kc).current_context()
+            except ToolError:  # kubectl missing: the checks that use it say so themselves
+                ctx = None
         return Kubectl(self.runner, kubeconfig=kc, context=ctx)
 
     @property
