@@ -55,6 +55,19 @@ def kubectl_json(env, *args):
                                      capture_output=True, text=True).stdout)
 
 
+def phases_1_and_2(step) -> None:
+    step("run", "prep.preflight", "--yes")
+    step("run", "prep.structure", "--set", "option=a", "--yes")
+    step("run", "prep.backup", "--yes")
+    step("run", "prep.inventory", "--yes")
+    # Phase 2 (secrets: this homelab has none; the items are skipped with a reason, never passed)
+    for item in ("repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests"):
+        step("run", item, "--yes")
+    for item in ("secrets.scan", "secrets.keys", "secrets.convert", "secrets.decryption"):
+        step("skip", item, "--reason", "no Secrets in this repo")
+    step("run", "repo.commit-push", "--yes")
+
+
 def test_full_migration_headless(testbed_factory, tmp_path):
     tb = testbed_factory("migration")
     env = {**tb.env, "HOMELAB_WIZARD_DATA": str(tmp_path / "data"), "GIT_PASSWORD": CANARY}
@@ -66,17 +79,7 @@ def test_full_migration_headless(testbed_factory, tmp_path):
         outputs.append(res.stdout + res.stderr)
         return res
 
-    # Phase 1
-    step("run", "prep.preflight", "--yes")
-    step("run", "prep.structure", "--set", "option=a", "--yes")
-    step("run", "prep.backup", "--yes")
-    step("run", "prep.inventory", "--yes")
-    # Phase 2 (secrets: this homelab has none; the items are skipped with a reason, never passed)
-    for item in ("repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests"):
-        step("run", item, "--yes")
-    for item in ("secrets.scan", "secrets.keys", "secrets.convert", "secrets.decryption"):
-        step("skip", item, "--reason", "no Secrets in this repo")
-    step("run", "repo.commit-push", "--yes")
+    phases_1_and_2(step)
 
     # Phase 3
     res = step("run", "bootstrap.credentials", "--set", "provider=git", "--set", f"git-url={url}", "--yes")
