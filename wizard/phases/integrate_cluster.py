@@ -1,0 +1,257 @@
+"""Phase 5 items that touch the cluster: 5.4 integrate.notifications (and, when built, 5.3).
+
+See wizard/integrate/notify.py for the design: the webhook address only ever travels through the
+environment and stdin; the repo gets the encrypted Secret, Provider, Alert and a Flux
+Kustomization for them; the cluster gets the same objects at once; a test event goes through the
+real notification-controller and the user confirms the code that arrived.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+from ..checklist import Item, Plan, Question, Step, Verdict
+from ..integrate import common
+from ..integrate import notify as nt
+from ..repo.generate import HEADER, _dump
+from ..runner import ToolError
+from ..session import Blocked
+
+PTYPE = Question("notify-provider", "Where notifications go", [("generic", "a generic webhook (JSON POST)"),
+                                                               ("slack", "Slack (incoming webhook)"),
+                                                               ("discord", "Discord (webhook)")], default="generic",
+                 help=f"The webhook URL is a secret: export {nt.URL_ENV}; it is never passed on the command line.")
+SEVERITY = Question("notify-severity", "Which events", [("info", "every reconciliation (info and errors)"),
+                                                         ("error", "errors only")], default="info")
+PUSH = Question("push", "Push the commit to the branch Flux follows", [("true", "yes"), ("false", "no, commit only")],
+                default="true")
+
+
+def _method(session) -> str:
+    m = session.answers.get("secrets")
+    if m not in ("sops", "sealed-secrets"):
+        raise Blocked("the webhook address must sit in an encrypted Secret; choose how first: homelab-wizard run "
+                      "secrets.scan --set secrets=sops (or secrets=sealed-secrets).")
+    return m
+
+
+def _gen(docs: list[dict]) -> str:
+    return HEADER.format(item="5.4 integrate.notifications") + "".join("---\n" + _dump(d) for d in docs)
+
+
+def _repo_files(session, method: str) -> dict[str, str]:
+    cluster = session.answers.get("cluster", "homelab")
+    ptype = session.answers.get("notify-provider", PTYPE.default)
+    sev = session.answers.get("notify-severity", SEVERITY.default)
+    sec = nt.secret_file(method).rsplit("/", 1)[1]
+    kust = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+            "resources": [sec, "provider.yaml", "alert.yaml"]}
+    return {
+        f"{nt.FOLDER}/provider.yaml": _gen([nt.provider_doc(ptype, session.answers.get("notify-channel"))]),
+        f"{nt.FOLDER}/alert.yaml": _gen([nt.alert_doc(sev)]),
+        f"{nt.FOLDER}/kustomization.yaml": _gen([kust]),
+        f"clusters/{cluster}/notifications.yaml": _gen([nt.flux_ks(method)]),
+    }
+
+
+def _get(session, kind: str, name: str) -> dict | None:
+    try:
+        res = session.kubectl.run("get", kind, name, "-n", nt.NS, "-o", "json", "--ignore-not-found", timeout=30)
+    except ToolError as e:
+        raise Blocked(f"cannot read {kind} {nt.NS}/{name}: {e}") from None
+    return json.loads(res.stdout) if res.stdout.strip() else None
+
+
+def _secret_keys(session) -> list[str] | None:
+    """Only the key names of the webhook Secret (its values never leave the API server)."""
+    if not _exists(session):
+        return None
+    res = session.kubectl.run("get", "secret", nt.SECRET, "-n", nt.NS, "-o",
+                              "go-template={{range $k, $v := .data}}{{$k}} {{end}}", timeout=30)
+    return res.stdout.split()
+
+
+def _exists(session) -> bool:
+    res = session.kubectl.run("get", "secret", nt.SECRET, "-n", nt.NS, "--ignore-not-found", "-o", "name", timeout=30)
+    return bool(res.stdout.strip())
+
+
+def _cluster_docs(session) -> list[dict]:
+    return [nt.provider_doc(session.answers.get("notify-provider", PTYPE.default), session.answers.get("notify-channel")),
+            nt.alert_doc(session.answers.get("notify-severity", SEVERITY.default))]
+
+
+def _last_sent(session) -> dict | None:
+    return next((e for e in reversed(session.state.journal) if e.get("action") == nt.SENT), None)
+
+
+def _encrypted(session, method: str) -> tuple[bool, str]:
+    from ..repo.scan import scan
+
+    rel = nt.secret_file(method)
+    f = session.repo / rel
+    if not f.is_file():
+        return False, f"{rel} does not exist"
+    info = scan(session.repo).files.get(rel)
+    if method == "sops":
+        return (bool(info and info.sops), f"{rel} is not sops-encrypted" if not (info and info.sops) else "")
+    import yaml
+    kinds = [d.get("kind") for d in yaml.safe_load_all(f.read_text()) if isinstance(d, dict)]
+    return (kinds == ["SealedSecret"], "" if kinds == ["SealedSecret"] else f"{rel} is not a SealedSecret")
+
+
+class Notifications(Item):
+    id = "integrate.notifications"
+    alias = "5.4"
+    title = "Notifications (Slack, Discord, webhook)"
+    requires = ("bootstrap.namespace",)
+    needs_cluster = True
+    questions = (PTYPE, SEVERITY, PUSH)
+
+    def verify(self, session) -> Verdict:
+        nt.refuse_url_in_answers(session)
+        method = _method(session)
+        ev: dict = {"api": nt.API, "secret_file": nt.secret_file(method), "encryption": method}
+        ok, why = _encrypted(session, method)
+        if not ok:
+            return Verdict("pending", f"{why} (run integrate.notifications)", ev)
+        want = _repo_files(session, method)
+        stale = [p for p, t in want.items() if not (session.repo / p).is_file() or (session.repo / p).read_text() != t]
+        if stale:
+            return Verdict("pending", f"not written yet or changed: {', '.join(stale)} (run integrate.notifications)", ev)
+        prov, alert = _get(session, "providers.notification.toolkit.fluxcd.io", nt.PROVIDER), \
+            _get(session, "alerts.notification.toolkit.fluxcd.io", nt.ALERT)
+        if prov is None or alert is None:
+            missing = [n for n, o in (("Provider " + nt.PROVIDER, prov), ("Alert " + nt.ALERT, alert)) if o is None]
+            return Verdict("pending", f"{' and '.join(missing)} not in the cluster (flux-system) yet", ev)
+        ev["provider"] = {"type": prov["spec"].get("type"), "secretRef": prov["spec"].get("secretRef")}
+        ev["alert"] = {"eventSeverity": alert["spec"].get("eventSeverity"), "eventSources": alert["spec"].get("eventSources")}
+        problems = []
+        for o in (prov, alert):
+            conds = {c.get("type"): c for c in (o.get("status") or {}).get("conditions") or []}
+            if "Ready" in conds and conds["Ready"].get("status") != "True":
+                problems.append(f"{o['kind']} {nt.NS}/{o['metadata']['name']} is not Ready: {conds['Ready'].get('message')}")
+        ev["ready"] = ("accepted by the API server; notification.toolkit.fluxcd.io/v1beta3 Alert and Provider are "
+                       "static objects without a status (no Ready condition)")
+        srcs = {(s.get("kind"), s.get("name")) for s in alert["spec"].get("eventSources") or []}
+        if not {("Kustomization", "*"), ("HelmRelease", "*")} <= srcs:
+            problems.append("the Alert does not watch every Kustomization and HelmRelease")
+        keys = _secret_keys(session)
+        if keys is None or "address" not in keys:
+            problems.append(f"Secret {nt.NS}/{nt.SECRET} {'is missing' if keys is None else 'has no address key'}")
+        ev["secret_keys"] = keys
+        if problems:
+            return Verdict("failed", "; ".join(problems), ev)
+        sent = _last_sent(session)
+        if sent is None:
+            return Verdict("pending", "Provider and Alert are in place; no test event sent yet: run integrate.notifications "
+                                      "--set events-url=http://127.0.0.1:PORT/ (the notification-controller's event "
+                                      "endpoint, e.g. through 'kubectl -n flux-system port-forward svc/notification-controller "
+                                      "9090:80')", ev)
+        ev["test_event"] = {"code": sent["code"], "sent_at": sent["at"], "events_url": sent["events_url"]}
+        got = (session.answers.get("notify-received") or "").strip()
+        if got != sent["code"]:
+            msg = (f"a test event with code {sent['code']} went through the notification-controller at {sent['at']}; "
+                   f"when it arrives, confirm with: homelab-wizard run integrate.notifications --set notify-received=<code>")
+            if got:
+                msg = f"the confirmed code {got!r} is not the code of the last test event; " + msg
+            return Verdict("pending", msg, ev)
+        ev["test_event"]["confirmed"] = True
+        return Verdict("passed", f"Provider {nt.PROVIDER} ({ev['provider']['type']}) and Alert {nt.ALERT} in flux-system, "
+                                 f"webhook address encrypted ({method}); the test event {sent['code']} arrived", ev)
+
+    def plan(self, session) -> Plan:
+        nt.refuse_url_in_answers(session)
+        method = _method(session)
+        if method == "sealed-secrets":
+            from ..secrets import keys
+            if not keys.cert_path(session.repo).is_file():
+                raise Blocked("no Sealed Secrets certificate yet; run secrets.keys first.")
+        ptype = session.answers.get("notify-provider", PTYPE.default)
+        want = _repo_files(session, method)
+        changes = {p: t for p, t in want.items()
+                   if not (session.repo / p).is_file() or (session.repo / p).read_text() != t}
+        steps = [Step("write" if not (session.repo / p).is_file() else "edit", f"write {p}",
+                      common.diff((session.repo / p).read_text() if (session.repo / p).is_file() else "", t, p))
+                 for p, t in changes.items()]
+        sec = nt.secret_file(method)
+        need_secret = not (session.repo / sec).is_file()
+        cluster_secret = _exists(session)
+        if need_secret or not cluster_secret:
+            nt.webhook_url(session)  # fail early, before anything is written
+        if need_secret:
+            steps.append(Step("write", f"write {sec}: Secret {nt.NS}/{nt.SECRET} with the address from ${nt.URL_ENV}, "
+                                       f"encrypted with {'sops (age, stdin only)' if method == 'sops' else 'kubeseal --cert'}"))
+        if changes or need_secret:
+            steps.append(Step("command", "git commit (these files only)"
+                                         + ("; git push" if session.answers.get("push", "true") == "true" else "")))
+        docs = _cluster_docs(session)
+        live = [_get(session, "providers.notification.toolkit.fluxcd.io", nt.PROVIDER),
+                _get(session, "alerts.notification.toolkit.fluxcd.io", nt.ALERT)]
+        objects_ok = all(o is not None and o.get("spec") == d["spec"] for o, d in zip(live, docs))
+        if not (cluster_secret and objects_ok):
+            steps.append(Step("command", "kubectl apply --server-side: "
+                                         + (f"Secret {nt.NS}/{nt.SECRET} (through stdin), " if not cluster_secret else "")
+                                         + f"Provider {nt.PROVIDER} ({ptype}), Alert {nt.ALERT} ({nt.API})"))
+        events_url = (session.answers.get("events-url") or "").strip()
+        send = bool(events_url) and (_last_sent(session) is None or session.answers.get("notify-test") == "resend")
+        if not (changes or need_secret or send) and cluster_secret and objects_ok:
+            return Plan(self.id, "Nothing to change: Provider, Alert and the encrypted Secret are in place.", steps,
+                        changes="nothing", data={"nothing": True})
+        if send:
+            steps.append(Step("command", f"POST a test event (Kustomization flux-system, info) to {events_url}"))
+        elif not events_url and _last_sent(session) is None:
+            steps.append(Step("info", "no test event: pass --set events-url=http://127.0.0.1:PORT/ to send one"))
+        return Plan(self.id, f"{ptype} notifications for every Kustomization and HelmRelease", steps, changes="cluster",
+                    data={"changes": changes, "need_secret": need_secret, "method": method, "send": send,
+                          "events_url": events_url})
+
+    def apply(self, session, plan, progress) -> None:
+        from ..secrets import convert as cv
+        from ..secrets import keys
+
+        d = plan.data
+        if d.get("nothing"):
+            return
+        method, sec = d["method"], nt.secret_file(d["method"])
+        changes = dict(d["changes"])
+        url = None
+        if d["need_secret"] or not _exists(session):
+            url = nt.webhook_url(session)
+        if d["need_secret"]:
+            doc = nt.secret_doc(url)
+            if method == "sops":
+                changes[sec] = cv.sops_encrypt(session, _dump(doc), sec)
+            else:
+                changes[sec] = cv.kubeseal(session, doc, keys.cert_path(session.repo), "strict")
+            if url in changes[sec]:
+                raise Blocked(f"internal check: the encrypted {sec} still holds the address; nothing was written.")
+        if changes:
+            common.write_and_commit(session, self.id, changes, "notifications: Flux Provider and Alert (homelab-wizard 5.4)",
+                                    progress, push=session.answers.get("push", "true") == "true")
+        # the cluster, now
+        if url is not None or d["need_secret"]:
+            if method == "sops":
+                text = _dump(nt.secret_doc(url)) if url else cv.sops_decrypt(
+                    session, (session.repo / sec).read_text(), sec, keys.age_key(session).path)
+            else:
+                text = (session.repo / sec).read_text()
+            session.kubectl.run("apply", "--server-side", "-f", "-", stdin=text, stdin_is_secret=True,
+                                log_output=False, timeout=60)
+            progress(f"applied the webhook Secret {nt.NS}/{nt.SECRET}")
+        docs = _cluster_docs(session)
+        session.kubectl.run("apply", "--server-side", "-f", "-", stdin="".join("---\n" + _dump(x) for x in docs), timeout=60)
+        progress(f"applied Provider {nt.PROVIDER} and Alert {nt.ALERT}")
+        session.state.record("integrate-applied", item=self.id, objects=[f"Secret/{nt.NS}/{nt.SECRET}",
+                             f"Provider/{nt.NS}/{nt.PROVIDER}", f"Alert/{nt.NS}/{nt.ALERT}"])
+        session.store.save()
+        if d["send"]:
+            session.answers.pop("notify-test", None)
+            session.answers.pop("notify-received", None)
+            code = nt.new_code()
+            time.sleep(3)  # the controller's cache must see the new Alert and Provider, or it drops the event
+            status = nt.post_event(d["events_url"], nt.test_event(code))
+            session.state.record(nt.SENT, item=self.id, code=code, events_url=d["events_url"], http_status=status)
+            session.store.save()
+            progress(f"sent a test event (code {code}) to {d['events_url']} (HTTP {status}); when it arrives, confirm "
+                     f"with --set notify-received={code}")
