@@ -49,6 +49,7 @@ class WizardApp(App[int]):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("f1", "help", "Help", show=False, id="app.help-f1"),
         Binding("x", "stop", "Stop", id="app.stop"),
+        Binding("u", "rollback", "Rollback", show=False, id="app.rollback"),
         Binding("ctrl+q", "quit", "Save & quit", priority=True, id="app.quit"),
     ]
 
@@ -288,6 +289,12 @@ class WizardApp(App[int]):
         elif isinstance(self.screen, HomeScreen):
             self.push_screen(PhaseScreen(phase_id))
 
+    def action_rollback(self) -> None:
+        from .rollback import RollbackScreen
+
+        if not isinstance(self.screen, RollbackScreen):
+            self.push_screen(RollbackScreen())
+
     def action_go_home(self) -> None:
         while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
             self.pop_screen()
@@ -317,6 +324,8 @@ class WizardApp(App[int]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield from wizard_commands(self, screen)
+        yield SystemCommand("Rollback", "Undo part of the migration: restore, revert, suspend/resume, stop GitOps",
+                            self.action_rollback)
 
 
 def make_app(session: Session, engine: Engine | None = None) -> WizardApp:

@@ -16,8 +16,8 @@ import time
 from ..checklist import Plan, Step, Verdict
 from ..flux.status import KS_RESOURCE, NS, flux_crds, inventory_keys, is_true, describe_condition, list_all
 from ..runner import ToolFailed
-from ..session import Blocked, Refused, UsageError
-from .base import Action, Options, rollback_entries
+from ..session import Blocked, UsageError
+from .base import Action, Options
 from .restore import existing_keys
 
 READY_TIMEOUT = 180.0
@@ -285,7 +285,11 @@ class StopGitOps(Action):
     def verify(self, session, plan, details):
         k = session.kubectl
         problems = []
+        deadline = time.monotonic() + 120  # CRD deletion is asynchronous (Terminating until the API drops them)
         crds = flux_crds(k)
+        while crds and time.monotonic() < deadline and not session.cancel.cancelled:
+            time.sleep(2)
+            crds = flux_crds(k)
         if crds:
             problems.append(f"Flux CRDs remain: {', '.join(c['metadata']['name'] for c in crds[:5])}")
         deps = k.get_json("deployments", "-n", NS, "-l", "app.kubernetes.io/part-of=flux", "--request-timeout=20s",
@@ -307,4 +311,4 @@ class StopGitOps(Action):
         return BOOTSTRAP_ITEMS
 
 
-__all__ = ["Suspend", "Resume", "StopGitOps", "prune_risk", "risk_steps", "kustomizations", "Refused"]
+__all__ = ["Suspend", "Resume", "StopGitOps", "prune_risk", "risk_steps", "kustomizations"]

@@ -1,0 +1,171 @@
+"""The guided rollback screen: what can be undone now, each with its consequences spelled out.
+
+Reachable from everywhere (the App's `u` binding and the command palette). Choosing an action
+shows its preview (computed in a worker), then the confirmation (Cancel focused; destructive
+actions need the context name typed), then runs it in a worker with its output streaming to
+the command log, and shows the verification. The core is wizard.rollback; nothing is decided here.
+"""
+from __future__ import annotations
+
+from functools import partial
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from wizard.checklist import Plan, Verdict
+from wizard.rollback import Options, action, execute, overview
+
+from .dialogs.confirm import ConfirmDialog
+from .messages import OutputLogged
+
+
+class Overview(Message):
+    def __init__(self, rows) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class Previewed(Message):
+    def __init__(self, name: str, plan: Plan | None, error: str | None) -> None:
+        super().__init__()
+        self.name, self.plan, self.error = name, plan, error
+
+
+class Finished(Message):
+    def __init__(self, name: str, verdict: Verdict | None, error: str | None) -> None:
+        super().__init__()
+        self.name, self.verdict, self.error = name, verdict, error
+
+
+class RollbackScreen(Screen):
+    """Lists the rollback actions; Enter previews one, the Run button confirms and runs it."""
+
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="rollback.back"),
+                Binding("g", "refresh", "Refresh", id="rollback.refresh")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows = []
+        self.plan: Plan | None = None
+        self.chosen: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label("Rollback: undo part of the migration", classes="dialog-title", id="rollback-title")
+        yield OptionList(id="rollback-actions")
+        with VerticalScroll(id="rollback-detail"):
+            yield Static("Looking at what can be undone now…", id="rollback-text")
+        with Horizontal(classes="dialog-buttons"):
+            yield Button("Back", id="rollback-back")
+            yield Button("Run…", id="rollback-run", variant="error", disabled=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        app = self.app
+
+        def work():
+            rows = overview(app.session)
+            self.post_message(Overview(rows))
+
+        app._start(work, "rollback-overview", "Looking at what can be undone")
+
+    @on(Overview)
+    def show_overview(self, message: Overview) -> None:
+        self.rows = message.rows
+        ol = self.query_one("#rollback-actions", OptionList)
+        ol.clear_options()
+        for r in self.rows:
+            mark = "✔" if r.available else "·"
+            ol.add_option(Option(f"{mark} {r.title}\n    {r.reason}", id=r.name, disabled=not r.available))
+        text = "\n\n".join(f"[b]{r.title}[/b] ({r.name})\n{r.consequences}" for r in self.rows if r.available)
+        self.query_one("#rollback-text", Static).update(
+            (text or "Nothing can be undone at this point of the migration.")
+            + "\n\nChoose an action and press Enter to see its preview.")
+        ol.focus()
+
+    @on(OptionList.OptionSelected, "#rollback-actions")
+    def preview(self, event: OptionList.OptionSelected) -> None:
+        name = event.option.id
+        self.chosen, self.plan = name, None
+        self.query_one("#rollback-run", Button).disabled = True
+        self.query_one("#rollback-text", Static).update(f"Preparing the preview of {name}…")
+        session = self.app.session
+
+        def work():
+            try:
+                plan = action(name).plan(session, Options())
+                self.post_message(Previewed(name, plan, None))
+            except Exception as e:  # noqa: BLE001 - shown on the screen
+                self.post_message(Previewed(name, None, str(e)))
+
+        self.app._start(work, "rollback-plan", f"Previewing rollback {name}")
+
+    @on(Previewed)
+    def show_preview(self, message: Previewed) -> None:
+        if message.name != self.chosen:
+            return
+        text = self.query_one("#rollback-text", Static)
+        if message.error:
+            text.update(f"[b]{message.name}[/b] cannot run now:\n{message.error}")
+            return
+        self.plan = message.plan
+        body = message.plan.render()
+        if message.plan.data.get("prune_risk"):
+            body += "\n\nWith prune on, Flux may delete the objects listed above."
+        text.update(body)
+        self.query_one("#rollback-run", Button).disabled = message.plan.changes == "nothing"
+
+    @on(Button.Pressed, "#rollback-back")
+    def back(self) -> None:
+        self.app.pop_screen()
+
+    @on(Button.Pressed, "#rollback-run")
+    def confirm(self) -> None:
+        if self.plan is None or self.chosen is None:
+            return
+        act, plan, session = action(self.chosen), self.plan, self.app.session
+        from wizard.commands import confirmation_word
+
+        word = confirmation_word(session) if act.destructive or plan.data.get("prune_risk") else None
+        body = f"{plan.summary}\n\n{next((r.consequences for r in self.rows if r.name == act.name), '')}"
+        self.app.push_screen(ConfirmDialog(f"Rollback: {act.title}?", body, ok_label="Run it", require_text=word,
+                                           danger=act.destructive), partial(self._decided, act.name, plan))
+
+    def _decided(self, name: str, plan: Plan, go: bool | None) -> None:
+        if not go:
+            self.app.notify("Cancelled: nothing was changed.", title=f"rollback {name}")
+            return
+        app, session = self.app, self.app.session
+        self.query_one("#rollback-run", Button).disabled = True
+        self.query_one("#rollback-text", Static).update(f"Running {name}… (output in the command log)")
+        app.write_log(f"rollback {name}: {plan.summary}")
+
+        def work():
+            try:
+                verdict = execute(session, action(name), plan,
+                                  progress=lambda line: app.post_message(OutputLogged(line)))
+                self.post_message(Finished(name, verdict, None))
+            except Exception as e:  # noqa: BLE001 - shown on the screen
+                self.post_message(Finished(name, None, str(e)))
+
+        app._start(work, "rollback-run", f"Rollback {name}")
+
+    @on(Finished)
+    def finished(self, message: Finished) -> None:
+        text = self.query_one("#rollback-text", Static)
+        if message.error:
+            text.update(f"[b]{message.name}[/b] stopped:\n{message.error}")
+        else:
+            v = message.verdict
+            text.update(f"[b]{message.name}[/b]: {v.status}\n{v.message}")
+        self.app.revision += 1
+        self.plan = None
+        self.action_refresh()
