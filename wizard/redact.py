@@ -89,10 +89,12 @@ class Redactor:
         return obj
 
 
-_default = Redactor()
-_default.add_from_env()
-
-
 def default_redactor() -> Redactor:
-    """The process-wide redactor, primed with secret-looking environment variables."""
-    return _default
+    """A redactor primed with the secret-looking environment variables of this process.
+
+    A new one each time: a session's registered secrets stay with that session (tests open
+    many sessions in one process and must not mask each other's text).
+    """
+    r = Redactor()
+    r.add_from_env()
+    return r
