@@ -4,10 +4,11 @@ Field meanings: research/flux-anchors.md §C. Nothing here parses human text.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..repo.scan import ObjectKey
-from ..runner import ToolFailed
+from ..runner import Cancelled, ToolError, ToolFailed
 
 NS = "flux-system"
 KS_RESOURCE = "kustomizations.kustomize.toolkit.fluxcd.io"
@@ -118,3 +119,17 @@ class ObjState:
         flag = "suspended" if self.suspended else ("Ready" if self.ready else "not Ready")
         return f"{self.ref}: {flag} {self.reason} at {self.revision or 'no revision'}" + (
             "" if self.ready else f" — {self.message}")
+
+
+@contextmanager
+def clear_tool_errors(item_id: str):
+    """A failed kubectl/flux/git call inside an item becomes an error that names it and says what to do."""
+    from ..session import WizardError
+
+    try:
+        yield
+    except Cancelled:
+        raise
+    except ToolError as e:
+        raise WizardError(f"{e} — the wizard's state is saved and consistent; when the cluster and the git server "
+                          f"respond again, run {item_id} again.") from e
