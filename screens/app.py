@@ -295,6 +295,18 @@ class WizardApp(App[int]):
         if not isinstance(self.screen, RollbackScreen):
             self.push_screen(RollbackScreen())
 
+    def action_open_plan(self) -> None:
+        from .plan import PlanScreen
+
+        if not isinstance(self.screen, PlanScreen):
+            self.push_screen(PlanScreen())
+
+    def action_open_secrets(self) -> None:
+        from .secrets import SecretsScreen
+
+        if not isinstance(self.screen, SecretsScreen):
+            self.push_screen(SecretsScreen())
+
     def action_go_home(self) -> None:
         while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
             self.pop_screen()
@@ -326,6 +338,10 @@ class WizardApp(App[int]):
         yield from wizard_commands(self, screen)
         yield SystemCommand("Rollback", "Undo part of the migration: restore, revert, suspend/resume, stop GitOps",
                             self.action_rollback)
+        yield SystemCommand("Phase 2 plan", "The layout before and after, moves, generated files, folder classes, "
+                            "validation", self.action_open_plan)
+        yield SystemCommand("Secrets", "Plaintext secrets found (values masked), method, conversion, key backups",
+                            self.action_open_secrets)
 
 
 def make_app(session: Session, engine: Engine | None = None) -> WizardApp:

@@ -35,6 +35,8 @@ into the command log.
         Binding("p", "preview_item", "Preview", id="phase.preview"),
         Binding("r", "run_item", "Run", id="phase.run"),
         Binding("a", "edit_answers", "Answers", id="phase.answers"),
+        Binding("P", "open_plan", "Plan", id="phase.plan"),
+        Binding("S", "open_secrets", "Secrets", id="phase.secrets"),
     ]
 
     def __init__(self, phase_id: str) -> None:
@@ -98,6 +100,8 @@ into the command log.
 
     # -- actions -------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("open_plan", "open_secrets"):  # only on their own phase (the palette has them everywhere)
+            return self.phase_id == {"open_plan": "repo", "open_secrets": "secrets"}[action]
         if action not in ("run_item", "preview_item", "verify_item", "verify_phase", "edit_answers"):
             return True
         item = self.selected_item
@@ -133,3 +137,9 @@ into the command log.
     def action_edit_answers(self) -> None:
         if self.check_action("edit_answers", ()):
             self.app.edit_answers(self.selected_item.id)
+
+    def action_open_plan(self) -> None:
+        self.app.action_open_plan()
+
+    def action_open_secrets(self) -> None:
+        self.app.action_open_secrets()

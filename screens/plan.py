@@ -1,0 +1,275 @@
+"""The Phase 2 plan screen: the chosen option's layout before and after, moves, generated files, validation.
+
+Pushed from the Phase 2 phase screen (`P`) or the command palette. Everything shown is computed
+by the headless core (wizard.phases.repo_setup, wizard.repo.layout/ops) in an App worker and
+delivered to the screen as a `PlanComputed` message. A folder's classification can be cycled
+(infrastructure → apps → exclude); the choice is stored as the `class.<folder>` answer and the
+plan is computed again. Nothing here changes the repository: running the items stays on the
+phase screen (preview, confirm, run).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Static
+
+import assets
+from wizard.checklist import Plan, Step
+from wizard.runner import ToolError
+from wizard.session import WizardError
+
+PLAN_ITEMS = ("repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests")
+VALIDATION_ITEMS = ("repo.kustomizations", "repo.flux-manifests")
+CLASSES = ("infrastructure", "apps", "exclude")
+
+
+@dataclass
+class FolderRow:
+    """One manifest folder: the key its override is stored under, and how the core classified it."""
+
+    key: str
+    path: str
+    role: str
+    tier: str = ""
+    target: str = ""
+    reason: str = ""
+
+
+@dataclass
+class PlanSnapshot:
+    """What the plan screen shows, computed off the UI thread from the repository as it is now."""
+
+    option: str = ""
+    cluster: str = ""
+    folders: list[FolderRow] = field(default_factory=list)
+    before: list[str] = field(default_factory=list)
+    after: list[str] = field(default_factory=list)
+    moves: list[tuple[str, str]] = field(default_factory=list)
+    plans: dict[str, Plan] = field(default_factory=dict)
+    refusals: dict[str, str] = field(default_factory=dict)
+    projected: set[str] = field(default_factory=set)  # items whose steps are projected past a refusal
+    warnings: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+def compute_snapshot(session, engine) -> PlanSnapshot:
+    """The layout, the moves and each Phase 2 item's plan steps (no widget is touched here)."""
+    from wizard.phases import repo_setup as rs
+    from wizard.repo.layout import INFRA, parse_overrides
+    from wizard.repo.ops import preview_steps
+
+    snap = PlanSnapshot()
+    try:
+        ctx = rs.context(session)
+    except WizardError as e:
+        snap.error = str(e)
+        return snap
+    lay = ctx.layout
+    snap.option, snap.cluster, snap.warnings = ctx.option, ctx.cluster, list(lay.warnings)
+    for u in lay.units:
+        snap.folders.append(FolderRow(u.origin or u.path, u.path, u.role, u.tier if u.role == INFRA else "",
+                                      u.target, u.reason))
+    shown = {r.key for r in snap.folders}
+    for folder, role in parse_overrides(session.answers).items():
+        if role == "exclude" and folder not in shown:
+            snap.folders.append(FolderRow(folder, folder, "exclude", reason=f"set by you (class.{folder}=exclude)"))
+    snap.folders.sort(key=lambda r: r.path)
+    snap.before = sorted({r.path for r in snap.folders})
+    snap.after = sorted({u.target for u in lay.units} | {f for t, f in lay.aggregators.items()
+                                                          if f in lay.flux_paths().values()}
+                        | {f"clusters/{ctx.cluster}"})
+    snap.moves = [(u.path, u.target) for u in lay.units if u.target != u.path]
+    for item_id in PLAN_ITEMS:
+        try:
+            snap.plans[item_id] = engine.plan(item_id)
+        except (WizardError, ToolError) as e:
+            snap.refusals[item_id] = str(e)
+            if item_id == "repo.flux-manifests":
+                # 2.4 waits for 2.2/2.3; show the files it would write once they are done.
+                try:
+                    steps = preview_steps(session.repo, rs.flux_ops(session, ctx))
+                except (WizardError, ToolError, OSError):
+                    continue
+                snap.plans[item_id] = Plan(item_id, "projected: what 2.4 writes once 2.2 and 2.3 are done", steps,
+                                           changes="repo")
+                snap.projected.add(item_id)
+    return snap
+
+
+def tree_text(folders: list[str]) -> Text:
+    """Folders as an indented tree (every ancestor shown once)."""
+    nodes: set[tuple[str, ...]] = set()
+    for f in folders:
+        parts = PurePosixPath(f).parts
+        for i in range(1, len(parts) + 1):
+            nodes.add(parts[:i])
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for parts in sorted(nodes):
+        text.append("  " * (len(parts) - 1) + parts[-1] + "/\n", style="bold" if "/".join(parts) in folders else "dim")
+    return text or Text("(no manifest folders)", style="dim")
+
+
+def steps_text(snap: PlanSnapshot, kinds: tuple[str, ...]) -> Text:
+    """The plan steps of the given kinds, item by item, with their details (diffs or file contents)."""
+    text = Text(no_wrap=True, overflow="ignore")
+    for item_id in PLAN_ITEMS:
+        plan = snap.plans.get(item_id)
+        steps: list[Step] = [s for s in plan.steps if s.kind in kinds] if plan else []
+        if not steps and item_id not in snap.refusals:
+            continue
+        text.append(f"{item_id}", style="bold")
+        text.append(f"  ({plan.summary if plan else 'not planned'})\n", style="dim")
+        if item_id in snap.refusals:
+            text.append(f"  {'cannot plan it yet' if plan else 'cannot plan it'}: {snap.refusals[item_id]}\n",
+                        style="yellow")
+        for s in steps:
+            text.append(f"  [{s.kind}] {s.description}\n")
+            for line in s.detail.splitlines():
+                style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
+                text.append(f"      {line}\n", style=style)
+    return text or Text("Nothing to write or edit.", style="dim")
+
+
+class PlanComputed(Message):
+    """The worker finished computing the plan screen's snapshot."""
+
+    def __init__(self, snapshot: PlanSnapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+
+class PlanScreen(Screen):
+    """Phase 2 plan: folders and their classes on the left, tree/moves/files/validation on the right."""
+
+    CSS_PATH = Path(assets.__file__).parent / "styles" / "plan.tcss"
+    HELP = """\
+The plan of the chosen option (A or B), computed from the repository as it is now.
+c changes the class of the highlighted folder (infrastructure → apps → exclude), stored as the
+answer class.<folder>; the plan is then computed again. v re-runs the validation of 2.2 and 2.4,
+g recomputes the plan. Run the items from the Phase 2 screen (Esc).
+"""
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="plan.back"),
+        Binding("c", "cycle_class", "Change class", id="plan.cycle-class"),
+        Binding("v", "validate", "Validate", id="plan.validate"),
+        Binding("g", "refresh", "Recompute", id="plan.refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.snapshot: PlanSnapshot | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label("Phase 2 plan", classes="dialog-title", id="plan-title")
+        with Horizontal(id="plan-body"):
+            yield DataTable(id="plan-folders", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="plan-detail"):
+                with Horizontal(id="plan-trees"):
+                    yield Static(id="plan-before", classes="plan-tree")
+                    yield Static(id="plan-after", classes="plan-tree")
+                yield Static(id="plan-moves", classes="plan-section")
+                yield Static(id="plan-validation", classes="plan-section")
+                yield Static(id="plan-files", classes="plan-section")  # long (file contents): last
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#plan-folders", DataTable)
+        table.border_title = "Folders (c: change class)"
+        table.add_columns("Folder", "Class", "Target")
+        self.query_one("#plan-before", Static).border_title = "Before"
+        self.query_one("#plan-after", Static).border_title = "After"
+        self.query_one("#plan-moves", Static).border_title = "Moves (git mv)"
+        self.query_one("#plan-files", Static).border_title = "Generated and edited files"
+        self.query_one("#plan-validation", Static).border_title = "Validation (2.2, 2.4)"
+        self.query_one("#plan-moves", Static).update(Text("Computing the plan…", style="dim"))
+        self.watch(self.app, "revision", self.show_validation)
+        self.action_refresh()
+
+    # -- computing -------------------------------------------------------------------------------
+    def action_refresh(self) -> None:
+        app, screen = self.app, self
+
+        def work() -> None:
+            try:
+                snap = compute_snapshot(app.session, app.engine)
+            except Exception as e:  # noqa: BLE001 - shown on the screen, not a crash
+                snap = PlanSnapshot(error=f"{type(e).__name__}: {e}")
+            screen.post_message(PlanComputed(snap))
+
+        app._start(work, "plan-screen", "Computing the Phase 2 plan")
+
+    @on(PlanComputed)
+    def show_snapshot(self, message: PlanComputed) -> None:
+        snap = self.snapshot = message.snapshot
+        table = self.query_one("#plan-folders", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for r in snap.folders:
+            cls = r.role + (f"/{r.tier}" if r.tier else "")
+            table.add_row(r.path, cls, "" if r.role == "exclude" else (r.target if r.target != r.path else "(stays)"),
+                          key=r.key)
+        if snap.folders:
+            table.move_cursor(row=min(keep, len(snap.folders) - 1))
+        title = self.query_one("#plan-title", Label)
+        if snap.error:
+            title.update(f"Phase 2 plan: {snap.error}")
+            self.query_one("#plan-moves", Static).update(Text(snap.error, style="yellow"))
+            return
+        title.update(f"Phase 2 plan: Option {snap.option.upper()}, cluster {snap.cluster}")
+        self.query_one("#plan-before", Static).update(tree_text(snap.before))
+        self.query_one("#plan-after", Static).update(tree_text(snap.after))
+        moves = Text(no_wrap=True, overflow="ignore")
+        for src, dest in snap.moves:
+            moves.append(f"{src}/  →  {dest}/\n")
+        for w in snap.warnings:
+            moves.append(f"warning: {w}\n", style="yellow")
+        self.query_one("#plan-moves", Static).update(moves or Text("No folder moves.", style="dim"))
+        self.query_one("#plan-files", Static).update(steps_text(snap, ("write", "edit", "mkdir")))
+        self.show_validation()
+        table.focus()
+
+    def show_validation(self, _revision: int = 0) -> None:
+        state = self.app.session.state
+        text = Text()
+        for item_id in VALIDATION_ITEMS:
+            st = state.item(item_id)
+            style = {"passed": "green", "failed": "red", "blocked": "yellow"}.get(st.status, "dim")
+            text.append(f"{item_id}: {st.status}\n", style=f"bold {style}")
+            if st.message:
+                text.append(f"  {st.message}\n")
+            ev = st.evidence or {}
+            for label in ("problems", "warnings", "questions"):
+                for line in (ev.get(label) or [])[:10]:
+                    text.append(f"  {label[:-1]}: {line}\n", style="dim")
+        text.append("v validates again (kubectl kustomize builds, objects before = after).", style="dim")
+        self.query_one("#plan-validation", Static).update(text)
+
+    # -- actions ---------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("cycle_class", "validate", "refresh"):
+            if self.app.busy:
+                return None
+            if action == "cycle_class" and not (self.snapshot and self.snapshot.folders):
+                return None
+        return True
+
+    def action_cycle_class(self) -> None:
+        if not self.check_action("cycle_class", ()):
+            return
+        table = self.query_one("#plan-folders", DataTable)
+        row = self.snapshot.folders[table.cursor_row]
+        new = CLASSES[(CLASSES.index(row.role) + 1) % len(CLASSES)] if row.role in CLASSES else CLASSES[0]
+        if self.app._save_answers({f"class.{row.key}": new}):
+            self.app.write_log(f"class.{row.key}={new} (plan recomputed)")
+            self.action_refresh()
+
+    def action_validate(self) -> None:
+        self.app.start_verify(list(VALIDATION_ITEMS), "the Phase 2 layout (2.2, 2.4)")

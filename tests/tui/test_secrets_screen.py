@@ -1,0 +1,116 @@
+"""The secrets screen on the demo repo (plaintext Secrets marked `demo-not-a-real-secret`): findings
+with file:line, object and key names and the values masked, the method stored as the `secrets`
+answer, conversion through the App's worker with its log, and the keys' state."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, RadioButton
+
+import assets
+from screens.app import make_app
+from screens.dialogs.error import ErrorDialog
+from screens.messages import OutputLogged
+from screens.phase import PhaseScreen
+from screens.secrets import SecretsScreen
+from wizard.session import Session
+
+from ..helpers import make_repo
+from .conftest import SIZE, settle, text_of
+
+MARKER = "demo-not-a-real-secret"
+DEMO = Path(assets.__file__).parent / "demo" / "repo"
+
+
+@pytest.fixture
+def demo_session(tmp_path, no_cluster):
+    files = {str(p.relative_to(DEMO)): p.read_text() for p in DEMO.rglob("*") if p.is_file()}
+    repo = make_repo(tmp_path / "homelab", files)
+    s = Session.open(repo)
+    s.store.acquire("tui-test")
+    s.store.load()
+    yield s
+    s.store.release()
+
+
+async def open_secrets(pilot) -> SecretsScreen:
+    app = pilot.app
+    await settle(pilot)
+    app.action_open_phase("secrets")
+    await pilot.pause()
+    assert isinstance(app.screen, PhaseScreen)
+    await pilot.press("S")
+    await settle(pilot)
+    assert isinstance(app.screen, SecretsScreen)
+    return app.screen
+
+
+def on_screen(app) -> str:
+    """Everything the terminal shows now, and every cell of the findings table."""
+    screen = app.screen
+    parts = [app.export_screenshot()]
+    parts += [text_of(s) for s in screen.query("Static")]
+    table = screen.query_one("#secrets-findings", DataTable)
+    parts += [str(c) for row in table.rows for c in table.get_row(row)]
+    parts += list(screen.query_one("#secrets-log").lines)
+    return "\n".join(parts)
+
+
+async def test_findings_show_where_and_key_names_never_values(demo_session):
+    app = make_app(demo_session)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_secrets(pilot)
+        table = screen.query_one("#secrets-findings", DataTable)
+        rows = [[str(c) for c in table.get_row(r)] for r in table.rows]
+        secrets_yaml = next(r for r in rows if r[0].startswith("infrastructure/kubernetes/services/secrets.yaml:"))
+        assert secrets_yaml[1].startswith("Secret ")
+        assert "N8N_BASIC_AUTH_PASSWORD" in secrets_yaml[2]
+        assert secrets_yaml[3] == "••••••"
+        assert any(r[0].startswith("infrastructure/kubernetes/databases/postgres-secret.yaml:") for r in rows)
+        assert "plaintext Secret(s) to convert" in str(screen.query_one("#secrets-title").content)
+        shown = on_screen(app)
+        assert "N8N_BASIC_AUTH_PASSWORD" in shown  # the check below looks at what is really there
+        assert MARKER not in shown
+        assert "not checked yet" in text_of(screen.query_one("#secrets-keys"))
+
+        await pilot.press("v")  # the keys' state comes from the items' evidence
+        await settle(pilot)
+        assert "secrets.keys: blocked" in text_of(screen.query_one("#secrets-keys"))
+        assert MARKER not in on_screen(app)
+
+
+async def test_method_choice_is_stored_as_the_secrets_answer(demo_session):
+    app = make_app(demo_session)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_secrets(pilot)
+        assert "method: not chosen yet" in text_of(screen.query_one("#secrets-progress"))
+        assert app.screen.check_action("convert", ()) is None  # no method yet: greyed out
+        screen.query_one("#method-sealed-secrets", RadioButton).value = True
+        await pilot.pause()
+        assert demo_session.answers["secrets"] == "sealed-secrets"
+        assert "method: sealed-secrets" in text_of(screen.query_one("#secrets-progress"))
+        screen.query_one("#method-sops", RadioButton).value = True
+        await pilot.pause()
+        assert demo_session.answers["secrets"] == "sops"
+    assert '"secrets": "sops"' in demo_session.store.path.read_text()
+
+
+async def test_convert_runs_through_the_app_and_streams_into_the_log(demo_session):
+    demo_session.answers["secrets"] = "sops"
+    app = make_app(demo_session)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_secrets(pilot)
+        assert screen.query_one("#method-sops", RadioButton).value  # the stored answer is preselected
+        await pilot.press("c")  # secrets.keys has not passed: the core refuses, and says why
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorDialog)
+        app.pop_screen()
+        await pilot.pause()
+        progress = text_of(screen.query_one("#secrets-progress"))
+        assert "cannot run it yet" in progress and "secrets.keys" in progress
+        app.post_message(OutputLogged("encrypted Secret homelab/n8n-auth → services/secrets.yaml"))
+        await pilot.pause()
+        await pilot.pause()
+        assert any("n8n-auth" in line for line in screen.query_one("#secrets-log").lines)
+        assert MARKER not in on_screen(app)
