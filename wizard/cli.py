@@ -12,6 +12,7 @@ import json
 import os
 import sys
 
+from .runner import ToolError
 from .session import UsageError, WizardError
 from .state import LockHeld, StateError
 
@@ -77,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     except WizardError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
+    except ToolError as e:
+        # A tool failed outside an item's own handling: its (redacted) message, not a traceback.
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def dispatch(args) -> int:

@@ -133,6 +133,7 @@ class Runner:
         on_line: Callable[[str], None] | None = None,
         cancel: CancelToken | None = None,
         log_output: bool = True,
+        raw_stdout: bool = False,
     ) -> Result:
         """Run `argv` and return its redacted Result, or raise a ToolError.
 
@@ -212,8 +213,11 @@ class Runner:
             duration = time.monotonic() - t0
             if files:
                 out_chunks, err_chunks = [_read(files[0])], [_read(files[1])]
-            stdout = self.redactor.redact("".join(out_chunks))
+            raw = "".join(out_chunks)
+            stdout = raw if raw_stdout else self.redactor.redact(raw)
             stderr = self.redactor.redact("".join(err_chunks))
+            if raw_stdout:
+                log_output = False
             code = proc.exit_code if proc.exit_code is not None else -1
             if status == "ok" and code not in ok_codes:
                 status = "failed"

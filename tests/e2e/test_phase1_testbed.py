@@ -258,3 +258,23 @@ def test_canary_token_never_reaches_output_logs_state_backup_or_report(homelab, 
     assert canary not in blob and "canary-gitea-token-991" not in blob
     # argv of every command the wizard ran is in the audit log; the token is never an argument
     assert os.environ.get("GITHUB_TOKEN") != canary
+
+
+def test_backup_keeps_a_secret_intact_even_when_its_value_is_a_known_token(homelab, env):
+    # After `flux bootstrap --token-auth`, Secret flux-system/flux-system holds the very token that
+    # is in the environment; the backup must restore it byte for byte, not as "***".
+    repo, ns = homelab
+    token = "git-token-for-the-backup-test-42"
+    subprocess.run(["kubectl", "-n", ns, "create", "secret", "generic", "git-auth", f"--from-literal=password={token}"],
+                   env=env, check=True, capture_output=True)
+    e = {**env, "GIT_PASSWORD": token}
+    for args in (["run", "prep.preflight", "--yes"], ["run", "prep.backup", "--yes"]):
+        res = wiz(repo, *args, env=e)
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert token not in res.stdout + res.stderr
+    [backup] = backup_dirs(env)
+    secret = yaml.safe_load((backup / f"objects/{ns}/Secret.core.yaml").read_text())
+    import base64
+
+    assert base64.b64decode(secret["data"]["password"]).decode() == token
+    assert token not in (repo / ".git/homelab-wizard/audit.jsonl").read_text()

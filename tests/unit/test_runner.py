@@ -125,3 +125,11 @@ def test_on_line_streams_redacted_lines(runner):
     lines = []
     runner.run(["sh", "-c", f"echo one; echo {FAKE_GITHUB_TOKEN}; echo three"], on_line=lines.append)
     assert lines[0] == "one" and lines[2] == "three" and "ghp_" not in lines[1]
+
+
+def test_raw_stdout_is_byte_exact_and_never_logged(runner):
+    runner.redactor.add("value-the-redactor-knows")
+    res = runner.run(["cat"], stdin="data: value-the-redactor-knows\n", raw_stdout=True)
+    assert res.stdout == "data: value-the-redactor-knows\n"  # e.g. a Secret going into a private backup
+    assert "value-the-redactor-knows" not in runner.audit_log.read_text()
+    assert "withheld" in audit(runner)[-1]["stdout"]

@@ -39,9 +39,9 @@ def key_of(obj: dict) -> ObjectKey:
 
 def _get(kubectl: Kubectl, resources: list[str], namespaced: bool, cancel) -> list[dict]:
     scope = ["--all-namespaces"] if namespaced else []
-    # Output may hold Secret values: keep it out of the audit log.
+    # Output may hold Secret values: raw (byte-exact for the backup) and never in the audit log.
     res = kubectl.run("get", ",".join(resources), *scope, "--show-managed-fields", "-o", "json", timeout=180,
-                      log_output=False, cancel=cancel)
+                      raw_stdout=True, cancel=cancel)
     return res.json().get("items", []) if res.stdout.strip() else []
 
 
