@@ -17,7 +17,8 @@ class ResumeDialog(ModalScreen[None]):
     """Lists the items that passed earlier, starts their re-verification and shows the outcome."""
 
     AUTO_FOCUS = "#continue"
-    BINDINGS = [Binding("escape", "close", "Continue", id="resume.close")]
+    BINDINGS = [Binding("escape", "close", "Continue", id="resume.close"),
+                Binding("u", "rollback", "Rollback", id="resume.rollback")]
 
     def __init__(self, passed: list[Item]) -> None:
         super().__init__()
@@ -32,6 +33,7 @@ class ResumeDialog(ModalScreen[None]):
                 yield Static(id="resume-list")
             yield Static(id="resume-status")
             with Horizontal(classes="dialog-buttons"):
+                yield Button("Rollback…", id="rollback")
                 yield Button("Continue", id="continue", variant="primary")
 
     def on_mount(self) -> None:
@@ -78,8 +80,16 @@ class ResumeDialog(ModalScreen[None]):
         self.query_one("#resume-status", Static).update(Text(msg, style="bold"))
         self.show_items()
 
-    def on_button_pressed(self, _event: Button.Pressed) -> None:
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "rollback":
+            self.action_rollback()
+        else:
+            self.dismiss(None)
+
+    def action_rollback(self) -> None:
+        """Something went wrong since last time: go straight to the guided rollback."""
         self.dismiss(None)
+        self.app.action_rollback()
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -112,6 +112,17 @@ async def test_resume_dialog_lists_what_passed_and_reverifies_it(structure_passe
         assert isinstance(app.screen, HomeScreen)
 
 
+async def test_resume_dialog_leads_to_the_rollback_screen(structure_passed):
+    from screens.rollback import RollbackScreen
+
+    app = make_app(structure_passed)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ResumeDialog)
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, RollbackScreen))
+
+
 async def test_resume_dialog_says_when_an_item_no_longer_passes(structure_passed):
     session = structure_passed
     session.state.journal.clear()  # as if the recorded choice were lost: 1.1 falls back to pending
