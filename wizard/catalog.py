@@ -90,7 +90,8 @@ CATALOG: list = [
     _item("integrate_repo:Docs", "integrate.docs", "5.1", "Document the GitOps workflow", ("repo.commit-push",)),
     _item("integrate_repo:NoManualApply", "integrate.no-manual-apply", "5.2", "No manual kubectl apply left",
           ("repo.commit-push",)),
-    _later("integrate.image-automation", "5.3", "Image update automation", _INTEG, ("bootstrap.namespace",), True),
+    _item("integrate_cluster:ImageAutomation", "integrate.image-automation", "5.3", "Image update automation",
+          ("bootstrap.namespace",), True),
     _item("integrate_cluster:Notifications", "integrate.notifications", "5.4", "Notifications (Slack, Discord, webhook)",
           ("bootstrap.namespace",), True),
 ]
