@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-from .checklist import Item, NotYetAvailable
+from .checklist import Item
 
 
 class LazyItem:
@@ -43,19 +43,6 @@ class LazyItem:
 def _item(target: str, item_id: str, alias: str, title: str, requires: tuple[str, ...] = (),
           needs_cluster: bool = False) -> LazyItem:
     return LazyItem(f"wizard.phases.{target}", item_id, alias, title, requires, needs_cluster)
-
-
-_SECRETS = "secret management is built in issue #5"
-_INTEG = "Phase 5 (integration) is built in issue #8"
-
-
-def _later(item_id: str, alias: str, title: str, reason: str, requires: tuple[str, ...] = (),
-           needs_cluster: bool = False) -> Item:
-    cls = type(f"Later_{item_id.replace('.', '_').replace('-', '_')}", (NotYetAvailable,), {
-        "id": item_id, "alias": alias, "title": title, "unavailable": reason,
-        "requires": requires, "needs_cluster": needs_cluster,
-    })
-    return cls()
 
 
 _CLUSTER_GATE = ("prep.preflight", "prep.backup")
