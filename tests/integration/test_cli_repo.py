@@ -6,7 +6,6 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
 
 from tests.helpers import cli_env, git, item_status, make_repo, run_cli, status_json
 
@@ -33,21 +32,6 @@ def test_status_json_has_every_item_with_stable_ids(tmp_path):
     for ph in data["phases"]:
         for i in ph["items"]:
             assert set(i) >= {"id", "title", "status", "checked_at", "message", "evidence"}
-
-
-def test_unavailable_items_say_so_and_never_pass(tmp_path):
-    from wizard.catalog import CATALOG
-
-    later = [i.id for i in CATALOG if i.unavailable]
-    if not later:
-        pytest.skip("every item is implemented")
-    repo = make_repo(tmp_path / "repo")
-    res = run_cli("--repo", str(repo), "verify", later[0], "--json", env=env(tmp_path))
-    assert res.returncode == 3
-    out = json.loads(res.stdout)["results"][0]
-    assert out["status"] == "blocked" and out["message"].startswith("not available yet: ")
-    res = run_cli("--repo", str(repo), "run", later[-1], "--yes", env=env(tmp_path))
-    assert res.returncode == 3 and "not available yet" in res.stderr
 
 
 def test_structure_preview_then_choice_is_recorded(tmp_path):
