@@ -307,6 +307,12 @@ class WizardApp(App[int]):
         if not isinstance(self.screen, SecretsScreen):
             self.push_screen(SecretsScreen())
 
+    def action_open_flux_status(self) -> None:
+        from .flux_status import FluxStatusScreen
+
+        if not isinstance(self.screen, FluxStatusScreen):
+            self.push_screen(FluxStatusScreen())
+
     def action_go_home(self) -> None:
         while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
             self.pop_screen()
@@ -342,6 +348,8 @@ class WizardApp(App[int]):
                             "validation", self.action_open_plan)
         yield SystemCommand("Secrets", "Plaintext secrets found (values masked), method, conversion, key backups",
                             self.action_open_secrets)
+        yield SystemCommand("Flux status", "Kustomizations and sources: Ready, revision, last reconcile, reason, "
+                            "suspended", self.action_open_flux_status)
 
 
 def make_app(session: Session, engine: Engine | None = None) -> WizardApp:

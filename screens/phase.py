@@ -37,6 +37,7 @@ into the command log.
         Binding("a", "edit_answers", "Answers", id="phase.answers"),
         Binding("P", "open_plan", "Plan", id="phase.plan"),
         Binding("S", "open_secrets", "Secrets", id="phase.secrets"),
+        Binding("F", "open_flux_status", "Flux status", id="phase.flux-status"),
     ]
 
     def __init__(self, phase_id: str) -> None:
@@ -102,6 +103,8 @@ into the command log.
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("open_plan", "open_secrets"):  # only on their own phase (the palette has them everywhere)
             return self.phase_id == {"open_plan": "repo", "open_secrets": "secrets"}[action]
+        if action == "open_flux_status":  # Phases 3 and 4 (the palette has it everywhere)
+            return self.phase_id in ("bootstrap", "validate")
         if action not in ("run_item", "preview_item", "verify_item", "verify_phase", "edit_answers"):
             return True
         item = self.selected_item
@@ -143,3 +146,6 @@ into the command log.
 
     def action_open_secrets(self) -> None:
         self.app.action_open_secrets()
+
+    def action_open_flux_status(self) -> None:
+        self.app.action_open_flux_status()

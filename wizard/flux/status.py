@@ -121,6 +121,22 @@ class ObjState:
             "" if self.ready else f" — {self.message}")
 
 
+def flux_overview(session) -> list[ObjState]:
+    """Every Kustomization and Flux source (GitRepository, ...) in the cluster, sources first.
+
+    Only the kinds whose CRDs are installed are listed; no Flux at all gives an empty list.
+    Raises the runner's ToolError when the cluster cannot be reached.
+    """
+    crds = flux_crds(session.kubectl)
+    names = {c["metadata"]["name"] for c in crds}
+    resources = installed_sources(crds) + ([KS_RESOURCE] if KS_RESOURCE in names else [])
+    objs = list_all(session.kubectl, resources)
+    order = {"Kustomization": 1}
+    objs.sort(key=lambda o: (order.get(o.get("kind"), 0), o.get("kind", ""),
+                             o.get("metadata", {}).get("namespace", ""), o.get("metadata", {}).get("name", "")))
+    return [ObjState.of(o) for o in objs]
+
+
 @contextmanager
 def clear_tool_errors(item_id: str):
     """A failed kubectl/flux/git call inside an item becomes an error that names it and says what to do."""

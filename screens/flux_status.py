@@ -1,0 +1,139 @@
+"""The Flux status view: every Kustomization and source with Ready, revision, last reconcile and reason.
+
+Pushed from the Phase 3/4 screens (`F`) or the command palette. The rows come from the headless
+core (wizard.flux.status.flux_overview, `kubectl get -o json` only), fetched in an App thread
+worker of its own group ("flux-status"), so looking at the status never blocks or is blocked by a
+running step. A cluster that cannot be reached shows a clear message instead of rows.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Static
+
+import assets
+
+COLUMNS = ("Object", "Ready", "Revision", "Last reconcile", "Reason")
+
+
+class FluxStatusFetched(Message):
+    """The worker read the Flux objects (or could not reach the cluster)."""
+
+    def __init__(self, rows: list, error: str = "") -> None:
+        super().__init__()
+        self.rows = rows
+        self.error = error
+
+
+def ready_cell(st) -> Text:
+    if st.suspended:
+        return Text("suspended", style="bold yellow")
+    if st.ready:
+        return Text("Ready" if st.current else "Ready (older spec)", style="green" if st.current else "yellow")
+    return Text("not Ready", style="bold red")
+
+
+def revision_cell(revision: str | None) -> str:
+    """'main@sha1:0123456789abcdef…' -> 'main@sha1:0123456789ab' (the table stays readable)."""
+    if not revision:
+        return "—"
+    head, _, digest = revision.rpartition(":")
+    return f"{head}:{digest[:12]}" if head else revision[:24]
+
+
+def row_of(st) -> tuple:
+    reason = st.reason or ""
+    if not st.ready and st.message:
+        reason = f"{reason}: {st.message}" if reason else st.message
+    return (st.ref, ready_cell(st), revision_cell(st.revision), st.last_reconcile or "—", reason or "—")
+
+
+class FluxStatusScreen(Screen):
+    """A table of the Flux objects; r reads them again, Esc goes back."""
+
+    CSS_PATH = Path(assets.__file__).parent / "styles" / "flux_status.tcss"
+    HELP = """\
+The Kustomizations and sources (GitRepository, OCIRepository, HelmRepository…) in the cluster,
+read with kubectl: Ready state, the revision applied (Kustomizations) or fetched (sources),
+the last reconcile (the Ready condition's transition time) and its reason. Suspended objects
+are marked; Flux changes nothing for them. r reads the cluster again; Esc goes back.
+"""
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="flux-status.back"),
+        Binding("r", "refresh", "Refresh", id="flux-status.refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list = []
+        self.error = ""
+        self.loading = False
+
+    def compose(self) -> ComposeResult:
+        yield Label("Flux status: Kustomizations and sources", classes="dialog-title", id="flux-status-title")
+        yield Static("Reading the Flux objects…", id="flux-status-message")
+        yield DataTable(id="flux-status-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#flux-status-table", DataTable)
+        table.border_title = "Flux objects"
+        table.add_columns(*COLUMNS)
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        if self.loading:
+            return
+        self.loading = True
+        self.query_one("#flux-status-message", Static).update("Reading the Flux objects…")
+        app, screen = self.app, self
+
+        def work() -> None:
+            from wizard.flux.status import flux_overview
+
+            try:
+                rows = flux_overview(app.session)
+            except Exception as e:  # noqa: BLE001 - shown on the screen
+                screen.post_message(FluxStatusFetched([], str(e).strip() or type(e).__name__))
+                return
+            screen.post_message(FluxStatusFetched(rows))
+
+        app.run_worker(work, name="flux-status", group="flux-status", description="Reading the Flux status",
+                       thread=True, exclusive=True, exit_on_error=False)
+
+    @on(FluxStatusFetched)
+    def show(self, message: FluxStatusFetched) -> None:
+        self.loading = False
+        self.rows, self.error = message.rows, message.error
+        table = self.query_one("#flux-status-table", DataTable)
+        table.clear()
+        msg = self.query_one("#flux-status-message", Static)
+        at = time.strftime("%H:%M:%S")
+        if message.error:
+            # The runner joins a tool's stderr lines with " / "; its last line says what is wrong.
+            lines = [ln.strip() for ln in message.error.replace(" / ", "\n").splitlines() if ln.strip()]
+            last = lines[-1] if lines else message.error
+            msg.update(Text.assemble(("The cluster is not reachable", "bold red"),
+                                     f" (read at {at}): {last}\nCheck the kubeconfig/context and press r to try again."))
+            msg.set_class(True, "-error")
+            return
+        msg.set_class(False, "-error")
+        for st in message.rows:
+            table.add_row(*row_of(st), key=st.ref)
+        if not message.rows:
+            msg.update(f"No Flux Kustomizations or sources in the cluster (read at {at}): Flux is not bootstrapped yet.")
+            return
+        kss = [r for r in message.rows if r.ref.startswith("Kustomization ")]
+        bad = [r for r in message.rows if r.suspended or not r.ready]
+        suspended = sum(r.suspended for r in message.rows)
+        summary = (f"{len(kss)} Kustomization(s), {len(message.rows) - len(kss)} source(s); "
+                   + (f"{len(bad)} need attention" if bad else "all Ready")
+                   + (f", {suspended} suspended" if suspended else "") + f" (read at {at}; r to refresh)")
+        msg.update(summary)

@@ -1,0 +1,108 @@
+"""The Flux status view with a real session on a temp repo and no cluster: reachable from the
+Phase 3/4 screens (F) and the palette's action, a clear "not reachable" message, r and Esc;
+and the rows it renders from Flux objects (suspended marked)."""
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+from screens.flux_status import FluxStatusScreen, row_of
+from screens.phase import PhaseScreen
+from wizard.flux.status import ObjState
+
+from .conftest import SIZE, settle, text_of, wait_for
+
+
+def _message(screen) -> str:
+    return text_of(screen.query_one("#flux-status-message"))
+
+
+async def test_no_cluster_shows_not_reachable_and_refresh_and_back(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.action_open_phase("validate")
+        await pilot.pause()
+        assert isinstance(app.screen, PhaseScreen)
+        await pilot.press("F")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, FluxStatusScreen)
+        await wait_for(pilot, lambda: not screen.loading)
+        assert "The cluster is not reachable" in _message(screen), _message(screen)
+        assert "press r to try again" in _message(screen)
+        assert "Unhandled Error" not in _message(screen)  # the tool's last line, not its noise
+        assert screen.query_one("#flux-status-table", DataTable).row_count == 0
+        assert not app.busy  # the status read never blocks the wizard's steps
+
+        await pilot.press("r")
+        await pilot.pause()
+        await wait_for(pilot, lambda: not screen.loading)
+        assert "The cluster is not reachable" in _message(screen)
+
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, PhaseScreen)
+
+
+async def test_flux_status_key_only_on_phases_3_and_4_and_in_the_palette(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.action_open_phase("prep")
+        await pilot.pause()
+        await pilot.press("F")
+        await pilot.pause()
+        assert isinstance(app.screen, PhaseScreen)  # not bound on Phase 1
+        app.action_open_phase("bootstrap")
+        await pilot.pause()
+        await pilot.press("F")
+        await pilot.pause()
+        assert isinstance(app.screen, FluxStatusScreen)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Flux status" in titles
+        app.action_open_flux_status()  # already there: not pushed twice
+        await pilot.pause()
+        assert sum(isinstance(s, FluxStatusScreen) for s in app.screen_stack) == 1
+        await wait_for(pilot, lambda: not app.screen.loading)
+
+
+def _obj(kind, name, ready=True, suspend=False, reason="ReconciliationSucceeded", message="Applied"):
+    status = {"observedGeneration": 1,
+              "conditions": [{"type": "Ready", "status": "True" if ready else "False", "reason": reason,
+                              "message": message, "lastTransitionTime": "2026-01-01T00:00:00Z"}]}
+    if kind == "Kustomization":
+        status["lastAppliedRevision"] = "main@sha1:0123456789abcdef0123456789abcdef01234567"
+    else:
+        status["artifact"] = {"revision": "main@sha1:0123456789abcdef0123456789abcdef01234567"}
+    return {"kind": kind, "metadata": {"name": name, "namespace": "flux-system", "generation": 1},
+            "spec": {"suspend": suspend}, "status": status}
+
+
+async def test_rows_show_ready_revision_reconcile_reason_and_mark_suspended(app):
+    from screens.flux_status import FluxStatusFetched
+
+    rows = [ObjState.of(_obj("GitRepository", "flux-system")),
+            ObjState.of(_obj("Kustomization", "apps")),
+            ObjState.of(_obj("Kustomization", "infra", suspend=True)),
+            ObjState.of(_obj("Kustomization", "broken", ready=False, reason="BuildFailed", message="kustomize failed"))]
+    async with app.run_test(size=(140, 34)) as pilot:
+        await settle(pilot)
+        app.action_open_flux_status()
+        await pilot.pause()
+        screen = app.screen
+        await wait_for(pilot, lambda: not screen.loading)
+        screen.post_message(FluxStatusFetched(rows))
+        await pilot.pause()
+        table = screen.query_one("#flux-status-table", DataTable)
+        cells = {str(table.get_row(k)[0]): [str(c) for c in table.get_row(k)] for k in table.rows}
+        assert cells["Kustomization flux-system/apps"][1:] == [
+            "Ready", "main@sha1:0123456789ab", "2026-01-01T00:00:00Z", "ReconciliationSucceeded"]
+        assert cells["Kustomization flux-system/infra"][1] == "suspended"
+        assert cells["Kustomization flux-system/broken"][1] == "not Ready"
+        assert cells["Kustomization flux-system/broken"][4] == "BuildFailed: kustomize failed"
+        assert cells["GitRepository flux-system/flux-system"][1] == "Ready"
+        msg = _message(screen)
+        assert "3 Kustomization(s), 1 source(s)" in msg and "2 need attention" in msg and "1 suspended" in msg
+
+
+def test_row_of_without_revision():
+    st = ObjState("Kustomization flux-system/x", False, False, "", "", None, None, False)
+    assert row_of(st)[2] == "—" and row_of(st)[4] == "—"
