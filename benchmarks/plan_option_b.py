@@ -14,7 +14,6 @@ run is the default.
 from __future__ import annotations
 
 import json
-import os
 import resource
 import statistics
 import subprocess

@@ -58,10 +58,23 @@ class Engine:
     def plan(self, ref: str) -> Plan:
         item = self.item(ref)
         self._check_runnable(item)
-        plan = item.plan(self.session)
+        try:
+            # Answers are validated first (exit 2 beats "which cluster?"); run() guards the cluster.
+            plan = item.plan(self.session)
+        except Cancelled:
+            raise
+        except ToolError as e:
+            raise WizardError(f"{e} — nothing was changed; when the cluster and the git server respond again, "
+                              f"run {item.id} again.") from e
         if plan is None:
             raise WizardError(f"{item.id} has nothing to do: it is checked, not run. Use 'homelab-wizard verify {item.id}'.")
         return plan
+
+    def _guard_cluster(self, item: Item) -> None:
+        """Every item that talks to the cluster acts only on the pinned one (preflight is the
+        one that pins, and handles a changed cluster itself: refuse, or --repin)."""
+        if item.needs_cluster and not getattr(item, "pins_cluster", False):
+            self.session.ensure_same_cluster()
 
     def _check_runnable(self, item: Item) -> None:
         if item.unavailable:
@@ -75,15 +88,18 @@ class Engine:
         """Apply a previewed plan, then verify. The plan must come from plan() on this session."""
         item = self.item(ref)
         self._check_runnable(item)
-        if item.needs_cluster and not getattr(item, "pins_cluster", False):
-            # Every item that talks to the cluster acts only on the pinned one (preflight is
-            # the one that pins, and handles a changed cluster itself: refuse or --repin).
-            self.session.ensure_same_cluster()
+        self._guard_cluster(item)
         st = self.session.state.item(item.id)
         st.status, st.message, st.checked_at = "running", "running", now()
         self.session.store.save()
         try:
-            item.apply(self.session, plan, progress)
+            try:
+                item.apply(self.session, plan, progress)
+            except Cancelled:
+                raise
+            except ToolError as e:
+                raise WizardError(f"{e} — the wizard's state is saved and consistent; when the cluster and the git "
+                                  f"server respond again, run {item.id} again.") from e
         except BaseException as e:
             # Ctrl-C, a cancel, or a failure: record it honestly; never leave "running" behind.
             msg = "interrupted" if isinstance(e, (KeyboardInterrupt, Cancelled)) else str(e)

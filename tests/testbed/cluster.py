@@ -33,7 +33,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 
 from . import ports as portmod
 from .certs import Credentials, make_credentials, write_kubeconfig

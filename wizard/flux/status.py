@@ -4,11 +4,10 @@ Field meanings: research/flux-anchors.md §C. Nothing here parses human text.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..repo.scan import ObjectKey
-from ..runner import Cancelled, ToolError, ToolFailed
+from ..runner import ToolFailed
 
 NS = "flux-system"
 KS_RESOURCE = "kustomizations.kustomize.toolkit.fluxcd.io"
@@ -137,15 +136,3 @@ def flux_overview(session) -> list[ObjState]:
     return [ObjState.of(o) for o in objs]
 
 
-@contextmanager
-def clear_tool_errors(item_id: str):
-    """A failed kubectl/flux/git call inside an item becomes an error that names it and says what to do."""
-    from ..session import WizardError
-
-    try:
-        yield
-    except Cancelled:
-        raise
-    except ToolError as e:
-        raise WizardError(f"{e} — the wizard's state is saved and consistent; when the cluster and the git server "
-                          f"respond again, run {item_id} again.") from e

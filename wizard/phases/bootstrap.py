@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from ..checklist import Item, Plan, Question, Step, Verdict
 from ..flux import creds
-from ..flux.status import (GITREPO_RESOURCE, KS_RESOURCE, NS, clear_tool_errors, describe_condition, flux_crds,
+from ..flux.status import (GITREPO_RESOURCE, KS_RESOURCE, NS, describe_condition, flux_crds,
                            get_or_none, is_true, revision_hash)
 from ..repo import gitstate
 from ..runner import ToolError
-from ..session import Blocked, Refused, UsageError, WizardError
+from ..session import Blocked, Refused, WizardError
 
 STARTED, BOOTSTRAPPED, ADOPTED, FAILED = "bootstrap-started", "bootstrapped", "bootstrap-adopted", "bootstrap-failed"
 IMAGE_COMPONENTS = "image-reflector-controller,image-automation-controller"
@@ -116,12 +116,6 @@ class Credentials(Item):
         return Verdict("passed", f"{cred.describe()}: git ls-remote works with it (the token is never stored)", ev)
 
     def plan(self, session) -> Plan:
-        if self.id != "bootstrap.credentials":  # the others read the cluster: the pinned one only
-            session.ensure_same_cluster()
-        with clear_tool_errors(self.id):
-            return self._plan(session)
-
-    def _plan(self, session) -> Plan:
         cred = creds.resolve(session)
         steps = [Step("info", f"provider {cred.provider}, repository {cred.http_url}", f"credential: {cred.source}"),
                  Step("command", f"git ls-remote {cred.http_url} refs/heads/{branch_of(session)}",
@@ -131,10 +125,6 @@ class Credentials(Item):
                     data={"provider": cred.provider, "url": cred.repo.url, "auth": cred.auth})
 
     def apply(self, session, plan: Plan, progress) -> None:
-        with clear_tool_errors(self.id):
-            return self._apply(session, plan, progress)
-
-    def _apply(self, session, plan: Plan, progress) -> None:
         session.answers.setdefault("provider", plan.data["provider"])
         session.answers.setdefault("git-url", plan.data["url"])
         session.state.record("credentials-chosen", item=self.id, **plan.data)
@@ -207,12 +197,6 @@ class Run(Item):
                                  f"./{path} from {ex['url']}", ev)
 
     def plan(self, session) -> Plan:
-        if self.id != "bootstrap.credentials":  # the others read the cluster: the pinned one only
-            session.ensure_same_cluster()
-        with clear_tool_errors(self.id):
-            return self._plan(session)
-
-    def _plan(self, session) -> Plan:
         cred = creds.resolve(session)
         path, branch = cluster_path(session), branch_of(session)
         earlier = stored_path(session)
@@ -257,10 +241,6 @@ class Run(Item):
                     data=data)
 
     def apply(self, session, plan: Plan, progress) -> None:
-        with clear_tool_errors(self.id):
-            return self._apply(session, plan, progress)
-
-    def _apply(self, session, plan: Plan, progress) -> None:
         cred = creds.resolve(session)
         d = plan.data
         if d.get("adopt"):

@@ -305,7 +305,7 @@ class ImageAutomation(Item):
         ev["markers"] = {f"{t.namespace}/{t.deployment}": t.where for t in targets}
         if stale or missing:
             what = ([f"not written yet or changed: {', '.join(stale)}"] if stale else []) + \
-                   ([f"no setter marker {{\"$imagepolicy\": \"flux-system:<name>\"}} on the image line of "
+                   (["no setter marker {\"$imagepolicy\": \"flux-system:<name>\"} on the image line of "
                      + "; ".join(missing)] if missing else [])
             status = "failed" if (len(stale) < len(files) and stale) or (missing and not stale) else "pending"
             return Verdict(status, "; ".join(what) + " (run integrate.image-automation)", ev)

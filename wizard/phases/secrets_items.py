@@ -20,7 +20,7 @@ from ..repo import gitstate
 from ..repo.ops import apply_ops, is_done, op_write, preview_steps
 from ..repo.scan import KUSTOMIZATION_NAMES, scan
 from ..runner import ToolError
-from ..session import Blocked, Refused, UsageError, WizardError
+from ..session import Blocked, UsageError, WizardError
 from ..secrets import convert as cv
 from ..secrets import detect, keys
 

@@ -16,7 +16,7 @@ from ..checklist import Item, Plan, Question, Step, Verdict
 from ..cluster.inventory import repo_key
 from ..cluster.listing import key_of, list_cluster
 from ..flux import creds
-from ..flux.status import (KS_RESOURCE, NS, REQUESTED_AT, ObjState, clear_tool_errors, flux_crds, get_or_none,
+from ..flux.status import (KS_RESOURCE, NS, REQUESTED_AT, ObjState, flux_crds, get_or_none,
                            installed_sources, inventory_keys, is_true, list_all, revision_hash)
 from ..runner import ToolError
 from ..session import Blocked, WizardError
@@ -200,12 +200,6 @@ class Reconciled(Item):
         return Verdict("passed", f"{len(ok)} sources and Kustomizations Ready at the pushed commit {head[:12]}", ev)
 
     def plan(self, session) -> Plan:
-        if self.id != "bootstrap.credentials":  # the others read the cluster: the pinned one only
-            session.ensure_same_cluster()
-        with clear_tool_errors(self.id):
-            return self._plan(session)
-
-    def _plan(self, session) -> Plan:
         sources, kss = flux_objects(session)
         steps = [Step("command", f"kubectl annotate {s['kind']} {s['metadata']['namespace']}/{s['metadata']['name']} "
                                  f"{REQUESTED_AT}=<now>") for s in sources if s.get("kind") == "GitRepository"]
@@ -217,10 +211,6 @@ class Reconciled(Item):
                     steps, changes="cluster")
 
     def apply(self, session, plan: Plan, progress) -> None:
-        with clear_tool_errors(self.id):
-            return self._apply(session, plan, progress)
-
-    def _apply(self, session, plan: Plan, progress) -> None:
         session.ensure_same_cluster()
         head = pushed_commit(session)
         sources, kss = flux_objects(session)
@@ -364,12 +354,6 @@ class Drift(Item):
         return Verdict("passed", f"the manual change to {_target_str(t)} was seen as drift at {seen['at']} ({how})", ev)
 
     def plan(self, session) -> Plan:
-        if self.id != "bootstrap.credentials":  # the others read the cluster: the pinned one only
-            session.ensure_same_cluster()
-        with clear_tool_errors(self.id):
-            return self._plan(session)
-
-    def _plan(self, session) -> Plan:
         t = pick_target(session)
         value = f"{DRIFT_MARK}-{int(time.time())}"
         ks = "/".join(t["kustomization"])
@@ -383,10 +367,6 @@ class Drift(Item):
                     changes="cluster", data={"target": t, "value": value})
 
     def apply(self, session, plan: Plan, progress) -> None:
-        with clear_tool_errors(self.id):
-            return self._apply(session, plan, progress)
-
-    def _apply(self, session, plan: Plan, progress) -> None:
         t, value = plan.data["target"], plan.data["value"]
         session.ensure_same_cluster()
         exists, current = live_value(session, t)
@@ -437,12 +417,6 @@ class Healing(Item):
                                  "requested reconcile (no waiting for the interval)", ev)
 
     def plan(self, session) -> Plan:
-        if self.id != "bootstrap.credentials":  # the others read the cluster: the pinned one only
-            session.ensure_same_cluster()
-        with clear_tool_errors(self.id):
-            return self._plan(session)
-
-    def _plan(self, session) -> Plan:
         seen = last_entry(session, DRIFT_SEEN)
         healed = last_entry(session, HEALED)
         if not seen or (healed and healed["at"] > seen["at"]):
@@ -458,10 +432,6 @@ class Healing(Item):
                     changes="cluster", data={"target": t})
 
     def apply(self, session, plan: Plan, progress) -> None:
-        with clear_tool_errors(self.id):
-            return self._apply(session, plan, progress)
-
-    def _apply(self, session, plan: Plan, progress) -> None:
         t = plan.data["target"]
         session.ensure_same_cluster()
         ns, name = t["kustomization"]
