@@ -218,6 +218,9 @@ def classify(unit: Unit, overrides: dict[str, str]) -> tuple[str, str]:
     parts = [p.lower() for p in PurePosixPath(unit.origin or unit.path).parts]
     if parts and parts[0] == "apps":
         return APPS, "already under apps/"
+    if PurePosixPath(unit.path).parts[:1] == ("apps",) and kinds == {"HelmRelease"} \
+            and all(PurePosixPath(f).name == "helm-release.yaml" for f in unit.files):
+        return APPS, "a HelmRelease scaffold of an app (under apps/)"
     if parts[:2] == ["infrastructure", "base"] or parts[:2] == ["infrastructure", "sources"]:
         return INFRA, "already under infrastructure/"
     if unit.consumes or unit.provides:

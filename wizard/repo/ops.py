@@ -47,6 +47,11 @@ def op_edit(path: str, transform: str, **args) -> dict:
     return {"op": "edit", "path": path, "transform": transform, "args": args}
 
 
+def op_remove(path: str) -> dict:
+    """git rm a file (a hand-written manifest replaced by a HelmRelease scaffold)."""
+    return {"op": "remove", "path": path}
+
+
 def touched_paths(ops: list[dict]) -> set[str]:
     out: set[str] = set()
     for o in ops:
@@ -85,6 +90,10 @@ def preview_steps(repo: Path, ops: list[dict]) -> list[Step]:
             old = f.read_text()
             new = apply_transform(old, o["transform"], o["args"], o["path"])
             steps.append(Step("edit", f"edit {o['path']} ({o['transform']})", _diff(old, new, o["path"])))
+        elif o["op"] == "remove":
+            f = repo / o["path"]
+            old = f.read_text() if f.is_file() else ""
+            steps.append(Step("command", f"git rm {o['path']}", _diff(old, "", o["path"])))
     return steps
 
 
@@ -103,6 +112,8 @@ def is_done(repo: Path, o: dict) -> bool:
         f = repo / o["path"]
         old = f.read_text()
         return apply_transform(old, o["transform"], o["args"], o["path"]) == old
+    if o["op"] == "remove":
+        return not (repo / o["path"]).exists()
     raise ValueError(o["op"])
 
 
@@ -173,6 +184,15 @@ def run_op(session, o: dict) -> None:
         if new != old:
             atomic_write(f, new, mode=f.stat().st_mode & 0o777)
         session.git.run("add", "--", o["path"])
+        return
+    if o["op"] == "remove":
+        if (repo / o["path"]).exists():
+            tracked = session.git.run("ls-files", "--error-unmatch", "--", o["path"], ok_codes=(0, 1)).exit_code == 0
+            if tracked:
+                session.git.run("rm", "-q", "-f", "--", o["path"])
+            else:
+                (repo / o["path"]).unlink()
+        _stage(session, [o["path"]])
         return
     raise ValueError(o["op"])
 
