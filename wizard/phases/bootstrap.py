@@ -197,6 +197,7 @@ class Run(Item):
                                  f"./{path} from {ex['url']}", ev)
 
     def plan(self, session) -> Plan:
+        session.ensure_same_cluster()  # a preview of the pinned cluster only
         cred = creds.resolve(session)
         path, branch = cluster_path(session), branch_of(session)
         earlier = stored_path(session)

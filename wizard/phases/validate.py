@@ -200,6 +200,7 @@ class Reconciled(Item):
         return Verdict("passed", f"{len(ok)} sources and Kustomizations Ready at the pushed commit {head[:12]}", ev)
 
     def plan(self, session) -> Plan:
+        session.ensure_same_cluster()  # a preview of the pinned cluster only
         sources, kss = flux_objects(session)
         steps = [Step("command", f"kubectl annotate {s['kind']} {s['metadata']['namespace']}/{s['metadata']['name']} "
                                  f"{REQUESTED_AT}=<now>") for s in sources if s.get("kind") == "GitRepository"]
@@ -354,6 +355,7 @@ class Drift(Item):
         return Verdict("passed", f"the manual change to {_target_str(t)} was seen as drift at {seen['at']} ({how})", ev)
 
     def plan(self, session) -> Plan:
+        session.ensure_same_cluster()  # a preview of the pinned cluster only
         t = pick_target(session)
         value = f"{DRIFT_MARK}-{int(time.time())}"
         ks = "/".join(t["kustomization"])
@@ -417,6 +419,7 @@ class Healing(Item):
                                  "requested reconcile (no waiting for the interval)", ev)
 
     def plan(self, session) -> Plan:
+        session.ensure_same_cluster()  # a preview of the pinned cluster only
         seen = last_entry(session, DRIFT_SEEN)
         healed = last_entry(session, HEALED)
         if not seen or (healed and healed["at"] > seen["at"]):
