@@ -8,7 +8,21 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+
+def norm_repo_path(p: str) -> str:
+    """A repo-relative POSIX path without ./, .. or a trailing slash ('' for the root)."""
+    parts: list[str] = []
+    for x in PurePosixPath(p).parts:
+        if x in (".", "/"):
+            continue
+        if x == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(x)
+    return "/".join(parts)
 
 
 def data_home() -> Path:

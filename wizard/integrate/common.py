@@ -12,9 +12,10 @@ import difflib
 import hashlib
 import os
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from ..fsutil import atomic_write
+from ..paths import norm_repo_path as norm  # noqa: F401 - re-exported for the integrate modules
 from ..runner import ToolError
 from ..session import Refused, WizardError
 
@@ -31,20 +32,6 @@ def sha(text: str) -> str:
 def diff(old: str, new: str, path: str) -> str:
     a = f"a/{path}" if old else "/dev/null"
     return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), a, f"b/{path}"))
-
-
-def norm(p: str) -> str:
-    """A repo-relative POSIX path without ./, .. or a trailing slash ('' for the root)."""
-    parts: list[str] = []
-    for x in PurePosixPath(p).parts:
-        if x in (".", "/"):
-            continue
-        if x == "..":
-            if parts:
-                parts.pop()
-            continue
-        parts.append(x)
-    return "/".join(parts)
 
 
 def under(path: str, folder: str) -> bool:

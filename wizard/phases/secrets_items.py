@@ -16,6 +16,7 @@ import time
 from pathlib import Path, PurePosixPath
 
 from ..checklist import Item, Plan, Question, Step, Verdict
+from ..paths import norm_repo_path as _norm
 from ..repo import gitstate
 from ..repo.ops import apply_ops, is_done, op_write, preview_steps
 from ..repo.scan import KUSTOMIZATION_NAMES, scan
@@ -420,19 +421,6 @@ FLUX_GROUP = "kustomize.toolkit.fluxcd.io"
 SOPS_AGE = "sops-age"
 FLUX_NS = "flux-system"
 DECRYPTION = {"provider": "sops", "secretRef": {"name": SOPS_AGE}}
-
-
-def _norm(p: str) -> str:
-    parts: list[str] = []
-    for x in PurePosixPath(p).parts:
-        if x in (".", "/"):
-            continue
-        if x == "..":
-            if parts:
-                parts.pop()
-            continue
-        parts.append(x)
-    return "/".join(parts)
 
 
 def reachable_files(repo: Path, path: str, all_files: list[str]) -> set[str]:
