@@ -5,7 +5,6 @@ Each test works in its own namespace(s) so the session-wide testbed stays usable
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -256,8 +255,6 @@ def test_canary_token_never_reaches_output_logs_state_backup_or_report(homelab, 
             if f.is_file():
                 blob += f.read_text(errors="replace")
     assert canary not in blob and "canary-gitea-token-991" not in blob
-    # argv of every command the wizard ran is in the audit log; the token is never an argument
-    assert os.environ.get("GITHUB_TOKEN") != canary
 
 
 def test_backup_keeps_a_secret_intact_even_when_its_value_is_a_known_token(homelab, env):
