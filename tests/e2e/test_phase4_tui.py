@@ -11,7 +11,7 @@ from textual.widgets import Button, DataTable, Input
 
 from tests.e2e.test_migration_e2e import CANARY, hand_applied_homelab, phases_1_and_2, wiz
 from tests.helpers import git
-from tests.tui.conftest import settle, text_of, wait_for
+from tests.tui.conftest import settle, text_of, wait_for, wait_for_screen
 
 pytestmark = pytest.mark.testbed
 
@@ -44,8 +44,7 @@ async def highlight(pilot, item_id: str) -> None:
 async def confirm_typing_the_context(pilot, context: str) -> None:
     from screens.dialogs.confirm import ConfirmDialog
 
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmDialog), timeout=120)
-    dialog = pilot.app.screen
+    dialog = await wait_for_screen(pilot, ConfirmDialog, "#ok", timeout=120)
     assert f"{context!r}" in text_of(dialog.query_one("#confirm-body"))
     ok = dialog.query_one("#ok", Button)
     assert ok.disabled  # until the context name is typed
@@ -61,9 +60,7 @@ async def run_with_answers(pilot, item_id: str, timeout: str) -> None:
 
     await highlight(pilot, item_id)
     await pilot.press("r")
-    await pilot.pause()
-    dialog = pilot.app.screen
-    assert isinstance(dialog, AnswersDialog), dialog
+    dialog = await wait_for_screen(pilot, AnswersDialog, "#answer-reconcile-timeout")
     dialog.query_one("#answer-reconcile-timeout", Input).value = timeout
     await pilot.press("ctrl+s")
 
@@ -99,7 +96,7 @@ async def test_phase4_through_the_tui(testbed_factory, tmp_path, monkeypatch):
         app = make_app(session)
         async with app.run_test(size=SIZE) as pilot:
             # Resume: the passed items (Phases 1-3) are re-verified against the live cluster first.
-            await wait_for(pilot, lambda: isinstance(app.screen, ResumeDialog), timeout=30)
+            await wait_for_screen(pilot, ResumeDialog, "#resume-list", timeout=30)
             await settle(pilot)
             await pilot.press("escape")
             await pilot.pause()

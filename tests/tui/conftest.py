@@ -135,6 +135,20 @@ async def wait_for(pilot, condition, timeout: float = 30.0) -> None:
         await pilot.pause(0.05)
 
 
+async def wait_for_screen(pilot, screen_type, ready: str, timeout: float = 30.0):
+    """Wait until the app shows `screen_type` *and* its `ready` widget is mounted.
+
+    A pushed screen becomes `app.screen` before its compose has run, so waiting for the type alone
+    races the mount (seen once in CI on a loaded machine: NoMatches for '#confirm-body')."""
+
+    def shown() -> bool:
+        screen = pilot.app.screen
+        return isinstance(screen, screen_type) and bool(screen.query(ready))
+
+    await wait_for(pilot, shown, timeout=timeout)
+    return pilot.app.screen
+
+
 def text_of(widget) -> str:
     """The plain text a Static shows."""
     content = widget.content

@@ -16,7 +16,7 @@ from wizard.catalog import CATALOG
 from wizard.checklist import Item, Plan, Step, Verdict
 from wizard.engine import Engine
 
-from .conftest import SIZE, settle, text_of, wait_for
+from .conftest import SIZE, settle, text_of, wait_for, wait_for_screen
 
 
 class StreamingItem(Item):
@@ -84,7 +84,7 @@ async def start_sleeping(pilot) -> None:
 
 
 async def settle_plan(pilot) -> None:
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmDialog))
+    await wait_for_screen(pilot, ConfirmDialog, "#ok")
 
 
 async def test_output_streams_while_the_screen_stays_usable(work_app, session, gate):
