@@ -88,13 +88,14 @@ def testbed(request):
                 signal.signal(sig, old)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def testbed_factory(tmp_path_factory):
     """``make(name, **Testbed kwargs) -> Testbed``: a private, pristine testbed on free ports.
 
     For tests that change cluster-wide state (``flux bootstrap`` into flux-system, CRDs, ...)
-    and must not meet the shared session testbed's state. Each costs a ~10 s start; all are
-    stopped at the end of the session (and by atexit on an abrupt exit).
+    and must not meet the shared session testbed's state. Each costs a ~10 s start. Module
+    scope: they are stopped when the test module that made them ends (and by atexit on an
+    abrupt exit), so a full run holds at most one module's private clusters in memory.
     """
     try:
         find_binaries()
