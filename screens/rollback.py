@@ -1,7 +1,8 @@
 """The guided rollback screen: what can be undone now, each with its consequences spelled out.
 
 Reachable from everywhere (the App's `u` binding and the command palette). Choosing an action
-shows its preview (computed in a worker), then the confirmation (Cancel focused; destructive
+shows its preview (restore first asks which namespaces and kinds, and whether to overwrite, in
+RestoreOptionsDialog, from what the backup holds; the same choices as the CLI's flags) (computed in a worker), then the confirmation (Cancel focused; destructive
 actions need the context name typed), then runs it in a worker with its output streaming to
 the command log, and shows the verification. The core is wizard.rollback; nothing is decided here.
 """
@@ -13,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Label, OptionList, Static
@@ -20,8 +22,11 @@ from textual.widgets.option_list import Option
 
 from wizard.checklist import Plan, Verdict
 from wizard.rollback import Options, action, execute, overview
+from wizard.rollback.restore import backup_contents, find_backup
+from wizard.session import Blocked
 
 from .dialogs.confirm import ConfirmDialog
+from .dialogs.restore_options import RestoreOptionsDialog, describe
 from .messages import OutputLogged
 
 
@@ -54,6 +59,7 @@ class RollbackScreen(Screen):
         self.rows = []
         self.plan: Plan | None = None
         self.chosen: str | None = None
+        self.restore_options: Options | None = None  # the last choices, offered again
 
     def compose(self) -> ComposeResult:
         yield Label("Rollback: undo part of the migration", classes="dialog-title", id="rollback-title")
@@ -96,12 +102,46 @@ class RollbackScreen(Screen):
         name = event.option.id
         self.chosen, self.plan = name, None
         self.query_one("#rollback-run", Button).disabled = True
-        self.query_one("#rollback-text", Static).update(f"Preparing the preview of {name}…")
+        if action(name).name == "restore":
+            self.ask_restore_options()
+        else:
+            self.start_preview(name, Options())
+
+    def ask_restore_options(self) -> None:
+        """Restore: choose namespaces, kinds and overwrite from what the backup holds, then preview."""
+        text = self.query_one("#rollback-text", Static)
+        try:
+            info = find_backup(self.app.session)
+            if info is None:
+                raise Blocked("there is no complete Phase 1 backup to restore from; run prep.backup first.")
+            namespaces, kinds = backup_contents(info)
+        except Exception as e:  # noqa: BLE001 - shown on the screen
+            text.update(f"[b]restore[/b] cannot run now:\n{escape(str(e))}")
+            return
+        text.update("Choose what to restore (Esc cancels)…")
+        source = (f"Backup of {info.created_at} ({info.index.get('objects', '?')} objects, "
+                  f"{len(namespaces)} namespace(s), {len(kinds)} kind(s)) at {info.path}")
+        self.app.push_screen(RestoreOptionsDialog(namespaces, kinds, source=escape(source), opts=self.restore_options),
+                             self._restore_chosen)
+
+    def _restore_chosen(self, opts: Options | None) -> None:
+        if opts is None:
+            self.chosen = None
+            self.query_one("#rollback-text", Static).update("Restore cancelled: nothing was changed.\n\n"
+                                                            "Choose an action and press Enter to see its preview.")
+            self.query_one("#rollback-actions", OptionList).focus()
+            return
+        self.restore_options = opts
+        self.start_preview("restore", opts)
+
+    def start_preview(self, name: str, opts: Options) -> None:
+        scope = f" ({escape(describe(opts))})" if action(name).name == "restore" else ""
+        self.query_one("#rollback-text", Static).update(f"Preparing the preview of {name}{scope}…")
         session = self.app.session
 
         def work():
             try:
-                plan = action(name).plan(session, Options())
+                plan = action(name).plan(session, opts)
                 self.post_message(Previewed(name, plan, None))
             except Exception as e:  # noqa: BLE001 - shown on the screen
                 self.post_message(Previewed(name, None, str(e)))
@@ -136,6 +176,10 @@ class RollbackScreen(Screen):
 
         word = confirmation_word(session) if act.destructive or plan.data.get("prune_risk") else None
         body = f"{plan.summary}\n\n{next((r.consequences for r in self.rows if r.name == act.name), '')}"
+        if act.name == "restore":
+            chosen = Options(namespaces=plan.data.get("namespaces") or [], kinds=plan.data.get("kinds") or [],
+                             overwrite=bool(plan.data.get("overwrite")))
+            body += f"\n\nChosen: {escape(describe(chosen))}."
         self.app.push_screen(ConfirmDialog(f"Rollback: {act.title}?", body, ok_label="Run it", require_text=word,
                                            danger=act.destructive), partial(self._decided, act.name, plan))
 

@@ -60,6 +60,29 @@ def kind_matches(kind: str, group: str, wanted: list[str]) -> bool:
     return any(w.lower() in names for w in wanted)
 
 
+def backup_contents(info: BackupInfo) -> tuple[list[str], list[str]]:
+    """What a backup holds to choose from: (namespaces, kinds), sorted; no cluster needed.
+
+    Namespaces are those of its namespaced objects plus its Namespace objects (choosing one
+    restores the Namespace too); kinds are spelled as `select_objects` and `--kind` take them
+    (Kind for the core group, Kind.group otherwise). Flux-owned objects are not restored, so
+    they are not offered.
+    """
+    namespaces: set[str] = set()
+    kinds: set[str] = set()
+    for e in info.index.get("files", []):
+        if not e["path"].startswith("objects/"):
+            continue
+        kinds.add(resource_arg(e["kind"], e.get("group") or ""))
+        if e.get("namespace"):
+            namespaces.add(e["namespace"])
+        elif e["kind"] == "Namespace" and not e.get("group"):
+            for doc in yaml.safe_load_all((info.path / e["path"]).read_text()):
+                if doc and doc.get("metadata", {}).get("name"):
+                    namespaces.add(doc["metadata"]["name"])
+    return sorted(namespaces), sorted(kinds, key=str.lower)
+
+
 def select_objects(info: BackupInfo, namespaces: list[str], kinds: list[str]) -> list[dict]:
     """The backed-up objects (not the Flux-owned ones) the user chose, in re-apply order."""
     out = []
