@@ -18,6 +18,11 @@ def ask_question(q: Question) -> str:
     return questionary.text(q.prompt, default=q.default or "", instruction=q.help or None).unsafe_ask()
 
 
+def ask_token(var: str) -> str:
+    """A git token, typed without echo (questionary masks it); the core keeps it in memory only."""
+    return questionary.password(f"{var} (kept in memory for this session only, never stored):").unsafe_ask() or ""
+
+
 def ask_confirm(message: str) -> bool:
     return bool(questionary.confirm(message, default=False).unsafe_ask())
 

@@ -99,6 +99,44 @@ def ask_missing(item: Item, answers: dict, plain: bool) -> None:
             answers[q.key] = q.default
 
 
+def ask_token(session, item: Item, plain: bool) -> None:
+    """Prompt, without echo, for a git token the item needs and the environment lacks.
+
+    Only on a terminal: without one, the item's preview stops with "no token: export VAR=…".
+    The token is kept in memory on the session (never stored) and masked from then on.
+    """
+    from .flux.prompt import prompt_text, remember_prompted_token, token_needed
+
+    var = token_needed(session, item.id)
+    if var is None or not stdin_interactive():
+        return
+    print(prompt_text(var), file=sys.stderr)
+    if plain:
+        from screens.plain import ask_token as ask
+
+        value = ask(var)
+    else:
+        import getpass
+
+        try:
+            value = getpass.getpass(f"{var} (input hidden): ")
+        except EOFError:  # ctrl-D: nothing typed
+            value = ""
+    remember_prompted_token(session, var, value)
+
+
+def refuse_secret_sets(sets: dict[str, str]) -> None:
+    """Tokens never come from --set: they would end up in shell history, `ps` and the state file."""
+    from .flux.prompt import is_secret_answer_key
+
+    for key in sets:
+        if is_secret_answer_key(key):
+            raise UsageError(f"--set {key}=… is refused: tokens and passwords are never taken on the command line "
+                             "(they would end up in the shell history, in 'ps' and in the state file). Export the "
+                             "token in the environment (GITHUB_TOKEN, GITEA_TOKEN or GIT_PASSWORD), or run the item "
+                             "in a terminal to type it at a no-echo prompt.")
+
+
 def confirm(plan, args) -> bool:
     if args.yes or plan.changes == "nothing":
         return True
@@ -118,6 +156,7 @@ class NonInteractive(Exception):
 
 def cmd_run(args) -> int:
     sets = parse_sets(args.set)
+    refuse_secret_sets(sets)
     with locked(args, f"run {args.item}") as session:
         engine = Engine(session)
         item = engine.item(args.item)
@@ -130,6 +169,7 @@ def cmd_run(args) -> int:
         ask_missing(item, session.answers, args.plain)
         session.repin = args.repin
         session.store.save()
+        ask_token(session, item, getattr(args, "plain", False))
         plan = engine.plan(item.id)
         if args.json and args.dry_run:
             emit_json({"item": item.id, "summary": plan.summary, "changes": plan.changes,

@@ -69,6 +69,9 @@ class Session:
     kubeconfig: str | None = None
     context: str | None = None
     cancel: CancelToken = field(default_factory=CancelToken)
+    # Tokens typed at a no-echo prompt, {ENV_VAR: value}: in memory for this session only, never saved
+    # (wizard.flux.prompt.remember_prompted_token registers them with the redactor first).
+    prompted_tokens: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     # -- construction ------------------------------------------------------------
     @classmethod

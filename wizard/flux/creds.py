@@ -15,6 +15,10 @@ from urllib.parse import urlsplit
 from ..session import Blocked, UsageError
 
 TOKEN_ENV = {"github": "GITHUB_TOKEN", "gitea": "GITEA_TOKEN", "git": "GIT_PASSWORD"}
+# What the token must be allowed to do, per provider (shown where a token is asked for).
+TOKEN_HELP = {"github": "It needs the repo scope (classic) or Contents+Administration read/write.",
+              "gitea": "It needs read:misc and write:repository.",
+              "git": "It is the password or access token of the git server's account."}
 # The helper reads the credential from our own environment variables, never from argv or a file.
 _HELPER = ('!f() { test "$1" = get || exit 0; echo "username=$HOMELAB_WIZARD_GIT_USER"; '
            'echo "password=$HOMELAB_WIZARD_GIT_TOKEN"; }; f')
@@ -164,11 +168,9 @@ def resolve(session, *, need_token: bool = True) -> Credential:
         return Credential(provider, "ssh", ref, a.get("git-username", "git"), None, f"deploy key {key}", key)
     token, source = token_for(session, provider)
     if token is None and need_token:
-        raise Blocked(f"no token: export {source}=<token> in the shell that runs the wizard (it is read from the "
-                      "environment only, passed to git and flux through the environment, and never stored). "
-                      + {"github": "It needs the repo scope (classic) or Contents+Administration read/write.",
-                         "gitea": "It needs read:misc and write:repository.",
-                         "git": "It is the password or access token of the git server's account."}[provider])
+        raise Blocked(f"no token: export {source}=<token> in the shell that runs the wizard, or run this item in a "
+                      "terminal (or the TUI) to type it at a no-echo prompt. It is passed to git and flux through "
+                      "the environment only, and never stored. " + TOKEN_HELP[provider])
     username = a.get("git-username") or ("git" if provider == "github" else (ref.owner.split("/")[0] if provider == "gitea" else "git"))
     return Credential(provider, "token", ref, username, token, source)
 
