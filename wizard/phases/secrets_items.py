@@ -464,7 +464,8 @@ def needing_decryption(session) -> list[tuple[object, list[str]]]:
     out = []
     for m in kss:
         path = ((m.doc.get("spec") or {}).get("path")) or "./"
-        hits = sorted(reachable_files(session.repo, path, sops_files))
+        # reachable_files lists every file a kustomization.yaml names, sops or not: keep the sops ones.
+        hits = sorted(reachable_files(session.repo, path, sops_files) & set(sops_files))
         if hits:
             out.append((m, hits))
     return out
