@@ -6,11 +6,18 @@
   required fields, enums, patterns, and unknown fields (the API server would drop them silently).
 - `server_dry_run()` sends a rendered path to the API server with `--dry-run=server`; kinds
   whose API is not served yet (a CRD not installed) are reported as ordering questions.
+- `target_namespace_problems()` / `namespace_field_problems()`: a Flux Kustomization's
+  `spec.targetNamespace` (which kustomize-controller implements as kustomize's `namespace:` field)
+  and a kustomization.yaml's `namespace:` rename every Namespace object they build to that name
+  (pitfall B.3, flux2#4570: deleting such a Kustomization deleted flux-system). Both render with
+  `kubectl kustomize` and name the file:line of the Kustomization and of the Namespace manifests.
 """
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 from collections import Counter
 from functools import lru_cache
 from importlib import resources
@@ -20,7 +27,7 @@ import yaml
 
 from ..runner import ToolError
 from ..tools.kubectl import Kubectl
-from .scan import CLUSTER_SCOPED, Manifest, ObjectKey, group_of, is_k8s_object
+from .scan import CLUSTER_SCOPED, KUSTOMIZATION_NAMES, Manifest, ObjectKey, ScanResult, group_of, is_k8s_object
 
 _SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -239,6 +246,180 @@ def server_dry_run(session, path: str, docs: list[dict], provided_earlier: set[s
                 continue
             errors.append(line)
     return {"path": path, "sent": len(send), "errors": errors, "questions": questions}
+
+
+# -- namespace rewriting: Flux targetNamespace and kustomize namespace: (pitfall B.3) ----------------------
+ORIGIN = "config.kubernetes.io/origin"
+FLUX_KS_GROUP = "kustomize.toolkit.fluxcd.io"
+B3_FIX = ("drop targetNamespace and set metadata.namespace in the manifests, or move the Namespace objects to "
+          "another Kustomization that sets no targetNamespace")
+NS_FIELD_FIX = ("drop the namespace: field and set metadata.namespace in the manifests, or move the Namespace "
+                "manifest to a folder whose kustomization sets no namespace: (or the same name)")
+
+
+def build_with_origin(session, path: str) -> list[tuple[dict, str | None]]:
+    """Like build(), each document with the repo file it came from (kustomize's originAnnotations).
+
+    The folder is built through a throw-away overlay outside the work tree (`buildMetadata:
+    [originAnnotations]`, nothing else), so the repository is never written to."""
+    repo = os.path.normpath(str(session.repo))
+    with tempfile.TemporaryDirectory(prefix="homelab-wizard-origin-") as tmp:
+        body = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+                "resources": [os.path.relpath(os.path.join(repo, path), tmp)],
+                "buildMetadata": ["originAnnotations"]}
+        with open(os.path.join(tmp, "kustomization.yaml"), "w") as fh:
+            yaml.safe_dump(body, fh)
+        try:
+            res = Kubectl(session.runner).run("kustomize", tmp, timeout=300, log_output=False)
+        except ToolError:
+            # The same failure with the repo's own paths in the message (or, should only the overlay
+            # fail, the documents without their origin).
+            return [(d, None) for d in build(session, path)]
+        out = []
+        for d in yaml.load_all(res.stdout, Loader=_SAFE):
+            if not is_k8s_object(d):
+                continue
+            ann = d["metadata"].get("annotations") or {}
+            origin = None
+            if ORIGIN in ann:
+                try:
+                    o = yaml.safe_load(ann.pop(ORIGIN)) or {}
+                except yaml.YAMLError:
+                    o = {}
+                if isinstance(o, dict) and isinstance(o.get("path"), str):
+                    full = os.path.normpath(os.path.join(tmp, o["path"]))
+                    origin = os.path.relpath(full, repo).replace("\\", "/")
+                if not ann:
+                    d["metadata"].pop("annotations", None)
+            out.append((d, origin))
+        return out
+
+
+def _source(manifests: list[Manifest], kind: str, name: str, origin: str | None,
+            namespace: str | None = None) -> Manifest | None:
+    """The repo manifest a rendered object came from (same file; same name, else the only one of its kind)."""
+    same_file = [m for m in manifests if m.path == origin and m.kind == kind]
+    for m in same_file:
+        if m.name == name and (namespace is None or m.namespace in (namespace, "")):
+            return m
+    return same_file[0] if len(same_file) == 1 else None
+
+
+def _flux_render(session, path: str, manifests: list[Manifest]) -> list[tuple[dict, str | None]]:
+    """What a Flux Kustomization's path holds: the kustomize build, or (no kustomization file there,
+    so kustomize-controller generates one over every manifest below it) the scanned manifests."""
+    if any((session.repo / path / k).is_file() for k in KUSTOMIZATION_NAMES):
+        return build_with_origin(session, path)
+    below = [m for m in manifests if path in ("", ".") or m.path.startswith(path.rstrip("/") + "/")]
+    return [(m.doc, m.path) for m in below]
+
+
+def _flux_kustomizations(scan_result: ScanResult, cluster: str) -> list[Manifest]:
+    """Flux Kustomizations in clusters/<cluster>/ and in the folders the wizard organises."""
+    return [m for m in scan_result.manifests
+            if m.kind == "Kustomization" and group_of(m.api_version) == FLUX_KS_GROUP
+            and (m.path.startswith(f"clusters/{cluster}/") or not m.path.startswith("clusters/"))]
+
+
+def target_namespace_problems(session, scan_result: ScanResult, cluster: str) -> list[str]:
+    """Flux Kustomizations whose spec.targetNamespace would rename Namespace objects or move objects
+    out of the namespace their manifests name (pitfall B.3). One message per finding."""
+    out = []
+    for ks in _flux_kustomizations(scan_result, cluster):
+        spec = ks.doc.get("spec") if isinstance(ks.doc.get("spec"), dict) else {}
+        target = spec.get("targetNamespace")
+        if not isinstance(target, str) or not target:
+            continue
+        ref = spec.get("sourceRef") if isinstance(spec.get("sourceRef"), dict) else {}
+        if ref.get("kind", "GitRepository") != "GitRepository":
+            continue  # an OCI artifact or bucket: not rendered from this repository
+        raw = str(spec.get("path") or "./")
+        path = raw.removeprefix("./").strip("/") or "."
+        if "\\" in path or ".." in path.split("/") or not (session.repo / path).is_dir():
+            continue  # a path outside this repo (or missing: reported by the path check)
+        head = (f"{ks.where}: Flux Kustomization {ks.name} sets targetNamespace: {target} over {raw}, "
+                "which")
+        try:
+            docs = _flux_render(session, path, scan_result.manifests)
+        except BuildFailed as e:
+            out.append(f"{head} does not build, so its Namespace objects cannot be checked: {e}")
+            continue
+        namespaces, moved = [], []
+        for d, origin in docs:
+            md = d["metadata"]
+            if d["kind"] == "Namespace":
+                src = _source(scan_result.manifests, "Namespace", md["name"], origin)
+                where = src.where if src else (origin or "?")
+                what = "renamed to " + target if md["name"] != target else "already named so"
+                namespaces.append(f"Namespace {md['name']} ({where}; {what})")
+            elif d["kind"] not in CLUSTER_SCOPED and d["kind"] != "CustomResourceDefinition" \
+                    and md.get("namespace") and md["namespace"] != target:
+                src = _source(scan_result.manifests, d["kind"], md["name"], origin, md["namespace"])
+                where = src.where if src else (origin or "?")
+                moved.append(f"{d['kind']} {md['namespace']}/{md['name']} ({where})")
+        if namespaces:
+            out.append(f"{head} renders Namespace objects: {', '.join(namespaces)}. Flux sets the namespace of "
+                       f"everything at that path, Namespace names included, so the Kustomization would own (and on "
+                       f"prune or deletion delete) the namespace {target} with everything in it (pitfall B.3, "
+                       f"flux2#4570): {B3_FIX}"
+                       + (" (e.g. infra-controllers, where the wizard puts them)" if ks.name != "infra-controllers" else ""))
+        if moved:
+            out.append(f"{head} moves {len(moved)} object(s) out of the namespace their manifests name into {target}: "
+                       f"{', '.join(moved[:10])}{' …' if len(moved) > 10 else ''}. Drop targetNamespace and keep "
+                       "metadata.namespace in the manifests, or move those objects to another Kustomization that sets "
+                       "no targetNamespace")
+    return out
+
+
+def _field_line(text: str, key: str) -> int:
+    for i, line in enumerate(text.splitlines(), 1):
+        if re.match(rf"{key}\s*:", line):
+            return i
+    return 1
+
+
+def namespace_field_problems(session, scan_result: ScanResult, kfiles: list[str] | None = None) -> list[str]:
+    """kustomization.yaml files whose `namespace:` renames a Namespace object (kustomize sets the name of
+    every Namespace it builds to that field, exactly as Flux's targetNamespace does). A Namespace that
+    already has that name is the usual `namespace: x` + Namespace x idiom and is left alone."""
+    out = []
+    for kf in scan_result.kustomizations if kfiles is None else kfiles:
+        info = scan_result.files.get(kf)
+        if info is None or info.sops:
+            continue
+        try:
+            text = (session.repo / kf).read_text()
+            doc = yaml.load(text, Loader=_SAFE)
+        except (OSError, yaml.YAMLError):
+            continue  # unreadable files are reported by the scan
+        if not isinstance(doc, dict) or not isinstance(doc.get("namespace"), str) or not doc["namespace"]:
+            continue
+        target = doc["namespace"]
+        folder = str(os.path.dirname(kf)) or "."
+        head = f"{kf}:{_field_line(text, 'namespace')}: namespace: {target}"
+        try:
+            docs = build_with_origin(session, folder)
+        except BuildFailed as e:
+            names = sorted(set(re.findall(r'previousNames\\?":\\?"([^"\\]+)', str(e))))
+            if "namespace transformation produces ID conflict" in str(e):
+                below = [f"Namespace {m.name} ({m.where})" for m in scan_result.manifests if m.kind == "Namespace"
+                         and (folder == "." or m.path.startswith(folder + "/"))]
+                out.append(f"{head} renames every Namespace object it builds "
+                           f"({', '.join(below or names) or 'more than one'}) to {target}, so they collide and the "
+                           f"folder does not build (pitfall B.3): {NS_FIELD_FIX}")
+            continue  # other build failures are reported by the build check
+        renamed = []
+        for d, origin in docs:
+            if d["kind"] != "Namespace":
+                continue
+            in_file = [m for m in scan_result.manifests if m.path == origin and m.kind == "Namespace"]
+            if any(m.name == d["metadata"]["name"] for m in in_file):
+                continue
+            renamed += [f"Namespace {m.name} ({m.where})" for m in in_file] or [f"a Namespace from {origin or '?'}"]
+        if renamed:
+            out.append(f"{head} renames {', '.join(renamed)} to {target} (kustomize sets the name of every Namespace "
+                       f"object it builds to this field, as Flux's targetNamespace does; pitfall B.3): {NS_FIELD_FIX}")
+    return out
 
 
 def relpath(frm: str, to: str) -> str:
