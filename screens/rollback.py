@@ -31,9 +31,9 @@ from .messages import OutputLogged
 
 
 class Overview(Message):
-    def __init__(self, rows) -> None:
+    def __init__(self, rows, note: str | None = None) -> None:
         super().__init__()
-        self.rows = rows
+        self.rows, self.note = rows, note
 
 
 class Previewed(Message):
@@ -74,14 +74,15 @@ class RollbackScreen(Screen):
     def on_mount(self) -> None:
         self.action_refresh()
 
-    def action_refresh(self) -> None:
+    def action_refresh(self, note: str | None = None, *, chained: bool = False) -> None:
+        """Recompute what can be undone; `note` (the last action's result) stays on top of the text."""
         app = self.app
 
         def work():
             rows = overview(app.session)
-            self.post_message(Overview(rows))
+            self.post_message(Overview(rows, note))
 
-        app._start(work, "rollback-overview", "Looking at what can be undone")
+        app._start(work, "rollback-overview", "Looking at what can be undone", chained=chained)
 
     @on(Overview)
     def show_overview(self, message: Overview) -> None:
@@ -93,7 +94,8 @@ class RollbackScreen(Screen):
             ol.add_option(Option(f"{mark} {r.title}\n    {r.reason}", id=r.name, disabled=not r.available))
         text = "\n\n".join(f"[b]{r.title}[/b] ({r.name})\n{r.consequences}" for r in self.rows if r.available)
         self.query_one("#rollback-text", Static).update(
-            (text or "Nothing can be undone at this point of the migration.")
+            (f"{message.note}\n\n" if message.note else "")
+            + (text or "Nothing can be undone at this point of the migration.")
             + "\n\nChoose an action and press Enter to see its preview.")
         ol.focus()
 
@@ -206,10 +208,13 @@ class RollbackScreen(Screen):
     def finished(self, message: Finished) -> None:
         text = self.query_one("#rollback-text", Static)
         if message.error:
-            text.update(f"[b]{message.name}[/b] stopped:\n{message.error}")
+            note = f"[b]{message.name}[/b] stopped:\n{escape(message.error)}"
         else:
             v = message.verdict
-            text.update(f"[b]{message.name}[/b]: {v.status}\n{v.message}")
+            note = f"[b]{message.name}[/b]: {v.status}\n{escape(v.message)}"
+        text.update(note)
         self.app.revision += 1
         self.plan = None
-        self.action_refresh()
+        # The run's worker is still finishing when this arrives: the read-only overview is chained
+        # after it (otherwise it is refused as "another step is still running" and the list goes stale).
+        self.action_refresh(note, chained=True)

@@ -57,6 +57,12 @@ async def test_rollback_screen_lists_previews_and_reverts_with_typed_confirmatio
         dialog.query_one("#ok", Button).press()
         await settle(pilot)
         await wait_for(pilot, lambda: "passed" in text_of(screen.query_one("#rollback-text")))
+        # The list is recomputed after the run (nothing of the wizard's is left to revert), and the
+        # result stays on top of the text.
+        await wait_for(pilot, lambda: ol.get_option("revert").disabled)
+        await settle(pilot)
+        first, *rest = text_of(screen.query_one("#rollback-text")).splitlines()
+        assert "revert" in first and "passed" in first and "Nothing can be undone" in "\n".join(rest)
     assert not (session.repo / "clusters/homelab/apps.yaml").exists()
     assert session.state.item("repo.flux-manifests").status == "pending"
 
