@@ -419,7 +419,9 @@ def scaffold_ops(session, ctx: Ctx) -> list[dict]:
         ops.append(op_write(sc.release_path, helm.release_file(sc.release)))
         ops.append(op_write(u.kustomization or f"{u.target}/kustomization.yaml", helm.folder_kustomization()))
         ops += [op_remove(f) for f in sc.remove]
-    return ops
+    # Two new HelmRepositories in one new sources folder: write its kustomization.yaml once, complete.
+    last = {o["path"]: i for i, o in enumerate(ops) if o["op"] == "write"}
+    return [o for i, o in enumerate(ops) if o["op"] != "write" or last[o["path"]] == i]
 
 
 def _scaffold_problems(session, e: dict) -> list[str]:

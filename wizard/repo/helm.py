@@ -153,10 +153,23 @@ def _unit_for(layout: Layout, folder: str) -> Unit:
     raise UsageError(f"helm.{folder}: there is no manifest folder {folder!r}; use one of: {known}.")
 
 
-def _values(repo, req: Request) -> dict | None:
+def values_file(repo, layout: Layout, path: str) -> str:
+    """The values file as it is now: a path given before 2.3 moved its folder follows the move."""
+    if (repo / path).is_file():
+        return path
+    for u in sorted(layout.units, key=lambda u: -len(u.origin or u.path)):
+        origin = u.origin or u.path
+        if origin != u.path and path.startswith(origin + "/"):
+            moved = u.path + path[len(origin):]
+            if (repo / moved).is_file():
+                return moved
+    return path
+
+
+def _values(repo, req: Request, layout: Layout) -> dict | None:
     if not req.values_path:
         return None
-    f = repo / req.values_path
+    f = repo / values_file(repo, layout, req.values_path)
     if not f.is_file():
         raise UsageError(f"helm-values.{req.folder}={req.values_path!r}: no such file in the repository "
                          "(give its path relative to the repository root).")
@@ -189,7 +202,7 @@ def plan_scaffolds(repo, layout: Layout, scan_manifests, answers: dict) -> list[
         else:
             src_name, src_ns = source_name(req.url), "flux-system"
             source = helm_repository(src_name, req.url)
-        release = helm_release(u.name, namespace, req.chart, req.version, src_name, _values(repo, req), src_ns)
+        release = helm_release(u.name, namespace, req.chart, req.version, src_name, _values(repo, req, layout), src_ns)
         sc = Scaffold(req, u, release, source, src_name,
                       remove=sorted({m.path for m in own} | {f for f in u.files
                                                              if PurePosixPath(f).name != RELEASE_FILE}),
