@@ -198,13 +198,31 @@ class WizardApp(App[int]):
         self.write_log("re-verifying the items that passed earlier")
         return self._start(partial(jobs.reverify_passed, self), "reverify", "Re-verifying what passed earlier")
 
-    def _start_plan(self, item_id: str, confirm: bool) -> None:
+    def _start_plan(self, item_id: str, confirm: bool, *, chained: bool = False) -> None:
         verb = "Preparing to run" if confirm else "Previewing"
-        self._start(partial(jobs.prepare_plan, self, item_id, confirm), "plan", f"{verb} {item_id}")
+        self._start(partial(jobs.prepare_plan, self, item_id, confirm), "plan", f"{verb} {item_id}", chained=chained)
 
     def _start_run(self, item_id: str, plan: Plan) -> None:
         self.write_log(f"running {item_id}: {plan.summary}")
         self._start(partial(jobs.run_item, self, item_id, plan), "run", f"Running {item_id}", chained=True)
+
+    def ask_token(self, item_id: str, var: str, confirm: bool) -> None:
+        """The no-echo prompt for the git token `item_id` needs; once typed, prepare its plan again."""
+        from .dialogs.token import TokenDialog
+
+        item = self.engine.item(item_id)
+
+        def typed(ok: bool | None) -> None:
+            if ok:
+                self.write_log(f"{var}: typed at the no-echo prompt (kept in memory for this session only)")
+                # Chained: the worker that asked may still be returning; this one continues its run.
+                self._start_plan(item_id, confirm, chained=True)
+            else:
+                self.write_log(f"{item_id}: no {var} typed; nothing was changed")
+                self.notify(f"Cancelled: export {var} before starting the wizard, or type it when asked.",
+                            title=item_id)
+
+        self.push_screen(TokenDialog(self.session, var, f"{item.alias} {item.title}"), typed)
 
     def request_preview(self, item_id: str) -> None:
         """Show what running the item would do; asks unanswered questions first."""

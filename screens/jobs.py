@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from textual.worker import get_current_worker
 
 from wizard.checklist import Plan, Verdict
+from wizard.flux.prompt import token_needed
 from wizard.runner import Cancelled, ToolError
 from wizard.session import WizardError
 
@@ -46,7 +47,15 @@ def reverify_passed(app: "WizardApp") -> dict[str, Verdict]:
 
 
 def prepare_plan(app: "WizardApp", item_id: str, confirm: bool) -> Plan | None:
-    """Compute what running the item would do. A refusal is shown; when running, it is also raised."""
+    """Compute what running the item would do. A refusal is shown; when running, it is also raised.
+
+    When the item needs a git token that neither the environment nor an earlier prompt gave,
+    the App asks for it (a no-echo dialog) and starts this again once it is typed.
+    """
+    var = token_needed(app.session, item_id)
+    if var is not None:
+        app.call_from_thread(app.ask_token, item_id, var, confirm)
+        return None
     try:
         plan = app.engine.plan(item_id)
     except (WizardError, ToolError) as e:

@@ -92,6 +92,7 @@ def test_token_needed_tells_the_front_ends_when_to_ask(session, monkeypatch):
     assert token_needed(session, "bootstrap.credentials") == "GIT_PASSWORD"
     assert token_needed(session, "3.1") == "GIT_PASSWORD"  # by the plan's number too
     assert token_needed(session, "prep.structure") is None  # does not use the credential
+    assert token_needed(session, "prep.not-in-the-catalog") is None
     assert token_needed(session) == "GIT_PASSWORD"
 
     session.answers["provider"] = "github"
