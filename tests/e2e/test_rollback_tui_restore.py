@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from textual.widgets import Button, Input, OptionList, SelectionList
+from textual.widgets import Button, Input, SelectionList
 
 from tests.e2e.test_phase1_testbed import manifests
 from tests.e2e.test_rollback_testbed import kubectl, names, phase1
 from tests.helpers import make_repo
 from tests.tui.conftest import settle, text_of, wait_for, wait_for_screen
+from tests.tui.test_rollback_restore import open_restore_form
 
 pytestmark = pytest.mark.testbed
 
@@ -35,9 +36,7 @@ def managers(env, ns) -> dict[str, set[str]]:
 async def test_restore_one_namespace_through_the_tui(testbed_factory, tmp_path, monkeypatch):
     from screens.app import make_app
     from screens.dialogs.confirm import ConfirmDialog
-    from screens.dialogs.restore_options import RestoreOptionsDialog
     from screens.dialogs.resume import ResumeDialog
-    from screens.rollback import RollbackScreen
     from wizard.rollback.restore import FIELD_MANAGER
     from wizard.runner import Runner
     from wizard.session import Session
@@ -67,23 +66,9 @@ async def test_restore_one_namespace_through_the_tui(testbed_factory, tmp_path, 
         app = make_app(session)
         async with app.run_test(size=SIZE) as pilot:
             await wait_for_screen(pilot, ResumeDialog, "#resume-list", timeout=30)
-            await settle(pilot)
-            await pilot.press("escape")
-            await pilot.pause()
-
-            await pilot.press("u")
-            screen = await wait_for_screen(pilot, RollbackScreen, "#rollback-actions")
-            await settle(pilot)
-            ol = screen.query_one("#rollback-actions", OptionList)
-            ids = [ol.get_option_at_index(i).id for i in range(ol.option_count)]
-            assert not ol.get_option_at_index(ids.index("restore")).disabled
-            ol.focus()
-            ol.highlighted = ids.index("restore")
-            await pilot.press("enter")
+            screen, dialog = await open_restore_form(pilot)
 
             # The form lists what the backup holds; only GONE is chosen, with the keyboard.
-            dialog = await wait_for_screen(pilot, RestoreOptionsDialog, "#restore-overwrite")
-            await pilot.pause()
             ns_list = dialog.query_one("#restore-namespaces", SelectionList)
             offered = [str(ns_list.get_option_at_index(i).prompt) for i in range(ns_list.option_count)]
             assert {GONE, KEPT} <= set(offered), offered
