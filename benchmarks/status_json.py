@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> bool:
         print(f"UI modules loaded by wizard.cli + status --json (exit {data['exit']}): "
               f"{', '.join(ui) if ui else 'none'} {'OK' if not ui else 'FAIL'}")
         print(f"where the time goes: importing wizard.cli {data['import_ms']:.0f} ms; running status "
-              f"(Session.open with its git calls, state load, JSON) {data['run_ms']:.0f} ms")
+              f"(find the repo, read the state file, the catalog, JSON out; wizard.status_view) {data['run_ms']:.0f} ms")
         print("slowest imports (cumulative µs):")
         for us, name in slowest_imports(repo):
             print(f"  {us:>8}  {name}")

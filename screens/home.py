@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from wizard.checklist import PHASES
+from wizard.catalog import PHASES
 
 from .widgets.phase_list import Phase, PhaseList
 from .widgets.title_bar import TitleBar

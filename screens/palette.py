@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from textual.app import SystemCommand
 from textual.screen import Screen
 
-from wizard.checklist import PHASES
+from wizard.catalog import PHASES
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import WizardApp

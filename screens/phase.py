@@ -9,7 +9,8 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from wizard.checklist import PHASES, Item
+from wizard.catalog import PHASES
+from wizard.checklist import Item
 
 from .widgets.checklist import Checklist
 from .widgets.command_log import CommandLog

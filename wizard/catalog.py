@@ -7,7 +7,19 @@ from __future__ import annotations
 
 import importlib
 
-from .checklist import Item
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a cold-start cost for `status`)
+if TYPE_CHECKING:
+    from .checklist import Item
+
+# The phases of the plan, in order: (id, number, title).
+PHASES = [
+    ("prep", "1", "Preparation"),
+    ("repo", "2", "Repository setup"),
+    ("secrets", "S", "Secret management"),
+    ("bootstrap", "3", "Flux bootstrap"),
+    ("validate", "4", "Validation"),
+    ("integrate", "5", "Integration"),
+]
 
 
 class LazyItem:
@@ -96,8 +108,6 @@ def item_by_ref(ref: str, items: list[Item] | None = None) -> Item:
 
 def items_for(refs: list[str], items: list[Item] | None = None) -> list[Item]:
     """Items named by id, alias or phase ('prep', '1'); all of them when refs is empty."""
-    from .checklist import PHASES
-
     items = items if items is not None else CATALOG
     if not refs:
         return list(items)

@@ -12,15 +12,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from .session import Session
 
-PHASES = [
-    ("prep", "1", "Preparation"),
-    ("repo", "2", "Repository setup"),
-    ("secrets", "S", "Secret management"),
-    ("bootstrap", "3", "Flux bootstrap"),
-    ("validate", "4", "Validation"),
-    ("integrate", "5", "Integration"),
-]
-
 
 @dataclass
 class Verdict:

@@ -12,9 +12,6 @@ import json
 import os
 import sys
 
-from .runner import ToolError
-from .session import UsageError, WizardError
-from .state import LockHeld, StateError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BLOCKED, EXIT_REFUSED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
@@ -63,25 +60,45 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "status" in argv:
+        # `status` is what scripts poll: read the state file without a Session when that is safe.
+        from .status_view import fast_status
+
+        code = fast_status(argv)
+        if code is not None:
+            return code
     args = build_parser().parse_args(argv)
     try:
         return dispatch(args)
     except KeyboardInterrupt:
         print("\ninterrupted: the state was saved; run the same command again to resume.", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except LockHeld as e:
+    except Exception as e:
+        code = exit_code_for_error(e)
+        if code is None:
+            raise
         print(f"error: {e}", file=sys.stderr)
+        return code
+
+
+def exit_code_for_error(e: Exception) -> int | None:
+    """The exit code for an error the user can act on, None for a bug (shown as a traceback).
+
+    The error classes are imported here rather than at the top so that `status` does not load
+    the runner and tool modules just to be able to catch their errors.
+    """
+    from .runner import ToolError
+    from .session import WizardError
+    from .state import StateError
+
+    if isinstance(e, StateError):  # LockHeld included: another wizard holds the repo
         return EXIT_REFUSED
-    except StateError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_REFUSED
-    except WizardError as e:
-        print(f"error: {e}", file=sys.stderr)
+    if isinstance(e, WizardError):
         return e.exit_code
-    except ToolError as e:
-        # A tool failed outside an item's own handling: its (redacted) message, not a traceback.
-        print(f"error: {e}", file=sys.stderr)
+    if isinstance(e, ToolError):  # a tool failed outside an item's own handling: its redacted message
         return EXIT_FAILED
+    return None
 
 
 def dispatch(args) -> int:
@@ -93,6 +110,8 @@ def dispatch(args) -> int:
 
 
 def parse_sets(pairs: list[str]) -> dict[str, str]:
+    from .session import UsageError
+
     out = {}
     for pair in pairs:
         if "=" not in pair:

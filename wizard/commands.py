@@ -11,8 +11,7 @@ from .checklist import Item, Verdict
 from .cli import (EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_REFUSED, emit_json, parse_sets, stdin_interactive)
 from .engine import Engine
 from .session import NotAGitRepo, Session, UsageError
-
-ICONS = {"passed": "✔", "failed": "✘", "blocked": "■", "skipped": "↷", "pending": "·", "running": "…"}
+from .status_view import ICONS
 
 
 def open_session(args) -> Session:
@@ -48,18 +47,9 @@ def print_verdict(item: Item, v: Verdict) -> None:
 def cmd_status(args) -> int:
     session = open_session(args)
     session.store.load()  # read-only: the state file is replaced atomically, no lock needed
-    data = Engine(session).status_json()
-    if args.json:
-        emit_json(data)
-        return EXIT_OK
-    st = data["cluster"]
-    print(f"repo: {data['repo']}")
-    print(f"cluster: {st['context']} {st['server']} (kube-system {st['uid']})" if st else "cluster: not pinned yet")
-    for ph in data["phases"]:
-        done = sum(i["status"] == "passed" for i in ph["items"])
-        print(f"\n{ph['number']}. {ph['title']}  ({done}/{len(ph['items'])})")
-        for i in ph["items"]:
-            print(f"  {ICONS.get(i['status'], '?')} {i['alias']:>4} {i['id']:<28} {i['status']:<8} {i['message']}")
+    from .status_view import emit
+
+    emit(Engine(session).status_json(), args.json)
     return EXIT_OK
 
 

@@ -7,7 +7,6 @@ its prerequisites (exit 3 when missing), guards cluster actions with the pinned 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
 
 from .catalog import CATALOG, item_by_ref
 from .checklist import Item, Plan, Verdict
@@ -123,21 +122,6 @@ class Engine:
         return out
 
     def status_json(self) -> dict:
-        st = self.session.state
-        from .checklist import PHASES
+        from .status_view import status_data
 
-        phases = []
-        for pid, num, title in PHASES:
-            items = []
-            for it in (i for i in self.items if i.phase == pid):
-                s = st.item(it.id)
-                items.append({"id": it.id, "alias": it.alias, "title": it.title, "status": s.status,
-                              "checked_at": s.checked_at, "message": s.message, "evidence": s.evidence,
-                              "available": it.unavailable is None})
-            phases.append({"id": pid, "number": num, "title": title, "items": items})
-        return {
-            "schema": st.schema, "repo": st.repo,
-            "cluster": None if st.cluster is None else {"context": st.cluster.context, "server": st.cluster.server, "uid": st.cluster.uid},
-            "answers": st.answers, "phases": phases,
-            "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        }
+        return status_data(self.session.state.to_json(), self.items)

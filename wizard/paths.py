@@ -5,7 +5,6 @@
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from pathlib import Path, PurePosixPath
@@ -31,6 +30,8 @@ def data_home() -> Path:
 
 def repo_key(repo: Path) -> str:
     """A readable, unique folder name for a repository: its name plus a hash of its path."""
+    import hashlib  # here: `status` never needs it, and its start-up time is a benchmark target
+
     repo = Path(repo).resolve()
     name = re.sub(r"[^A-Za-z0-9._-]", "-", repo.name) or "repo"
     return f"{name}-{hashlib.sha256(str(repo).encode()).hexdigest()[:8]}"
@@ -46,3 +47,20 @@ def backups_dir(repo: Path) -> Path:
 
 def state_dir(git_dir: Path) -> Path:
     return Path(git_dir) / "homelab-wizard"
+
+
+def find_git_dirs(start: Path) -> tuple[Path, Path] | None:
+    """(work tree, git dir) for the common case of a plain `.git` folder, without running git.
+
+    Returns None for anything else (worktrees, submodules, GIT_DIR set, no repo): the caller
+    then asks git itself, which knows every layout.
+    """
+    if os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE"):
+        return None
+    for d in (start, *start.parents):
+        dot = d / ".git"
+        if dot.is_dir() and (dot / "HEAD").is_file():
+            return d, dot
+        if dot.exists():
+            return None
+    return None

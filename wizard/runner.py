@@ -10,10 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -117,6 +115,8 @@ class Runner:
         return env
 
     def which(self, tool: str, env: Mapping[str, str] | None = None) -> str | None:
+        import shutil  # here, not at the top: commands that run no tool (status) start faster
+
         return shutil.which(tool, path=(env or self.env()).get("PATH"))
 
     def run(
@@ -171,6 +171,8 @@ class Runner:
         # Without a line callback, output goes to private unlinked temp files: sh's reader
         # threads cost ~100 ms per command, files cost nothing. With one, lines stream live.
         import sh  # imported on first use: `status` never starts a process and should not pay for it
+
+        import tempfile  # here, not at the top: commands that run no tool (status) start faster
 
         files = None if on_line is not None else (tempfile.TemporaryFile(), tempfile.TemporaryFile())
         proc = sh.Command(exe)(

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import paths
+from .paths import find_git_dirs  # noqa: F401 - re-exported (it lived here)
 from .redact import default_redactor
 from .runner import CancelToken, Runner, ToolError
 from .state import ClusterIdentity, StateStore
-from .tools.flux import Flux
-from .tools.git import Git
-from .tools.kubectl import Kubectl
-from .tools.sops import Age, Kubeseal, Sops
+
+if TYPE_CHECKING:
+    from .tools.flux import Flux
+    from .tools.git import Git
+    from .tools.kubectl import Kubectl
+    from .tools.sops import Age, Kubeseal, Sops
+# The tool wrappers are imported where they are first used: `status` never runs a tool, and
+# its start-up time is a benchmark target (benchmarks/status_json.py).
 
 
 class WizardError(Exception):
@@ -39,25 +45,6 @@ class Refused(WizardError):
 
 class NotAGitRepo(UsageError):
     pass
-
-
-def find_git_dirs(start: Path) -> tuple[Path, Path] | None:
-    """(work tree, git dir) for the common case of a plain `.git` folder, without running git.
-
-    Returns None for anything else (worktrees, submodules, GIT_DIR set, no repo): the caller
-    then asks git itself, which knows every layout.
-    """
-    import os
-
-    if os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE"):
-        return None
-    for d in (start, *start.parents):
-        dot = d / ".git"
-        if dot.is_dir() and (dot / "HEAD").is_file():
-            return d, dot
-        if dot.exists():
-            return None
-    return None
 
 
 @dataclass
@@ -84,6 +71,8 @@ class Session:
                               "or try 'homelab-wizard demo'.")
         found = find_git_dirs(repo)
         if found is None:
+            from .tools.git import Git
+
             probe = Runner(audit_log=None)
             top = Git(probe, repo=repo).toplevel()
             if top is None:
@@ -115,6 +104,8 @@ class Session:
 
     @property
     def kubectl(self) -> Kubectl:
+        from .tools.kubectl import Kubectl
+
         kc, ctx = self._pins()
         if ctx is None:
             try:
@@ -125,24 +116,34 @@ class Session:
 
     @property
     def flux(self) -> Flux:
+        from .tools.flux import Flux
+
         k = self.kubectl
         return Flux(self.runner, kubeconfig=k.kubeconfig, context=k.context)
 
     @property
     def kubeseal(self) -> Kubeseal:
+        from .tools.sops import Kubeseal
+
         k = self.kubectl
         return Kubeseal(self.runner, kubeconfig=k.kubeconfig, context=k.context)
 
     @property
     def git(self) -> Git:
+        from .tools.git import Git
+
         return Git(self.runner, repo=self.repo)
 
     @property
     def sops(self) -> Sops:
+        from .tools.sops import Sops
+
         return Sops(self.runner)
 
     @property
     def age(self) -> Age:
+        from .tools.sops import Age
+
         return Age(self.runner)
 
     def backups_dir(self) -> Path:

@@ -10,15 +10,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .fsutil import atomic_write, ensure_private_dir
+from .state_format import SCHEMA, STATE_FILE, STATUSES
 
-SCHEMA = 1
-STATUSES = ("pending", "running", "passed", "failed", "blocked", "skipped")
 
 
 def now() -> str:
@@ -124,7 +122,7 @@ class StateStore:
     def __init__(self, state_dir: Path, repo: Path) -> None:
         self.dir = Path(state_dir)
         self.repo = Path(repo)
-        self.path = self.dir / "state.json"
+        self.path = self.dir / STATE_FILE
         self.lock_path = self.dir / "lock"
         self._lock_fd: int | None = None
         self.state: State | None = None
@@ -147,7 +145,7 @@ class StateStore:
         # Temp files of writes killed before their rename; only the lock holder may remove them.
         for stale in self.dir.glob(".state.json*.tmp"):
             stale.unlink(missing_ok=True)
-        info = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "command": command, "since": now()})
+        info = json.dumps({"pid": os.getpid(), "host": os.uname().nodename, "command": command, "since": now()})
         os.ftruncate(fd, 0)
         os.pwrite(fd, info.encode(), 0)
         self._lock_fd = fd

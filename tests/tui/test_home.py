@@ -5,7 +5,7 @@ from screens.home import HomeScreen
 from screens.phase import PhaseScreen
 from screens.widgets.checklist import Checklist
 from screens.widgets.phase_list import PhaseList
-from wizard.checklist import PHASES
+from wizard.catalog import PHASES
 
 from .conftest import SIZE, settle, text_of
 

@@ -5,7 +5,8 @@ import pytest
 
 from tests.helpers import make_repo
 from wizard.catalog import CATALOG, item_by_ref, items_for
-from wizard.checklist import PHASES, Item, Plan, Step, Verdict
+from wizard.catalog import PHASES
+from wizard.checklist import Item, Plan, Step, Verdict
 from wizard.engine import Engine
 from wizard.session import Blocked, Session, UsageError, WizardError
 

@@ -1,0 +1,131 @@
+"""`status` has a fast path (the state file read with json and the catalog metadata) and the full
+path (a Session and a loaded State). They must print the same thing; everything the fast path
+does not take (a corrupt or newer state, a missing repo, a worktree layout) must reach the full
+path and its clear errors. Real git repositories and real state files written by StateStore."""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+
+import pytest
+
+from tests.helpers import git, make_repo
+from wizard import cli, status_view
+from wizard.session import Session
+from wizard.state import ClusterIdentity
+
+
+def run_status(monkeypatch, argv: list[str], *, fast: bool) -> tuple[int, str, str]:
+    """`main(argv)` in-process; with fast=False the fast path is switched off."""
+    if not fast:
+        monkeypatch.setattr(status_view, "fast_status", lambda argv: None)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(argv)
+    monkeypatch.undo()
+    return code, out.getvalue(), err.getvalue()
+
+
+def comparable(text: str) -> dict:
+    data = json.loads(text)
+    data.pop("generated_at")
+    return data
+
+
+def write_state(repo, mutate) -> None:
+    session = Session.open(repo)
+    with session.store:
+        session.store.acquire("test")
+        session.store.load()
+        mutate(session.state)
+        session.store.save()
+
+
+def busy(state) -> None:
+    state.cluster = ClusterIdentity(context="home", server="https://127.0.0.1:6443", uid="abc-123", kubeconfig="/k")
+    state.answers.update({"option": "a", "cluster-name": "homelab"})
+    for item_id, status in (("prep.preflight", "passed"), ("prep.structure", "passed"),
+                            ("prep.backup", "running"), ("repo.cluster-dir", "failed")):
+        it = state.item(item_id)
+        it.status, it.message, it.checked_at = status, f"{item_id} is {status}", "2026-11-26T10:00:00+00:00"
+        it.evidence = {"k": [1, 2, {"x": "y"}]}
+
+
+@pytest.mark.parametrize("mutate", [None, busy], ids=["no-state-file", "items-cluster-answers"])
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "text"])
+def test_fast_and_full_paths_print_the_same(tmp_path, monkeypatch, mutate, as_json):
+    repo = make_repo(tmp_path / "repo")
+    if mutate:
+        write_state(repo, mutate)
+    argv = ["--repo", str(repo), "status", *(["--json"] if as_json else [])]
+    fast = run_status(monkeypatch, argv, fast=True)
+    full = run_status(monkeypatch, argv, fast=False)
+    assert fast[0] == full[0] == 0
+    if as_json:
+        assert comparable(fast[1]) == comparable(full[1])
+        if mutate:
+            assert comparable(fast[1])["cluster"] == {"context": "home", "server": "https://127.0.0.1:6443", "uid": "abc-123"}
+    else:
+        assert fast[1] == full[1] and "prep.backup" in fast[1]
+
+
+def test_the_fast_path_is_taken_from_a_subfolder_and_with_global_options(tmp_path, monkeypatch):
+    repo = make_repo(tmp_path / "repo")
+    write_state(repo, busy)
+    monkeypatch.chdir(repo / "infrastructure")
+    taken = []
+    monkeypatch.setattr(status_view, "emit", lambda data, as_json: taken.append((data["repo"], as_json)))
+    assert cli.main(["--context", "home", "--kubeconfig=/k", "status", "--json"]) == 0
+    assert taken == [(str(repo), True)]
+
+
+@pytest.mark.parametrize("argv", [["status", "--help"], ["status", "--json", "--json"], ["run", "status"],
+                                  ["--plain", "status"], ["status", "--bogus"]])
+def test_anything_but_a_plain_status_goes_to_argparse(argv):
+    assert status_view.parse_status_argv(argv) is None
+
+
+@pytest.mark.parametrize("content,expect", [
+    (b"{not json", "is corrupt"),
+    (json.dumps({"schema": 99, "repo": "x", "created_at": "", "updated_at": ""}).encode(), "newer homelab-wizard"),
+    (json.dumps({"schema": 1, "repo": "x", "created_at": "", "updated_at": "",
+                 "items": {"prep.backup": {"status": "exploded"}}}).encode(), "unknown status"),
+])
+def test_a_bad_state_file_reaches_the_full_path_and_its_error(tmp_path, monkeypatch, content, expect):
+    repo = make_repo(tmp_path / "repo")
+    state = repo / ".git/homelab-wizard/state.json"
+    state.parent.mkdir(parents=True)
+    state.write_bytes(content)
+    assert status_view.read_plain_state(str(repo)) is None
+    code, out, err = run_status(monkeypatch, ["--repo", str(repo), "status", "--json"], fast=True)
+    assert code == 4 and out == "" and expect in err and str(state) in err
+    assert state.read_bytes() == content  # left untouched
+
+
+def test_a_missing_repo_reaches_the_full_path(tmp_path, monkeypatch):
+    code, out, err = run_status(monkeypatch, ["--repo", str(tmp_path / "nope"), "status"], fast=True)
+    assert code == 2 and "does not exist" in err
+
+
+def test_a_linked_worktree_is_left_to_git_and_the_full_path(tmp_path, monkeypatch):
+    repo = make_repo(tmp_path / "repo")
+    git(repo, "worktree", "add", "-q", str(tmp_path / "wt"), "-b", "other")
+    assert status_view.read_plain_state(str(tmp_path / "wt")) is None  # .git is a file there
+    code, out, _ = run_status(monkeypatch, ["--repo", str(tmp_path / "wt"), "status", "--json"], fast=True)
+    assert code == 0 and json.loads(out)["repo"] == str((tmp_path / "wt").resolve())
+
+
+def test_status_loads_no_session_machinery(tmp_path):
+    """The point of the fast path: no runner, tools, dataclasses-heavy state or UI get imported."""
+    import subprocess
+
+    repo = make_repo(tmp_path / "repo")
+    probe = ("import sys, contextlib, io\nfrom wizard.cli import main\n"
+             "with contextlib.redirect_stdout(io.StringIO()):\n"
+             f"    assert main(['--repo', {str(repo)!r}, 'status', '--json']) == 0\n"
+             "print(sorted(m for m in sys.modules if m.startswith(('wizard.', 'textual', 'questionary', 'sh'))))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    loaded = set(eval(out))  # noqa: S307 - our own probe's printed list
+    assert loaded <= {"wizard.cli", "wizard.status_view", "wizard.catalog", "wizard.state_format", "wizard.paths"}, loaded

@@ -1,0 +1,149 @@
+"""`homelab-wizard status`: the stored progress of every item, as JSON or as text.
+
+One builder serves both paths: the Engine (with a loaded State) and the fast path below, which
+reads the state file with nothing but `json` and the catalog's metadata. `status` is what
+scripts poll, so its start-up time is a benchmark target (≤ 2× `python -c "import json"`,
+benchmarks/status_json.py); the dataclasses, runner and tool modules of a full Session are most
+of a cold start. The fast path takes only the common case (a plain `.git` folder and a state
+file that reads cleanly) and hands everything else to the full path, which owns the errors
+(a corrupt or newer state file, a missing repository). tests/unit/test_status_view.py checks
+that both paths print the same thing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .catalog import CATALOG, PHASES
+from .state_format import SCHEMA, STATE_FILE, STATUSES
+
+ICONS = {"passed": "✔", "failed": "✘", "blocked": "■", "skipped": "↷", "pending": "·", "running": "…"}
+_GLOBAL_OPTIONS = ("--repo", "--kubeconfig", "--context")
+
+
+def status_data(state: dict, items=None) -> dict:
+    """The `status --json` document from a state in its file form (State.to_json())."""
+    items = CATALOG if items is None else items
+    stored = state.get("items") or {}
+    cluster = state.get("cluster")
+    phases = []
+    for pid, num, title in PHASES:
+        rows = []
+        for it in (i for i in items if i.phase == pid):
+            s = stored.get(it.id) or {}
+            rows.append({"id": it.id, "alias": it.alias, "title": it.title, "status": s.get("status", "pending"),
+                         "checked_at": s.get("checked_at"), "message": s.get("message", ""),
+                         "evidence": s.get("evidence") or {}, "available": it.unavailable is None})
+        phases.append({"id": pid, "number": num, "title": title, "items": rows})
+    return {
+        "schema": state.get("schema", SCHEMA), "repo": state["repo"],
+        "cluster": None if not cluster else {"context": cluster["context"], "server": cluster["server"],
+                                              "uid": cluster["uid"]},
+        "answers": state.get("answers") or {}, "phases": phases,
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def status_text(data: dict) -> str:
+    st = data["cluster"]
+    lines = [f"repo: {data['repo']}",
+             f"cluster: {st['context']} {st['server']} (kube-system {st['uid']})" if st else "cluster: not pinned yet"]
+    for ph in data["phases"]:
+        done = sum(i["status"] == "passed" for i in ph["items"])
+        lines.append(f"\n{ph['number']}. {ph['title']}  ({done}/{len(ph['items'])})")
+        for i in ph["items"]:
+            lines.append(f"  {ICONS.get(i['status'], '?')} {i['alias']:>4} {i['id']:<28} {i['status']:<8} {i['message']}")
+    return "\n".join(lines)
+
+
+def emit(data: dict, as_json: bool) -> None:
+    if as_json:
+        json.dump(data, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        print(status_text(data))
+
+
+# -- the fast path ---------------------------------------------------------------------------
+def parse_status_argv(argv: list[str]) -> tuple[str | None, bool] | None:
+    """(--repo, --json) when argv is a plain `status` command, None for anything else."""
+    repo, as_json, seen = None, False, False
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "status" and not seen:
+            seen = True
+        elif a == "--json" and seen and not as_json:
+            as_json = True
+        elif a in _GLOBAL_OPTIONS and not seen and i + 1 < len(argv) and not argv[i + 1].startswith("-"):
+            if a == "--repo":
+                repo = argv[i + 1]
+            i += 1
+        elif a.split("=", 1)[0] in _GLOBAL_OPTIONS and "=" in a and not seen:
+            if a.startswith("--repo="):
+                repo = a.split("=", 1)[1]
+        else:
+            return None  # --help, a typo, another command: argparse handles it
+        i += 1
+    return (repo, as_json) if seen else None
+
+
+def read_plain_state(repo_arg: str | None) -> dict | None:
+    """The state file's content for the common case, or None to let the full path decide."""
+    from .paths import find_git_dirs, state_dir
+
+    start = Path(repo_arg or os.getcwd()).expanduser()
+    if not start.is_dir():
+        return None
+    found = find_git_dirs(start.resolve())
+    if found is None:
+        return None
+    top, git_dir = found
+    path = state_dir(git_dir) / STATE_FILE
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {"schema": SCHEMA, "repo": str(top)}
+    except OSError:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if not _reads_cleanly(data):
+        return None
+    return data
+
+
+def _reads_cleanly(data) -> bool:
+    """What State.from_json accepts, checked without building it (anything else: the full path)."""
+    if not isinstance(data, dict) or not isinstance(data.get("schema"), int) or data["schema"] > SCHEMA:
+        return False
+    if not all(k in data for k in ("repo", "created_at", "updated_at")):
+        return False
+    items = data.get("items", {})
+    if not isinstance(items, dict) or not all(isinstance(v, dict) and v.get("status") in STATUSES
+                                              and set(v) <= {"status", "checked_at", "message", "evidence"}
+                                              for v in items.values()):
+        return False
+    cluster = data.get("cluster")
+    if cluster and not (isinstance(cluster, dict) and {"context", "server", "uid"} <= set(cluster)
+                        and set(cluster) <= {"context", "server", "uid", "kubeconfig"}):
+        return False
+    return isinstance(data.get("answers", {}), dict) and isinstance(data.get("journal", []), list)
+
+
+def fast_status(argv: list[str]) -> int | None:
+    """Run `status` without a Session when it is safe to; None hands over to the full path."""
+    parsed = parse_status_argv(argv)
+    if parsed is None:
+        return None
+    repo_arg, as_json = parsed
+    state = read_plain_state(repo_arg)
+    if state is None:
+        return None
+    emit(status_data(state), as_json)
+    return 0
