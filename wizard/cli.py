@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--json", action="store_true")
     rb = sub.add_parser("rollback", help="undo part of the migration")
     rb.add_argument("action", nargs="?", metavar="ACTION",
-                    help="restore | revert | suspend | resume | stop-gitops (none: list what can be undone now)")
+                    help="restore | revert | discard | suspend | resume | stop-gitops (none: list what can be undone now)")
     rb.add_argument("--dry-run", action="store_true", help="show the preview only")
     rb.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     rb.add_argument("--namespace", action="append", default=[], help="restore: only this namespace (repeatable, or a,b)")

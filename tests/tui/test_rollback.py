@@ -36,7 +36,7 @@ async def test_rollback_screen_lists_previews_and_reverts_with_typed_confirmatio
         assert isinstance(screen, RollbackScreen)
         ol = screen.query_one("#rollback-actions", OptionList)
         rows = {ol.get_option_at_index(i).id: ol.get_option_at_index(i) for i in range(ol.option_count)}
-        assert set(rows) == {"restore", "revert", "suspend", "resume", "stop-gitops"}
+        assert set(rows) == {"restore", "revert", "discard", "suspend", "resume", "stop-gitops"}
         assert not rows["revert"].disabled and rows["restore"].disabled
         assert "revert commits" in text_of(screen.query_one("#rollback-text"))  # consequences spelled out
 

@@ -123,8 +123,9 @@ def test_resume_guard_after_revert_and_pending_items():
 
 
 def test_actions_and_aliases():
-    assert list(ACTIONS) == ["restore", "revert", "suspend", "resume", "stop-gitops"]
-    assert action("uninstall").name == "stop-gitops"
-    assert ACTIONS["stop-gitops"].destructive and ACTIONS["revert"].destructive and not ACTIONS["suspend"].destructive
+    assert list(ACTIONS) == ["restore", "revert", "discard", "suspend", "resume", "stop-gitops"]
+    assert action("uninstall").name == "stop-gitops" and action("unstage").name == "discard"
+    assert ACTIONS["stop-gitops"].destructive and ACTIONS["revert"].destructive and ACTIONS["discard"].destructive
+    assert not ACTIONS["suspend"].destructive
     with pytest.raises(UsageError, match="no rollback action"):
         action("explode")

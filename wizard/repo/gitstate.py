@@ -71,7 +71,11 @@ def pending_steps(session, at_head: str | None = None) -> list[tuple[str, str]]:
     h = at_head if at_head is not None else head(session)
     out: list[tuple[str, str]] = []
     for e in applies(session):
-        if e.get("phase") == "done" and e.get("base_head") == h and e.get("tree"):
+        if e.get("base_head") != h:
+            continue
+        if e.get("phase") == "discarded":  # rollback discard put the index back to HEAD
+            out = []
+        elif e.get("phase") == "done" and e.get("tree"):
             out.append((e["item"], e["tree"]))
     return out
 

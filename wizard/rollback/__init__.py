@@ -3,6 +3,7 @@
 Actions, in the order people reach for them:
 - restore      the Phase 1 backup, whole or by namespaces/kinds (existing objects skipped unless overwrite)
 - revert       the wizard's own commits (from the journal), newest first, then push; never forced
+- discard      the wizard's staged Phase 2 changes that 2.5 has not committed yet (back to HEAD)
 - suspend      pause Flux Kustomizations (spec.suspend)
 - resume       resume them and wait for Ready
 - stop-gitops  suspend all, `flux uninstall --keep-namespace`: Flux goes, the workloads stay
@@ -14,12 +15,13 @@ from __future__ import annotations
 
 from ..session import UsageError
 from .base import Action, Availability, Options, execute
+from .discard import Discard
 from .fluxctl import Resume, StopGitOps, Suspend
 from .restore import Restore
 from .revert import Revert
 
-ACTIONS: dict[str, Action] = {a.name: a for a in (Restore(), Revert(), Suspend(), Resume(), StopGitOps())}
-ALIASES = {"uninstall": "stop-gitops", "pause": "suspend", "backup": "restore"}
+ACTIONS: dict[str, Action] = {a.name: a for a in (Restore(), Revert(), Discard(), Suspend(), Resume(), StopGitOps())}
+ALIASES = {"uninstall": "stop-gitops", "pause": "suspend", "backup": "restore", "unstage": "discard"}
 
 
 def action(name: str) -> Action:

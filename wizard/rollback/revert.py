@@ -111,8 +111,8 @@ class Revert(Action):
             return self._avail(False, f"the repository cannot be read: {e}", "nothing")
         if not commits:
             staged = gitstate.pending_steps(session)
-            why = ("the wizard's Phase 2 changes are staged, not committed: nothing to revert in git (undo them "
-                   "with 'git restore --staged --worktree .' after checking 'git status')") if staged else \
+            why = ("the wizard's Phase 2 changes are staged, not committed: nothing to revert in git (the "
+                   "'discard' action undoes them)") if staged else \
                 "the wizard has made no commits on this branch (or they are reverted already)"
             return self._avail(False, why, "nothing")
         target = push_target(session)
