@@ -59,7 +59,12 @@ def test_scaffold_replaces_the_hand_written_manifests(tmp_path, env):
     hr2 = yaml.safe_load((repo / "apps/services/helm-release.yaml").read_text())
     assert hr2["spec"]["chart"]["spec"]["sourceRef"]["name"] == "jetstack"
     assert not (repo / "apps/services/n8n.yaml").exists()
-    # 2.3 and 2.4 verify: the replaced objects are accounted for, not lost.
+    verified_idempotent_and_committed(repo, env)
+
+
+def verified_idempotent_and_committed(repo, env) -> None:
+    """After the scaffold: 2.1–2.4 pass with the replaced objects accounted for (not lost), planning
+    again changes nothing, and 2.5 commits and pushes, leaving a clean tree."""
     st = status_json(repo, env)
     for item in ITEMS:
         assert item_status(st, item)["status"] == "passed", item_status(st, item)
@@ -67,12 +72,11 @@ def test_scaffold_replaces_the_hand_written_manifests(tmp_path, env):
     assert res.returncode == 0, res.stdout + res.stderr
     assert "replaced by HelmRelease homelab/monitoring" in res.stdout
     assert "replaced by HelmRelease homelab/services" in res.stdout
-    # Idempotent: planning again changes nothing.
     res = wiz(repo, "run", "repo.flux-manifests", "--dry-run", env=env)
     assert res.returncode == 0 and "Nothing to change" in res.stdout, res.stdout
-    # And 2.5 commits and pushes it.
     res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
     assert res.returncode == 0, res.stdout + res.stderr
+    assert git(repo, "status", "--porcelain") == ""
 
 
 def test_without_answers_nothing_is_scaffolded_and_bad_answers_are_usage_errors(tmp_path, env):

@@ -9,9 +9,9 @@ from collections import Counter
 import pytest
 import yaml
 
-from tests.helpers import VENV_BIN, cli_env, git, item_status, make_repo, status_json
+from tests.helpers import VENV_BIN, cli_env, git, make_repo
 from tests.integration.phase2_fixture import files, make_homelab
-from tests.integration.test_helm_scaffold import HELM, MON, sets
+from tests.integration.test_helm_scaffold import HELM, MON, sets, verified_idempotent_and_committed
 from tests.integration.test_phase2_e2e import ITEMS, NO_CLUSTER, run_all, setup, wiz
 from wizard.repo.scan import scan
 
@@ -138,18 +138,7 @@ def test_option_b_scaffold_lands_in_sources_base_and_overlays(tmp_path, env):
     assert yaml.safe_load((repo / "apps/overlays/homelab/kustomization.yaml").read_text())["resources"] == [
         "../../base/homelab-dashboard", "../../base/services"]
 
-    st = status_json(repo, env)
-    for item in ITEMS:
-        assert item_status(st, item)["status"] == "passed", item_status(st, item)
-    res = wiz(repo, "verify", "repo.flux-manifests", "--json", env=env)
-    assert res.returncode == 0, res.stdout + res.stderr
-    assert "replaced by HelmRelease homelab/monitoring" in res.stdout
-    assert "replaced by HelmRelease homelab/services" in res.stdout
-    res = wiz(repo, "run", "repo.flux-manifests", "--dry-run", env=env)
-    assert res.returncode == 0 and "Nothing to change" in res.stdout, res.stdout
-    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
-    assert res.returncode == 0, res.stdout + res.stderr
-    assert git(repo, "status", "--porcelain") == ""
+    verified_idempotent_and_committed(repo, env)
 
 
 def test_option_b_scaffold_creates_infrastructure_sources_when_there_is_none(tmp_path, env):
