@@ -11,7 +11,7 @@ from textual.widgets import Button, DataTable, Input
 
 from tests.e2e.test_migration_e2e import CANARY, hand_applied_homelab, phases_1_and_2, wiz
 from tests.helpers import git
-from tests.tui.conftest import settle, text_of, wait_for, wait_for_screen
+from tests.tui.conftest import settle, text_of, tui_session, wait_for, wait_for_screen
 
 pytestmark = pytest.mark.testbed
 
@@ -77,21 +77,12 @@ async def test_phase4_through_the_tui(testbed_factory, tmp_path, monkeypatch):
     from screens.dialogs.resume import ResumeDialog
     from screens.flux_status import FluxStatusScreen
     from screens.phase import PhaseScreen
-    from wizard.runner import Runner
-    from wizard.session import Session
 
     tb = testbed_factory("phase4-tui")
     env = {**tb.env, "HOMELAB_WIZARD_DATA": str(tmp_path / "data"), "GIT_PASSWORD": CANARY}
     repo, _ = bootstrapped_repo(tb, tmp_path, env)
     head = git(repo, "ls-remote", "origin", "refs/heads/main").split()[0]
-    for k in ("KUBECONFIG", "PATH", "HOMELAB_WIZARD_DATA", "GIT_PASSWORD"):
-        monkeypatch.setenv(k, env[k])
-    monkeypatch.delenv("HOMELAB_WIZARD_NONINTERACTIVE", raising=False)
-
-    session = Session.open(repo, runner=Runner(base_env=env))
-    session.store.acquire("tui-e2e")
-    try:
-        session.store.load()
+    with tui_session(repo, env, monkeypatch, keys=("KUBECONFIG", "PATH", "HOMELAB_WIZARD_DATA", "GIT_PASSWORD")) as session:
         context = session.state.cluster.context
         app = make_app(session)
         async with app.run_test(size=SIZE) as pilot:
@@ -173,5 +164,3 @@ async def test_phase4_through_the_tui(testbed_factory, tmp_path, monkeypatch):
         data = session.state
         for item in ("validate.reconciled", "validate.deployed", "validate.drift", "validate.healing"):
             assert data.item(item).status == "passed", (item, data.item(item).message)
-    finally:
-        session.store.release()

@@ -17,7 +17,7 @@ from textual.widgets import Button, Input, SelectionList
 from tests.e2e.test_phase1_testbed import manifests
 from tests.e2e.test_rollback_testbed import kubectl, names, phase1
 from tests.helpers import make_repo
-from tests.tui.conftest import settle, text_of, wait_for, wait_for_screen
+from tests.tui.conftest import settle, text_of, tui_session, wait_for, wait_for_screen
 from tests.tui.test_rollback_restore import open_restore_form
 
 pytestmark = pytest.mark.testbed
@@ -38,8 +38,6 @@ async def test_restore_one_namespace_through_the_tui(testbed_factory, tmp_path, 
     from screens.dialogs.confirm import ConfirmDialog
     from screens.dialogs.resume import ResumeDialog
     from wizard.rollback.restore import FIELD_MANAGER
-    from wizard.runner import Runner
-    from wizard.session import Session
 
     tb = testbed_factory("rollback-tui")
     env = {**tb.env, "HOMELAB_WIZARD_DATA": str(tmp_path / "data")}
@@ -55,13 +53,7 @@ async def test_restore_one_namespace_through_the_tui(testbed_factory, tmp_path, 
     kept_before = names(env, "deployments", KEPT)
     assert kept_before == {"web", "redis"}
 
-    for k in ("KUBECONFIG", "PATH", "HOMELAB_WIZARD_DATA"):
-        monkeypatch.setenv(k, env[k])
-    monkeypatch.delenv("HOMELAB_WIZARD_NONINTERACTIVE", raising=False)
-    session = Session.open(repo, runner=Runner(base_env=env))
-    session.store.acquire("tui-e2e")
-    try:
-        session.store.load()
+    with tui_session(repo, env, monkeypatch) as session:
         context = session.state.cluster.context
         app = make_app(session)
         async with app.run_test(size=SIZE) as pilot:
@@ -107,8 +99,6 @@ async def test_restore_one_namespace_through_the_tui(testbed_factory, tmp_path, 
             assert len(done) == 1 and done[0]["phase"] == "done" and done[0]["status"] == "passed", done
             assert "passed" in text_of(screen.query_one("#rollback-text"))
             assert done[0]["namespaces"] == [GONE] and done[0]["kinds"] == []
-    finally:
-        session.store.release()
 
     # GONE is back, as it was backed up, written by the restore's field manager.
     assert names(env, "deployments", GONE) == {"web", "redis"}

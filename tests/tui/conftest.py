@@ -7,6 +7,7 @@ at a fixed name (``homelab``) so nothing path-dependent reaches the snapshots.
 from __future__ import annotations
 
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,24 @@ async def wait_for(pilot, condition, timeout: float = 30.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting for the UI")
         await pilot.pause(0.05)
+
+
+@contextmanager
+def tui_session(repo, env: dict, monkeypatch, keys=("KUBECONFIG", "PATH", "HOMELAB_WIZARD_DATA")):
+    """A locked, loaded Session on `repo` for driving the real TUI against a testbed: the process
+    environment gets `keys` from `env` (the App's own tool calls read it), stdin counts as a user."""
+    from wizard.runner import Runner
+
+    for k in keys:
+        monkeypatch.setenv(k, env[k])
+    monkeypatch.delenv("HOMELAB_WIZARD_NONINTERACTIVE", raising=False)
+    session = Session.open(repo, runner=Runner(base_env=env))
+    session.store.acquire("tui-e2e")
+    try:
+        session.store.load()
+        yield session
+    finally:
+        session.store.release()
 
 
 async def wait_for_screen(pilot, screen_type, ready: str, timeout: float = 30.0):
