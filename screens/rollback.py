@@ -22,10 +22,12 @@ from textual.widgets.option_list import Option
 
 from wizard.checklist import Plan, Verdict
 from wizard.rollback import Options, action, execute, overview
+from wizard.rollback.fluxctl import kustomizations, ks_id, suspended
 from wizard.rollback.restore import backup_contents, find_backup
 from wizard.session import Blocked
 
 from .dialogs.confirm import ConfirmDialog
+from .dialogs.kustomization_choice import KustomizationChoiceDialog, scope_text
 from .dialogs.restore_options import RestoreOptionsDialog, describe
 from .messages import OutputLogged
 
@@ -40,6 +42,14 @@ class Previewed(Message):
     def __init__(self, name: str, plan: Plan | None, error: str | None) -> None:
         super().__init__()
         self.name, self.plan, self.error = name, plan, error
+
+
+class Listed(Message):
+    """The cluster's Kustomizations as (NS/NAME, suspended), for the suspend/resume choice."""
+
+    def __init__(self, name: str, rows: list[tuple[str, bool]] | None, error: str | None) -> None:
+        super().__init__()
+        self.name, self.rows, self.error = name, rows, error
 
 
 class Finished(Message):
@@ -60,6 +70,7 @@ class RollbackScreen(Screen):
         self.plan: Plan | None = None
         self.chosen: str | None = None
         self.restore_options: Options | None = None  # the last choices, offered again
+        self.ks_choices: dict[str, list[str]] = {}  # suspend/resume: the last Kustomizations chosen
 
     def compose(self) -> ComposeResult:
         yield Label("Rollback: undo part of the migration", classes="dialog-title", id="rollback-title")
@@ -106,8 +117,47 @@ class RollbackScreen(Screen):
         self.query_one("#rollback-run", Button).disabled = True
         if action(name).name == "restore":
             self.ask_restore_options()
+        elif action(name).name in ("suspend", "resume"):
+            self.list_kustomizations(action(name).name)
         else:
             self.start_preview(name, Options())
+
+    def list_kustomizations(self, name: str) -> None:
+        """Suspend/resume: read the cluster's Kustomizations (in a worker), then let the user choose."""
+        self.query_one("#rollback-text", Static).update("Reading the Flux Kustomizations…")
+        session = self.app.session
+
+        def work():
+            try:
+                kss = kustomizations(session)
+                rows = None if kss is None else [(ks_id(k), suspended(k)) for k in kss]
+                self.post_message(Listed(name, rows, None))
+            except Exception as e:  # noqa: BLE001 - shown on the screen
+                self.post_message(Listed(name, None, str(e)))
+
+        self.app._start(work, "rollback-list", "Reading the Flux Kustomizations")
+
+    @on(Listed)
+    def choose_kustomizations(self, message: Listed) -> None:
+        if message.name != self.chosen:
+            return
+        if message.error or not message.rows:
+            # The action's own preview says what is wrong (Flux not installed, cluster unreachable).
+            self.start_preview(message.name, Options(), chained=True)
+            return
+        self.app.push_screen(KustomizationChoiceDialog(message.name, message.rows,
+                                                       self.ks_choices.get(message.name)),
+                             partial(self._kustomizations_chosen, message.name))
+
+    def _kustomizations_chosen(self, name: str, opts: Options | None) -> None:
+        if opts is None:
+            self.chosen = None
+            self.query_one("#rollback-text", Static).update(f"{name.capitalize()} cancelled: nothing was changed."
+                                                            "\n\nChoose an action and press Enter to see its preview.")
+            self.query_one("#rollback-actions", OptionList).focus()
+            return
+        self.ks_choices[name] = opts.kustomizations
+        self.start_preview(name, opts)
 
     def ask_restore_options(self) -> None:
         """Restore: choose namespaces, kinds and overwrite from what the backup holds, then preview."""
@@ -136,8 +186,11 @@ class RollbackScreen(Screen):
         self.restore_options = opts
         self.start_preview("restore", opts)
 
-    def start_preview(self, name: str, opts: Options) -> None:
-        scope = f" ({escape(describe(opts))})" if action(name).name == "restore" else ""
+    def start_preview(self, name: str, opts: Options, *, chained: bool = False) -> None:
+        """`chained`: called from a worker's message while that worker is still finishing."""
+        act = action(name).name
+        scope = (f" ({escape(describe(opts))})" if act == "restore"
+                 else f" ({escape(scope_text(act, opts.kustomizations))})" if act in ("suspend", "resume") else "")
         self.query_one("#rollback-text", Static).update(f"Preparing the preview of {name}{scope}…")
         session = self.app.session
 
@@ -148,7 +201,7 @@ class RollbackScreen(Screen):
             except Exception as e:  # noqa: BLE001 - shown on the screen
                 self.post_message(Previewed(name, None, str(e)))
 
-        self.app._start(work, "rollback-plan", f"Previewing rollback {name}")
+        self.app._start(work, "rollback-plan", f"Previewing rollback {name}", chained=chained)
 
     @on(Previewed)
     def show_preview(self, message: Previewed) -> None:
