@@ -61,16 +61,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    if "status" in argv:
-        # `status` is what scripts poll: read the state file without a Session when that is safe.
-        from .status_view import fast_status
-
-        code = fast_status(argv)
-        if code is not None:
-            return code
-    args = build_parser().parse_args(argv)
     try:
+        if "status" in argv:
+            # `status` is what scripts poll: read the state file without a Session when that is safe.
+            from .status_view import fast_status
+
+            code = fast_status(argv)
+            if code is not None:
+                return code
+        args = build_parser().parse_args(argv)
         return dispatch(args)
+    except BrokenPipeError:
+        # `homelab-wizard status | head`: the reader left; no traceback. stdout goes to /dev/null
+        # so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("\ninterrupted: the state was saved; run the same command again to resume.", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -129,3 +129,19 @@ def test_status_loads_no_session_machinery(tmp_path):
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     loaded = set(eval(out))  # noqa: S307 - our own probe's printed list
     assert loaded <= {"wizard.cli", "wizard.status_view", "wizard.catalog", "wizard.state_format", "wizard.paths"}, loaded
+
+
+def test_a_reader_that_goes_away_gets_no_traceback(tmp_path):
+    """`homelab-wizard status | head -1`: the pipe closes under the writer (EPIPE), the exit is quiet."""
+    import subprocess
+
+    from tests.helpers import VENV_BIN
+
+    repo = make_repo(tmp_path / "repo")
+    for argv in (["status"], ["status", "--json"], ["doctor", "--json"]):
+        p = subprocess.Popen([str(VENV_BIN / "homelab-wizard"), "--repo", str(repo), *argv],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        p.stdout.close()  # before the child writes a byte: its first write fails with EPIPE
+        err = p.stderr.read().decode()
+        p.wait(timeout=120)
+        assert "Traceback" not in err and "BrokenPipe" not in err, (argv, err)
