@@ -33,6 +33,22 @@ spec:
 """
 
 
+# A Flux Kustomization over ./apps, as a repo after Phase 2 has it (clusters/<name>/apps.yaml).
+FLUX_KS = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+"""
+
 def git(repo: Path, *args: str, check: bool = True) -> str:
     env = {**os.environ, **GIT_ENV}
     return subprocess.run(["git", "-C", str(repo), *args], check=check, capture_output=True, text=True, env=env).stdout

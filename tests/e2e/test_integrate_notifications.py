@@ -12,24 +12,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from tests.helpers import DEPLOYMENT, git, item_status, make_repo, run_cli, status_json
+from tests.helpers import DEPLOYMENT, FLUX_KS, git, item_status, make_repo, run_cli, status_json
 
 pytestmark = pytest.mark.testbed
-
-FLUX_KS = """\
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./apps
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-"""
 
 
 class Receiver:

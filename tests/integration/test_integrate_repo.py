@@ -6,22 +6,7 @@ import subprocess
 
 import yaml
 
-from tests.helpers import DEPLOYMENT, git, item_status, make_repo, run_cli, status_json
-
-FLUX_KS = """\
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./apps
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-"""
+from tests.helpers import DEPLOYMENT, FLUX_KS, git, item_status, make_repo, run_cli, status_json
 
 WORKFLOW = """\
 # Deploys on every push (the user's comment)
