@@ -31,13 +31,6 @@ def manifests(ns: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def env(testbed, tmp_path):
-    e = dict(testbed.env)
-    e["HOMELAB_WIZARD_DATA"] = str(tmp_path / "data")
-    return e
-
-
-@pytest.fixture
 def homelab(testbed, tmp_path, env, request):
     """A repo whose manifests were applied by hand with kubectl, as the user did."""
     ns = "p1-" + request.node.name.replace("_", "-")[5:30].strip("-")

@@ -21,13 +21,6 @@ spec:
 
 
 @pytest.fixture
-def env(testbed, tmp_path):
-    e = dict(testbed.env)
-    e["HOMELAB_WIZARD_DATA"] = str(tmp_path / "data")
-    return e
-
-
-@pytest.fixture
 def homelab(testbed, tmp_path, env, request):
     ns = "p2-" + request.node.name.replace("_", "-")[5:28].strip("-")
     repo = make_repo(tmp_path / "repo", {

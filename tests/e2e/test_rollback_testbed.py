@@ -25,13 +25,6 @@ def names(env, kind, ns) -> set[str]:
     return {i["metadata"]["name"] for i in json.loads(out)["items"]}
 
 
-@pytest.fixture
-def env(testbed, tmp_path):
-    e = dict(testbed.env)
-    e["HOMELAB_WIZARD_DATA"] = str(tmp_path / "data")
-    return e
-
-
 def wiz(repo, *args, env):
     return run_cli("--repo", str(repo), *args, env=env)
 

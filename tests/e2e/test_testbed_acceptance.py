@@ -11,7 +11,6 @@ import base64
 import json
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import yaml
