@@ -33,6 +33,9 @@ spec:
 """
 
 
+# A kubeconfig that does not exist: the CLI sees no cluster (Phase 2 and the repo items work without one).
+NO_CLUSTER = {"KUBECONFIG": "/nonexistent/kubeconfig"}
+
 # A Flux Kustomization over ./apps, as a repo after Phase 2 has it (clusters/<name>/apps.yaml).
 FLUX_KS = """\
 apiVersion: kustomize.toolkit.fluxcd.io/v1

@@ -7,9 +7,8 @@ import sys
 import textwrap
 
 
-from tests.helpers import cli_env, git, item_status, make_repo, run_cli, status_json
+from tests.helpers import NO_CLUSTER, cli_env, git, item_status, make_repo, run_cli, status_json
 
-NO_CLUSTER = {"KUBECONFIG": "/nonexistent/kubeconfig"}
 
 
 def env(tmp_path, **extra):

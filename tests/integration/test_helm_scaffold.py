@@ -1,23 +1,17 @@
 """Phase 2 with a HelmRepository + HelmRelease scaffold (issue #4, item 4): real CLI, git, kubectl kustomize."""
 from __future__ import annotations
 
-import pytest
 import yaml
 
-from tests.helpers import cli_env, git, item_status, status_json
+from tests.helpers import git, item_status, status_json
 from tests.integration.phase2_fixture import make_homelab
-from tests.integration.test_phase2_e2e import ITEMS, NO_CLUSTER, run_all, setup, wiz
+from tests.integration.test_phase2_e2e import ITEMS, run_all, setup, wiz
 
 MON = "infrastructure/kubernetes/monitoring"
 HELM = [f"helm.{MON}=grafana@8.5.2", f"helm-repo.{MON}=https://grafana.github.io/helm-charts",
         f"helm-values.{MON}={MON}/values.yaml",
         "helm.infrastructure/kubernetes/services=n8n@1.0.x",
         "helm-repo.infrastructure/kubernetes/services=https://charts.jetstack.io"]
-
-
-@pytest.fixture
-def env(tmp_path):
-    return cli_env(HOMELAB_WIZARD_DATA=str(tmp_path / "data"), **NO_CLUSTER)
 
 
 def sets(*answers):

@@ -9,21 +9,16 @@ from collections import Counter
 import pytest
 import yaml
 
-from tests.helpers import VENV_BIN, cli_env, git, make_repo
+from tests.helpers import VENV_BIN, git, make_repo
 from tests.integration.phase2_fixture import files, make_homelab
 from tests.integration.test_helm_scaffold import HELM, MON, sets, verified_idempotent_and_committed
-from tests.integration.test_phase2_e2e import ITEMS, NO_CLUSTER, run_all, setup, wiz
+from tests.integration.test_phase2_e2e import ITEMS, run_all, setup, wiz
 from wizard.repo.scan import scan
 
 SERVICES = "infrastructure/kubernetes/services"
 B_MON = "infrastructure/base/monitoring"
 B_SERVICES = "apps/base/services"
 CONTROLLERS = "infrastructure/overlays/homelab/controllers"
-
-
-@pytest.fixture
-def env(tmp_path):
-    return cli_env(HOMELAB_WIZARD_DATA=str(tmp_path / "data"), **NO_CLUSTER)
 
 
 def flux_paths(repo) -> dict[str, str]:

@@ -7,19 +7,12 @@ import signal
 import subprocess
 import time
 
-import pytest
 import yaml
 
-from tests.helpers import VENV_BIN, cli_env, git, item_status, run_cli, status_json
+from tests.helpers import VENV_BIN, git, item_status, run_cli, status_json
 from tests.integration.phase2_fixture import CERT_MANAGER, NAMESPACES, POSTGRES, make_homelab
 
-NO_CLUSTER = {"KUBECONFIG": "/nonexistent/kubeconfig"}
 ITEMS = ["repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests"]
-
-
-@pytest.fixture
-def env(tmp_path):
-    return cli_env(HOMELAB_WIZARD_DATA=str(tmp_path / "data"), **NO_CLUSTER)
 
 
 def wiz(repo, *args, env):

@@ -7,7 +7,7 @@ import json
 
 from tests.helpers import git, item_status, run_cli, status_json
 from tests.integration.phase2_fixture import make_homelab
-from tests.integration.test_phase2_e2e import ITEMS, env, run_all, setup  # noqa: F401
+from tests.integration.test_phase2_e2e import ITEMS, run_all, setup
 
 
 def wiz(repo, *args, env):
@@ -18,7 +18,7 @@ def files_on_disk(repo) -> set[str]:
     return {str(p.relative_to(repo)) for p in repo.rglob("*") if ".git" not in p.relative_to(repo).parts}
 
 
-def test_discard_undoes_a_half_finished_phase_2_and_it_can_be_redone(tmp_path, env):  # noqa: F811
+def test_discard_undoes_a_half_finished_phase_2_and_it_can_be_redone(tmp_path, env):
     repo = make_homelab(tmp_path / "repo")
     head = git(repo, "rev-parse", "HEAD").strip()
     before = files_on_disk(repo)
@@ -61,7 +61,7 @@ def test_discard_undoes_a_half_finished_phase_2_and_it_can_be_redone(tmp_path, e
     assert git(repo, "status", "--porcelain") == ""
 
 
-def test_discard_refuses_when_the_user_changed_something_too(tmp_path, env):  # noqa: F811
+def test_discard_refuses_when_the_user_changed_something_too(tmp_path, env):
     repo = make_homelab(tmp_path / "repo")
     setup(repo, env, "a")
     run_all(repo, env, ITEMS[:2])

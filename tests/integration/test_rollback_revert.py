@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tests.helpers import git, item_status, run_cli, status_json
-from tests.integration.test_phase2_e2e import ITEMS, env, origin, remote_head, run_all, setup  # noqa: F401
+from tests.integration.test_phase2_e2e import ITEMS, remote_head, run_all, setup
 from tests.integration.phase2_fixture import make_homelab
 
 
@@ -20,7 +20,7 @@ def files_at(repo, rev: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def migrated(tmp_path, env):  # noqa: F811
+def migrated(tmp_path, env):
     repo = make_homelab(tmp_path / "repo")
     before = git(repo, "rev-parse", "HEAD").strip()
     setup(repo, env, "a")
@@ -30,7 +30,7 @@ def migrated(tmp_path, env):  # noqa: F811
     return repo, before
 
 
-def test_revert_brings_back_the_original_layout_and_pushes(migrated, env):  # noqa: F811
+def test_revert_brings_back_the_original_layout_and_pushes(migrated, env):
     repo, before = migrated
     original = files_at(repo, before)
     # A later user commit on an unrelated file stays.
@@ -73,7 +73,7 @@ def test_revert_brings_back_the_original_layout_and_pushes(migrated, env):  # no
     assert wiz(repo, "rollback", "revert", "--yes", env=env).returncode == 3
 
 
-def test_revert_conflicting_with_a_later_user_commit_stops_cleanly(migrated, env):  # noqa: F811
+def test_revert_conflicting_with_a_later_user_commit_stops_cleanly(migrated, env):
     repo, _ = migrated
     f = repo / "clusters/homelab/apps.yaml"
     f.write_text(f.read_text().replace("interval:", "# checked more often\n  interval:", 1))
@@ -94,7 +94,7 @@ def test_revert_conflicting_with_a_later_user_commit_stops_cleanly(migrated, env
     assert item_status(status_json(repo, env), "repo.apps")["status"] == "passed"
 
 
-def test_revert_refuses_a_dirty_tree(migrated, env):  # noqa: F811
+def test_revert_refuses_a_dirty_tree(migrated, env):
     repo, _ = migrated
     (repo / "apps/services/n8n.yaml").write_text("changed: true\n")
     res = wiz(repo, "rollback", "revert", "--dry-run", env=env)

@@ -1,9 +1,6 @@
 """reliability.md faults 10 and 35 with the real sops and age: states, not crashes."""
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
-
 import pytest
 
 from tests.helpers import make_repo

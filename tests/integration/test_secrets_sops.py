@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import VENV_BIN, cli_env, git, item_status, make_repo, run_cli, status_json
+from tests.helpers import VENV_BIN, git, item_status, make_repo, run_cli, status_json
 from tests.integration.phase2_fixture import make_homelab
 
-NO_CLUSTER = {"KUBECONFIG": "/nonexistent/kubeconfig"}
 PHASE2 = ["repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests"]
 CANARY = "canary-" + "7f3a9c2e-plaintext"
 KUBESEAL_DIR = Path.home() / ".cache/homelab-wizard/testbed/sealed-secrets-v0.36.6-r1/bin"
@@ -37,11 +36,6 @@ metadata:
 stringData:
   DB_PASSWORD: {CANARY}
 """
-
-
-@pytest.fixture
-def env(tmp_path):
-    return cli_env(HOMELAB_WIZARD_DATA=str(tmp_path / "data"), **NO_CLUSTER)
 
 
 def wiz(repo, *args, env, ok=True):

@@ -7,16 +7,11 @@ import json
 import pytest
 import yaml
 
-from tests.helpers import cli_env, git
+from tests.helpers import git
 from tests.integration.phase2_fixture import make_homelab
-from tests.integration.test_phase2_e2e import NO_CLUSTER, run_all, setup, wiz
+from tests.integration.test_phase2_e2e import run_all, setup, wiz
 
 NS_FILE = {"a": "infrastructure/kubernetes/base/namespace.yaml", "b": "infrastructure/base/namespaces/namespace.yaml"}
-
-
-@pytest.fixture
-def env(tmp_path):
-    return cli_env(HOMELAB_WIZARD_DATA=str(tmp_path / "data"), **NO_CLUSTER)
 
 
 def verify(repo, env, item):

@@ -17,7 +17,7 @@ from screens.secrets import SecretsScreen
 from wizard.session import Session
 
 from ..helpers import make_repo
-from .conftest import SIZE, settle, text_of
+from .conftest import settle, text_of
 
 MARKER = "demo-not-a-real-secret"
 DEMO = Path(assets.__file__).parent / "demo" / "repo"
