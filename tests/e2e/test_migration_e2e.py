@@ -6,66 +6,14 @@ the token is a canary that must never show up in the wizard's output, state or a
 """
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import DEPLOYMENT, git, item_status, make_repo, run_cli, status_json
+from tests.e2e.homelab import CANARY, NS, hand_applied_homelab, kubectl_json, phases_1_and_2, wiz
+from tests.helpers import git, item_status, status_json
 
 pytestmark = pytest.mark.testbed
-
-NS = "homelab"
-CANARY = "hlw-canary-" + "7f3a9c1e5b"  # assembled at run time, never a real token
-
-MANIFESTS = {
-    "infrastructure/kubernetes/base/namespace.yaml": f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {NS}\n",
-    "infrastructure/kubernetes/services/web.yaml": DEPLOYMENT.format(name="web", ns=NS) + (
-        f"---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: {NS}\nspec:\n"
-        "  selector: {app: web}\n  ports:\n    - port: 80\n"),
-    "infrastructure/kubernetes/databases/redis.yaml": DEPLOYMENT.format(name="redis", ns=NS),
-    "infrastructure/kubernetes/databases/config.yaml":
-        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: redis-config\n  namespace: {NS}\ndata:\n  maxmemory: 64mb\n",
-}
-
-
-def wiz(repo, *args, env, ok=(0,)):
-    res = run_cli("--repo", str(repo), *args, env=env, timeout=600)
-    assert res.returncode in ok, f"{args} -> {res.returncode}\n{res.stdout}\n{res.stderr}"
-    return res
-
-
-def hand_applied_homelab(tb, tmp_path: Path, env: dict) -> tuple[Path, str]:
-    """The 'before' state: a repo pushed to the git server and applied by hand."""
-    url = tb.create_git_repo("homelab")
-    repo = make_repo(tmp_path / "repo", MANIFESTS)
-    (repo / ".gitignore").write_text("docs/cluster-inventory.md\n")  # the Phase 1 report stays local here
-    git(repo, "add", ".gitignore")
-    git(repo, "commit", "-qm", "ignore the local inventory report")
-    git(repo, "remote", "add", "origin", url)
-    subprocess.run(["git", "-C", str(repo), "push", "-q", "origin", "main"], env=env, check=True, capture_output=True)
-    subprocess.run(["kubectl", "apply", "-R", "-f", str(repo / "infrastructure")], env=env, check=True,
-                   capture_output=True)
-    return repo, url
-
-
-def kubectl_json(env, *args):
-    return json.loads(subprocess.run(["kubectl", "get", *args, "-o", "json"], env=env, check=True,
-                                     capture_output=True, text=True).stdout)
-
-
-def phases_1_and_2(step) -> None:
-    step("run", "prep.preflight", "--yes")
-    step("run", "prep.structure", "--set", "option=a", "--yes")
-    step("run", "prep.backup", "--yes")
-    step("run", "prep.inventory", "--yes")
-    # Phase 2 (secrets: this homelab has none; the items are skipped with a reason, never passed)
-    for item in ("repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests"):
-        step("run", item, "--yes")
-    for item in ("secrets.scan", "secrets.keys", "secrets.convert", "secrets.decryption"):
-        step("skip", item, "--reason", "no Secrets in this repo")
-    step("run", "repo.commit-push", "--yes")
 
 
 def test_full_migration_headless(testbed_factory, tmp_path):

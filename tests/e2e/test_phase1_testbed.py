@@ -13,21 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.e2e.homelab import manifests
 from tests.helpers import DEPLOYMENT, VENV_BIN, git, item_status, make_repo, run_cli, status_json
 
 pytestmark = pytest.mark.testbed
-
-
-def manifests(ns: str) -> dict[str, str]:
-    return {
-        "infrastructure/kubernetes/base/namespace.yaml": f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n",
-        "infrastructure/kubernetes/services/web.yaml": DEPLOYMENT.format(name="web", ns=ns) + (
-            f"---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: {ns}\nspec:\n"
-            "  selector: {app: web}\n  ports:\n    - port: 80\n"),
-        "infrastructure/kubernetes/databases/redis.yaml": DEPLOYMENT.format(name="redis", ns=ns),
-        "infrastructure/kubernetes/databases/config.yaml":
-            f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: redis-config\n  namespace: {ns}\ndata:\n  maxmemory: 64mb\n",
-    }
 
 
 @pytest.fixture

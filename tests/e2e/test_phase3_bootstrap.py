@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_migration_e2e import CANARY, hand_applied_homelab, phases_1_and_2, wiz
+from tests.e2e.homelab import CANARY, hand_applied_homelab, phases_1_and_2, wiz
 from tests.helpers import git, item_status, status_json
 
 pytestmark = pytest.mark.testbed

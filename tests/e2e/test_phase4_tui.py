@@ -9,23 +9,13 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Button, DataTable, Input
 
-from tests.e2e.test_migration_e2e import CANARY, hand_applied_homelab, phases_1_and_2, wiz
+from tests.e2e.homelab import CANARY, bootstrapped_repo
 from tests.helpers import git
 from tests.tui.conftest import settle, text_of, tui_session, wait_for, wait_for_screen
 
 pytestmark = pytest.mark.testbed
 
 SIZE = (150, 44)
-
-
-def bootstrapped_repo(tb, tmp, env):
-    """Phases 1-3 headless with the CLI: a repo reconciled by a freshly bootstrapped Flux."""
-    repo, url = hand_applied_homelab(tb, tmp, env)
-    phases_1_and_2(lambda *a, ok=(0,): wiz(repo, *a, env=env, ok=ok))
-    wiz(repo, "run", "bootstrap.credentials", "--set", "provider=git", "--set", f"git-url={url}", "--yes", env=env)
-    wiz(repo, "run", "bootstrap.run", "--yes", env=env)
-    wiz(repo, "verify", "bootstrap", env=env)
-    return repo, url
 
 
 async def highlight(pilot, item_id: str) -> None:

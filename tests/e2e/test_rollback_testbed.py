@@ -6,34 +6,17 @@ Loopback only; Flux state read from -o json.
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 
-from tests.e2e.test_phase1_testbed import manifests
+from tests.e2e.homelab import kubectl, manifests, names, phase1
 from tests.helpers import git, item_status, make_repo, run_cli, status_json
 
 pytestmark = pytest.mark.testbed
 
 
-def kubectl(env, *args, check=True):
-    return subprocess.run(["kubectl", *args], env=env, capture_output=True, text=True, check=check)
-
-
-def names(env, kind, ns) -> set[str]:
-    out = kubectl(env, "get", kind, "-n", ns, "-o", "json").stdout
-    return {i["metadata"]["name"] for i in json.loads(out)["items"]}
-
-
 def wiz(repo, *args, env):
     return run_cli("--repo", str(repo), *args, env=env)
-
-
-def phase1(repo, env):
-    for args in (["run", "prep.preflight", "--yes"], ["run", "prep.structure", "--set", "option=a", "--yes"],
-                 ["run", "prep.backup", "--yes"]):
-        res = wiz(repo, *args, env=env)
-        assert res.returncode == 0, f"{args}: {res.stdout}\n{res.stderr}"
 
 
 def test_restore_brings_back_deleted_objects_of_a_namespace(testbed, tmp_path, env):

@@ -14,8 +14,7 @@ import json
 import pytest
 from textual.widgets import Button, Input, SelectionList
 
-from tests.e2e.test_phase1_testbed import manifests
-from tests.e2e.test_rollback_testbed import kubectl, names, phase1
+from tests.e2e.homelab import kubectl, manifests, names, phase1
 from tests.helpers import make_repo
 from tests.tui.conftest import settle, text_of, tui_session, wait_for, wait_for_screen
 from tests.tui.test_rollback_restore import open_restore_form

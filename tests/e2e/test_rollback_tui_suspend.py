@@ -14,8 +14,8 @@ import subprocess
 import pytest
 from textual.widgets import Button, OptionList, SelectionList
 
-from tests.e2e.test_phase4_tui import SIZE, bootstrapped_repo
-from tests.e2e.test_migration_e2e import CANARY
+from tests.e2e.homelab import CANARY, bootstrapped_repo
+from tests.e2e.test_phase4_tui import SIZE
 from tests.tui.conftest import settle, text_of, tui_session, wait_for, wait_for_screen
 
 pytestmark = pytest.mark.testbed

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_migration_e2e import hand_applied_homelab, kubectl_json, phases_1_and_2, wiz
+from tests.e2e.homelab import hand_applied_homelab, kubectl_json, phases_1_and_2, wiz
 from tests.helpers import git, item_status, status_json
 from tests.testbed.procs import tail
 from tests.testbed.tools import condition, remote_head, wait_until
