@@ -11,7 +11,7 @@ import subprocess
 import pytest
 import yaml
 
-from tests.helpers import DEPLOYMENT, git, item_status, make_repo, run_cli, status_json
+from tests.helpers import DEPLOYMENT, git, item_status, make_repo, push_to_bare_remote, record_prerequisites_passed, run_cli, status_json
 
 pytestmark = pytest.mark.testbed
 
@@ -34,14 +34,10 @@ def test_image_automation_objects_accepted_by_the_api_server(testbed_factory, tm
     deploy = DEPLOYMENT.format(name="podinfo", ns="apps").replace("nginx:1.27", "ghcr.io/stefanprodan/podinfo:6.5.0")
     repo = make_repo(tmp_path / "repo", {"apps/podinfo/deployment.yaml": "# the demo app\n" + deploy,
                                          "apps/kustomization.yaml": "resources:\n  - podinfo/deployment.yaml\n"})
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
-    git(repo, "remote", "add", "origin", str(remote))
-    git(repo, "push", "-q", "origin", "main")
+    remote = push_to_bare_remote(repo, tmp_path / "remote.git")
     res = run_cli("--repo", str(repo), "run", "prep.preflight", "--yes", env=env)
     assert res.returncode == 0, res.stdout + res.stderr
-    from tests.integration.test_integrate_repo import _pass
-    _pass(repo, "bootstrap.namespace")
+    record_prerequisites_passed(repo, "bootstrap.namespace")
     sets = ["--set", "image-automation=apps/podinfo", "--set", "image-policy=semver:>=6.0.0"]
 
     # 1. no image CRDs: blocked, with the exact bootstrap flag; nothing written

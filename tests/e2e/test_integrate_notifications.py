@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from tests.helpers import DEPLOYMENT, FLUX_KS, git, item_status, make_repo, run_cli, status_json
+from tests.helpers import DEPLOYMENT, FLUX_KS, git, item_status, make_repo, push_to_bare_remote, record_prerequisites_passed, run_cli, status_json
 
 pytestmark = pytest.mark.testbed
 
@@ -74,15 +74,11 @@ def test_notifications_provider_alert_and_a_delivered_test_event(testbed_factory
         "clusters/homelab/apps.yaml": FLUX_KS,
         ".sops.yaml": keys.sops_config(pub, keys.path_regex([])),
     })
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
-    git(repo, "remote", "add", "origin", str(remote))
-    git(repo, "push", "-q", "origin", "main")
+    remote = push_to_bare_remote(repo, tmp_path / "remote.git")
 
     res = run_cli("--repo", str(repo), "run", "prep.preflight", "--yes", env=env)
     assert res.returncode == 0, res.stdout + res.stderr
-    from tests.integration.test_integrate_repo import _pass
-    _pass(repo, "bootstrap.namespace")
+    record_prerequisites_passed(repo, "bootstrap.namespace")
 
     rx = Receiver()
     token = "T0k" + "en-" + "9f8e7d6c5b4a"

@@ -3,13 +3,11 @@ commit and push, the skip; the cluster probes (CRDs/controllers, server-side dry
 in-process (the testbed test runs them for real)."""
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 import yaml
 
-from tests.helpers import git, make_repo, run_cli
-from tests.integration.test_integrate_repo import _pass
+from tests.helpers import git, make_repo, push_to_bare_remote, record_prerequisites_passed, run_cli
 from wizard.engine import Engine
 from wizard.integrate import image_automation as ia
 from wizard.session import Session, UsageError
@@ -63,11 +61,8 @@ def _repo(tmp_path):
         "apps/web/deployment.yaml": WEB,
         "apps/kustomization.yaml": "namespace: apps\nresources:\n  - podinfo/deployment.yaml\n  - web/deployment.yaml\n",
     })
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
-    git(repo, "remote", "add", "origin", str(remote))
-    git(repo, "push", "-q", "origin", "main")
-    _pass(repo, "bootstrap.namespace")
+    remote = push_to_bare_remote(repo, tmp_path / "remote.git")
+    record_prerequisites_passed(repo, "bootstrap.namespace")
     return repo, remote
 
 

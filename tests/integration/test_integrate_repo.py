@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 import yaml
 
-from tests.helpers import DEPLOYMENT, FLUX_KS, git, item_status, make_repo, run_cli, status_json
+from tests.helpers import DEPLOYMENT, FLUX_KS, git, item_status, make_repo, push_to_bare_remote, record_prerequisites_passed, run_cli, status_json
 
 WORKFLOW = """\
 # Deploys on every push (the user's comment)
@@ -56,26 +55,9 @@ def _files() -> dict[str, str]:
 
 def _repo(tmp_path, files=None):
     repo = make_repo(tmp_path / "repo", files or _files())
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
-    git(repo, "remote", "add", "origin", str(remote))
-    git(repo, "push", "-q", "origin", "main")
-    _pass(repo, "prep.structure", "repo.commit-push")
+    remote = push_to_bare_remote(repo, tmp_path / "remote.git")
+    record_prerequisites_passed(repo, "prep.structure", "repo.commit-push")
     return repo, remote
-
-
-def _pass(repo, *ids):
-    from wizard.session import Session
-
-    s = Session.open(repo)
-    s.store.acquire("test")
-    try:
-        s.store.load()
-        for i in ids:
-            s.state.item(i).status = "passed"
-        s.store.save()
-    finally:
-        s.store.release()
 
 
 def _verify(repo, item):
