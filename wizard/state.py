@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .fsutil import atomic_write, ensure_private_dir
-from .state_format import SCHEMA, STATE_FILE, STATUSES
+from .state_format import SCHEMA, STATE_FILE, NewerSchema, check
 
 
 
@@ -88,32 +88,22 @@ class State:
     @classmethod
     def from_json(cls, data: dict, path: Path) -> "State":
         try:
-            schema = data["schema"]
-            if not isinstance(schema, int):
-                raise TypeError("schema is not a number")
-            if schema > SCHEMA:
-                raise StateError(
-                    f"{path} was written by a newer homelab-wizard (state schema {schema}, this one reads "
-                    f"up to {SCHEMA}); upgrade homelab-wizard, or move the file away to start over."
-                )
-            items = {}
-            for k, v in data.get("items", {}).items():
-                if v.get("status") not in STATUSES:
-                    raise ValueError(f"item {k} has unknown status {v.get('status')!r}")
-                items[k] = ItemState(**v)
-            cluster = data.get("cluster")
-            return cls(
-                repo=data["repo"], schema=SCHEMA, created_at=data["created_at"], updated_at=data["updated_at"],
-                cluster=ClusterIdentity(**cluster) if cluster else None, answers=dict(data.get("answers", {})),
-                items=items, journal=list(data.get("journal", [])),
-            )
-        except StateError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            check(data)
+        except NewerSchema as e:
+            raise StateError(f"{path} was written by a newer homelab-wizard ({e}); upgrade homelab-wizard, or move "
+                             "the file away to start over.") from e
+        except ValueError as e:
             raise StateError(
                 f"{path} is not a valid homelab-wizard state file ({e}); it was left untouched. "
                 f"Move it away to start over, or restore it from {path.name}.bak."
             ) from e
+        cluster = data.get("cluster")
+        return cls(
+            repo=data["repo"], schema=SCHEMA, created_at=data["created_at"], updated_at=data["updated_at"],
+            cluster=ClusterIdentity(**cluster) if cluster else None, answers=dict(data.get("answers", {})),
+            items={k: ItemState(**v) for k, v in data.get("items", {}).items()},
+            journal=list(data.get("journal", [])),
+        )
 
 
 class StateStore:

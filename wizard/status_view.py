@@ -5,9 +5,9 @@ reads the state file with nothing but `json` and the catalog's metadata. `status
 scripts poll, so its start-up time is a benchmark target (≤ 2× `python -c "import json"`,
 benchmarks/status_json.py); the dataclasses, runner and tool modules of a full Session are most
 of a cold start. The fast path takes only the common case (a plain `.git` folder and a state
-file that reads cleanly) and hands everything else to the full path, which owns the errors
-(a corrupt or newer state file, a missing repository). tests/unit/test_status_view.py checks
-that both paths print the same thing.
+file that passes state_format.check, the check State.from_json makes) and hands everything else
+to the full path, which owns the errors (a corrupt or newer state file, a missing repository).
+tests/unit/test_status_view.py checks that both paths print the same thing.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .catalog import CATALOG, PHASES
-from .state_format import SCHEMA, STATE_FILE, STATUSES
+from .state_format import SCHEMA, STATE_FILE, check
 
 ICONS = {"passed": "✔", "failed": "✘", "blocked": "■", "skipped": "↷", "pending": "·", "running": "…"}
 _GLOBAL_OPTIONS = ("--repo", "--kubeconfig", "--context")
@@ -111,29 +111,10 @@ def read_plain_state(repo_arg: str | None) -> dict | None:
         return None
     try:
         data = json.loads(raw)
+        check(data)  # the same check State.from_json makes; its errors are the full path's to word
     except ValueError:
         return None
-    if not _reads_cleanly(data):
-        return None
     return data
-
-
-def _reads_cleanly(data) -> bool:
-    """What State.from_json accepts, checked without building it (anything else: the full path)."""
-    if not isinstance(data, dict) or not isinstance(data.get("schema"), int) or data["schema"] > SCHEMA:
-        return False
-    if not all(k in data for k in ("repo", "created_at", "updated_at")):
-        return False
-    items = data.get("items", {})
-    if not isinstance(items, dict) or not all(isinstance(v, dict) and v.get("status") in STATUSES
-                                              and set(v) <= {"status", "checked_at", "message", "evidence"}
-                                              for v in items.values()):
-        return False
-    cluster = data.get("cluster")
-    if cluster and not (isinstance(cluster, dict) and {"context", "server", "uid"} <= set(cluster)
-                        and set(cluster) <= {"context", "server", "uid", "kubeconfig"}):
-        return False
-    return isinstance(data.get("answers", {}), dict) and isinstance(data.get("journal", []), list)
 
 
 def fast_status(argv: list[str]) -> int | None:
