@@ -45,14 +45,12 @@ class KustomizationChoiceDialog(ModalScreen[Options | None]):
                          classes="restore-help")
             yield SelectionList[str](*[(f"{ks}  ({'suspended' if paused else 'reconciling'})", ks, ks in self.initial)
                                        for ks, paused in self.rows], id="ks-list", classes="restore-list")
-            yield Static(scope_text(self.verb, self.chosen()), id="ks-scope")
+            yield Static(scope_text(self.verb, self.initial), id="ks-scope")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Preview", id="submit", variant="primary")
 
     def chosen(self) -> list[str]:
-        if not self.is_mounted:
-            return list(self.initial)
         picked = set(self.query_one("#ks-list", SelectionList).selected)
         return [ks for ks, _ in self.rows if ks in picked]
 
