@@ -39,6 +39,16 @@ class Blocked(WizardError):
     exit_code = 3
 
 
+class NeedsAnswers(Blocked):
+    """Blocked until the user answers `questions` (declared checklist.Question objects, so the CLI's
+    --set, --plain and the TUI's form can all ask them). Nothing was changed."""
+
+    def __init__(self, message: str, questions: list) -> None:
+        keys = ", ".join(q.key for q in questions[:8]) + (" …" if len(questions) > 8 else "")
+        super().__init__(f"{message} (nothing was changed; questions to answer: {keys})")
+        self.questions = questions
+
+
 class Refused(WizardError):
     exit_code = 4
 

@@ -162,7 +162,7 @@ class Run(Item):
     id = "bootstrap.run"
     alias = "3.2"
     title = "Run flux bootstrap"
-    requires = ("prep.preflight", "prep.backup", "bootstrap.credentials")
+    requires = ("prep.preflight", "prep.backup", "bootstrap.credentials", "repo.commit-push")
     needs_cluster = True
     questions = (PERSONAL, PRIVATE, IMAGES, NETPOL, EXISTING)
 

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 
 from ..checklist import Item, Plan, Question, Step, Verdict
 from ..runner import ToolError
-from ..session import Blocked, UsageError, WizardError
+from ..session import Blocked, NeedsAnswers, UsageError, WizardError
 from ..repo import gitstate
 from ..repo import helm
 from ..repo.generate import aggregator, cluster_readme, flux_documents, flux_file, unit_kustomization
-from ..repo.layout import APPS, CONFIGS, CONTROLLERS, INFRA, SOURCES, Layout, Unit, build_layout, in_scope, slug
+from ..repo.layout import (APPS, CONFIGS, CONTROLLERS, INFRA, SOURCES, Layout, Unit, build_layout, graph_of, in_scope,
+                           slug)
 from ..repo.ops import (apply_ops, is_done, moves_from_journal, op_edit, op_mkdir, op_move, op_remove, op_write,
                         preview_steps)
 from ..repo.scan import COMPOSE, CI, K8S, ScanResult, scan
@@ -45,6 +46,19 @@ class Ctx:
     scan: ScanResult
     layout: Layout
     scaffolds: list = field(default_factory=list)  # helm.Scaffold planned by 2.4
+    renders: dict = field(default_factory=dict)  # build path -> rendered documents (one build per run)
+
+    def render(self, session, path: str) -> list[dict]:
+        """`kubectl kustomize path`, once per context (BuildFailed when it does not build)."""
+        if path not in self.renders:
+            try:
+                self.renders[path] = build(session, path)
+            except BuildFailed as e:
+                self.renders[path] = e
+        got = self.renders[path]
+        if isinstance(got, BuildFailed):
+            raise got
+        return got
 
 
 def context(session) -> Ctx:
@@ -55,23 +69,52 @@ def context(session) -> Ctx:
     if slug(cluster) != cluster:
         raise UsageError(f"cluster={cluster!r}: use lowercase letters, digits and hyphens (e.g. {slug(cluster)!r}).")
     result = scan(session.repo)
-    layout = build_layout(result, option, cluster, session.answers, moves_from_journal(session))
-    return Ctx(option, cluster, result, layout)
+    ctx = Ctx(option, cluster, result, None)
+
+    def render(u: Unit):
+        try:
+            return [key_of(d) for d in ctx.render(session, u.build_path)]
+        except BuildFailed:
+            return None  # reported by the item's own build check, with the file and line
+
+    ctx.layout = build_layout(result, option, cluster, session.answers, moves_from_journal(session),
+                              graph_of(result), render)
+    return ctx
 
 
 def _blocking(ctx: Ctx) -> None:
-    """Malformed YAML or an unresolved duplicate: stop before any write."""
-    errs = [e for e in ctx.scan.errors if in_scope(e.path)]
-    if errs:
-        raise Blocked("these files could not be read, so nothing was changed: " + "; ".join(map(str, errs)))
-    dups = ctx.layout.unresolved()
-    if dups:
-        lines = [f"{d.describe()} (choose one: --set duplicate.{d.key.ref}=<path>)" for d in dups]
-        raise Blocked("the same object is defined twice, so a kustomization listing both would not build: "
-                      + "; ".join(lines))
-    lost = [w for w in ctx.layout.warnings if "would lose them" in w]
-    if lost:
-        raise Blocked("; ".join(lost))
+    """What must be answered (or fixed) before anything changes: stop before any write, naming
+    file:line and the answer that resolves each one."""
+    lay = ctx.layout
+    lines = list(lay.blocks)
+    for d in lay.unresolved():
+        lines.append(f"{d.describe()}, and the copies differ; which one do you keep? Answer duplicate.{d.key.ref}="
+                     f"<{' | '.join(m.where for m in d.places)}> (the others are removed: just that document, comments "
+                     "kept, or the whole file when it holds nothing else)")
+    lost = [w for w in lay.warnings if "would lose them" in w]
+    lines += lost
+    if not lines:
+        return
+    if lay.needs:
+        raise NeedsAnswers("; ".join(lines), lay.needs)
+    raise Blocked("; ".join(lines) + " (nothing was changed)")
+
+
+def _open_questions(ctx: Ctx) -> Verdict | None:
+    """A verdict for an item that cannot be checked while questions are open (a partial layout would lie)."""
+    try:
+        _blocking(ctx)
+    except Blocked as e:
+        return Verdict("blocked", str(e), {"questions": [q.key for q in getattr(e, "questions", [])]})
+    return None
+
+
+def _layout_notes(ctx: Ctx) -> list[Step]:
+    """What the plan leaves out and the duplicates it settles by itself, for the preview."""
+    steps = [Step("info", f"left out: {x}") for x in ctx.layout.left_out]
+    steps += [Step("info", f"{d.key} is defined identically in {' and '.join(m.where for m in d.places)}: "
+                           f"keeping {d.chosen}, removing the other copy") for d in ctx.layout.duplicates if d.auto]
+    return steps
 
 
 def _resume_plan(item: Item, session, u: dict) -> Plan:
@@ -103,13 +146,15 @@ def _apply(item: Item, session, plan: Plan, progress) -> None:
 
 # -- the object set before any change (for "nothing lost, nothing duplicated") ---------------------
 def unit_objects(session, ctx: Ctx, units: list[Unit]) -> Counter:
+    """The reference set: what the owner's own apply creates (a kustomize tree's render, a plain
+    folder's objects), each object once."""
     keys = []
     for u in units:
-        if u.kustomization and not _ours(session, u.kustomization):
-            keys += [key_of(d) for d in build(session, u.path)]
+        if u.tree:
+            keys += [key_of(d) for d in ctx.render(session, u.build_path)]
         else:
             keys += [m.key for m in u.manifests if m.path not in ctx.layout.excluded_files]
-    return multiset(keys)
+    return Counter({k: 1 for k in multiset(keys)})
 
 
 def _ours(session, path: str) -> bool:
@@ -120,23 +165,37 @@ def _ours(session, path: str) -> bool:
         return False
 
 
+def _scope_answers(session) -> dict:
+    """The answers that decide what the reference set holds (a new answer means a new baseline)."""
+    return {k: v for k, v in session.answers.items()
+            if k.split(".", 1)[0] in ("environment", "class", "duplicate", "unbuildable")}
+
+
 def _ensure_baseline(session) -> None:
     """Record the objects the repo defines before the wizard's first change on this commit."""
     if gitstate.pending_steps(session):
         return
     h = gitstate.head(session)
-    if any(e.get("action") == BASELINE and e.get("head") == h for e in session.state.journal):
+    scope = _scope_answers(session)
+    if any(e.get("action") == BASELINE and e.get("head") == h and e.get("scope", {}) == scope
+           for e in session.state.journal):
         return
     ctx = context(session)
-    objs = unit_objects(session, ctx, ctx.layout.units)
-    session.state.record(BASELINE, head=h, objects=sorted(objs.elements()))
+    _blocking(ctx)
+    try:
+        objs = unit_objects(session, ctx, ctx.layout.units)
+    except BuildFailed as e:
+        raise Blocked(f"{e}; fix it (or leave that folder out with class.<folder>=exclude), then run the item again "
+                      "(nothing was changed)") from None
+    session.state.record(BASELINE, head=h, scope=scope, objects=sorted(objs.elements()))
     session.store.save()
 
 
 def baseline(session, ctx: Ctx) -> Counter:
-    entries = [e for e in session.state.journal if e.get("action") == BASELINE]
+    scope = _scope_answers(session)
+    entries = [e for e in session.state.journal if e.get("action") == BASELINE and e.get("scope", {}) == scope]
     if entries:
-        return Counter(entries[-1]["objects"])
+        return Counter({k: 1 for k in entries[-1]["objects"]})
     return unit_objects(session, ctx, ctx.layout.units)
 
 
@@ -198,6 +257,7 @@ class ClusterDir(Item):
         u = gitstate.ensure_clean(session, self.id)
         if u:
             return _resume_plan(self, session, u)
+        _blocking(ctx)
         d = f"clusters/{ctx.cluster}"
         ops = [op_mkdir(d)]
         if not ((session.repo / d).is_dir() and any((session.repo / d).iterdir())):
@@ -211,13 +271,16 @@ class ClusterDir(Item):
 # -- 2.2 --------------------------------------------------------------------------------------------
 def kustomization_ops(session, ctx: Ctx) -> list[dict]:
     ops = []
+    for path, indexes in sorted(ctx.layout.dropped_docs.items()):
+        # The other copy of a duplicate: remove just that document (ruamel round-trip, comments kept).
+        ops.append(op_edit(path, "remove-documents", indexes=sorted(set(indexes))))
     for u in ctx.layout.units:
         if u.kustomization is None:
             ops.append(op_write(f"{u.path}/kustomization.yaml" if u.path != "." else "kustomization.yaml",
                                 unit_kustomization(u, ctx.layout.excluded_files)))
         elif not ctx.scan.files[u.kustomization].sops:
             text = (session.repo / u.kustomization).read_text()
-            if "bases" in text:
+            if any(line.startswith("bases:") for line in text.splitlines()):
                 ops.append(op_edit(u.kustomization, "bases-to-resources"))
     return ops
 
@@ -230,30 +293,44 @@ class Kustomizations(Item):
 
     def verify(self, session) -> Verdict:
         ctx = context(session)
+        q = _open_questions(ctx)
+        if q:
+            return q
         problems, built = [], 0
+        after: Counter = Counter()
         for u in ctx.layout.units:
             if u.kustomization is None:
                 problems.append(f"{u.path}/ has no kustomization.yaml")
                 continue
             try:
-                got = multiset(key_of(d) for d in build(session, u.path))
+                rendered = ctx.render(session, u.build_path)
             except BuildFailed as e:
                 problems.append(str(e))
                 continue
             built += 1
-            want = multiset(m.key for m in u.manifests if m.path not in ctx.layout.excluded_files)
-            missing = sorted(k for k in want if got[k] < want[k])
+            got = multiset(key_of(d) for d in rendered)
+            after.update(got)
+            if not u.tree:
+                want = multiset(m.key for m in u.manifests if m.path not in ctx.layout.excluded_files)
+                missing = sorted(k for k in want if got[k] < want[k])
+                if missing:
+                    problems.append(f"{u.kustomization} does not render {', '.join(missing[:5])} (not listed?)")
             twice = sorted(k for k in got if got[k] > 1)
-            if missing:
-                problems.append(f"{u.kustomization} does not render {', '.join(missing[:5])} (not listed?)")
             if twice:
                 problems.append(f"{u.kustomization} renders {', '.join(twice[:5])} more than once")
             text = (session.repo / u.kustomization).read_text()
             if any(line.startswith("bases:") for line in text.splitlines()):
                 problems.append(f"{u.kustomization} uses the deprecated 'bases' (use 'resources')")
+        if not problems:
+            before, _ = expected_objects(session, ctx)
+            lost, added, dup = compare(before, after)
+            if lost or added or dup:
+                problems.append("the folders do not render the objects your own apply creates: "
+                                + _compare_msg(lost, added, dup))
         # namespace: renames the Namespace objects a kustomization builds (pitfall B.3).
         problems += namespace_field_problems(session, ctx.scan, _kustomization_files(ctx))
-        ev = {"folders": len(ctx.layout.units), "built": built, "problems": problems}
+        ev = {"folders": len(ctx.layout.units), "built": built, "objects": sum(after.values()), "problems": problems,
+              "left_out": ctx.layout.left_out}
         if problems:
             return Verdict("failed", "; ".join(problems[:8]), ev)
         return Verdict("passed", f"all {len(ctx.layout.units)} manifest folders have a kustomization.yaml that lists "
@@ -265,8 +342,9 @@ class Kustomizations(Item):
         if u:
             return _resume_plan(self, session, u)
         _blocking(ctx)
-        info = [Step("info", f"{x.path}: {x.role}{'/' + x.tier if x.tier else ''} ({x.reason})") for x in ctx.layout.units]
-        info += [Step("info", f"warning: {w}") for w in ctx.layout.warnings]
+        info = [Step("info", f"{x.path}: {x.role}{'/' + x.tier if x.tier else ''} ({x.reason})"
+                             + (f", the {x.env} overlay ({x.build_path})" if x.env else "")) for x in ctx.layout.units]
+        info += [Step("info", f"warning: {w}") for w in ctx.layout.warnings] + _layout_notes(ctx)
         return _plan(self, session, ctx, kustomization_ops(session, ctx),
                      "write a kustomization.yaml (resources, never the deprecated bases) in every manifest folder",
                      info)
@@ -285,20 +363,32 @@ def _parent(path: str) -> str:
 
 
 def move_ops(session, ctx: Ctx) -> list[dict]:
+    """git mv for every unit not at its target: a kustomize tree as a whole folder; a plain folder's
+    manifests with the other files beside them (values, JSON, scripts, configs), never its subfolders."""
     ops = []
-    by_dir: dict[str, list] = {}
-    for f in ctx.scan.files.values():
-        by_dir.setdefault(_parent(f.path), []).append(f)
-    for u in ctx.layout.units:
-        if u.target == u.path:
+    tracked: dict[str, list[str]] = {}
+    for f in session.git.out("ls-files", "-z").split("\0"):
+        if f:
+            tracked.setdefault(_parent(f), []).append(f)
+    lay = ctx.layout
+    claimed = {f for u in lay.units for f in u.files}
+    for u in lay.units:
+        if u.target == u.path or u.carried:
             continue
-        if u.kustomization and not _ours(session, u.kustomization):
+        if u.tree or (u.kustomization and not _ours(session, u.kustomization)):
             ops.append(op_move(u.path, u.target, None, whole=True))
             continue
         own = set(u.files)
-        siblings = [f.path for f in by_dir.get(_parent(u.files[0]), [])
-                    if f.cls not in (K8S, COMPOSE, CI) and f.path not in own]
-        files = [f for f in u.files if f not in ctx.layout.excluded_files] + siblings
+        siblings = []
+        if u.path not in (".", ""):  # the repo root's other files (README, CI, …) stay where they are
+            for f in tracked.get(u.path, []):
+                info = ctx.scan.files.get(f)
+                if f in own or f in claimed or f in lay.excluded_files:
+                    continue
+                if info is not None and info.cls in (K8S, COMPOSE, CI):
+                    continue
+                siblings.append(f)
+        files = [f for f in u.files if f not in lay.excluded_files] + siblings
         ops.append(op_move(u.path, u.target, sorted(set(files)), whole=False))
     return ops
 
@@ -311,6 +401,9 @@ class Apps(Item):
 
     def verify(self, session) -> Verdict:
         ctx = context(session)
+        q = _open_questions(ctx)
+        if q:
+            return q
         misplaced = [f"{u.path} (belongs in {u.target})" for u in ctx.layout.units if u.target != u.path]
         if misplaced:
             return Verdict("pending", "not moved yet: " + ", ".join(misplaced[:10]), {"misplaced": misplaced})
@@ -320,7 +413,7 @@ class Apps(Item):
             else:
                 after = Counter()
                 for u in ctx.layout.units:
-                    after.update(multiset(key_of(d) for d in build(session, u.path)))
+                    after.update(multiset(key_of(d) for d in ctx.render(session, u.build_path)))
         except BuildFailed as e:
             return Verdict("failed", str(e))
         before, replaced = expected_objects(session, ctx)
@@ -342,7 +435,7 @@ class Apps(Item):
         _blocking(ctx)
         what = "move app manifests to apps/ with git mv (history kept)" if ctx.option == "a" else \
             "move infrastructure to infrastructure/{base,sources}/ and apps to apps/base/ with git mv (history kept)"
-        return _plan(self, session, ctx, move_ops(session, ctx), what)
+        return _plan(self, session, ctx, move_ops(session, ctx), what, _layout_notes(ctx))
 
     def apply(self, session, plan, progress) -> None:
         _apply(self, session, plan, progress)
@@ -364,7 +457,7 @@ def flux_ops(session, ctx: Ctx) -> list[dict]:
     scaffold = scaffold_ops(session, ctx)
     ops = []
     for tier in (CONTROLLERS, CONFIGS, APPS):
-        if lay.by_tier(tier) or (tier == CONTROLLERS and lay.by_tier(SOURCES)):
+        if lay.tier_units(tier) and tier not in lay.direct:
             ops.append(op_write(f"{lay.aggregators[tier]}/kustomization.yaml", aggregator(lay, tier, stateful)))
     for name, docs in flux_documents(lay, prune).items():
         ops.append(op_write(f"clusters/{ctx.cluster}/{name}", flux_file(name, docs)))
@@ -461,7 +554,7 @@ class FluxManifests(Item):
                           f"{', '.join(todo[:8])}; run 2.2 repo.kustomizations and 2.3 repo.apps first.")
         ops = flux_ops(session, ctx)
         info = [Step("info", f"Flux Kustomization {n} → ./{p}") for n, p in ctx.layout.flux_paths().items()]
-        info += [Step("info", f"warning: {w}") for w in ctx.layout.warnings]
+        info += [Step("info", f"warning: {w}") for w in ctx.layout.warnings] + _layout_notes(ctx)
         entries = []
         for sc in ctx.scaffolds:
             if (session.repo / sc.release_path).is_file() and not sc.remove:
@@ -496,6 +589,9 @@ class FluxManifests(Item):
         import yaml
 
         ctx = context(session)
+        q = _open_questions(ctx)
+        if q:
+            return q
         lay = ctx.layout
         d = session.repo / "clusters" / ctx.cluster
         problems, warnings, questions = [], [], []
@@ -542,7 +638,7 @@ class FluxManifests(Item):
                                                                        "Kustomization")):
                 problems.append(f"{where}: ./{path} has no kustomization.yaml (Flux would apply every file below it)")
             try:
-                rendered[name] = build(session, path)
+                rendered[name] = ctx.render(session, path)
             except BuildFailed as e:
                 problems.append(str(e))
                 continue
@@ -601,8 +697,8 @@ class FluxManifests(Item):
 def _unit_in(u: Unit, path: str, ctx: Ctx) -> bool:
     lay = ctx.layout
     for tier in (CONTROLLERS, CONFIGS, APPS):
-        if lay.aggregators.get(tier) == path:
-            return u in lay.by_tier(tier) or (tier == CONTROLLERS and u in lay.by_tier(SOURCES))
+        if (lay.direct.get(tier) or lay.aggregators.get(tier)) == path:
+            return u in lay.tier_units(tier)
     return False
 
 
@@ -624,7 +720,7 @@ class CommitPush(Item):
     id = "repo.commit-push"
     alias = "2.5"
     title = "Commit and push"
-    requires = ("repo.flux-manifests",)
+    requires = ("repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests")
     questions = (REMOTE,)
 
     def _target(self, session) -> tuple[str, str]:

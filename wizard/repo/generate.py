@@ -50,9 +50,9 @@ def _stateful_patch(kinds: set[str]) -> list[dict]:
 def aggregator(layout: Layout, tier: str, stateful_prune_disabled: bool = True) -> str:
     """The kustomization.yaml at a Flux path: the units of that tier (sources first)."""
     folder = layout.aggregators[tier]
-    units = layout.by_tier(SOURCES) + layout.by_tier(CONTROLLERS) if tier == CONTROLLERS else layout.by_tier(tier)
+    units = layout.tier_units(tier)
     body: dict = {"apiVersion": KUSTOMIZE_API, "kind": "Kustomization",
-                  "resources": [relpath(folder, u.target) for u in units]}
+                  "resources": [relpath(folder, u.target_entry) for u in units]}
     kinds = {m.kind for u in units for m in u.manifests}
     patches = _stateful_patch(kinds) if stateful_prune_disabled else []
     if patches:

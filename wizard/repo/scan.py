@@ -115,6 +115,7 @@ class ScanResult:
     other_yaml: list[str] = field(default_factory=list)  # values files, compose, CI, … (not objects)
     kustomizations: list[str] = field(default_factory=list)
     files: dict[str, FileInfo] = field(default_factory=dict)
+    root: Path | None = None
 
     def folders(self) -> dict[str, list[Manifest]]:
         out: dict[str, list[Manifest]] = {}
@@ -188,6 +189,12 @@ def is_k8s_object(doc) -> bool:
             and isinstance(doc.get("metadata"), dict) and isinstance(doc["metadata"].get("name"), str))
 
 
+def is_list(doc) -> bool:
+    """`kind: List` (or FooList) with items, as `kubectl get -o yaml` writes and `kubectl apply` reads."""
+    return (isinstance(doc, dict) and isinstance(doc.get("kind"), str) and doc["kind"].endswith("List")
+            and isinstance(doc.get("items"), list) and isinstance(doc.get("apiVersion"), str))
+
+
 def is_kustomization_doc(doc) -> bool:
     return (isinstance(doc, dict) and doc.get("kind") in ("Kustomization", "Component")
             and str(doc.get("apiVersion", "")).startswith("kustomize.config.k8s.io"))
@@ -224,7 +231,7 @@ def classify_non_object(rel: str, docs: list) -> str:
 
 def scan(root: Path) -> ScanResult:
     root = Path(root)
-    res = ScanResult()
+    res = ScanResult(root=root)
     charts: set[str] = set()
     for f in iter_yaml_files(root, charts):
         rel = f.relative_to(root).as_posix()
@@ -259,7 +266,13 @@ def scan(root: Path) -> ScanResult:
                     sops = True
                 if is_kustomization_doc(doc):
                     is_kust = True
-                elif is_k8s_object(doc) and doc["kind"] != "List":
+                elif is_list(doc):
+                    # kubectl applies a List's items one by one: each is an object of this file.
+                    for item in doc["items"]:
+                        if is_k8s_object(item):
+                            found.append(Manifest(rel, line, item["apiVersion"], item["kind"], item["metadata"]["name"],
+                                                  str(item["metadata"].get("namespace") or ""), item, index))
+                elif is_k8s_object(doc):
                     ns = doc["metadata"].get("namespace") or ""
                     found.append(Manifest(rel, line, doc["apiVersion"], doc["kind"], doc["metadata"]["name"],
                                           str(ns), doc, index))

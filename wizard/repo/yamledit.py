@@ -108,7 +108,15 @@ def _api_version(docs, args) -> None:
         docs[i]["apiVersion"] = args["to"]
 
 
-TRANSFORMS = {"bases-to-resources": _bases_to_resources, "api-version": _api_version}
+def _remove_documents(docs, args) -> None:
+    """Drop the documents at `indexes` (a duplicate's other copy), the rest as they are."""
+    for i in sorted(set(args["indexes"]), reverse=True):
+        if i < len(docs):
+            del docs[i]
+
+
+TRANSFORMS = {"bases-to-resources": _bases_to_resources, "api-version": _api_version,
+              "remove-documents": _remove_documents}
 
 
 def _expected(old_docs: list, transform: str, args: dict) -> list:

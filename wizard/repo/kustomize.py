@@ -1,0 +1,272 @@
+"""The repository's own kustomize trees: what references what, what the owner applies, what cannot build.
+
+A kustomization folder that no other kustomization of the repo references is a *root*: what the
+owner runs `kubectl apply -k` on. Roots that share folders (overlays over one base) are
+*alternatives* of one component: the owner applies one of them to a cluster (`overlays/prod`),
+so the wizard asks once which environment this cluster is. Everything below is read from the
+kustomization files, offline; references are resolved the way kustomize resolves them (relative
+to the kustomization's folder). What kustomize cannot build offline is named with file:line:
+remote resources (`github.com/...?ref=`, `https://...`), `helmCharts:` (needs `--enable-helm` and
+the network) and local references that do not exist (generator inputs that were never committed).
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+import yaml
+
+from .scan import KUSTOMIZATION_NAMES, ScanResult
+
+_SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+REMOTE = re.compile(r"^(https?://|git::|ssh://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=|//.*\?")
+# Folder names under which a component keeps its environment overlays.
+ENV_PARENTS = {"overlays", "envs", "environments", "env", "variants"}
+
+
+@dataclass
+class Problem:
+    """Why a kustomization cannot be built here, with the file and line that says so."""
+
+    kfile: str
+    line: int
+    kind: str  # remote | helm-charts | missing | outside
+    ref: str
+
+    def __str__(self) -> str:
+        what = {"remote": f"pulls the remote resource {self.ref}, which cannot be fetched to check it here",
+                "helm-charts": "inflates Helm charts (helmCharts:), which needs 'kubectl kustomize --enable-helm' "
+                               "and the network",
+                "missing": f"refers to {self.ref}, which is not in the repository (an input that was never committed?)",
+                "outside": f"refers to {self.ref}, outside the repository"}[self.kind]
+        return f"{self.kfile}:{self.line}: {what}"
+
+
+@dataclass
+class KFile:
+    dir: str
+    path: str
+    dirs: list[str] = field(default_factory=list)  # local kustomization folders it references
+    files: list[str] = field(default_factory=list)  # local files it references (resources, patches, inputs)
+    problems: list[Problem] = field(default_factory=list)
+    generated: bool = False  # written by the wizard (2.2): a plain folder's file list, not the owner's tree
+
+
+@dataclass
+class Root:
+    """A kustomization the owner applies (nothing references it)."""
+
+    dir: str
+    closure: list[str]  # every kustomization folder it builds from, itself first
+    problems: list[Problem]
+    component: str = ""  # the folder that holds its alternatives (itself when it has none)
+    env: str = ""  # its environment name among alternatives ('' when it has none)
+
+
+def _line_of(text: str, needle: str, default: int = 1) -> int:
+    for i, ln in enumerate(text.splitlines(), 1):
+        if needle in ln:
+            return i
+    return default
+
+
+def _norm(base: str, ref: str) -> str:
+    p = os.path.normpath(os.path.join(base, ref)).replace("\\", "/")
+    return "." if p in ("", ".") else p
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _file_refs(doc: dict) -> list[str]:
+    """Local files a kustomization reads besides its resources: patches, generator inputs, configurations."""
+    out: list[str] = []
+    for key in ("patchesStrategicMerge", "crds", "configurations", "transformers", "generators", "validators"):
+        out += [s for s in _strings(doc.get(key)) if "\n" not in s]
+    for p in doc.get("patches") or doc.get("patchesJson6902") or []:
+        if isinstance(p, dict) and isinstance(p.get("path"), str):
+            out.append(p["path"])
+    for key in ("configMapGenerator", "secretGenerator"):
+        for g in doc.get(key) or []:
+            if not isinstance(g, dict):
+                continue
+            for f in _strings(g.get("files")):
+                out.append(f.split("=", 1)[1] if "=" in f else f)
+            out += _strings(g.get("envs")) + _strings(g.get("env"))
+    for h in doc.get("helmCharts") or []:
+        if isinstance(h, dict):
+            out += _strings(h.get("valuesFile")) + _strings(h.get("additionalValuesFiles"))
+    return out
+
+
+def parse(repo, kfile: str, generated: bool = False) -> KFile:
+    folder = str(PurePosixPath(kfile).parent)
+    k = KFile(folder, kfile, generated=generated)
+    try:
+        text = (repo / kfile).read_text(encoding="utf-8")
+        doc = yaml.load(text, Loader=_SAFE)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return k  # reported by the scan
+    if not isinstance(doc, dict):
+        return k
+    for key in ("resources", "bases", "components"):
+        for ref in _strings(doc.get(key)):
+            line = _line_of(text, ref)
+            if REMOTE.search(ref):
+                k.problems.append(Problem(kfile, line, "remote", ref))
+                continue
+            target = _norm(folder, ref)
+            if target == ".." or target.startswith("../"):
+                k.problems.append(Problem(kfile, line, "outside", ref))
+            elif (repo / target).is_dir():
+                k.dirs.append(target)
+            elif (repo / target).is_file():
+                k.files.append(target)
+            else:
+                k.problems.append(Problem(kfile, line, "missing", ref))
+    if doc.get("helmCharts") or doc.get("helmChartInflationGenerator"):
+        key = "helmCharts" if doc.get("helmCharts") else "helmChartInflationGenerator"
+        k.problems.append(Problem(kfile, _line_of(text, key + ":"), "helm-charts", key))
+    for ref in _file_refs(doc):
+        target = _norm(folder, ref)
+        if target == ".." or target.startswith("../"):
+            k.problems.append(Problem(kfile, _line_of(text, ref), "outside", ref))
+        elif (repo / target).exists():
+            k.files.append(target)
+        else:
+            k.problems.append(Problem(kfile, _line_of(text, ref), "missing", ref))
+    return k
+
+
+@dataclass
+class Graph:
+    kfiles: dict[str, KFile]  # by folder
+    roots: list[Root]
+
+    def owned_dirs(self) -> set[str]:
+        """Folders whose manifests belong to a kustomize tree of the owner (not plain folders)."""
+        out: set[str] = set()
+        for k in self.kfiles.values():
+            if not k.generated:
+                out.add(k.dir)
+                out.update(str(PurePosixPath(f).parent) for f in k.files)
+        return out
+
+    def groups(self) -> dict[str, list[Root]]:
+        out: dict[str, list[Root]] = {}
+        for r in self.roots:
+            out.setdefault(r.component, []).append(r)
+        return out
+
+
+def build_graph(repo, scan: ScanResult, in_scope, is_generated) -> Graph:
+    """The kustomize trees of the repo: every kustomization, the roots, their alternatives."""
+    kfiles: dict[str, KFile] = {}
+    for kf in sorted(scan.kustomizations):
+        if not in_scope(kf) or PurePosixPath(kf).name not in KUSTOMIZATION_NAMES:
+            continue
+        folder = str(PurePosixPath(kf).parent)
+        if folder in kfiles:
+            continue
+        gen = is_generated(kf)
+        if gen is None:  # the wizard's aggregators at Flux paths: not the owner's
+            continue
+        kfiles[folder] = parse(repo, kf, gen)
+    referenced = {d for k in kfiles.values() for d in k.dirs}
+    roots: list[Root] = []
+    for folder, k in kfiles.items():
+        if folder in referenced or k.generated:
+            continue
+        closure, problems, todo = [], [], [folder]
+        while todo:
+            d = todo.pop(0)
+            if d in closure:
+                continue
+            closure.append(d)
+            kd = kfiles.get(d)
+            if kd is None:
+                continue
+            problems += kd.problems
+            todo += kd.dirs
+        roots.append(Root(folder, closure, problems, component=folder))
+    _alternatives(roots)
+    return Graph(kfiles, roots)
+
+
+def _env_split(folder: str) -> tuple[str, str] | None:
+    """('x', 'prod') for x/overlays/prod: the component and the environment a folder's path names."""
+    parts = PurePosixPath(folder).parts
+    for i in range(len(parts) - 2, -1, -1):
+        if parts[i].lower() in ENV_PARENTS:
+            return "/".join(parts[:i]) or ".", "/".join(parts[i + 1:])
+    return None
+
+
+def _alternatives(roots: list[Root]) -> None:
+    """Group the roots that are alternatives of one component (overlays of a shared base, or folders
+    under `<component>/overlays/`, and a `base` the owner applies when there is no overlay) and
+    name each one's environment."""
+    parent = {r.dir: r.dir for r in roots}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a: str, b: str) -> None:
+        parent[find(a)] = find(b)
+
+    owner: dict[str, str] = {}
+    split = {r.dir: _env_split(r.dir) for r in roots}
+    by_component: dict[str, str] = {}
+    for r in roots:
+        for d in r.closure:
+            if d in owner:
+                union(r.dir, owner[d])
+            else:
+                owner[d] = r.dir
+        if split[r.dir]:
+            comp = split[r.dir][0]
+            if comp in by_component:
+                union(r.dir, by_component[comp])
+            else:
+                by_component[comp] = r.dir
+    for r in roots:
+        p = PurePosixPath(r.dir)
+        if p.name == "base" and str(p.parent) in by_component:
+            union(r.dir, by_component[str(p.parent)])
+    groups: dict[str, list[Root]] = {}
+    for r in roots:
+        groups.setdefault(find(r.dir), []).append(r)
+    for members in groups.values():
+        if len(members) == 1:
+            r = members[0]
+            if split[r.dir]:
+                r.component, r.env = split[r.dir]
+            continue
+        common = os.path.commonpath([m.dir for m in members]).replace("\\", "/") or "."
+        parts = PurePosixPath(common).parts
+        component = str(PurePosixPath(*parts[:-1])) if len(parts) > 1 and parts[-1].lower() in ENV_PARENTS else common
+        for m in members:
+            rel = PurePosixPath(os.path.relpath(m.dir, component).replace("\\", "/")).parts
+            if len(rel) > 1 and rel[0].lower() in ENV_PARENTS:
+                rel = rel[1:]
+            m.component = component
+            m.env = "/".join(rel)
+        names = [m.env for m in members]
+        if len(set(names)) != len(names):  # two alternatives with one name: use their paths
+            for m in members:
+                m.env = m.dir
+
+
+def environments(graph: Graph) -> list[str]:
+    """Every environment name among alternatives, sorted (for the question's choices)."""
+    return sorted({r.env for r in graph.roots if r.env})
