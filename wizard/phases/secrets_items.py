@@ -294,19 +294,26 @@ class Convert(Item):
         fs = findings(session)
         converted = [e for e in session.state.journal if e.get("action") == CONVERTED]
         rotate = sorted({o for e in converted for o in e.get("rotate", [])})
-        ev = {"method": method, "remaining": _evidence(fs), "rotate": rotate}
-        if fs:
-            conv = [f for f in fs if f.convertible]
-            what = "; ".join(f.describe() for f in fs[:5]) + (" …" if len(fs) > 5 else "")
-            advice = ("run secrets.convert" if conv else
-                      "move these values into Secrets (or mark false positives with --set secrets-ignore=PATH[:KEY])")
-            return Verdict("failed" if converted or not conv else "pending",
-                           f"plaintext secrets remain: {what}; {advice}", ev)
+        # Literal credentials outside Secret objects (an env value in a Deployment, a password in a
+        # values file) cannot be encrypted in place: they are reported for the owner to move into a
+        # Secret, but they do not hold back the Secrets this item converts (they were in git already).
+        conv = [f for f in fs if f.convertible]
+        other = [f for f in fs if not f.convertible]
+        ev = {"method": method, "remaining": _evidence(conv), "literal_credentials": _evidence(other),
+              "rotate": rotate}
+        if conv:
+            what = "; ".join(f.describe() for f in conv[:5]) + (" …" if len(conv) > 5 else "")
+            return Verdict("failed" if converted else "pending",
+                           f"plaintext secrets remain: {what}; run secrets.convert", ev)
         problems, checked = self._check_converted(session, method, converted)
         ev["checked"] = checked
         if problems:
             return Verdict("failed", "; ".join(problems[:5]), ev)
-        msg = f"no plaintext secrets left; {len(checked)} converted file(s) check out"
+        msg = f"no plaintext Secrets left; {len(checked)} converted file(s) check out"
+        if other:
+            msg += (f". {len(other)} literal credential(s) outside Secrets remain, to move into a Secret by hand (or "
+                    f"mark as not secret with the answer secrets-ignore=PATH[:KEY]): "
+                    + "; ".join(f.describe() for f in other[:3]) + (" …" if len(other) > 3 else ""))
         if rotate:
             msg += (f". Rotate these credentials: their plaintext is in git history: {', '.join(rotate[:8])}"
                     + (" …" if len(rotate) > 8 else ""))

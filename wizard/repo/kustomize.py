@@ -52,6 +52,7 @@ class KFile:
     files: list[str] = field(default_factory=list)  # local files it references (resources, patches, inputs)
     problems: list[Problem] = field(default_factory=list)
     generated: bool = False  # written by the wizard (2.2): a plain folder's file list, not the owner's tree
+    aggregate: bool = False  # only lists local folders (no transforms): its render is the union of theirs
 
 
 @dataclass
@@ -131,6 +132,8 @@ def parse(repo, kfile: str, generated: bool = False) -> KFile:
                 k.files.append(target)
             else:
                 k.problems.append(Problem(kfile, line, "missing", ref))
+    plain_keys = set(doc) <= {"apiVersion", "kind", "metadata", "resources"}
+    k.aggregate = plain_keys and bool(k.dirs) and not k.files and not k.problems and not doc.get("bases")
     if doc.get("helmCharts") or doc.get("helmChartInflationGenerator"):
         key = "helmCharts" if doc.get("helmCharts") else "helmChartInflationGenerator"
         k.problems.append(Problem(kfile, _line_of(text, key + ":"), "helm-charts", key))
@@ -149,6 +152,7 @@ def parse(repo, kfile: str, generated: bool = False) -> KFile:
 class Graph:
     kfiles: dict[str, KFile]  # by folder
     roots: list[Root]
+    aggregators: set[str] = field(default_factory=set)  # the owner's list-only roots, split into their folders
 
     def owned_dirs(self) -> set[str]:
         """Folders whose manifests belong to a kustomize tree of the owner (not plain folders)."""
@@ -180,9 +184,25 @@ def build_graph(repo, scan: ScanResult, in_scope, is_generated) -> Graph:
             continue
         kfiles[folder] = parse(repo, kf, gen)
     referenced = {d for k in kfiles.values() for d in k.dirs}
+    # A root that only lists folders (apps/kustomization.yaml over apps/*) is split into those folders:
+    # the same objects, and each app can be classified, ordered and left out on its own.
+    tops = [f for f, k in kfiles.items() if f not in referenced and not k.generated]
+    starts: list[str] = []
+    aggregators: set[str] = set()
+    while tops:
+        f = tops.pop(0)
+        k = kfiles.get(f)
+        if k is not None and k.aggregate and all(
+                d in kfiles and _under_dir(d, f) and d != f and sum(1 for x in kfiles.values() if d in x.dirs) == 1
+                for d in k.dirs):
+            aggregators.add(f)
+            tops += list(k.dirs)
+        elif f in kfiles:
+            starts.append(f)
     roots: list[Root] = []
-    for folder, k in kfiles.items():
-        if folder in referenced or k.generated:
+    for folder in starts:
+        k = kfiles[folder]
+        if k.generated:
             continue
         closure, problems, todo = [], [], [folder]
         while todo:
@@ -197,7 +217,11 @@ def build_graph(repo, scan: ScanResult, in_scope, is_generated) -> Graph:
             todo += kd.dirs
         roots.append(Root(folder, closure, problems, component=folder))
     _alternatives(roots)
-    return Graph(kfiles, roots)
+    return Graph(kfiles, roots, aggregators)
+
+
+def _under_dir(path: str, folder: str) -> bool:
+    return folder in (".", "") or path == folder or path.startswith(folder + "/")
 
 
 def _env_split(folder: str) -> tuple[str, str] | None:

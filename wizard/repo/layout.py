@@ -101,6 +101,7 @@ class Unit:
     problems: list = field(default_factory=list)  # kustomize.Problem: why it cannot be built offline
     env: str = ""  # the environment chosen among its alternatives
     carried: bool = False  # inside a kustomize tree that moves as a whole: it moves along
+    pinned: bool = False  # listed by the owner's own aggregating kustomization: it stays where that one finds it
 
     @property
     def build_path(self) -> str:
@@ -153,6 +154,7 @@ class Layout:
     blocks: list[str] = field(default_factory=list)  # why, with file:line, for each entry of `needs`
     dropped_docs: dict[str, list[int]] = field(default_factory=dict)  # file -> document indexes to remove
     direct: dict[str, str] = field(default_factory=dict)  # tier -> the one unit's folder Flux points at directly
+    owner_kdirs: set[str] = field(default_factory=set)  # folders with the owner's own kustomization file
     aggregators: dict[str, str] = field(default_factory=dict)  # tier/apps -> folder of its Flux path
 
     def unresolved(self) -> list[Duplicate]:
@@ -323,7 +325,8 @@ def _kustomize_units(graph: Graph, answers: dict, overrides: dict, layout_msgs: 
         kf = graph.kfiles[chosen.dir]
         entry = relpath(component, chosen.dir) if component != chosen.dir else "."
         u = Unit(component, [], [], kustomization=kf.path, tree=True, closure=list(chosen.closure),
-                 problems=list(chosen.problems), entry=entry, env=chosen.env)
+                 problems=list(chosen.problems), entry=entry, env=chosen.env,
+                 pinned=any(_under(component, a) for a in graph.aggregators))
         if u.problems and overrides.get(component) != EXCLUDE:
             if answers.get("unbuildable") == EXCLUDE:
                 layout_msgs["left_out"].append(
@@ -458,7 +461,7 @@ def build_layout(scan: ScanResult, option: str, cluster: str, answers: dict | No
     warnings: list[str] = []
     msgs: dict = {"left_out": [], "needs": [], "blocks": [], "unbuildable": []}
     excluded: set[str] = set()
-    _unreadable(scan, msgs)
+    _unreadable(scan, msgs, overrides)
     units = find_units(scan, excluded, graph, answers, msgs)
     for u in units:
         u.origin = _origin(u.path, moves)
@@ -505,12 +508,13 @@ def build_layout(scan: ScanResult, option: str, cluster: str, answers: dict | No
             if warn:
                 warnings.append(warn)
     layout = Layout(option, cluster, final, dups, excluded, warnings, left_out=list(dict.fromkeys(msgs["left_out"])),
-                    needs=msgs["needs"], blocks=msgs["blocks"], dropped_docs=dropped)
+                    needs=msgs["needs"], blocks=msgs["blocks"], dropped_docs=dropped,
+                    owner_kdirs={k.dir for k in (graph or graph_of(scan)).kfiles.values() if not k.generated})
     _targets(layout)
     return layout
 
 
-def _unreadable(scan: ScanResult, msgs: dict) -> None:
+def _unreadable(scan: ScanResult, msgs: dict, overrides: dict[str, str]) -> None:
     """Files that are not valid YAML: a broken manifest blocks (objects would be lost); anything else
     (a templated helmfile, a values file with a repeated key, a broken compose file) is left out."""
     for e in scan.errors:
@@ -522,8 +526,13 @@ def _unreadable(scan: ScanResult, msgs: dict) -> None:
             text = ""
         manifest_like = bool(re.search(r"(?m)^apiVersion:\s*\S", text) and re.search(r"(?m)^kind:\s*\S", text)
                              and "{{" not in text)
-        if manifest_like:
-            msgs["blocks"].append(f"{e}: it looks like a Kubernetes manifest, so leaving it out could lose objects")
+        folder = str(PurePosixPath(e.path).parent)
+        if manifest_like and overrides.get(folder) != EXCLUDE:
+            msgs["blocks"].append(f"{e}: it looks like a Kubernetes manifest (kustomize, and so Flux, refuses it as it "
+                                  f"is), so leaving it out could lose objects: fix it, or answer "
+                                  f"class.{folder}=exclude to leave that folder out of Flux")
+            msgs["needs"].append(Question(f"class.{folder}", f"{e.path} cannot be read: leave {folder}/ out of Flux?",
+                                          [(EXCLUDE, "leave it out (keep applying it by hand)")], default=None))
         else:
             msgs["left_out"].append(f"{e.path}: not a Kubernetes manifest the wizard can read "
                                     f"({e.message.split(';')[0].removeprefix('is ')}); no Flux path includes it")
@@ -559,7 +568,7 @@ def _targets(layout: Layout) -> None:
         return dest
 
     for u in layout.units:
-        if u.tree and not _movable(u):
+        if u.tree and (u.pinned or not _movable(u)):
             u.target = u.path  # it builds from folders outside itself: moving it would break their paths
             taken[u.target] = u
             continue
@@ -609,6 +618,8 @@ def _targets(layout: Layout) -> None:
         units = layout.tier_units(tier)
         at = [u for u in units if u.target == folder or u.target_entry == folder or _under(folder, u.target)]
         if not at:
+            if folder in layout.owner_kdirs:  # the owner's own kustomization is there (apps/ listing apps/*)
+                layout.aggregators[tier] = f"{folder}/overlays/{c}" if layout.option == "a" else f"{folder}-flux"
             continue
         if len(units) == 1:
             layout.direct[tier] = units[0].target_entry
