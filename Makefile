@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install run demo test test-fast testbed-build testbed-up testbed-down bench
+.PHONY: install run demo test test-fast testbed-build testbed-up testbed-down bench corpus
 
 $(BIN)/homelab-wizard: pyproject.toml
 	tests/testbed/install-system-deps.sh
@@ -35,6 +35,10 @@ testbed-up: testbed-build
 
 testbed-down:
 	@$(PY) -m tests.testbed down
+
+# One row per corpus repo and option: each item's result, objects before and after, answers, seconds.
+corpus: install
+	$(PY) -m tests.corpus.driver
 
 bench: install
 	$(PY) benchmarks/run.py

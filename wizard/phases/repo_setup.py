@@ -380,7 +380,10 @@ def move_ops(session, ctx: Ctx) -> list[dict]:
             continue
         own = set(u.files)
         siblings = []
-        if u.path not in (".", ""):  # the repo root's other files (README, CI, …) stay where they are
+        if u.path in (".", ""):  # the repo root's other files (README, CI, …) stay; its file list goes along
+            if u.kustomization and _ours(session, u.kustomization):
+                siblings.append(u.kustomization)
+        else:
             for f in tracked.get(u.path, []):
                 info = ctx.scan.files.get(f)
                 if f in own or f in claimed or f in lay.excluded_files:

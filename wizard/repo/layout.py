@@ -155,6 +155,7 @@ class Layout:
     dropped_docs: dict[str, list[int]] = field(default_factory=dict)  # file -> document indexes to remove
     direct: dict[str, str] = field(default_factory=dict)  # tier -> the one unit's folder Flux points at directly
     owner_kdirs: set[str] = field(default_factory=set)  # folders with the owner's own kustomization file
+    root: object = None  # the repository folder (Path), to avoid moving into folders that exist
     aggregators: dict[str, str] = field(default_factory=dict)  # tier/apps -> folder of its Flux path
 
     def unresolved(self) -> list[Duplicate]:
@@ -509,7 +510,8 @@ def build_layout(scan: ScanResult, option: str, cluster: str, answers: dict | No
                 warnings.append(warn)
     layout = Layout(option, cluster, final, dups, excluded, warnings, left_out=list(dict.fromkeys(msgs["left_out"])),
                     needs=msgs["needs"], blocks=msgs["blocks"], dropped_docs=dropped,
-                    owner_kdirs={k.dir for k in (graph or graph_of(scan)).kfiles.values() if not k.generated})
+                    owner_kdirs={k.dir for k in (graph or graph_of(scan)).kfiles.values() if not k.generated},
+                    root=scan.root)
     _targets(layout)
     return layout
 
@@ -558,12 +560,23 @@ def _origin(path: str, moves: dict[str, str]) -> str:
 def _targets(layout: Layout) -> None:
     taken: dict[str, Unit] = {}
 
+    root = layout.root
+
+    def free(dest: str, u: Unit) -> bool:
+        if dest in taken and taken[dest] is not u:
+            return False
+        # A folder already in the repo (app sources, compose files) is not a place to move into.
+        return root is None or _under(u.path, dest) or not (root / dest).exists()
+
     def place(u: Unit, parent: str) -> str:
         name = u.name
         dest = f"{parent}/{name}"
-        if dest in taken and taken[dest] is not u:
+        if not free(dest, u):
             pname = slug(PurePosixPath(u.origin).parent.name or "root")
             dest = f"{parent}/{pname}-{name}"
+            n = 2
+            while not free(dest, u):
+                dest, n = f"{parent}/{pname}-{name}-{n}", n + 1
         taken[dest] = u
         return dest
 
@@ -574,6 +587,8 @@ def _targets(layout: Layout) -> None:
             continue
         if layout.option == "a":
             u.target = place(u, "apps") if u.role == APPS and u.path != "apps" else u.path
+            if u.path in (".", ""):  # files at the repo root get a folder (a Flux path over . is everything)
+                u.target = place(u, "apps" if u.role == APPS else "infrastructure")
             if u.role == APPS and PurePosixPath(u.path).parts[:1] == ("apps",) and u.path.count("/") == 1:
                 u.target = u.path  # already in place
         else:

@@ -1,0 +1,105 @@
+"""The real-repo corpus layer: every repo of ../shared/corpus, as its owner left it, through Phase 2.
+
+Each (repo, option) is laid out as a fresh git repo with a bare origin and driven headless by
+tests/corpus/driver.py with the answers a user would give (driver.ANSWERS). Runs touch only temp
+folders, git and kubectl kustomize (no cluster). Skips with a clear message when the corpus is absent.
+"""
+from __future__ import annotations
+
+import base64
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.corpus import driver
+from tests.helpers import git
+
+pytestmark = pytest.mark.corpus
+
+REPOS = driver.repos()
+PHASE2 = ["repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests"]
+AFTER = ["secrets.scan", "secrets.keys", "secrets.convert", "repo.commit-push"]
+FAKE = "corpus-fake-value"
+
+
+def _b64_forms(text: str) -> list[str]:
+    """`text` as it shows inside base64 at each of the three alignments (the part no neighbour changes)."""
+    out = []
+    for i in range(3):
+        enc = base64.b64encode(b"\0" * i + text.encode()).decode()
+        start = ((i + 2) // 3) * 4
+        out.append(enc[start:start + 12])
+    return out
+
+
+FAKE_B64 = _b64_forms(FAKE)
+
+if not REPOS:
+    pytest.skip(f"the real-repo corpus is not at {driver.CORPUS} (set HOMELAB_WIZARD_CORPUS); "
+                "the corpus layer needs it", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """Every repo for both options, a few at a time (each run is independent)."""
+    jobs = [(name, option) for name in REPOS for option in ("a", "b")]
+
+    def one(job):
+        name, option = job
+        return job, driver.run_repo(name, option, tmp_path_factory.mktemp(f"{name}-{option}"))
+
+    with ThreadPoolExecutor(max_workers=max(2, min(8, os.cpu_count() or 2))) as pool:
+        return dict(pool.map(one, jobs))
+
+
+def _explain(r: driver.Result) -> str:
+    return "\n".join(f"{s.item}: rc={s.rc} {s.status}: {s.message[:400]}\n{s.stderr[-800:]}" for s in r.steps
+                     if s.status not in ("passed", "planned"))
+
+
+@pytest.mark.parametrize("option", ["a", "b"])
+@pytest.mark.parametrize("name", REPOS)
+def test_phase2_renders_what_the_owner_applied(results, name, option):
+    r = results[(name, option)]
+    for s in r.steps:
+        assert "Traceback" not in s.stdout + s.stderr, f"{s.item} printed a traceback:\n{s.stderr[-3000:]}"
+    for item in PHASE2 + AFTER:
+        assert r.passed(item), f"{name} option {option}: {item} did not pass\n{_explain(r)}"
+    # The rendered Flux paths hold exactly the owner's reference set (2.4 compares by identity).
+    assert r.objects_before and r.objects_before == r.objects_after, _explain(r)
+    no_manual = r.step("integrate.no-manual-apply")
+    assert no_manual.rc == 0, f"5.2 --dry-run: {no_manual.stdout}\n{no_manual.stderr}"
+
+
+@pytest.mark.parametrize("name", REPOS)
+def test_no_fake_secret_value_leaks(results, name):
+    """The corpus' fake Secret values never reach output, state, audit log or the wizard's commits."""
+    r = results[(name, "a")]
+    repo = r.workdir / "repo"
+    seen = "".join(s.stdout + s.stderr for s in r.steps)
+    state_dir = repo / ".git" / "homelab-wizard"
+    for f in state_dir.rglob("*"):
+        if f.is_file():
+            seen += f.read_text(errors="replace")
+    first = git(repo, "rev-list", "--max-parents=0", "HEAD").strip()
+    seen += git(repo, "diff", first, "HEAD")  # what the wizard committed (added lines and removed ones)
+    added = "\n".join(ln for ln in seen.splitlines() if not ln.startswith("-"))
+    assert FAKE not in added
+    for b in FAKE_B64:
+        assert b not in added
+
+
+def test_answers_are_asked_before_anything_changes(tmp_path):
+    """Without the answers, the first item that needs one blocks (exit 3) naming each question and the
+    file:line it is about, and the repo is untouched."""
+    name = "abdullahainun__selfh-k8s"
+    if name not in REPOS:
+        pytest.skip(f"{name} is not in the corpus")
+    r = driver.run_repo(name, "a", tmp_path, answers={})
+    step = r.step("repo.cluster-dir")
+    assert step.rc == 3, step.stderr
+    assert "environment=<dev|prod>" in step.stderr and "kustomization.yaml:" in step.stderr
+    assert "questions to answer: environment" in step.stderr
+    repo = tmp_path / "repo"
+    assert git(repo, "status", "--porcelain") == ""
