@@ -224,6 +224,22 @@ class WizardApp(App[int]):
 
         self.push_screen(TokenDialog(self.session, var, f"{item.alias} {item.title}"), typed)
 
+    def ask_answers(self, item_id: str, questions: list, confirm: bool) -> None:
+        """The answers form for questions the core raised while planning; once answered, plan again."""
+        from types import SimpleNamespace
+
+        item = self.engine.item(item_id)
+        shim = SimpleNamespace(alias=item.alias, title=f"{item.title}: questions about this repo", questions=questions)
+
+        def answered(answers: dict | None) -> None:
+            if answers is None:
+                self.write_log(f"{item_id}: the questions were not answered; nothing was changed")
+                return
+            if self._save_answers(answers):
+                self._start_plan(item_id, confirm, chained=True)
+
+        self.push_screen(AnswersDialog(shim, self.session.answers), answered)
+
     def request_preview(self, item_id: str) -> None:
         """Show what running the item would do; asks unanswered questions first."""
         self._with_answers(item_id, confirm=False)

@@ -14,7 +14,7 @@ from textual.worker import get_current_worker
 from wizard.checklist import Plan, Verdict
 from wizard.flux.prompt import token_needed
 from wizard.runner import Cancelled, ToolError
-from wizard.session import WizardError
+from wizard.session import NeedsAnswers, WizardError
 
 from .messages import ItemChecked, ItemStarted, OutputLogged, PlanPrepared, PlanRefused
 
@@ -58,6 +58,12 @@ def prepare_plan(app: "WizardApp", item_id: str, confirm: bool) -> Plan | None:
         return None
     try:
         plan = app.engine.plan(item_id)
+    except NeedsAnswers as e:
+        # Questions only the repo can raise (which overlay, which copy of a duplicate): the App asks
+        # them in the answers form and prepares the plan again.
+        app.post_message(PlanRefused(item_id, str(e)))
+        app.call_from_thread(app.ask_answers, item_id, e.questions, confirm)
+        return None
     except (WizardError, ToolError) as e:
         app.post_message(PlanRefused(item_id, str(e)))
         if confirm:

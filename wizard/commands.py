@@ -144,6 +144,28 @@ class NonInteractive(Exception):
     pass
 
 
+def plan_with_answers(engine, session, item: Item, args):
+    """The item's plan; with --plain on a terminal, the questions it turns out to need (which overlay,
+    which copy of a duplicate…) are asked and the plan computed again. Headless they are an error
+    (exit 3) that names each question."""
+    from .session import NeedsAnswers
+
+    for _ in range(5):
+        try:
+            return engine.plan(item.id)
+        except NeedsAnswers as e:
+            if not (getattr(args, "plain", False) and stdin_interactive()):
+                raise
+            from screens.plain import ask_question
+
+            print(str(e), file=sys.stderr)
+            for q in e.questions:
+                if q.key not in session.answers:
+                    session.answers[q.key] = ask_question(q)
+            session.store.save()
+    return engine.plan(item.id)
+
+
 def cmd_run(args) -> int:
     sets = parse_sets(args.set)
     refuse_secret_sets(sets)
@@ -160,7 +182,7 @@ def cmd_run(args) -> int:
         session.repin = args.repin
         session.store.save()
         ask_token(session, item, getattr(args, "plain", False))
-        plan = engine.plan(item.id)
+        plan = plan_with_answers(engine, session, item, args)
         if args.json and args.dry_run:
             emit_json({"item": item.id, "summary": plan.summary, "changes": plan.changes,
                        "steps": [asdict(s) for s in plan.steps]})

@@ -1,6 +1,9 @@
 """A form for an item's questions: a Select for fixed choices, an Input for free text."""
 from __future__ import annotations
 
+import hashlib
+import re
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Label, Select, Static
@@ -9,7 +12,9 @@ from wizard.checklist import Question
 
 
 def field_id(q: Question) -> str:
-    return f"answer-{q.key}"
+    """A widget id for the question (keys such as duplicate.Service/ns/name hold characters ids cannot)."""
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", q.key)
+    return f"answer-{safe}-{hashlib.sha1(q.key.encode()).hexdigest()[:8]}" if safe != q.key else f"answer-{q.key}"
 
 
 class AnswerForm(Vertical):
