@@ -1,0 +1,92 @@
+"""The owner's kustomize trees read offline: roots, overlays per environment, aggregators, what cannot build."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from wizard.repo.layout import build_layout, graph_of
+from wizard.repo.scan import scan
+from wizard.repo.yamledit import apply_transform
+
+KS = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n"
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, body in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(body)
+    return root
+
+
+def test_overlays_are_alternatives_and_the_environment_picks_one(tmp_path):
+    write(tmp_path, {
+        "web/base/kustomization.yaml": KS + "resources: [cm.yaml]\n", "web/base/cm.yaml": CM.format(name="web"),
+        "web/overlays/dev/kustomization.yaml": KS + "resources: [../../base]\nnamePrefix: dev-\n",
+        "web/overlays/prod/kustomization.yaml": KS + "resources: [../../base]\n",
+        "db/overlays/dev/kustomization.yaml": KS + "resources: [cm.yaml]\n", "db/overlays/dev/cm.yaml": CM.format(name="db"),
+    })
+    g = graph_of(scan(tmp_path))
+    envs = {r.dir: (r.component, r.env) for r in g.roots}
+    assert envs == {"web/overlays/dev": ("web", "dev"), "web/overlays/prod": ("web", "prod"),
+                    "db/overlays/dev": ("db", "dev")}
+    lay = build_layout(scan(tmp_path), "a", "homelab")
+    assert [q.key for q in lay.needs] == ["environment"] and "environment=<dev|prod>" in lay.blocks[0]
+    lay = build_layout(scan(tmp_path), "a", "homelab", {"environment": "prod"})
+    assert [(u.path, u.entry) for u in lay.units] == [("web", "overlays/prod")]
+    assert any(x.startswith("db/: no overlay for the environment 'prod'") for x in lay.left_out)
+
+
+def test_a_list_only_root_is_split_into_its_folders(tmp_path):
+    write(tmp_path, {
+        "apps/kustomization.yaml": KS + "resources:\n  - a\n  - b\n",
+        "apps/a/kustomization.yaml": KS + "resources: [cm.yaml]\n", "apps/a/cm.yaml": CM.format(name="a"),
+        "apps/b/kustomization.yaml": KS + "resources: [cm.yaml]\nconfigMapGenerator:\n  - name: x\n    files: [gone.ini]\n",
+        "apps/b/cm.yaml": CM.format(name="b"),
+    })
+    g = graph_of(scan(tmp_path))
+    assert sorted(r.dir for r in g.roots) == ["apps/a", "apps/b"] and g.aggregators == {"apps"}
+    lay = build_layout(scan(tmp_path), "b", "homelab")
+    assert [q.key for q in lay.needs] == ["class.apps/b"]
+    assert "apps/b/kustomization.yaml:6: refers to gone.ini, which is not in the repository" in lay.blocks[0]
+    lay = build_layout(scan(tmp_path), "b", "homelab", {"unbuildable": "exclude"})
+    assert [u.path for u in lay.units] == ["apps/a"] and lay.units[0].target == "apps/a"  # listed by apps/: stays
+
+
+def test_remote_resources_and_helm_charts_are_named_with_file_and_line(tmp_path):
+    write(tmp_path, {"x/kustomization.yaml": KS + "resources:\n  - github.com/org/repo/deploy?ref=v1\n"
+                                              "helmCharts:\n  - name: c\n"})
+    lay = build_layout(scan(tmp_path), "a", "homelab")
+    text = lay.blocks[0]
+    assert "x/kustomization.yaml:4: pulls the remote resource github.com/org/repo/deploy?ref=v1" in text
+    assert "x/kustomization.yaml:5: inflates Helm charts (helmCharts:)" in text
+
+
+def test_unreadable_non_manifests_are_left_out_and_a_broken_manifest_blocks(tmp_path):
+    write(tmp_path, {"helmfile.d/a.yaml": "releases:\n  - name: {{ .Values.x }}\n",
+                     "web/cm.yaml": CM.format(name="web"),
+                     "web/broken.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  name: c\n"})
+    lay = build_layout(scan(tmp_path), "a", "homelab")
+    assert any(x.startswith("helmfile.d/a.yaml: not a Kubernetes manifest") for x in lay.left_out)
+    assert len(lay.blocks) == 1 and lay.blocks[0].startswith("web/broken.yaml:5:")
+    assert [q.key for q in lay.needs] == ["class.web"]
+
+
+def test_identical_copies_are_settled_and_different_ones_asked(tmp_path):
+    write(tmp_path, {"a/cm.yaml": CM.format(name="same"), "b/cm.yaml": CM.format(name="same"),
+                     "a/x.yaml": CM.format(name="x") + "data: {k: '1'}\n",
+                     "b/x.yaml": "# keep this comment\n" + CM.format(name="y") + "---\n" + CM.format(name="x") + "data: {k: '2'}\n"})
+    lay = build_layout(scan(tmp_path), "a", "homelab")
+    auto = [d for d in lay.duplicates if d.auto]
+    assert [d.chosen for d in auto] == ["a/cm.yaml:1"] and "b/cm.yaml" in lay.excluded_files
+    assert [q.key for q in lay.needs] == ["duplicate.ConfigMap//x"]
+    lay = build_layout(scan(tmp_path), "a", "homelab", {"duplicate.ConfigMap//x": "a/x.yaml:1"})
+    assert lay.dropped_docs == {"b/x.yaml": [1]} and not lay.needs
+    text = (tmp_path / "b/x.yaml").read_text()
+    new = apply_transform(text, "remove-documents", {"indexes": [1]}, "b/x.yaml")
+    assert new.startswith("# keep this comment\n") and "name: y" in new and "name: x" not in new
+
+
+def test_a_list_is_read_item_by_item(tmp_path):
+    write(tmp_path, {"l/list.yaml": "apiVersion: v1\nkind: List\nitems:\n  - " + CM.format(name="one").replace("\n", "\n    ")
+                     + "\n  - " + CM.format(name="two").replace("\n", "\n    ") + "\n"})
+    assert sorted(m.name for m in scan(tmp_path).manifests) == ["one", "two"]
