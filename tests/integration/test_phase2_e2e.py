@@ -160,7 +160,8 @@ def test_malformed_yaml_blocks_before_any_write(tmp_path, env):
 def test_duplicate_object_blocks_headless_until_chosen(tmp_path, env):
     repo = make_homelab(tmp_path / "repo")
     dup = (repo / "infrastructure/kubernetes/services/n8n.yaml").read_text().split("---\n")[0]
-    (repo / "services/homelab-dashboard/k8s/n8n-copy.yaml").write_text(dup)
+    # A copy that differs (an identical copy is settled by the wizard itself: one object either way).
+    (repo / "services/homelab-dashboard/k8s/n8n-copy.yaml").write_text(dup.replace("{app: n8n}", "{app: n8n, copy: x}"))
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "copy")
     setup(repo, env, "a")
@@ -168,7 +169,7 @@ def test_duplicate_object_blocks_headless_until_chosen(tmp_path, env):
     assert res.returncode == 3
     assert ("infrastructure/kubernetes/services/n8n.yaml:2" in res.stderr
             and "services/homelab-dashboard/k8s/n8n-copy.yaml:2" in res.stderr)
-    assert "--set duplicate.Deployment/homelab/n8n=<path>" in res.stderr
+    assert "--set duplicate.Deployment/homelab/n8n=<" in res.stderr and "the copies differ" in res.stderr
     res = wiz(repo, "run", "repo.kustomizations", "--set",
               "duplicate.Deployment/homelab/n8n=infrastructure/kubernetes/services/n8n.yaml", "--yes", env=env)
     assert res.returncode == 0, res.stderr
