@@ -69,6 +69,9 @@ class Session:
     # Tokens typed at a no-echo prompt, {ENV_VAR: value}: in memory for this session only, never saved
     # (wizard.flux.prompt.remember_prompted_token registers them with the redactor first).
     prompted_tokens: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # Set on the copy of a session that works in a scratch worktree (wizard/phases/repo_proof.py):
+    # the folder moves made there (new -> old), and no calls to the cluster.
+    scratch_moves: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
     # -- construction ------------------------------------------------------------
     @classmethod

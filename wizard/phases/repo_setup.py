@@ -141,6 +141,12 @@ def _apply(item: Item, session, plan: Plan, progress) -> None:
         return
     if resume is None:
         _ensure_baseline(session)
+        from .repo_proof import prove
+
+        progress("trying the plan, and the Phase 2 steps after it, in a scratch copy first")
+        proven = prove(item.id, session, plan.data.get("ops", []))
+        if proven:
+            progress(f"it holds there: {proven['proven']}")
     apply_ops(session, item.id, plan.data.get("ops", []), progress, resume)
 
 
@@ -680,8 +686,8 @@ class FluxManifests(Item):
 
     def _server_dry_run(self, session, ctx: Ctx, ks: dict, rendered: dict) -> list[dict] | None:
         """With a pinned, reachable, same cluster: dry-run every path in dependency order."""
-        if session.state.cluster is None:
-            return None
+        if session.state.cluster is None or session.scratch_moves is not None:
+            return None  # no cluster pinned, or a scratch proof (the cluster check comes with the real run)
         try:
             session.ensure_same_cluster()
         except WizardError:

@@ -250,4 +250,5 @@ def moves_from_journal(session) -> dict[str, str]:
                 if o["op"] == "move":
                     out[o["dest"]] = o["src"]
         done_items.add(e.get("item"))
+    out.update(getattr(session, "scratch_moves", None) or {})
     return out

@@ -1,0 +1,101 @@
+"""Prove a Phase 2 step in a scratch worktree before it touches the user's tree.
+
+The step's operations, and then the operations of every later step of 2.1-2.4 as they would be
+planned after it, are applied in a throw-away git worktree holding exactly the user's index
+(HEAD plus the wizard's staged steps). Then 2.4's own check runs there: every Flux path builds and
+together they render the owner's reference set, the Flux manifests are valid. Only when that holds
+does the step run on the user's tree, so a plan that would lose or duplicate objects (or stop
+half-way on a file in the way) is refused with the user's tree and index exactly as they were.
+
+The worktree lives in the user's data folder (0700: it holds the repo's plaintext files), is added
+with --no-checkout (no checkout hooks run) and is removed afterwards; a leftover from a killed
+run is removed before the next proof.
+"""
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import PurePosixPath
+
+from ..fsutil import ensure_private_dir
+from ..paths import repo_data_dir
+from ..repo import gitstate
+from ..repo.ops import is_done, run_op
+from ..runner import ToolError
+from ..session import Blocked
+
+CHAIN = ["repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests"]
+
+
+def _scratch_root(session):
+    return ensure_private_dir(repo_data_dir(session.repo) / "scratch")
+
+
+def _clear_leftovers(session) -> None:
+    root = _scratch_root(session)
+    for d in root.iterdir():
+        shutil.rmtree(d, ignore_errors=True)
+    session.git.run("worktree", "prune", ok_codes=(0, 1, 128))
+
+
+@contextmanager
+def scratch_worktree(session):
+    """A session on a detached worktree whose index and files are the user's index now."""
+    _clear_leftovers(session)
+    tree = gitstate.index_tree(session)
+    path = tempfile.mkdtemp(prefix="wt-", dir=_scratch_root(session))
+    try:
+        session.git.run("worktree", "add", "--detach", "--no-checkout", path, "HEAD", timeout=120)
+        scratch = dataclasses.replace(session, repo=type(session.repo)(path), scratch_moves={})
+        scratch.git.run("read-tree", tree, timeout=120)
+        scratch.git.run("checkout-index", "-a", "-f", timeout=300)
+        yield scratch
+    finally:
+        try:
+            session.git.run("worktree", "remove", "--force", path, ok_codes=(0, 1, 128), timeout=120)
+        except ToolError:
+            pass
+        shutil.rmtree(path, ignore_errors=True)
+        session.git.run("worktree", "prune", ok_codes=(0, 1, 128))
+
+
+def _simulate(scratch, ops: list[dict]) -> None:
+    for o in ops:
+        if is_done(scratch.repo, o):
+            continue
+        run_op(scratch, o)
+        if o["op"] == "move":
+            scratch.scratch_moves[o["dest"]] = o["src"]
+
+
+def prove(item_id: str, session, ops: list[dict]) -> dict:
+    """Apply `ops` and the later Phase 2 steps in a scratch worktree; Blocked unless 2.4's check passes there.
+
+    Returns what was proven (for the journal and the evidence)."""
+    if item_id not in CHAIN:
+        return {}
+    from .repo_setup import FluxManifests, context, flux_ops, kustomization_ops, move_ops
+
+    builders = {"repo.kustomizations": kustomization_ops, "repo.apps": move_ops, "repo.flux-manifests": flux_ops}
+    head = f"{item_id} was tried first in a scratch copy of the repository, with the Phase 2 steps after it"
+    with scratch_worktree(session) as scratch:
+        try:
+            _simulate(scratch, ops)
+            for later in CHAIN[CHAIN.index(item_id) + 1:]:
+                if later == "repo.flux-manifests" and not (scratch.repo / "clusters").is_dir():
+                    break  # 2.1 not done yet: 2.4 cannot be planned, 2.2's and 2.3's results are checked below
+                _simulate(scratch, builders[later](scratch, context(scratch)))
+        except Blocked as e:
+            raise Blocked(f"{head}, and a later step would stop: {e}. Nothing was changed.") from None
+        if (scratch.repo / "clusters").is_dir():
+            verdict = FluxManifests().verify(scratch)
+        else:
+            from .repo_setup import Apps
+
+            verdict = Apps().verify(scratch)
+        if not verdict.passed:
+            raise Blocked(f"{head}, and the result does not hold: {verdict.message}. Nothing was changed.")
+        return {"proven": verdict.message, "moves": len(scratch.scratch_moves),
+                "paths": sorted({str(PurePosixPath(p)) for p in scratch.scratch_moves})[:20]}
