@@ -273,3 +273,20 @@ def test_push_rejected_by_hook_says_protected_branch(tmp_path, env):
     res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
     assert res.returncode == 0, res.stderr
     assert log(repo) == commits and remote_head(repo) == git(repo, "rev-parse", "HEAD").strip()
+
+
+def test_a_plan_that_would_not_hold_is_found_in_a_scratch_copy_before_anything_changes(tmp_path, env):
+    """2.4 would stop on a hand-written clusters/homelab/apps.yaml: 2.2 finds that out in its scratch
+    worktree and refuses, and the user's tree and index stay exactly as they were."""
+    repo = make_homelab(tmp_path / "repo")
+    (repo / "clusters/homelab").mkdir(parents=True)
+    (repo / "clusters/homelab/apps.yaml").write_text("# my own notes\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "notes")
+    setup(repo, env, "a")
+    before = tree(repo)
+    res = wiz(repo, "run", "repo.kustomizations", "--yes", env=env)
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "tried first in a scratch copy" in res.stderr and "clusters/homelab/apps.yaml already exists" in res.stderr
+    assert tree(repo) == before
+    assert len(git(repo, "worktree", "list").splitlines()) == 1  # the scratch worktree is gone

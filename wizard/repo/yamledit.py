@@ -77,6 +77,16 @@ def round_trip(text: str, mutate) -> str:
     return preamble + out.getvalue()
 
 
+def _leading_comments(text: str) -> str:
+    """The comment lines (and blank lines) a file starts with."""
+    out = []
+    for ln in text.splitlines(True):
+        if ln.strip() and not ln.lstrip().startswith("#"):
+            break
+        out.append(ln)
+    return "".join(out)
+
+
 def _safe_all(text: str) -> list:
     return list(yaml.load_all(text, Loader=_SAFE))
 
@@ -137,6 +147,11 @@ def apply_transform(text: str, transform: str, args: dict, path: str = "?") -> s
     if want == old_docs:
         return text
     new = round_trip(text, lambda docs: TRANSFORMS[transform](docs, args))
+    if transform == "remove-documents":
+        # ruamel attaches the file's leading comments to the first document: keep them with the file.
+        head = _leading_comments(text)
+        if head and not new.startswith(head):
+            new = head + new.lstrip("\n")
     if _safe_all(new) != want:
         raise EditRefused(f"editing {path} ({transform}) would change more than intended; the file was left "
                           "untouched. Make the change by hand.")
