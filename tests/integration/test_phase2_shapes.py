@@ -1,0 +1,111 @@
+"""Phase 2 on the shapes real homelab repos have, with the real CLI, git and kubectl kustomize (no cluster).
+
+- nested manifest folders (monitoring/ and monitoring/dashboards/provisioning/), with non-YAML files;
+- an existing kustomize tree whose kustomization renames and generates (namespace, namePrefix,
+  commonLabels, configMapGenerator with a hash suffix), over a base with dev/prod overlays;
+- a `kind: List` file.
+Each runs 1.1 and 2.1-2.4 for Option A and B; 2.4 passes only when the Flux paths render exactly the
+objects the owner's own apply creates (by identity after kustomize's transforms).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from tests.helpers import NO_CLUSTER, cli_env, git, item_status, make_repo, run_cli, status_json
+
+KS = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\ndata:\n  k: v\n"
+DEPLOY = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+spec:
+  selector:
+    matchLabels: {{app: {name}}}
+  template:
+    metadata:
+      labels: {{app: {name}}}
+    spec:
+      containers:
+        - name: {name}
+          image: nginx:1.27
+"""
+
+FILES = {
+    # nested plain folders, each with a file that is not YAML
+    "monitoring/prometheus.yaml": CM.format(name="prometheus", ns="monitoring"),
+    "monitoring/alerts.rules": "groups: []\n",
+    "monitoring/dashboards/provisioning/dashboards.yaml": CM.format(name="dashboards", ns="monitoring"),
+    "monitoring/dashboards/provisioning/node.json": json.dumps({"title": "node"}),
+    # a kustomize component: base + overlays, the owner applies overlays/prod
+    "whoami/base/kustomization.yaml": KS + "resources: [deployment.yaml]\ncommonLabels:\n  team: me\n",
+    "whoami/base/deployment.yaml": DEPLOY.format(name="whoami"),
+    "whoami/overlays/dev/kustomization.yaml": KS + "namespace: dev\nnamePrefix: dev-\nresources: [../../base]\n",
+    "whoami/overlays/prod/kustomization.yaml": KS + "namespace: web\nresources: [../../base]\n"
+                                               "configMapGenerator:\n  - name: whoami-config\n    files: [app.ini]\n",
+    "whoami/overlays/prod/app.ini": "greeting=hello\n",
+    # kind: List
+    "lists/all.yaml": "apiVersion: v1\nkind: List\nitems:\n"
+                      + "".join("  - " + CM.format(name=n, ns="lists").replace("\n", "\n    ").rstrip() + "\n"
+                                for n in ("one", "two")),
+}
+ITEMS = ["repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests"]
+
+
+@pytest.fixture
+def env(tmp_path):
+    return cli_env(**NO_CLUSTER, HOMELAB_WIZARD_DATA=str(tmp_path / "data"))
+
+
+def wiz(repo, env, *args):
+    return run_cli("--repo", str(repo), *args, env=env)
+
+
+def render(repo, path) -> set[tuple[str, str, str]]:
+    import subprocess
+
+    out = subprocess.run(["kubectl", "kustomize", str(repo / path)], capture_output=True, text=True, check=True,
+                         env=cli_env()).stdout
+    return {(d["kind"], d["metadata"].get("namespace", ""), d["metadata"]["name"]) for d in yaml.safe_load_all(out) if d}
+
+
+@pytest.mark.parametrize("option", ["a", "b"])
+def test_nested_folders_kustomize_trees_and_lists(tmp_path, env, option):
+    repo = make_repo(tmp_path / "repo", FILES)
+    owner = render(repo, "whoami/overlays/prod")  # what `kubectl apply -k whoami/overlays/prod` creates
+    gen = next(n for k, _, n in owner if k == "ConfigMap")
+    assert gen.startswith("whoami-config-")  # the generator's hash suffix
+    res = wiz(repo, env, "run", "1.1", "--set", f"option={option}", "--yes")
+    assert res.returncode == 0, res.stderr
+    res = wiz(repo, env, "run", "2.1", "--yes")
+    assert res.returncode == 3 and "environment=<dev|prod>" in res.stderr  # asked before anything changes
+    assert git(repo, "status", "--porcelain") == ""
+    for item in ITEMS:
+        res = wiz(repo, env, "run", item, "--set", "environment=prod", "--yes")
+        assert res.returncode == 0, f"{item}: {res.stdout}\n{res.stderr}"
+    data = status_json(repo, env)
+    for item in ITEMS:
+        assert item_status(data, item)["status"] == "passed", item_status(data, item)["message"]
+    flux = {}
+    for name in ("infrastructure.yaml", "apps.yaml"):
+        f = repo / "clusters/homelab" / name
+        if f.is_file():
+            for d in yaml.safe_load_all(f.read_text()):
+                if d:
+                    flux[d["metadata"]["name"]] = d["spec"]["path"].removeprefix("./")
+    rendered = set().union(*(render(repo, p) for p in flux.values()))
+    want = owner | {("ConfigMap", "monitoring", "prometheus"), ("ConfigMap", "monitoring", "dashboards"),
+                    ("ConfigMap", "lists", "one"), ("ConfigMap", "lists", "two")}
+    assert rendered == want
+    # non-YAML files moved with their folders; the parent's own files are not left behind
+    moved = {p for p in git(repo, "ls-files").split()}
+    rules = [p for p in moved if p.endswith("alerts.rules")]
+    node = [p for p in moved if p.endswith("node.json")]
+    assert len(rules) == 1 and len(node) == 1
+    assert rules[0].rsplit("/", 1)[0] == next(p for p in moved if p.endswith("prometheus.yaml")).rsplit("/", 1)[0]
+    assert node[0].rsplit("/", 1)[0] == next(p for p in moved if p.endswith("dashboards.yaml")).rsplit("/", 1)[0]
+    assert any(p.endswith("overlays/prod/app.ini") for p in moved)  # the generator's input moved with its tree
