@@ -13,6 +13,7 @@ run is removed before the next proof.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import shutil
 import tempfile
@@ -23,10 +24,20 @@ from ..fsutil import ensure_private_dir
 from ..paths import repo_data_dir
 from ..repo import gitstate
 from ..repo.ops import is_done, run_op
-from ..runner import ToolError
 from ..session import Blocked
 
 CHAIN = ["repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests"]
+
+
+class _ScratchStore:
+    """A copy of the state the proof may record into (2.4's Helm scaffolds) and that is never saved."""
+
+    def __init__(self, store) -> None:
+        self.state = copy.deepcopy(store.state)
+        self.dir, self.repo, self.path = store.dir, store.repo, store.path
+
+    def save(self) -> None:
+        pass
 
 
 def _scratch_root(session):
@@ -48,15 +59,13 @@ def scratch_worktree(session):
     path = tempfile.mkdtemp(prefix="wt-", dir=_scratch_root(session))
     try:
         session.git.run("worktree", "add", "--detach", "--no-checkout", path, "HEAD", timeout=120)
-        scratch = dataclasses.replace(session, repo=type(session.repo)(path), scratch_moves={})
+        scratch = dataclasses.replace(session, repo=type(session.repo)(path), scratch_moves={},
+                                      store=_ScratchStore(session.store))
         scratch.git.run("read-tree", tree, timeout=120)
         scratch.git.run("checkout-index", "-a", "-f", timeout=300)
         yield scratch
     finally:
-        try:
-            session.git.run("worktree", "remove", "--force", path, ok_codes=(0, 1, 128), timeout=120)
-        except ToolError:
-            pass
+        # Removed by deleting its folder and pruning its record (no --force anywhere near the user's repo).
         shutil.rmtree(path, ignore_errors=True)
         session.git.run("worktree", "prune", ok_codes=(0, 1, 128))
 
@@ -76,9 +85,15 @@ def prove(item_id: str, session, ops: list[dict]) -> dict:
     Returns what was proven (for the journal and the evidence)."""
     if item_id not in CHAIN:
         return {}
-    from .repo_setup import FluxManifests, context, flux_ops, kustomization_ops, move_ops
+    from .repo_setup import SCAFFOLD, FluxManifests, context, kustomization_ops, move_ops
 
-    builders = {"repo.kustomizations": kustomization_ops, "repo.apps": move_ops, "repo.flux-manifests": flux_ops}
+    def flux(scratch, ctx):
+        plan = FluxManifests().plan_in(scratch, ctx)
+        for e in plan.data.get("scaffolds", []):  # as 2.4's apply records them, in the scratch state only
+            scratch.state.record(SCAFFOLD, **e)
+        return plan.data.get("ops", [])
+
+    builders = {"repo.kustomizations": kustomization_ops, "repo.apps": move_ops, "repo.flux-manifests": flux}
     head = f"{item_id} was tried first in a scratch copy of the repository, with the Phase 2 steps after it"
     with scratch_worktree(session) as scratch:
         try:

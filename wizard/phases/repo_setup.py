@@ -109,6 +109,14 @@ def _open_questions(ctx: Ctx) -> Verdict | None:
     return None
 
 
+def _with_namespace_problems(session, ctx: Ctx, q: Verdict) -> Verdict:
+    """A kustomization's namespace: that renames a Namespace is the cause of the duplicate it makes: say that first."""
+    ns = namespace_field_problems(session, ctx.scan, _kustomization_files(ctx))
+    if ns:
+        return Verdict("failed", "; ".join(ns[:8]) + "; " + q.message, q.evidence)
+    return q
+
+
 def _layout_notes(ctx: Ctx) -> list[Step]:
     """What the plan leaves out and the duplicates it settles by itself, for the preview."""
     steps = [Step("info", f"left out: {x}") for x in ctx.layout.left_out]
@@ -301,7 +309,7 @@ class Kustomizations(Item):
         ctx = context(session)
         q = _open_questions(ctx)
         if q:
-            return q
+            return _with_namespace_problems(session, ctx, q)
         problems, built = [], 0
         after: Counter = Counter()
         for u in ctx.layout.units:
@@ -554,6 +562,10 @@ class FluxManifests(Item):
         u = gitstate.ensure_clean(session, self.id)
         if u:
             return _resume_plan(self, session, u)
+        return self.plan_in(session, ctx)
+
+    def plan_in(self, session, ctx: Ctx) -> Plan:
+        """The plan for the repository as `ctx` sees it (also used on a scratch worktree by repo_proof)."""
         _blocking(ctx)
         if not (session.repo / "clusters" / ctx.cluster).is_dir():
             raise Blocked(f"clusters/{ctx.cluster}/ does not exist yet; run 2.1 repo.cluster-dir first.")
@@ -600,7 +612,7 @@ class FluxManifests(Item):
         ctx = context(session)
         q = _open_questions(ctx)
         if q:
-            return q
+            return _with_namespace_problems(session, ctx, q)
         lay = ctx.layout
         d = session.repo / "clusters" / ctx.cluster
         problems, warnings, questions = [], [], []
