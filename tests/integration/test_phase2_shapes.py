@@ -90,13 +90,16 @@ def test_nested_folders_kustomize_trees_and_lists(tmp_path, env, option):
     data = status_json(repo, env)
     for item in ITEMS:
         assert item_status(data, item)["status"] == "passed", item_status(data, item)["message"]
-    flux = {}
+    flux, health = {}, []
     for name in ("infrastructure.yaml", "apps.yaml"):
         f = repo / "clusters/homelab" / name
         if f.is_file():
             for d in yaml.safe_load_all(f.read_text()):
                 if d:
                     flux[d["metadata"]["name"]] = d["spec"]["path"].removeprefix("./")
+                    health += d["spec"].get("healthChecks") or []
+    # Health checks name the Deployment as the overlay renders it (namespace: web), not as its file says.
+    assert {(h["kind"], h["namespace"], h["name"]) for h in health} == {("Deployment", "web", "whoami")}
     rendered = set().union(*(render(repo, p) for p in flux.values()))
     want = owner | {("ConfigMap", "monitoring", "prometheus"), ("ConfigMap", "monitoring", "dashboards"),
                     ("ConfigMap", "lists", "one"), ("ConfigMap", "lists", "two")}

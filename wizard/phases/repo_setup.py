@@ -73,7 +73,7 @@ def context(session) -> Ctx:
 
     def render(u: Unit):
         try:
-            return [key_of(d) for d in ctx.render(session, u.build_path)]
+            return ctx.render(session, u.build_path)
         except BuildFailed:
             return None  # reported by the item's own build check, with the file and line
 

@@ -65,7 +65,7 @@ def aggregator(layout: Layout, tier: str, stateful_prune_disabled: bool = True) 
 def _health_checks(units: list[Unit]) -> list[dict]:
     out = []
     for u in units:
-        for m in u.manifests:
+        for m in u.objects:  # a kustomize tree's objects as rendered (namePrefix, namespace: applied)
             if m.kind in ("Deployment", "StatefulSet") and m.namespace:
                 out.append({"apiVersion": m.api_version, "kind": m.kind, "name": m.name, "namespace": m.namespace})
     return sorted(out, key=lambda h: (h["namespace"], h["kind"], h["name"]))

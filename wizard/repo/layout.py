@@ -102,6 +102,12 @@ class Unit:
     env: str = ""  # the environment chosen among its alternatives
     carried: bool = False  # inside a kustomize tree that moves as a whole: it moves along
     pinned: bool = False  # listed by the owner's own aggregating kustomization: it stays where that one finds it
+    rendered: list[Manifest] | None = field(default=None, repr=False)  # a tree's objects after kustomize's transforms
+
+    @property
+    def objects(self) -> list[Manifest]:
+        """The objects the unit applies: a tree's render (names and namespaces as kustomize sets them), or its files'."""
+        return self.rendered if self.rendered is not None else self.manifests
 
     @property
     def build_path(self) -> str:
@@ -403,9 +409,8 @@ def _resolve_duplicates(units: list[Unit], render, choices: dict[str, str], move
     seen: dict[ObjectKey, list[tuple[Unit, Manifest]]] = {}
     for u in units:
         if u.tree:
-            keys = render(u) if render is not None and not u.problems else None
-            for k in keys or []:
-                seen.setdefault(k, []).append((u, Manifest(u.kustomization, 1, "", k.kind, k.name, k.namespace, {})))
+            for m in u.rendered or []:
+                seen.setdefault(m.key, []).append((u, m))
         else:
             for m in u.manifests:
                 seen.setdefault(m.key, []).append((u, m))
@@ -454,7 +459,8 @@ def build_layout(scan: ScanResult, option: str, cluster: str, answers: dict | No
     """The target layout for `option` ('a' or 'b') of the repository as scanned now.
 
     `moves` maps a folder the wizard moved to its original folder (from the journal); `render(unit)`
-    gives the object keys a kustomize tree builds (None when it cannot), for duplicates across trees."""
+    gives the documents a kustomize tree builds (None when it cannot), for duplicates across trees,
+    its dependencies and its health checks."""
     answers = answers or {}
     moves = moves or {}
     overrides = parse_overrides(answers)
@@ -466,8 +472,13 @@ def build_layout(scan: ScanResult, option: str, cluster: str, answers: dict | No
     units = find_units(scan, excluded, graph, answers, msgs)
     for u in units:
         u.origin = _origin(u.path, moves)
-        u.consumes = _consumed_groups(u.manifests)
-        u.provides = _provided_groups(u.manifests)
+        if u.tree and render is not None and not u.problems:
+            docs = render(u)
+            if docs is not None:
+                u.rendered = [Manifest(u.kustomization, 1, d["apiVersion"], d["kind"], d["metadata"]["name"],
+                                       str(d["metadata"].get("namespace") or ""), d, i) for i, d in enumerate(docs)]
+        u.consumes = _consumed_groups(u.objects)
+        u.provides = _provided_groups(u.objects)
     kept = []
     for u in units:
         u.role, u.reason = classify(u, overrides)
