@@ -44,19 +44,19 @@ def test_bootstrap_killed_half_way_resumes_and_a_second_clone_adopts(testbed_fac
     assert st["status"] == "failed"
     v = wiz(repo, "verify", "bootstrap.run", env=env, ok=(1,))
     assert "started but did not finish" in v.stdout
-    ks = subprocess.run(["kubectl", "get", "kustomizations.kustomize.toolkit.fluxcd.io", "-n", "flux-system",
-                         "flux-system", "-o", "jsonpath={.status.conditions[?(@.type=='Ready')].status}"],
-                        env=env, capture_output=True, text=True).stdout
-    synced = ks == "True"  # the controllers may finish the sync on their own after flux was killed
-
-    # 2. Resume: the preview says what it found (adopt a finished sync, else re-run), and it passes.
+    # 2. Resume. The controllers may finish the sync on their own after flux was killed, at any moment:
+    # the wizard decides when it runs (adopt a finished sync, else re-run flux bootstrap), so the test
+    # checks each decision against the state the wizard saw, not against a sample of its own.
     res = wiz(repo, "run", "bootstrap.run", "--set", "bootstrap-timeout-seconds=900", "--dry-run", env=env)
-    assert ("adopt it instead" in res.stdout) == synced and ("half-done bootstrap" in res.stdout) != synced, res.stdout
+    assert ("adopt it instead" in res.stdout) != ("half-done bootstrap" in res.stdout), res.stdout
     res = wiz(repo, "run", "bootstrap.run", "--yes", env=env)
     assert "passed" in res.stdout, res.stdout
     res = wiz(repo, "verify", "bootstrap", "--json", env=env)
     assert {r["status"] for r in json.loads(res.stdout)["results"]} == {"passed"}, res.stdout
-    assert bootstraps(repo) == (["timeout"] if synced else ["timeout", "ok"])
+    how = item_status(status_json(repo, env), "bootstrap.run")["evidence"]["how"]
+    assert how in ("bootstrap-adopted", "bootstrapped")
+    # Adopted: flux bootstrap was not run again; re-run: it ran once more and finished.
+    assert bootstraps(repo) == (["timeout"] if how == "bootstrap-adopted" else ["timeout", "ok"])
 
     # 3. A second clone with fresh wizard state adopts it: flux bootstrap is not run again.
     clone = tmp_path / "clone"
