@@ -70,6 +70,10 @@ def test_bootstrap_killed_half_way_resumes_and_a_second_clone_adopts(testbed_fac
     for args in (["run", "prep.preflight", "--yes"], ["run", "prep.backup", "--yes"]):
         wiz(clone, *args, env=plain)
     wiz(clone, "run", "bootstrap.credentials", "--set", "provider=git", "--set", f"git-url={url}", "--yes", env=env)
+    # 3.2 needs 2.5 pushed: in a fresh clone that is a live check (its HEAD is on the remote).
+    res = wiz(clone, "run", "bootstrap.run", "--dry-run", env=env, ok=(3,))
+    assert "needs 2.5 repo.commit-push" in res.stderr
+    wiz(clone, "verify", "repo.commit-push", env=env)
     res = wiz(clone, "run", "bootstrap.run", "--dry-run", env=env)
     assert "adopt it instead of re-running" in res.stdout, res.stdout
     wiz(clone, "run", "bootstrap.run", "--yes", env=env)
