@@ -31,8 +31,10 @@ class Engine:
 
     def _store(self, item: Item, verdict: Verdict) -> Verdict:
         st = self.session.state.item(item.id)
-        st.status, st.message = verdict.status, verdict.message
-        st.evidence = self.session.runner.redactor.redact_obj(verdict.evidence)
+        redactor = self.session.runner.redactor
+        # Tool output reaches verdicts unmasked (it is data); what is stored and shown is redacted.
+        verdict = Verdict(verdict.status, redactor.redact(verdict.message), redactor.redact_obj(verdict.evidence))
+        st.status, st.message, st.evidence = verdict.status, verdict.message, verdict.evidence
         st.checked_at = now()
         self.session.store.save()
         return verdict

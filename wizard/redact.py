@@ -33,6 +33,21 @@ _BEARER = re.compile(r"(?P<p>[Bb]earer\s+)(?P<v>[A-Za-z0-9._\-]{8,})")
 _MIN_SECRET_LEN = 6
 
 
+def worth_masking(value: str) -> bool:
+    """The rule for values the wizard finds (Secret values in the repo, secret-named env vars):
+    at least 8 characters and not an everyday word: 16 or more characters, or two kinds of
+    characters (lower, upper, digits, symbols) with at least 5 different ones. `homelab`, `admin`,
+    `postgres`, `changeme` stay readable; `s3cr3t-Passw0rd`, tokens and keys are masked."""
+    v = value.strip()
+    if len(v) < 8:
+        return False
+    if len(v) >= 16:
+        return True
+    kinds = sum((any(c.islower() for c in v), any(c.isupper() for c in v), any(c.isdigit() for c in v),
+                 any(not c.isalnum() for c in v)))
+    return kinds >= 2 and len(set(v)) >= 5
+
+
 class Redactor:
     """Masks known secret values and credential-shaped strings. Thread-safe."""
 
@@ -42,8 +57,15 @@ class Redactor:
         for s in secrets:
             self.add(s)
 
-    def add(self, value: str | None) -> None:
-        """Remember a secret value so it is masked from now on."""
+    def add(self, value: str | None, *, found: bool = False) -> None:
+        """Remember a secret value so it is masked from now on.
+
+        `found`: a value read from the repo or the environment (a Secret's key, DB_PASSWORD=…),
+        not a credential the user handed the wizard; it is masked only when it looks like one
+        (worth_masking), so an everyday word such as `homelab` or `admin` that also names a
+        namespace or a folder is never turned into *** there."""
+        if found and not worth_masking(value or ""):
+            return
         if value and len(value) >= _MIN_SECRET_LEN:
             with self._lock:
                 self._secrets.add(value)
@@ -56,7 +78,7 @@ class Redactor:
         """Register the values of secret-looking environment variables."""
         for name, value in (env if env is not None else os.environ).items():
             if SECRET_ENV_NAMES.search(name):
-                self.add(value)
+                self.add(value, found=True)
 
     def __call__(self, text: str) -> str:
         return self.redact(text)

@@ -72,7 +72,7 @@ class CancelToken:
 
 @dataclass
 class Result:
-    """A finished command, already redacted."""
+    """A finished command: `argv` and `stderr` redacted (for people), `stdout` as written (data)."""
 
     argv: list[str]
     exit_code: int
@@ -135,7 +135,7 @@ class Runner:
         log_output: bool = True,
         raw_stdout: bool = False,
     ) -> Result:
-        """Run `argv` and return its redacted Result, or raise a ToolError.
+        """Run `argv` and return its Result (stdout unmasked, for parsing), or raise a redacted ToolError.
 
         `secret_env` values and secret stdin are registered with the redactor first, so they
         can never leak through output. `log_output=False` keeps the output out of the audit
@@ -215,8 +215,11 @@ class Runner:
             duration = time.monotonic() - t0
             if files:
                 out_chunks, err_chunks = [_read(files[0])], [_read(files[1])]
+            # stdout is data (YAML/JSON the wizard parses): returned as the tool wrote it, never
+            # masked (a mask reads as a YAML alias and changes values). Everything people read or
+            # the wizard stores (audit log, errors, streamed lines) is redacted.
             raw = "".join(out_chunks)
-            stdout = raw if raw_stdout else self.redactor.redact(raw)
+            stdout = self.redactor.redact(raw)
             stderr = self.redactor.redact("".join(err_chunks))
             if raw_stdout:
                 log_output = False
@@ -236,7 +239,7 @@ class Runner:
                 f"'{' '.join(shown)}' failed with exit code {code}: " + " / ".join(detail),
                 shown, code, stdout, stderr,
             )
-        return Result(shown, code, stdout, stderr, duration, started)
+        return Result(shown, code, raw, stderr, duration, started)
 
     def _audit(self, argv, started, duration, code, status, stdout, stderr, cwd, log_output) -> None:
         if self.audit_log is None:
