@@ -324,6 +324,13 @@ def _kustomize_units(graph: Graph, answers: dict, overrides: dict, layout_msgs: 
                 unanswered.append(component)
                 continue
             chosen = next((r for r in roots if r.env == want), None)
+            if chosen is None and want != "base":
+                # No overlay for this environment, but a base nothing else builds on: applied as it is
+                # (the "prefer overlays/$ENV, fall back to base" of homelab Makefiles).
+                chosen = next((r for r in roots if r.env == "base"), None)
+                if chosen is not None:
+                    layout_msgs["notes"].append(f"{component}/ has no {want!r} overlay: its base "
+                                                f"({graph.kfiles[chosen.dir].path}) is applied as it is")
             if chosen is None:
                 layout_msgs["left_out"].append(
                     f"{component}/: no overlay for the environment {want!r} (it has {', '.join(sorted(r.env for r in roots))}), "
@@ -344,8 +351,10 @@ def _kustomize_units(graph: Graph, answers: dict, overrides: dict, layout_msgs: 
         units.append(u)
     if unanswered:
         envs = sorted({r.env for c in unanswered for r in groups[c]})
+        envs = [e for e in envs if e != "base"] or envs  # a base is the fallback, not an environment
         layout_msgs["needs"].append(_env_question(envs, unanswered))
-        alts = "; ".join(f"{c}/ ({', '.join(sorted(r.dir for r in groups[c]))})" for c in unanswered[:5])
+        alts = "; ".join(f"{c}/ ({', '.join(sorted(graph.kfiles[r.dir].path + ':1' for r in groups[c]))})"
+                         for c in unanswered[:5])
         layout_msgs["blocks"].append(
             f"{len(unanswered)} kustomize component(s) have one overlay per environment, and you apply one of them to "
             f"this cluster: {alts}{' …' if len(unanswered) > 5 else ''}. Which environment is this cluster? Answer "
@@ -359,7 +368,8 @@ def find_units(scan: ScanResult, excluded: set[str] = frozenset(), graph: Graph 
     other folder of plain manifests (each folder on its own, as `kubectl apply -f <folder>` applies it)."""
     graph = graph if graph is not None else graph_of(scan)
     answers = answers or {}
-    msgs = layout_msgs if layout_msgs is not None else {"left_out": [], "needs": [], "blocks": [], "unbuildable": []}
+    msgs = layout_msgs if layout_msgs is not None else {"left_out": [], "needs": [], "blocks": [], "unbuildable": [],
+                                                         "notes": []}
     overrides = parse_overrides(answers)
     units = _kustomize_units(graph, answers, overrides, msgs)
     owned = graph.owned_dirs()
@@ -466,7 +476,7 @@ def build_layout(scan: ScanResult, option: str, cluster: str, answers: dict | No
     overrides = parse_overrides(answers)
     choices = parse_duplicate_choices(answers)
     warnings: list[str] = []
-    msgs: dict = {"left_out": [], "needs": [], "blocks": [], "unbuildable": []}
+    msgs: dict = {"left_out": [], "needs": [], "blocks": [], "unbuildable": [], "notes": []}
     excluded: set[str] = set()
     _unreadable(scan, msgs, overrides)
     units = find_units(scan, excluded, graph, answers, msgs)
@@ -519,7 +529,8 @@ def build_layout(scan: ScanResult, option: str, cluster: str, answers: dict | No
             u.tier, warn = _tier(u, {})
             if warn:
                 warnings.append(warn)
-    layout = Layout(option, cluster, final, dups, excluded, warnings, left_out=list(dict.fromkeys(msgs["left_out"])),
+    layout = Layout(option, cluster, final, dups, excluded, warnings + msgs["notes"],
+                    left_out=list(dict.fromkeys(msgs["left_out"])),
                     needs=msgs["needs"], blocks=msgs["blocks"], dropped_docs=dropped,
                     owner_kdirs={k.dir for k in (graph or graph_of(scan)).kfiles.values() if not k.generated},
                     root=scan.root)
