@@ -290,3 +290,23 @@ def test_a_plan_that_would_not_hold_is_found_in_a_scratch_copy_before_anything_c
     assert "tried first in a scratch copy" in res.stderr and "clusters/homelab/apps.yaml already exists" in res.stderr
     assert tree(repo) == before
     assert len(git(repo, "worktree", "list").splitlines()) == 1  # the scratch worktree is gone
+
+
+def test_commit_signing_failure_stops_2_5_before_anything_is_committed_or_pushed(tmp_path, env):
+    """Fault (issue 14 item 5): with commit.gpgSign on and a signer that fails, 2.5 stops with git's
+    message, like a plain `git commit` does, instead of committing and pushing unsigned."""
+    repo = make_homelab(tmp_path / "repo")
+    setup(repo, env, "a")
+    run_all(repo, env)
+    before = (git(repo, "rev-parse", "HEAD").strip(), remote_head(repo))
+    git(repo, "config", "commit.gpgsign", "true")
+    git(repo, "config", "gpg.program", "false")  # the signer fails, as a locked or missing key would
+    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "could not sign the commit" in res.stderr and "Nothing was committed or pushed" in res.stderr
+    assert (git(repo, "rev-parse", "HEAD").strip(), remote_head(repo)) == before
+    git(repo, "config", "--unset", "gpg.program")
+    git(repo, "config", "commit.gpgsign", "false")
+    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)  # fixed signing: it goes through
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert remote_head(repo) == git(repo, "rev-parse", "HEAD").strip()

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 
-from ..session import Blocked, Refused
+from ..runner import ToolFailed
+from ..session import Blocked, Refused, WizardError
 
 APPLY = "repo-apply"  # journal action: phase begin | done, item, base_head, ops / tree
 OP = "repo-op"  # journal action: one operation of an apply, before/after
@@ -143,13 +144,26 @@ def commit_steps(session, messages: dict[str, str]) -> list[str]:
                       "the last step); review 'git status', then run the Phase 2 items again.")
     commits: list[str] = []
     parent, prev_tree = h, head_tree(session)
+    # commit-tree ignores commit.gpgSign: ask for git's own signing when the repo wants it, so a
+    # failing signer stops here (with git's message) exactly as a plain `git commit` would.
+    sign = ["-S"] if session.git.run("config", "--type=bool", "commit.gpgsign", ok_codes=(0, 1)).stdout.strip() \
+        == "true" else []
     for item, tree in steps:
         if tree == prev_tree:
             continue
         if session.git.run("cat-file", "-e", f"{tree}^{{tree}}", ok_codes=(0, 1, 128)).exit_code != 0:
             raise Refused(f"the recorded tree of {item} is gone from the object store (git gc?); run the Phase 2 "
                           "items again to record it.")
-        parent = session.git.out("commit-tree", tree, "-p", parent, "-m", messages.get(item, f"homelab-wizard: {item}"))
+        try:
+            parent = session.git.out("commit-tree", *sign, tree, "-p", parent, "-m",
+                                     messages.get(item, f"homelab-wizard: {item}"))
+        except ToolFailed as e:
+            if not sign:
+                raise
+            raise WizardError(f"git could not sign the commit for {item} (commit.gpgSign is on): "
+                              f"{(e.stderr.strip() or str(e)).splitlines()[-1]}. Nothing was committed or pushed; "
+                              "fix the signing setup (gpg/ssh key, gpg.program), then run repo.commit-push "
+                              "again.") from None
         commits.append(parent)
         prev_tree = tree
     if commits:
