@@ -310,3 +310,15 @@ def test_commit_signing_failure_stops_2_5_before_anything_is_committed_or_pushed
     res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)  # fixed signing: it goes through
     assert res.returncode == 0, res.stdout + res.stderr
     assert remote_head(repo) == git(repo, "rev-parse", "HEAD").strip()
+
+
+def test_dry_run_never_stores_the_answers_it_was_given(tmp_path, env):
+    """Fault (issue 14 item 7): `run 1.1 --dry-run --set option=a` after Option B was chosen stored `a`."""
+    repo = make_homelab(tmp_path / "repo")
+    setup(repo, env, "b")
+    res = wiz(repo, "run", "prep.structure", "--dry-run", "--set", "option=a", env=env)
+    assert res.returncode == 0, res.stderr
+    assert "Option A" in res.stdout  # the preview used the answer given
+    assert status_json(repo, env)["answers"]["option"] == "b"
+    res = wiz(repo, "run", "repo.apps", "--dry-run", env=env)
+    assert "infrastructure/base" in res.stdout  # 2.3 still plans Option B
