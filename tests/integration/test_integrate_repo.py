@@ -172,3 +172,16 @@ def test_docs_section_generated_previewed_and_updated_in_place(tmp_path):
     assert readme.endswith("## My own section\n\nkept.\n") and "sops edit" in readme and "kubeseal" not in readme
     res = run_cli("--repo", str(repo), "run", "5.1", "--dry-run")
     assert "Nothing to change" in res.stdout
+
+
+def test_rerunning_5_1_after_it_passed_changes_nothing_and_stays_passed(tmp_path):
+    """Fault (issue 14 item 6): running 5.1 again after it passed crashed with KeyError: 'changes'."""
+    repo, remote = _repo(tmp_path)
+    res = run_cli("--repo", str(repo), "run", "5.1", "--yes")
+    assert res.returncode == 0, res.stdout + res.stderr
+    head = git(repo, "rev-parse", "HEAD").strip()
+    res = run_cli("--repo", str(repo), "run", "5.1", "--yes")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "Traceback" not in res.stderr and "Nothing to change" in res.stdout
+    assert item_status(status_json(repo), "integrate.docs")["status"] == "passed"
+    assert git(repo, "rev-parse", "HEAD").strip() == head

@@ -65,6 +65,9 @@ class Docs(Item):
                     data={"changes": changes})
 
     def apply(self, session, plan, progress) -> None:
+        if not plan.data.get("changes"):  # run again after it passed: the section is up to date
+            progress("nothing to change: the GitOps section is up to date")
+            return
         common.write_and_commit(session, self.id, plan.data["changes"], "docs: GitOps with Flux (homelab-wizard 5.1)",
                                 progress, push=session.answers.get("push", "true") == "true")
 
