@@ -90,3 +90,29 @@ def test_a_list_is_read_item_by_item(tmp_path):
     write(tmp_path, {"l/list.yaml": "apiVersion: v1\nkind: List\nitems:\n  - " + CM.format(name="one").replace("\n", "\n    ")
                      + "\n  - " + CM.format(name="two").replace("\n", "\n    ") + "\n"})
     assert sorted(m.name for m in scan(tmp_path).manifests) == ["one", "two"]
+
+
+def _bomb(name: str) -> str:
+    """The CVE-2019-11253 payload as a ConfigMap: 9 levels of 9 aliases (387 million nodes expanded)."""
+    text = f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    prev = "a"
+    for i in "bcdefghi":
+        text += f"  {i}: &{i} [{', '.join(['*' + prev] * 9)}]\n"
+        prev = i
+    return text
+
+
+def test_an_alias_bomb_is_refused_in_the_scan_and_never_reaches_kustomize(tmp_path):
+    """Fault (issue 14 item 3): the alias bomb was accepted, secrets.scan walked it for minutes and
+    kubectl kustomize grew to 10 GB. Now the scan refuses it from the composed graph (shared nodes)."""
+    write(tmp_path, {"plain/bomb.yaml": _bomb("plain"), "plain/ok.yaml": CM.format(name="ok"),
+                     "tree/kustomization.yaml": KS + "resources: [bomb.yaml]\n", "tree/bomb.yaml": _bomb("tree")})
+    res = scan(tmp_path)
+    assert {e.path for e in res.errors} == {"plain/bomb.yaml", "tree/bomb.yaml"}
+    assert all("alias bomb" in e.message for e in res.errors)
+    lay = build_layout(res, "a", "homelab")
+    text = "; ".join(lay.blocks)
+    assert "plain/bomb.yaml:1:" in text  # looks like a manifest: blocks, naming the file
+    assert "tree/kustomization.yaml:1: refers to tree/bomb.yaml, which cannot be read safely" in text
+    plain = next(u for u in lay.units if u.path == "plain")
+    assert plain.files == ["plain/ok.yaml"]  # the bomb is in no kustomization the wizard writes

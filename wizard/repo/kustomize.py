@@ -32,15 +32,17 @@ class Problem:
 
     kfile: str
     line: int
-    kind: str  # remote | helm-charts | missing | outside
+    kind: str  # remote | helm-charts | missing | outside | unreadable
     ref: str
+    detail: str = ""
 
     def __str__(self) -> str:
         what = {"remote": f"pulls the remote resource {self.ref}, which cannot be fetched to check it here",
                 "helm-charts": "inflates Helm charts (helmCharts:), which needs 'kubectl kustomize --enable-helm' "
                                "and the network",
                 "missing": f"refers to {self.ref}, which is not in the repository (an input that was never committed?)",
-                "outside": f"refers to {self.ref}, outside the repository"}[self.kind]
+                "outside": f"refers to {self.ref}, outside the repository",
+                "unreadable": f"refers to {self.ref}, which cannot be read safely ({self.detail})"}[self.kind]
         return f"{self.kfile}:{self.line}: {what}"
 
 
@@ -183,6 +185,13 @@ def build_graph(repo, scan: ScanResult, in_scope, is_generated) -> Graph:
         if gen is None:  # the wizard's aggregators at Flux paths: not the owner's
             continue
         kfiles[folder] = parse(repo, kf, gen)
+        # A file the scan refused (invalid YAML, an alias bomb) must never reach kustomize.
+        for f in kfiles[folder].files:
+            info = scan.files.get(f)
+            if info is not None and info.cls == "invalid":
+                err = next((e for e in scan.errors if e.path == f), None)
+                kfiles[folder].problems.append(Problem(kf, 1, "unreadable", f, (err.message.split(";")[0]
+                                                                               if err else "invalid")))
     referenced = {d for k in kfiles.values() for d in k.dirs}
     # A root that only lists folders (apps/kustomization.yaml over apps/*) is split into those folders:
     # the same objects, and each app can be classified, ordered and left out on its own.

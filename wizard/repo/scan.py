@@ -173,12 +173,54 @@ def iter_yaml_files(root: Path, charts: set[str] | None = None):
                 yield Path(dirpath) / fn
 
 
+# A document whose aliases expand it past this many nodes is refused (CVE-2019-11253, "billion
+# laughs"): real manifests stay far below (a 5 MiB file has well under a million nodes).
+MAX_EXPANDED_NODES = 2_000_000
+
+
+class AliasBomb(yaml.MarkedYAMLError):
+    pass
+
+
+def _expanded_size(node, limit: int) -> int:
+    """Nodes the document has once every alias is expanded; counted over the composed graph (aliases
+    are shared nodes there), so a bomb is found in milliseconds, before anything walks it."""
+    memo: dict[int, int] = {}
+    order, stack = [], [node]
+    while stack:  # iterative post-order: deep documents must not hit Python's recursion limit
+        n = stack.pop()
+        if id(n) in memo:
+            continue
+        memo[id(n)] = -1
+        order.append(n)
+        if isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+        elif isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                stack.extend((k, v))
+    for n in reversed(order):
+        if isinstance(n, yaml.SequenceNode):
+            children = n.value
+        elif isinstance(n, yaml.MappingNode):
+            children = [x for kv in n.value for x in kv]
+        else:
+            children = []
+        total = 1 + sum(memo[id(c)] if memo[id(c)] > 0 else 1 for c in children)
+        memo[id(n)] = min(total, limit + 1)
+    return memo[id(node)]
+
+
 def load_documents(text: str):
-    """Yield (start line, document) for every document; raises yaml.YAMLError with a mark."""
+    """Yield (start line, document) for every document; raises yaml.YAMLError with a mark
+    (AliasBomb for a document whose aliases expand it past MAX_EXPANDED_NODES)."""
     loader = _Loader(text)
     try:
         while loader.check_node():
             node = loader.get_node()
+            if _expanded_size(node, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
+                raise AliasBomb("while reading a document", node.start_mark,
+                                f"its aliases expand it past {MAX_EXPANDED_NODES:,} nodes (a YAML alias bomb?); "
+                                "refused", node.start_mark)
             yield node.start_mark.line + 1, loader.construct_document(node)
     finally:
         loader.dispose()
