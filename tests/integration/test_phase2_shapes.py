@@ -112,3 +112,25 @@ def test_nested_folders_kustomize_trees_and_lists(tmp_path, env, option):
     assert rules[0].rsplit("/", 1)[0] == next(p for p in moved if p.endswith("prometheus.yaml")).rsplit("/", 1)[0]
     assert node[0].rsplit("/", 1)[0] == next(p for p in moved if p.endswith("dashboards.yaml")).rsplit("/", 1)[0]
     assert any(p.endswith("overlays/prod/app.ini") for p in moved)  # the generator's input moved with its tree
+
+
+def test_secret_generator_values_never_reach_output_state_or_audit(tmp_path, env):
+    """Fault (issue 14 item 2): a failing `kubectl kustomize` printed secretGenerator literals, and
+    they reached stdout, state.json and audit.jsonl."""
+    canary = "Gen-Literal-" + "q7Z" * 5
+    repo = make_repo(tmp_path / "repo", {
+        # kustomize's error for the malformed second literal prints every literal of the generator
+        "app/kustomization.yaml": KS + "resources: [cm.yaml]\n"
+                                       f"secretGenerator:\n  - name: creds\n    literals: [password={canary}, bad literal]\n",
+        "app/cm.yaml": CM.format(name="app", ns="web"),
+    })
+    assert wiz(repo, env, "run", "1.1", "--set", "option=a", "--yes").returncode == 0
+    outputs = ""
+    for args in (("run", "2.1", "--yes"), ("verify", "2.2"), ("status",)):
+        res = wiz(repo, env, *args)
+        assert "Traceback" not in res.stderr, res.stderr
+        outputs += res.stdout + res.stderr
+    assert "invalid literal source bad literal" in outputs and "app" in outputs  # the build error is shown
+    state_dir = repo / ".git" / "homelab-wizard"
+    stored = "".join(p.read_text(errors="replace") for p in state_dir.rglob("*") if p.is_file())
+    assert canary not in outputs and canary not in stored

@@ -77,8 +77,11 @@ def context(session) -> Ctx:
         except BuildFailed:
             return None  # reported by the item's own build check, with the file and line
 
-    ctx.layout = build_layout(result, option, cluster, session.answers, moves_from_journal(session),
-                              graph_of(result), render)
+    graph = graph_of(result)
+    for k in graph.kfiles.values():  # kustomize echoes secretGenerator values in its errors: mask them first
+        for v in k.secret_values:
+            session.runner.redactor.add(v, found=True)
+    ctx.layout = build_layout(result, option, cluster, session.answers, moves_from_journal(session), graph, render)
     return ctx
 
 

@@ -55,6 +55,7 @@ class KFile:
     problems: list[Problem] = field(default_factory=list)
     generated: bool = False  # written by the wizard (2.2): a plain folder's file list, not the owner's tree
     aggregate: bool = False  # only lists local folders (no transforms): its render is the union of theirs
+    secret_values: list[str] = field(default_factory=list)  # secretGenerator literals and env-file values
 
 
 @dataclass
@@ -134,6 +135,7 @@ def parse(repo, kfile: str, generated: bool = False) -> KFile:
                 k.files.append(target)
             else:
                 k.problems.append(Problem(kfile, line, "missing", ref))
+    k.secret_values = _secret_values(repo, folder, doc)
     plain_keys = set(doc) <= {"apiVersion", "kind", "metadata", "resources"}
     k.aggregate = plain_keys and bool(k.dirs) and not k.files and not k.problems and not doc.get("bases")
     if doc.get("helmCharts") or doc.get("helmChartInflationGenerator"):
@@ -148,6 +150,24 @@ def parse(repo, kfile: str, generated: bool = False) -> KFile:
         else:
             k.problems.append(Problem(kfile, _line_of(text, ref), "missing", ref))
     return k
+
+
+def _secret_values(repo, folder: str, doc: dict) -> list[str]:
+    """The values a secretGenerator puts into Secrets (literals, env files): kustomize prints them in
+    its errors, so they are registered for masking before anything builds."""
+    out: list[str] = []
+    for g in doc.get("secretGenerator") or []:
+        if not isinstance(g, dict):
+            continue
+        out += [lit.split("=", 1)[1] for lit in _strings(g.get("literals")) if "=" in lit]
+        for env in _strings(g.get("envs")) + _strings(g.get("env")):
+            try:
+                text = (repo / _norm(folder, env)).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            out += [ln.split("=", 1)[1].strip() for ln in text.splitlines()
+                    if "=" in ln and not ln.lstrip().startswith("#")]
+    return [v for v in out if v]
 
 
 @dataclass
