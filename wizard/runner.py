@@ -80,6 +80,7 @@ class Result:
     stderr: str
     duration: float
     started_at: str
+    shown_stdout: str = ""  # stdout redacted, for anything that shows or stores it for people
 
     @property
     def command(self) -> str:
@@ -239,7 +240,7 @@ class Runner:
                 f"'{' '.join(shown)}' failed with exit code {code}: " + " / ".join(detail),
                 shown, code, stdout, stderr,
             )
-        return Result(shown, code, raw, stderr, duration, started)
+        return Result(shown, code, raw, stderr, duration, started, shown_stdout=stdout)
 
     def _audit(self, argv, started, duration, code, status, stdout, stderr, cwd, log_output) -> None:
         if self.audit_log is None:

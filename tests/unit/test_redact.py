@@ -37,3 +37,20 @@ def test_env_registration_only_takes_secret_looking_names():
 def test_redact_obj_walks_nested_structures():
     r = Redactor(["password-123"])
     assert r.redact_obj({"a": ["x password-123"], "b": {"c": "password-123"}, "n": 1}) == {"a": ["x ***"], "b": {"c": "***"}, "n": 1}
+
+
+def test_found_values_are_masked_only_when_they_look_like_credentials():
+    """The rule for values read from the repo or the environment (worth_masking): an everyday word that
+    also names a namespace or a folder (`homelab`, `admin`, `postgres`) stays readable; credentials do not."""
+    from wizard.redact import Redactor, worth_masking
+
+    for everyday in ("homelab", "admin", "postgres", "changeme", "n8n", "password"):
+        assert not worth_masking(everyday), everyday
+    for credential in ("s3cr3t-Passw0rd", "Hunter2Hunter2", "a-very-long-passphrase-here", "ZmFrZS1rZXk="):
+        assert worth_masking(credential), credential
+    r = Redactor()
+    r.add("homelab", found=True)
+    r.add("s3cr3t-Passw0rd", found=True)
+    r.add("hunter2x", found=False)  # handed to the wizard as a credential: masked from 6 characters
+    text = "clusters/homelab/apps.yaml namespace: homelab pw s3cr3t-Passw0rd tok hunter2x"
+    assert r.redact(text) == "clusters/homelab/apps.yaml namespace: homelab pw *** tok ***"

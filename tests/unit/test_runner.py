@@ -88,7 +88,8 @@ def test_cancel_terminates_the_child(runner, tmp_path):
 def test_secret_env_reaches_the_tool_but_not_output_or_audit(runner):
     canary = "canary-token-3f9a7c1e"
     res = runner.run(["sh", "-c", 'echo "token is $MY_TOKEN"; echo "$MY_TOKEN" >&2'], secret_env={"MY_TOKEN": canary})
-    assert canary not in res.stdout and "***" in res.stdout
+    assert res.stdout == f"token is {canary}\n"  # data for the caller, as the tool wrote it
+    assert canary not in res.shown_stdout and "***" in res.shown_stdout and canary not in res.stderr
     raw = runner.audit_log.read_text()
     assert canary not in raw
     assert canary not in " ".join(audit(runner)[-1]["argv"])
@@ -96,7 +97,17 @@ def test_secret_env_reaches_the_tool_but_not_output_or_audit(runner):
 
 def test_secret_stdin_is_redacted_from_echoed_output(runner):
     res = runner.run(["cat"], stdin=FAKE_AGE_KEY, stdin_is_secret=True)
-    assert "AGE-SECRET-KEY" not in res.stdout
+    assert "AGE-SECRET-KEY" not in res.shown_stdout and FAKE_AGE_KEY not in runner.audit_log.read_text()
+
+
+def test_stdout_is_data_never_masked(runner):
+    """Fault (issue 14 item 1): a registered value (`homelab`) replaced in a tool's YAML output read as
+    an alias (`namespace: ***`). stdout reaches the caller as written; only what people see is masked."""
+    runner.redactor.add("s3cr3t-Passw0rd")
+    res = runner.run(["printf", "namespace: homelab\npassword: s3cr3t-Passw0rd\n"])
+    assert res.stdout == "namespace: homelab\npassword: s3cr3t-Passw0rd\n"
+    assert res.shown_stdout == "namespace: homelab\npassword: ***\n"
+    assert "s3cr3t-Passw0rd" not in runner.audit_log.read_text()
 
 
 def test_failed_command_error_message_is_redacted(runner):
