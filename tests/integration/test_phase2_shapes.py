@@ -134,3 +134,26 @@ def test_secret_generator_values_never_reach_output_state_or_audit(tmp_path, env
     state_dir = repo / ".git" / "homelab-wizard"
     stored = "".join(p.read_text(errors="replace") for p in state_dir.rglob("*") if p.is_file())
     assert canary not in outputs and canary not in stored
+
+
+def test_a_symlink_to_a_file_outside_the_repo_is_never_followed(tmp_path, env):
+    """Fault (issue 14 item 9): a symlink to a file outside the repo was followed: 2.2 wrote and staged
+    files, then failed on kustomize's check, and secrets.convert replaced the link with an encrypted copy."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ext\n  namespace: web\nstringData:\n  pw: Out-" + "x9Y" * 5 + "\n"
+    (outside / "secret.yaml").write_text(secret)
+    repo = make_repo(tmp_path / "repo", {"web/cm.yaml": CM.format(name="web", ns="web")})
+    (repo / "web/external.yaml").symlink_to(outside / "secret.yaml")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "link")
+    assert wiz(repo, env, "run", "1.1", "--set", "option=a", "--yes").returncode == 0
+    for item in ITEMS:
+        res = wiz(repo, env, "run", item, "--yes")
+        assert res.returncode == 0, f"{item}: {res.stdout}\n{res.stderr}"
+    res = wiz(repo, env, "run", "2.2", "--dry-run")
+    assert "external.yaml" not in (repo / "apps/web/kustomization.yaml").read_text()
+    assert (repo / "apps/web/external.yaml").is_symlink() or (repo / "web/external.yaml").is_symlink()
+    res = wiz(repo, env, "run", "secrets.scan", "--set", "secrets=sops", "--yes")
+    assert "external.yaml" not in res.stdout  # not read: nothing to convert there
+    assert (outside / "secret.yaml").read_text() == secret

@@ -544,8 +544,9 @@ def _unreadable(scan: ScanResult, msgs: dict, overrides: dict[str, str]) -> None
     for e in scan.errors:
         if not in_scope(e.path):
             continue
+        path = scan.root / e.path if scan.root else None
         try:
-            text = (scan.root / e.path).read_text(encoding="utf-8", errors="replace") if scan.root else ""
+            text = "" if path is None or path.is_symlink() else path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             text = ""
         manifest_like = bool(re.search(r"(?m)^apiVersion:\s*\S", text) and re.search(r"(?m)^kind:\s*\S", text)

@@ -210,6 +210,17 @@ def _expanded_size(node, limit: int) -> int:
     return memo[id(node)]
 
 
+def outside_link(root: Path, f: Path) -> bool:
+    """A symlink whose target lies outside the repository: never read, edited or replaced."""
+    if not f.is_symlink():
+        return False
+    try:
+        f.resolve().relative_to(Path(root).resolve())
+        return False
+    except (ValueError, OSError, RuntimeError):
+        return True
+
+
 def load_documents(text: str):
     """Yield (start line, document) for every document; raises yaml.YAMLError with a mark
     (AliasBomb for a document whose aliases expand it past MAX_EXPANDED_NODES)."""
@@ -286,6 +297,12 @@ def scan(root: Path) -> ScanResult:
                 HELM_VALUES if name.startswith("values") else HELM_TEMPLATE)
             res.files[rel] = FileInfo(rel, cls)
             res.other_yaml.append(rel)
+            continue
+        if outside_link(root, f):
+            res.errors.append(ScanError(rel, None, f"is a symlink to {os.readlink(f)}, outside the repository; it was "
+                                                   "left untouched and out of every Flux path (copy the file into the "
+                                                   "repository if Flux should apply it)"))
+            res.files[rel] = FileInfo(rel, INVALID)
             continue
         try:
             if f.stat().st_size > MAX_FILE_BYTES:

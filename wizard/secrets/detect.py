@@ -264,8 +264,10 @@ def find(root: Path, result: ScanResult | None = None) -> list[Finding]:
     result = result if result is not None else scan(root)
     findings: list[Finding] = []
     texts: dict[str, str] = {}
+    from ..repo.scan import outside_link
+
     for rel, info in result.files.items():
-        if info.sops:
+        if info.sops or outside_link(root, root / rel):
             continue
         try:
             texts[rel] = (root / rel).read_text(encoding="utf-8")
@@ -294,7 +296,7 @@ def find(root: Path, result: ScanResult | None = None) -> list[Finding]:
     sops_files = {rel for rel, i in result.files.items() if i.sops}
     for f in _iter_text_files(root):
         rel = f.relative_to(root).as_posix()
-        if rel in sops_files:
+        if rel in sops_files or outside_link(root, f):
             continue
         try:
             if f.stat().st_size > MAX_TEXT_BYTES:
