@@ -201,3 +201,30 @@ def test_sops_encrypted_file_is_ignored_even_with_token_shapes(tmp_path):
 ])
 def test_credential_heuristic(key, value, hit):
     assert looks_like_credential(key, value) is hit
+
+
+def test_scan_finds_what_it_used_to_miss(tmp_path):
+    """Fault (issue 14 item 10): a Secret file that does not parse, secretGenerator literals and env
+    files, a `password = …` line inside a multi-line ConfigMap value, and `kind: List` items."""
+    from wizard.secrets.detect import find
+
+    files = {
+        "a/broken-secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: b\nstringData:\n  pw: [oops\n",
+        "b/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+                                "secretGenerator:\n  - name: gen\n    literals: [api_key=Zx81-Lk22-Pq90]\n"
+                                "  - name: fromfile\n    envs: [creds.env]\n",
+        "c/config.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  app.ini: |\n"
+                         "    [db]\n    host = db\n    password = Kq7-Very-Secret\n",
+        "d/list.yaml": "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Secret\n    metadata:\n"
+                       "      name: in-list\n    stringData:\n      token: Rt55-Mm01-Zz93\n",
+    }
+    for rel, body in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(body)
+    got = {(f.rule, f.path) for f in find(tmp_path)}
+    assert ("unreadable-secret", "a/broken-secret.yaml") in got
+    assert ("secret-generator", "b/kustomization.yaml") in got
+    assert ("credential", "c/config.yaml") in got
+    assert ("secret-in-list", "d/list.yaml") in got
+    line = next(f for f in find(tmp_path) if f.path == "c/config.yaml").line
+    assert (tmp_path / "c/config.yaml").read_text().splitlines()[line - 1].strip().startswith("password =")

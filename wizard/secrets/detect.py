@@ -26,8 +26,10 @@ from pathlib import Path, PurePosixPath
 
 from ..repo.scan import SKIP_DIRS, Manifest, ScanResult, _Loader, group_of, scan
 
-PLAINTEXT_SECRET, CREDENTIAL, LAST_APPLIED, DOCKERCONFIG, TOKEN = (
-    "plaintext-secret", "credential", "last-applied", "dockerconfigjson", "token")
+PLAINTEXT_SECRET, CREDENTIAL, LAST_APPLIED, DOCKERCONFIG, TOKEN, SECRET_GENERATOR, UNREADABLE_SECRET = (
+    "plaintext-secret", "credential", "last-applied", "dockerconfigjson", "token", "secret-generator",
+    "unreadable-secret")
+SECRET_IN_LIST = "secret-in-list"
 LAST_APPLIED_KEY = "kubectl.kubernetes.io/last-applied-configuration"
 
 # Token shapes (gitleaks rules age.go, github.go; the PEM header of private keys).
@@ -222,6 +224,17 @@ def _doc_findings(doc, rel: str, line: int, index: int, lines: dict[tuple, int] 
     kind = doc.get("kind")
     if kind in _SKIP_KINDS:
         return out
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(doc.get("items"), list):
+        # kubectl applies a List's items one by one: each is looked at as a document of its own.
+        for i, item in enumerate(doc["items"]):
+            for f in _doc_findings(item, rel, at(("items", i)), index, None):
+                if f.rule == PLAINTEXT_SECRET:  # convert replaces whole documents: a List item is not one
+                    f.rule, f.detail = SECRET_IN_LIST, "a Secret inside a kind: List; move it to a document of its own " \
+                                                       "so secrets.convert can encrypt it"
+                out.append(f)
+        return out
+    if kind in ("Kustomization", "Component") and str(doc.get("apiVersion", "")).startswith("kustomize.config.k8s.io"):
+        return out + _generator_findings(doc, rel, at, index)
     if kind == "Secret" and group_of(str(doc.get("apiVersion", ""))) == "":
         vals = secret_values(doc)
         if vals:
@@ -236,6 +249,41 @@ def _doc_findings(doc, rel: str, line: int, index: int, lines: dict[tuple, int] 
                   f"a literal credential in a {where}; move it into a Secret (referenced with secretKeyRef/secretRef) "
                   "and encrypt that")
         out.append(Finding(rule, rel, at(path), label, [str(key)], detail, index, **meta))
+    data = doc.get("data") if kind == "ConfigMap" and isinstance(doc.get("data"), dict) else {}
+    for k, v in data.items():
+        # A config file inside a ConfigMap value: `password = …` lines in it are credentials too.
+        if isinstance(v, str) and "\n" in v:
+            for n, ln in enumerate(v.splitlines(), 1):
+                m = _INLINE_CRED.match(ln)
+                if m and looks_like_credential(m["key"], m["value"].strip().strip("'\"")):
+                    out.append(Finding(CREDENTIAL, rel, at(("data", k)) + n, label, [f"data.{k}: {m['key']}"],
+                                       f"a literal credential in line {n} of a {kind} value; move it into a Secret "
+                                       "and encrypt that", index, **meta))
+    return out
+
+
+# `key = value` / `key: value` lines of config files carried in ConfigMap values.
+_INLINE_CRED = re.compile(r"^\s*(?P<key>[A-Za-z_][\w.-]*)\s*[=:]\s*(?P<value>\S.*?)\s*$")
+
+
+def _generator_findings(doc: dict, rel: str, at, index: int) -> list[Finding]:
+    """secretGenerator literals (and the env files it reads, when they sit in the repo) are plaintext."""
+    out = []
+    for i, g in enumerate(doc.get("secretGenerator") or []):
+        if not isinstance(g, dict):
+            continue
+        lits = [x.split("=", 1)[0] for x in g.get("literals") or [] if isinstance(x, str) and "=" in x
+                and is_literal_secret(x.split("=", 1)[1])]
+        if lits:
+            out.append(Finding(SECRET_GENERATOR, rel, at(("secretGenerator", i, "literals")), f"secretGenerator "
+                               f"{g.get('name')}", sorted(lits), "literal values of a generated Secret; move them to a "
+                               "Secret manifest (or an env file) and encrypt it with sops", index))
+        envs = [x for x in (g.get("envs") or []) + ([g["env"]] if isinstance(g.get("env"), str) else [])
+                if isinstance(x, str)]
+        if envs:
+            out.append(Finding(SECRET_GENERATOR, rel, at(("secretGenerator", i)), f"secretGenerator {g.get('name')}",
+                               sorted(envs), "reads its values from env files in plaintext; encrypt them with sops "
+                               "(or keep them out of git)", index))
     return out
 
 
@@ -275,7 +323,14 @@ def find(root: Path, result: ScanResult | None = None) -> list[Finding]:
             continue
     for rel, text in texts.items():
         info = result.files[rel]
-        if info.cls in ("invalid", "helm-template", "helm-chart"):
+        if info.cls == "invalid":
+            m = re.search(r"(?m)^kind:\s*Secret\s*$", text)
+            if m and re.search(r"(?m)^\s*(data|stringData):", text):
+                findings.append(Finding(UNREADABLE_SECRET, rel, text.count("\n", 0, m.start()) + 1, "", [],
+                                        "a Secret in a file that does not parse, so it cannot be encrypted; fix the "
+                                        "YAML and scan again"))
+            continue
+        if info.cls in ("helm-template", "helm-chart"):
             continue
         try:
             from ..repo.scan import load_documents
