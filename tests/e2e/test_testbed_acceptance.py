@@ -226,3 +226,13 @@ def test_every_socket_of_the_testbed_is_loopback(fleet, testbed):
         if not local.is_loopback or not (remote.is_loopback or remote.is_unspecified):
             bad.append({**s, "component": names.get(s["pid"])})
     assert not bad, f"non-loopback sockets: {bad}"
+
+
+def test_the_session_testbed_has_a_run_dir_and_ports_of_its_own(testbed):
+    """Issue 14 item 11: `make testbed-up` (default run dir, ports from 17300) and a test run never share
+    a run dir or a port, so `make testbed-down` cannot kill the test run's control plane."""
+    from tests.testbed.cluster import default_run_dir
+    from tests.testbed.ports import allocate
+
+    assert testbed.run_dir != default_run_dir().resolve()
+    assert not set(testbed.ports.values()) & set(allocate(None).values())

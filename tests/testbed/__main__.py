@@ -13,6 +13,7 @@ from pathlib import Path
 from .cluster import AlreadyRunning, Testbed, TestbedError, default_run_dir
 from .components import MissingBinaries
 from .ports import PortInUse
+from .procs import proc_alive
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,9 +41,16 @@ def main(argv: list[str] | None = None) -> int:
             print(tb.kubeconfig)
         elif a.command == "down":
             tb = Testbed.from_run_dir(run_dir)
-            if not tb._pidfile.read():
+            info = tb._pidfile.read()
+            if not info:
                 print(f"testbed: nothing running in {run_dir}", file=sys.stderr)
                 return 0
+            owner = info.get("owner_pid")
+            if not info.get("detached") and owner and proc_alive(owner):
+                # A test session's testbed: stopping it would kill a running `make test`.
+                print(f"testbed: refusing to stop the testbed in {run_dir}: it was started by process {owner} "
+                      "(a test run), not by `make testbed-up`; it stops when that run ends", file=sys.stderr)
+                return 1
             tb.stop()
             print(f"testbed: stopped (logs kept in {tb.logs_dir})", file=sys.stderr)
         else:

@@ -57,13 +57,16 @@ def _raise_interrupt(signum, frame):  # noqa: ARG001
 
 
 @pytest.fixture(scope="session")
-def testbed(request):
-    """A running testbed (see tests/testbed/cluster.py); stopped at the end of the session."""
+def testbed(request, tmp_path_factory):
+    """A running testbed (see tests/testbed/cluster.py); stopped at the end of the session.
+
+    It has a run dir and ports of its own, so a testbed started by hand (`make testbed-up`, the
+    default run dir and ports) and a test run never share, stop or wipe each other's processes."""
     try:
         find_binaries()
     except MissingBinaries as e:
         _not_built(str(e))
-    tb = Testbed()
+    tb = Testbed(tmp_path_factory.mktemp("testbed-session"), port_base=find_free_base())
     # Turn SIGTERM/SIGHUP into KeyboardInterrupt so pytest unwinds and the finalizer runs.
     previous = {}
     for sig in (signal.SIGTERM, signal.SIGHUP):
