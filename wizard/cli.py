@@ -79,6 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: the state was saved; run the same command again to resume.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as e:
+        # A full disk or a read-only folder: say which file, and that what was saved is consistent
+        # (state and files are replaced atomically, so a failed write leaves the previous version).
+        where = e.filename or "a file"
+        print(f"error: cannot write {where}: {e.strerror or e}. The previous version of every file the wizard "
+              "writes is still in place; free some space or make it writable, then run the command again.",
+              file=sys.stderr)
+        return EXIT_FAILED
     except Exception as e:
         code = exit_code_for_error(e)
         if code is None:

@@ -66,12 +66,21 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int = PRIVATE_FILE, bef
     if isinstance(data, str):
         data = data.encode()
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, str(path)) from e
     try:
         os.fchmod(fd, mode)
         _write_all(fd, data)
         os.fsync(fd)
-    finally:
+    except OSError as e:
+        # A full disk or a read-only file system: no half-written temp file is left behind, and the
+        # error names the file the user knows (the one being replaced, still in its previous version).
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise OSError(e.errno, e.strerror, str(path)) from e
+    else:
         os.close(fd)
     try:
         if before_rename is not None:

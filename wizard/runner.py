@@ -254,12 +254,15 @@ class Runner:
             rec["stdout"] = f"<{len(stdout)} bytes withheld: may hold secrets; sha256 {hashlib.sha256(stdout.encode()).hexdigest()[:16]}>"
             rec["stderr"] = stderr[-AUDIT_OUTPUT_LIMIT:]
         line = (json.dumps(rec) + "\n").encode()
-        self.audit_log.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.audit_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, line)
-        finally:
-            os.close(fd)
+            self.audit_log.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.audit_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, str(self.audit_log)) from e
 
 
 def _kill_group(proc, sig) -> None:

@@ -136,8 +136,13 @@ class StateStore:
         for stale in self.dir.glob(".state.json*.tmp"):
             stale.unlink(missing_ok=True)
         info = json.dumps({"pid": os.getpid(), "host": os.uname().nodename, "command": command, "since": now()})
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, info.encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, info.encode(), 0)
+        except OSError as e:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+            raise OSError(e.errno, e.strerror, str(self.lock_path)) from e
         self._lock_fd = fd
 
     def lock_holder(self) -> dict | None:

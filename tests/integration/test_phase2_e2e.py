@@ -322,3 +322,53 @@ def test_dry_run_never_stores_the_answers_it_was_given(tmp_path, env):
     assert status_json(repo, env)["answers"]["option"] == "b"
     res = wiz(repo, "run", "repo.apps", "--dry-run", env=env)
     assert "infrastructure/base" in res.stdout  # 2.3 still plans Option B
+
+
+def _chattr(flag: str, path) -> bool:
+    return subprocess.run(["chattr", flag, str(path)], capture_output=True).returncode == 0
+
+
+def test_read_only_folder_blocks_before_any_change(tmp_path, env):
+    """Fault (issue 14 item 8): a read-only folder gave an OSError traceback and partial writes. An
+    immutable folder (chattr +i: read-only even for root) is named before anything changes."""
+    repo = make_homelab(tmp_path / "repo")
+    setup(repo, env, "a")
+    run_all(repo, env, ITEMS[:1])
+    folder = repo / "infrastructure/kubernetes/databases"
+    if not _chattr("+i", folder):
+        pytest.skip("chattr +i is not available on this file system, so a read-only folder cannot be made here")
+    try:
+        before = tree(repo)
+        res = wiz(repo, "run", "repo.kustomizations", "--yes", env=env)
+        assert res.returncode == 3, res.stdout + res.stderr
+        assert "Traceback" not in res.stderr
+        assert "infrastructure/kubernetes/databases" in res.stderr and "cannot be written" in res.stderr
+        assert tree(repo) == before
+    finally:
+        _chattr("-i", folder)
+    res = wiz(repo, "run", "repo.kustomizations", "--yes", env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_full_disk_under_the_state_folder_is_a_clear_error_and_the_state_survives(tmp_path, env):
+    """Fault (issue 14 item 8): a full disk under .git/homelab-wizard gave an OSError traceback."""
+    repo = make_homelab(tmp_path / "repo")
+    setup(repo, env, "a")
+    state_dir = repo / ".git/homelab-wizard"
+    saved = {p.name: p.read_bytes() for p in state_dir.iterdir() if p.is_file()}
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(state_dir)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here to stand for a full disk")
+    try:
+        for name, data in saved.items():
+            (state_dir / name).write_bytes(data)
+        (state_dir / "filler").write_bytes(b"\0" * (16 * 1024))  # fills the rest (ENOSPC from now on)
+    except OSError:
+        pass
+    try:
+        res = wiz(repo, "run", "repo.cluster-dir", "--yes", env=env)
+        assert res.returncode == 1, res.stdout + res.stderr
+        assert "Traceback" not in res.stderr and "cannot write" in res.stderr and "homelab-wizard" in res.stderr
+        assert json.loads((state_dir / "state.json").read_text())["answers"]["option"] == "a"  # intact
+    finally:
+        subprocess.run(["umount", str(state_dir)], check=True)

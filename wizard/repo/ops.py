@@ -117,6 +117,30 @@ def is_done(repo: Path, o: dict) -> bool:
     raise ValueError(o["op"])
 
 
+def _nearest_dir(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path if path.is_dir() else path.parent
+
+
+def unwritable(session, ops: list[dict]) -> list[str]:
+    """Folders and files the ops would change that cannot be written (read-only, immutable): checked
+    before the first change, so a plan never stops half-way on them."""
+    repo = session.repo
+    targets: set[Path] = {session.git_dir}
+    for o in ops:
+        if o["op"] == "move":
+            targets |= {_nearest_dir(repo / o["src"]), _nearest_dir((repo / o["dest"]).parent)}
+            targets |= {(repo / f).parent for f in o["files"]}
+        else:
+            p = repo / o["path"]
+            targets.add(_nearest_dir(p.parent))
+            if p.exists() and o["op"] in ("edit", "write"):
+                targets.add(p)
+    return sorted(str(t.relative_to(repo)) if t.is_relative_to(repo) else str(t)
+                  for t in targets if t.exists() and not os.access(t, os.W_OK))
+
+
 # -- apply ------------------------------------------------------------------------------------------
 def _stage(session, paths: list[str]) -> None:
     """Bring the index in line with the work tree for these paths (repairs a git mv killed half-way)."""
@@ -206,6 +230,10 @@ def _prune_empty(repo: Path, folder: Path) -> None:
 def apply_ops(session, item_id: str, ops: list[dict], progress, resume: dict | None = None) -> None:
     """Apply `ops` for `item_id`, journaled; with `resume`, finish that interrupted apply instead."""
     st = session.state
+    blocked = unwritable(session, ops if resume is None else resume["ops"])
+    if blocked:
+        raise Blocked(f"{item_id} would change files in {', '.join(blocked[:8])}, which cannot be written (read-only?); "
+                      "nothing was changed. Make them writable, then run the item again.")
     if resume is None:
         st.record(gitstate.APPLY, item=item_id, phase="begin", base_head=gitstate.head(session), ops=ops)
         session.store.save()
