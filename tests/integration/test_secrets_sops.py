@@ -250,3 +250,38 @@ def test_sealed_offline_with_cert(tmp_path, env, cert):
     assert CANARY not in (repo / ".git/homelab-wizard/audit.jsonl").read_text()
     assert all("--cert" in line for line in (repo / ".git/homelab-wizard/audit.jsonl").read_text().splitlines()
                if '"kubeseal"' in line.split('"argv"')[1][:20])
+
+
+def test_kill_9_inside_a_split_conversion_is_finished_cleanly(tmp_path, env):
+    """Fault (issue 14 item 4): a kill -9 in the middle of splitting a mixed ConfigMap+Secret file left
+    an unstaged kustomization.yaml edit and a `.<name>.<pid>.tmp` file; afterwards secrets.convert,
+    2.5 and rollback discard refused, and the new encrypted file was never listed for Flux."""
+    repo = secret_repo(tmp_path, {"apps/n8n/config.yaml": MIXED,
+                                  "apps/n8n/kustomization.yaml": "resources:\n  - config.yaml\n"})
+    git(repo, "remote", "add", "origin", str(tmp_path / "nowhere.git"))
+    prepare(repo, env)
+    wiz(repo, "run", "secrets.keys", "--yes", env=env)
+    proc = subprocess.Popen([str(VENV_BIN / "homelab-wizard"), "--repo", str(repo), "run", "secrets.convert", "--yes"],
+                            env={**env, "HOMELAB_WIZARD_TEST_PAUSE_IN_SPLIT": "apps/n8n/config.yaml"},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    line = ""
+    while "PAUSED" not in line and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+    assert "PAUSED split apps/n8n/config.yaml" in line, proc.stderr.read() if proc.poll() is not None else line
+    pid = proc.pid
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    # What a kill inside an atomic write leaves next to the file it was replacing.
+    (repo / f"apps/n8n/.kustomization.yaml.{pid}.tmp").write_text("resources:\n  - config")
+    (repo / ".git/homelab-wizard/lock").unlink(missing_ok=True)
+    res = wiz(repo, "run", "secrets.convert", "--yes", env=env)
+    assert "finishing the interrupted conversion" in res.stdout, res.stdout
+    kust = (repo / "apps/n8n/kustomization.yaml").read_text()
+    assert "config-secrets.sops.yaml" in kust and "config.yaml" in kust  # the encrypted part is listed for Flux
+    assert not list((repo / "apps/n8n").glob(".*.tmp"))
+    assert git(repo, "status", "--porcelain", "--untracked-files=all").splitlines() and all(
+        ln[1] == " " for ln in git(repo, "status", "--porcelain", "--untracked-files=all").splitlines())  # all staged
+    assert item_status(status_json(repo, env), "secrets.convert")["status"] == "passed"
+    res = wiz(repo, "rollback", "discard", "--dry-run", env=env, ok=False)
+    assert "not the wizard's" not in res.stdout + res.stderr

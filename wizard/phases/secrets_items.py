@@ -390,9 +390,12 @@ class Convert(Item):
             progress(f"finishing the interrupted conversion (started {resume['at']})")
         inputs = _key_inputs(session, method)
         written: set[str] = set()
-        # Targets of the interrupted run (already converted before the kill) are staged too.
+        # Targets of the interrupted run (already converted before the kill) are staged too, with
+        # the folder's kustomization.yaml a split file was listed in.
         for o in (resume or {}).get("ops", []):
-            written.update(p for p in (o["path"], o["target"]) if (session.repo / p).exists())
+            folder = PurePosixPath(o["path"]).parent
+            kfiles = [str(folder / n) for n in KUSTOMIZATION_NAMES] if o["target"] != o["path"] else []
+            written.update(p for p in (o["path"], o["target"], *kfiles) if (session.repo / p).exists())
         pause = os.environ.get(PAUSE_ENV, "")
         for n, o in enumerate(ops, 1):
             fp = cv.FilePlan(o["path"], o["target"], o["objects"], o["keys"])

@@ -9,6 +9,8 @@ make one commit per logical step (`git commit-tree` over the recorded trees, the
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 
 from ..runner import ToolFailed
 from ..session import Blocked, Refused, WizardError
@@ -46,10 +48,36 @@ def _written_by_wizard(session, path: str) -> bool:
     return False
 
 
+_STALE_TMP = re.compile(r"(?:^|/)\.[^/]+\.(\d+)\.tmp$")
+
+
+def _stale_temp(session, code: str, path: str) -> bool:
+    """A temp file of the wizard's atomic writes whose process is gone (killed before its rename):
+    removed, never reported as the user's change. Only the lock holder gets here."""
+    m = _STALE_TMP.search(path)
+    if code != "??" or m is None:
+        return False
+    try:
+        os.kill(int(m.group(1)), 0)
+        return False  # that process still runs: not ours to remove
+    except ProcessLookupError:
+        (session.repo / path).unlink(missing_ok=True)
+        return True
+    except (PermissionError, ValueError, OverflowError):
+        return False
+
+
+def clear_stale_temps(session) -> None:
+    """Remove the temp files of atomic writes a killed wizard left in the work tree."""
+    for c, p in session.git.status_porcelain():
+        _stale_temp(session, c, p)
+
+
 def unstaged(session) -> list[tuple[str, str]]:
-    """Work-tree changes not in the index (and untracked files), except reports the wizard wrote."""
+    """Work-tree changes not in the index (and untracked files), except reports the wizard wrote
+    and the wizard's own stale temp files."""
     return [(c, p) for c, p in session.git.status_porcelain()
-            if (c[1] != " " or c == "??") and not _written_by_wizard(session, p)]
+            if (c[1] != " " or c == "??") and not _written_by_wizard(session, p) and not _stale_temp(session, c, p)]
 
 
 def applies(session) -> list[dict]:
@@ -117,6 +145,7 @@ def ensure_clean(session, item_id: str) -> dict | None:
                           "command is running), then run the item again.")
     if head(session) is None:
         raise Blocked(f"{session.repo} has no commits yet; commit your manifests first.")
+    clear_stale_temps(session)
     if current_branch(session) is None:
         raise Refused("HEAD is detached; check out a branch (git switch <branch>) and run the item again.")
     u = unfinished(session)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -148,6 +150,9 @@ def in_history(session, rel: str) -> bool:
                                 ok_codes=(0, 128)).stdout.strip())
 
 
+PAUSE_IN_SPLIT = "HOMELAB_WIZARD_TEST_PAUSE_IN_SPLIT"  # test hook: sleep after the split, before the listing
+
+
 # -- sops -------------------------------------------------------------------------------------------------
 def sops_encrypt(session, text: str, rel: str) -> str:
     cfg = session.repo / ".sops.yaml"
@@ -261,7 +266,11 @@ def convert_file(session, fp: FilePlan, method: str, *, key_path: Path | None = 
     lines = text.splitlines(True)
     secret_idx = [i for i, d in enumerate(docs) if is_plaintext_secret(d)]
     if not secret_idx:
-        return []  # already done (resume)
+        # Already converted (a resumed run). A split that was killed before it listed the new file in
+        # the folder's kustomization.yaml is finished here, or Flux would never apply that Secret.
+        if method == "sops" and fp.split and (repo / fp.target).is_file():
+            return [fp.target, fp.path] + _list_in_kustomization(repo, fp)
+        return []
     values = [v for i in secret_idx for v in values_of(docs[i])]
     written: list[str] = []
     if method == "sealed-secrets":
@@ -313,6 +322,9 @@ def convert_file(session, fp: FilePlan, method: str, *, key_path: Path | None = 
         written.append(fp.target)
         _write(src, "".join(rest))
         written.append(fp.path)
+        if os.environ.get(PAUSE_IN_SPLIT) == fp.path:  # test hook: where a kill -9 used to leave a mess
+            print(f"PAUSED split {fp.path}", flush=True)
+            time.sleep(3600)
         written += _list_in_kustomization(repo, fp)
     else:
         _write(src, enc)
