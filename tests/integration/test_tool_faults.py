@@ -83,3 +83,34 @@ def test_fake_hanging_kubectl_times_out_and_names_the_command(tmp_path):
     assert time.monotonic() - t0 < 60
     msg = json.loads(res.stdout)["results"][0]["message"]
     assert res.returncode == 1 and "version -o json --request-timeout=10s' did not finish within 20s" in msg
+
+
+FAKE_SOPS_ECHO = """#!/bin/sh
+# A fake sops whose encrypt fails quoting the line of its input it choked on (as YAML errors do).
+case "$*" in
+  *encrypt*) line=$(grep -m1 'password' /dev/stdin); echo "Error unmarshalling input yaml: near '$line'" >&2; exit 1 ;;
+  *) exec "$REAL_SOPS" "$@" ;;
+esac
+"""
+
+
+def test_fake_sops_that_echoes_a_secret_line_reaches_neither_output_nor_audit(tmp_path):
+    """Fault (issue 14 item 2): a tool that echoes a stdin line put a Secret value into the audit log."""
+    import shutil
+
+    from tests.helpers import NO_CLUSTER, make_repo
+
+    value = "Echo-" + "k9P" * 5
+    repo = make_repo(tmp_path / "repo", {"apps/web/s.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n"
+                                                             f"  namespace: web\nstringData:\n  password: {value}\n"})
+    base = cli_env(HOMELAB_WIZARD_DATA=str(tmp_path / "data"), **NO_CLUSTER)
+    for args in (("run", "1.1", "--set", "option=a", "--yes"), ("run", "secrets.scan", "--set", "secrets=sops", "--yes"),
+                 ("run", "secrets.keys", "--yes")):
+        assert run_cli("--repo", str(repo), *args, env=base).returncode == 0
+    real = shutil.which("sops", path=base["PATH"])
+    env = env_with(tmp_path, fake_bin(tmp_path, "sops", FAKE_SOPS_ECHO), **NO_CLUSTER, REAL_SOPS=real)
+    res = run_cli("--repo", str(repo), "run", "secrets.convert", "--yes", env=env)
+    assert res.returncode != 0 and "Error unmarshalling input yaml" in res.stderr
+    audit = (repo / ".git/homelab-wizard/audit.jsonl").read_text()
+    assert value not in res.stdout + res.stderr and value not in audit
+    assert value not in (repo / ".git/homelab-wizard/state.json").read_text()

@@ -272,6 +272,7 @@ def convert_file(session, fp: FilePlan, method: str, *, key_path: Path | None = 
             return [fp.target, fp.path] + _list_in_kustomization(repo, fp)
         return []
     values = [v for i in secret_idx for v in values_of(docs[i])]
+    _register(session, values)  # kubeseal and sops errors may echo them
     written: list[str] = []
     if method == "sealed-secrets":
         new = list(lines)
@@ -304,6 +305,7 @@ def convert_file(session, fp: FilePlan, method: str, *, key_path: Path | None = 
     else:
         scrubbed, dropped = scrub_comments(lines, values)
         plain = "".join(scrubbed)
+    _register(session, values)  # before sops sees them: a sops error that echoes a line is masked too
     enc = sops_encrypt(session, plain, fp.target)
     rt = _round_trip_runner(session)
     back = sops_decrypt(session, enc, fp.target, key_path, runner=rt)
@@ -313,7 +315,6 @@ def convert_file(session, fp: FilePlan, method: str, *, key_path: Path | None = 
                           "written. Check the sops and age versions ('homelab-wizard doctor').")
     if any(v in enc for v in values) or sops_metadata_ok(enc):
         raise WizardError(f"the encrypted form of {fp.path} still shows a value or lacks sops metadata; nothing was written.")
-    _register(session, values)
     target = repo / fp.target
     if fp.split:
         # Encrypted file first: a kill -9 in between leaves the plaintext where it was (found
