@@ -107,6 +107,10 @@ class Redactor:
         if isinstance(obj, tuple):
             return tuple(self.redact_obj(x) for x in obj)
         if isinstance(obj, dict):
+            if obj.get("kind") == "Secret" and any(isinstance(obj.get(f), dict) for f in ("data", "stringData")):
+                # Structured: a Secret in evidence keeps its keys, never its values (whatever they look like).
+                obj = {**obj, **{f: {k: MASK for k in obj[f]} for f in ("data", "stringData")
+                                 if isinstance(obj.get(f), dict)}}
             return {k: self.redact_obj(v) for k, v in obj.items()}
         return obj
 

@@ -54,3 +54,13 @@ def test_found_values_are_masked_only_when_they_look_like_credentials():
     r.add("hunter2x", found=False)  # handed to the wizard as a credential: masked from 6 characters
     text = "clusters/homelab/apps.yaml namespace: homelab pw s3cr3t-Passw0rd tok hunter2x"
     assert r.redact(text) == "clusters/homelab/apps.yaml namespace: homelab pw *** tok ***"
+
+
+def test_a_secret_in_evidence_keeps_its_keys_never_its_values():
+    from wizard.redact import Redactor
+
+    ev = {"objects": [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "homelab"},
+                       "stringData": {"POSTGRES_USER": "homelab"}, "data": {"pw": "aG9tZWxhYg=="}}]}
+    out = Redactor().redact_obj(ev)["objects"][0]
+    assert out["stringData"] == {"POSTGRES_USER": "***"} and out["data"] == {"pw": "***"}
+    assert out["metadata"]["namespace"] == "homelab"  # the everyday word stays readable where it is not a value
