@@ -7,6 +7,7 @@ import signal
 import subprocess
 import time
 
+import pytest
 import yaml
 
 from tests.helpers import VENV_BIN, git, item_status, run_cli, status_json
@@ -372,3 +373,50 @@ def test_full_disk_under_the_state_folder_is_a_clear_error_and_the_state_survive
         assert json.loads((state_dir / "state.json").read_text())["answers"]["option"] == "a"  # intact
     finally:
         subprocess.run(["umount", str(state_dir)], check=True)
+
+
+@pytest.mark.parametrize("fault", ["index.lock", "detached", "rebase", "merge", "unborn"])
+def test_git_states_that_are_not_safe_to_change_are_refused_each_with_its_own_message(tmp_path, env, fault):
+    """reliability.md fault 13: detached HEAD, an unborn branch, a rebase or merge in progress, or
+    index.lock present: refused before any change, with a message specific to each."""
+    if fault == "unborn":
+        repo = tmp_path / "repo"
+        repo.mkdir()
+        git(repo, "init", "-q", "-b", "main")
+        (repo / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n")
+    else:
+        repo = make_homelab(tmp_path / "repo")
+    setup(repo, env, "a")
+    want = {"index.lock": (4, ".git/index.lock exists"), "detached": (4, "HEAD is detached"),
+            "rebase": (4, "a rebase is in progress"), "merge": (4, "a merge is in progress"),
+            "unborn": (3, "has no commits yet")}[fault]
+    if fault == "index.lock":
+        (repo / ".git/index.lock").write_text("")
+    elif fault == "detached":
+        git(repo, "checkout", "-q", "--detach")
+    elif fault == "rebase":
+        (repo / ".git/rebase-merge").mkdir()
+    elif fault == "merge":
+        (repo / ".git/MERGE_HEAD").write_text(git(repo, "rev-parse", "HEAD"))
+    before = sorted(p.relative_to(repo).as_posix() for p in repo.rglob("*") if ".git/" not in p.as_posix() + "/")
+    res = wiz(repo, "run", "repo.cluster-dir", "--yes", env=env)
+    assert (res.returncode, want[1] in res.stderr) == (want[0], True), res.stdout + res.stderr
+    after = sorted(p.relative_to(repo).as_posix() for p in repo.rglob("*") if ".git/" not in p.as_posix() + "/")
+    assert after == before
+
+
+def test_unreachable_origin_stops_at_the_push_and_resumes(tmp_path, env):
+    """reliability.md fault 16: origin unreachable: 2.5 commits, stops at the push with a clear
+    message, no retry loop; once the remote is back, running 2.5 again pushes (no new commits)."""
+    repo = make_homelab(tmp_path / "repo")
+    good = git(repo, "remote", "get-url", "origin").strip()
+    setup(repo, env, "a")
+    run_all(repo, env)
+    git(repo, "remote", "set-url", "origin", "file:///nonexistent/homelab.git")
+    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    assert res.returncode == 1 and "committed, not pushed" in res.stderr and "could not be reached" in res.stderr
+    commits = log(repo)
+    git(repo, "remote", "set-url", "origin", good)
+    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert log(repo) == commits and remote_head(repo) == git(repo, "rev-parse", "HEAD").strip()
