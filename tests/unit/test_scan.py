@@ -46,5 +46,6 @@ def test_alias_bomb_does_not_explode(tmp_path):
         f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
         for i in range(8))
     write(tmp_path, "bomb.yaml", bomb)
-    res = scan(tmp_path)  # the loader shares aliased nodes; nothing walks the expansion
-    assert res.manifests == [] and res.other_yaml == ["bomb.yaml"]
+    res = scan(tmp_path)  # counted over the composed graph (shared nodes): refused, never walked
+    assert res.manifests == [] and res.files["bomb.yaml"].cls == "invalid"
+    assert [(e.path, "alias bomb" in e.message) for e in res.errors] == [("bomb.yaml", True)]
