@@ -65,8 +65,7 @@ class Engine:
         except Cancelled:
             raise
         except ToolError as e:
-            raise WizardError(f"{e} — nothing was changed; when the cluster and the git server respond again, "
-                              f"run {item.id} again.") from e
+            raise WizardError(f"{e} — nothing was changed; {_retry_advice(e, item.id)}") from e
         if plan is None:
             raise WizardError(f"{item.id} has nothing to do: it is checked, not run. Use 'homelab-wizard verify {item.id}'.")
         return plan
@@ -99,8 +98,8 @@ class Engine:
             except Cancelled:
                 raise
             except ToolError as e:
-                raise WizardError(f"{e} — the wizard's state is saved and consistent; when the cluster and the git "
-                                  f"server respond again, run {item.id} again.") from e
+                raise WizardError(f"{e} — the wizard's state is saved and consistent; "
+                                  f"{_retry_advice(e, item.id)}") from e
         except BaseException as e:
             # Ctrl-C, a cancel, or a failure: record it honestly; never leave "running" behind.
             msg = "interrupted" if isinstance(e, (KeyboardInterrupt, Cancelled)) else str(e)
@@ -127,3 +126,16 @@ class Engine:
         from .status_view import status_data
 
         return status_data(self.session.state.to_json(), self.items)
+
+
+_UNREACHABLE = ("connection refused", "could not resolve", "no route to host", "timed out", "did not finish within",
+                "unable to connect", "i/o timeout", "could not read from remote", "unable to access",
+                "tls handshake", "eof")
+
+
+def _retry_advice(e, item_id: str) -> str:
+    """What to do after a tool failed: wait for the cluster or git server only when that is the cause."""
+    text = str(e).lower()
+    if any(w in text for w in _UNREACHABLE):
+        return f"when the cluster and the git server respond again, run {item_id} again."
+    return f"fix what the message above names, then run {item_id} again."

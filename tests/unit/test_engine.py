@@ -143,3 +143,17 @@ def test_lazy_catalog_metadata_matches_the_implementations():
             impl = entry.impl()
             assert (impl.id, impl.alias, impl.title, tuple(impl.requires), impl.needs_cluster) == \
                    (entry.id, entry.alias, entry.title, tuple(entry.requires), entry.needs_cluster), entry.id
+
+
+def test_the_advice_after_a_tool_failure_names_the_cause_it_has():
+    """Issue 14: a YAML error from sops was followed by "when the cluster and the git server respond
+    again", which was not the cause. Waiting is advised only for an unreachable cluster or server."""
+    from wizard.engine import _retry_advice
+    from wizard.runner import ToolFailed
+
+    yaml_err = ToolFailed("'sops decrypt' failed with exit code 1: Error unmarshalling input yaml: line 7",
+                          ["sops"], 1, "", "")
+    down = ToolFailed("'kubectl get' failed with exit code 1: dial tcp 127.0.0.1:6443: connect: connection refused",
+                      ["kubectl"], 1, "", "")
+    assert _retry_advice(yaml_err, "secrets.convert") == "fix what the message above names, then run secrets.convert again."
+    assert "respond again" in _retry_advice(down, "prep.backup")
