@@ -14,26 +14,10 @@ import json
 import pytest
 import yaml
 
-from tests.helpers import NO_CLUSTER, cli_env, git, item_status, make_repo, run_cli, status_json
+from tests.helpers import DEPLOYMENT, NO_CLUSTER, cli_env, git, item_status, make_repo, run_cli, status_json
 
 KS = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\ndata:\n  k: v\n"
-DEPLOY = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {name}
-spec:
-  selector:
-    matchLabels: {{app: {name}}}
-  template:
-    metadata:
-      labels: {{app: {name}}}
-    spec:
-      containers:
-        - name: {name}
-          image: nginx:1.27
-"""
 
 FILES = {
     # nested plain folders, each with a file that is not YAML
@@ -43,7 +27,7 @@ FILES = {
     "monitoring/dashboards/provisioning/node.json": json.dumps({"title": "node"}),
     # a kustomize component: base + overlays, the owner applies overlays/prod
     "whoami/base/kustomization.yaml": KS + "resources: [deployment.yaml]\ncommonLabels:\n  team: me\n",
-    "whoami/base/deployment.yaml": DEPLOY.format(name="whoami"),
+    "whoami/base/deployment.yaml": DEPLOYMENT.format(name="whoami", ns="default"),  # the overlays set theirs
     "whoami/overlays/dev/kustomization.yaml": KS + "namespace: dev\nnamePrefix: dev-\nresources: [../../base]\n",
     "whoami/overlays/prod/kustomization.yaml": KS + "namespace: web\nresources: [../../base]\n"
                                                "configMapGenerator:\n  - name: whoami-config\n    files: [app.ini]\n",
