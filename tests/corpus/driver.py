@@ -34,11 +34,9 @@ SHORT = {"prep.structure": "1.1", "repo.cluster-dir": "2.1", "repo.kustomization
 ANSWERS: dict[str, dict[str, str]] = {
     # README: `kubectl apply -k <component>/overlays/prod`; the remote bases cannot be fetched here.
     "abdullahainun__selfh-k8s": {"environment": "prod", "unbuildable": "exclude"},
-    # The live Service is the LoadBalancer one the owner applied after dashboard.yml; the ConfigMap
-    # in templates/ is a copy of the app's own.
-    "chkpwd__iac": {"duplicate.ConfigMap//nginx-http-cm": "kubernetes/apps/web/nginx/nginx-http-cm.yml:1",
-                    "duplicate.Service/kubernetes-dashboard/kubernetes-dashboard":
-                        "kubernetes/kube-system/k3s-dashboard/dashboard.svc.yml:1"},
+    # The ConfigMap in templates/ is a copy of the app's own (they differ by a final newline). The two
+    # dashboard Services sit in one folder: `kubectl apply -f` order settles that one without a question.
+    "chkpwd__iac": {"duplicate.ConfigMap//nginx-http-cm": "kubernetes/apps/web/nginx/nginx-http-cm.yml:1"},
     # pii-demo-blue-green is the demo as the owner last deployed it; the istio prometheus addon repeats
     # a key (kustomize refuses it), so it stays applied by hand.
     "lisenet__kubernetes-homelab": {

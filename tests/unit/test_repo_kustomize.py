@@ -116,3 +116,13 @@ def test_an_alias_bomb_is_refused_in_the_scan_and_never_reaches_kustomize(tmp_pa
     assert "tree/kustomization.yaml:1: refers to tree/bomb.yaml, which cannot be read safely" in text
     plain = next(u for u in lay.units if u.path == "plain")
     assert plain.files == ["plain/ok.yaml"]  # the bomb is in no kustomization the wizard writes
+
+
+def test_copies_in_one_folder_are_settled_by_kubectl_apply_order(tmp_path):
+    """`kubectl apply -f <folder>` applies its files in name order: the last copy is what the cluster got."""
+    write(tmp_path, {"dash/dashboard.svc.yml": CM.format(name="svc") + "data: {type: LoadBalancer}\n",
+                     "dash/dashboard.yml": CM.format(name="svc") + "data: {type: ClusterIP}\n---\n" + CM.format(name="other")})
+    lay = build_layout(scan(tmp_path), "a", "homelab")
+    (d,) = lay.duplicates
+    assert d.chosen == "dash/dashboard.yml:1" and "applied last" in d.auto and not lay.needs
+    assert "dash/dashboard.svc.yml" in lay.excluded_files  # it held nothing else

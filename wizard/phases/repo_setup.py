@@ -123,8 +123,8 @@ def _with_namespace_problems(session, ctx: Ctx, q: Verdict) -> Verdict:
 def _layout_notes(ctx: Ctx) -> list[Step]:
     """What the plan leaves out and the duplicates it settles by itself, for the preview."""
     steps = [Step("info", f"left out: {x}") for x in ctx.layout.left_out]
-    steps += [Step("info", f"{d.key} is defined identically in {' and '.join(m.where for m in d.places)}: "
-                           f"keeping {d.chosen}, removing the other copy") for d in ctx.layout.duplicates if d.auto]
+    steps += [Step("info", f"{d.key} is in {' and '.join(m.where for m in d.places)}: keeping {d.chosen} ({d.auto}), "
+                           "removing the other copy") for d in ctx.layout.duplicates if d.auto]
     return steps
 
 

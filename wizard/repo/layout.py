@@ -141,7 +141,7 @@ class Duplicate:
     key: ObjectKey
     places: list[Manifest]
     chosen: str | None  # the place (path:line) the user chose to keep
-    auto: bool = False  # identical copies: the wizard keeps the first, no question asked
+    auto: str = ""  # why the wizard settled it itself (identical copies; one folder's apply order)
 
     def describe(self) -> str:
         return f"{self.key} is defined in {' and in '.join(m.where for m in self.places)}"
@@ -431,10 +431,17 @@ def _resolve_duplicates(units: list[Unit], render, choices: dict[str, str], move
         chosen = choices.get(key.ref)
         ms = [m for _, m in places]
         keep = None
-        auto = False
-        if chosen is None and not any(u.tree for u, _ in places) and all(m.doc == ms[0].doc for m in ms):
+        auto = ""
+        plain = not any(u.tree for u, _ in places)
+        folders = {str(PurePosixPath(m.path).parent) for m in ms}
+        if chosen is None and plain and all(m.doc == ms[0].doc for m in ms):
             # The same object, identical, in two files: applying both was one object; keep the first.
-            chosen, auto = ms[0].where, True
+            chosen, auto = ms[0].where, "defined identically"
+        elif chosen is None and plain and len(folders) == 1:
+            # One folder, applied with `kubectl apply -f <folder>`: its files go in name order and the
+            # last copy is what the cluster got. That is the reference; no question to ask.
+            last = max(ms, key=lambda m: (PurePosixPath(m.path).name, m.index))
+            chosen, auto = last.where, f"applied last by 'kubectl apply -f {folders.pop()}/' (files in name order)"
         if chosen is not None:
             keep = next((i for i, m in enumerate(ms) if _place_matches(m, chosen, moves)), None)
             if keep is None:
