@@ -123,8 +123,13 @@ def _with_namespace_problems(session, ctx: Ctx, q: Verdict) -> Verdict:
 def _layout_notes(ctx: Ctx) -> list[Step]:
     """What the plan leaves out and the duplicates it settles by itself, for the preview."""
     steps = [Step("info", f"left out: {x}") for x in ctx.layout.left_out]
-    steps += [Step("info", f"{d.key} is in {' and '.join(m.where for m in d.places)}: keeping {d.chosen} ({d.auto}), "
-                           "removing the other copy") for d in ctx.layout.duplicates if d.auto]
+    for d in ctx.layout.duplicates:
+        others = [m for m in d.places if m.where != d.chosen]
+        fate = "; ".join(f"{m.where} is left out of every Flux path (its file holds nothing else)"
+                         if m.path in ctx.layout.excluded_files else f"the document at {m.where} is removed"
+                         for m in others)
+        if d.auto:
+            steps.append(Step("info", f"{d.key}: keeping {d.chosen} ({d.auto}); {fate}"))
     return steps
 
 

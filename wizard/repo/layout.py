@@ -433,7 +433,7 @@ def _resolve_duplicates(units: list[Unit], render, choices: dict[str, str], move
         keep = None
         auto = ""
         plain = not any(u.tree for u, _ in places)
-        folders = {str(PurePosixPath(m.path).parent) for m in ms}
+        folders = {_origin(str(PurePosixPath(m.path).parent), moves) for m in ms}  # where the owner had them
         if chosen is None and plain and all(m.doc == ms[0].doc for m in ms):
             # The same object, identical, in two files: applying both was one object; keep the first.
             chosen, auto = ms[0].where, "defined identically"
