@@ -107,8 +107,9 @@ def test_stale_cleanup_crash_detection_and_down(tmp_path):
 
     tb = Testbed(run_dir, port_base=base)
     try:
-        # 2. The next start in that run dir kills the leftovers and starts cleanly.
-        tb.start()
+        # 2. The next start in that run dir kills the leftovers and starts cleanly; detached, as
+        # `make testbed-up` starts it (a test run's own testbed is refused by `down`: test_testbed_tooling).
+        tb.start(detached=True)
         assert not any(proc_alive(p) for p in stale)
         assert tb.health() == []
         # 3. A component that dies mid-run is reported by health() with its log tail.

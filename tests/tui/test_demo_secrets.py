@@ -11,7 +11,9 @@ from tests.helpers import NO_CLUSTER, cli_env, run_cli
 from wizard.demo import write_demo
 from wizard.session import Session
 
-from .conftest import SIZE, settle
+from screens.dialogs.resume import ResumeDialog
+
+from .conftest import SIZE, settle, wait_for, wait_for_screen
 
 
 async def test_verify_all_right_after_s3_on_the_demo(tmp_path, monkeypatch):
@@ -36,7 +38,9 @@ async def test_verify_all_right_after_s3_on_the_demo(tmp_path, monkeypatch):
         app = make_app(s)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            await pilot.press("escape")  # the resume dialog: items had passed
+            await wait_for_screen(pilot, ResumeDialog, "#resume-list")  # items had passed: welcome back
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, ResumeDialog))
             await pilot.press("v")
             await settle(pilot)
             for item_id in ("prep.structure", "secrets.scan", "secrets.keys", "secrets.convert"):

@@ -16,7 +16,7 @@ from wizard.checklist import Question
 from wizard.engine import Engine
 from wizard.session import Session
 
-from .conftest import SIZE, git, settle, text_of, wait_for
+from .conftest import SIZE, git, settle, text_of, wait_for, wait_for_screen
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: web\ndata:\n  mode: {mode}\n"
 DEPLOY = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: web\nspec:\n  ports:\n    - port: 80\n"
@@ -48,19 +48,20 @@ async def test_a_duplicate_is_asked_in_the_form_and_the_preview_removes_one_docu
         app = make_app(s)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            assert isinstance(app.screen, ResumeDialog)  # 1.1 had passed: welcome back
+            await wait_for_screen(pilot, ResumeDialog, "#resume-list")  # 1.1 had passed: welcome back
             await pilot.press("escape")
-            await pilot.pause()
+            await wait_for(pilot, lambda: not isinstance(app.screen, ResumeDialog))
             app.request_run("repo.kustomizations")
-            await wait_for(pilot, lambda: isinstance(app.screen, AnswersDialog))
             q_key = "duplicate.ConfigMap/web/settings"
-            select = app.screen.query_one(f"#{field_id(Question(q_key, ''))}", Select)
+            fid = f"#{field_id(Question(q_key, ''))}"
+            await wait_for_screen(pilot, AnswersDialog, fid)  # the form's field, not only the screen
+            select = app.screen.query_one(fid, Select)
             labels = "\n".join(text_of(w) for w in app.screen.query("Static"))
             assert "ConfigMap web/settings is defined 2 times" in labels
             select.value = "web/settings.yaml:1"
             await pilot.press("ctrl+s")
             await settle(pilot)
-            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await wait_for_screen(pilot, ConfirmDialog, "#confirm-body")
             assert s.answers[q_key] == "web/settings.yaml:1"
             preview = app.plans["repo.kustomizations"].render()  # what the confirmation is about
             assert "remove-documents" in preview and "-  mode: stale" in preview
