@@ -227,7 +227,7 @@ class RollbackScreen(Screen):
         if self.plan is None or self.chosen is None:
             return
         act, plan, session = action(self.chosen), self.plan, self.app.session
-        from wizard.commands import confirmation_word
+        from wizard.rollback.base import confirmation_word
 
         word = confirmation_word(session) if act.destructive or plan.data.get("prune_risk") else None
         body = f"{plan.summary}\n\n{next((r.consequences for r in self.rows if r.name == act.name), '')}"

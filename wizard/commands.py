@@ -320,16 +320,9 @@ def _split(values) -> list[str]:
     return [v.strip() for raw in (values or []) for v in raw.split(",") if v.strip()]
 
 
-def confirmation_word(session) -> str:
-    """What a destructive rollback asks the user to type: the pinned context name (or the branch)."""
-    from .repo.gitstate import current_branch
-
-    if session.state.cluster:
-        return session.state.cluster.context
-    return current_branch(session) or session.repo.name
-
-
 def _typed_confirmation(session, act) -> bool:
+    from .rollback.base import confirmation_word
+
     if not act.destructive:
         reply = input("Go ahead? [y/N] ").strip().lower()
         return reply in ("y", "yes")
