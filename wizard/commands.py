@@ -144,24 +144,6 @@ class NonInteractive(Exception):
     pass
 
 
-def _no_save_of_answers(session, stored: dict) -> None:
-    """For a dry run: whatever saves the state from here on saves the answers as they were stored."""
-    store = session.store
-    save = store.save
-
-    def save_stored_answers() -> None:
-        given = dict(session.answers)
-        session.answers.clear()
-        session.answers.update(stored)
-        try:
-            save()
-        finally:
-            session.answers.clear()
-            session.answers.update(given)
-
-    store.save = save_stored_answers
-
-
 def plan_with_answers(engine, session, item: Item, args):
     """The item's plan; with --plain on a terminal, the questions it turns out to need (which overlay,
     which copy of a duplicate…) are asked and the plan computed again. Headless they are an error
@@ -190,7 +172,8 @@ def cmd_run(args) -> int:
     with locked(args, f"run {args.item}") as session:
         engine = Engine(session)
         item = engine.item(args.item)
-        stored_answers = dict(session.answers)  # --dry-run previews with the answers given, never stores them
+        if args.dry_run:  # it previews with the answers given and never stores them
+            session.store.stored_answers = dict(session.answers)
         for key, value in sets.items():
             q = next((q for q in item.questions if q.key == key), None)
             try:
@@ -199,10 +182,7 @@ def cmd_run(args) -> int:
                 raise UsageError(str(e)) from None
         ask_missing(item, session.answers, args.plain)
         session.repin = args.repin
-        if args.dry_run:
-            _no_save_of_answers(session, stored_answers)
-        else:
-            session.store.save()
+        session.store.save()
         ask_token(session, item, getattr(args, "plain", False))
         plan = plan_with_answers(engine, session, item, args)
         if args.json and args.dry_run:

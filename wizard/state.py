@@ -117,6 +117,8 @@ class StateStore:
         self._lock_fd: int | None = None
         self.state: State | None = None
         self.before_rename = None  # test hook: where a kill -9 during a write hurts most
+        # A dry run plans with the answers it was given; every save meanwhile keeps these on disk.
+        self.stored_answers: dict | None = None
 
     # -- locking ---------------------------------------------------------------
     def acquire(self, command: str = "homelab-wizard") -> None:
@@ -202,5 +204,7 @@ class StateStore:
         if self.path.exists():
             # The last good state, for the rare case someone damages the current one by hand.
             atomic_write(self.dir / "state.json.bak", self.path.read_bytes())
-        atomic_write(self.path, json.dumps(st.to_json(), indent=2, sort_keys=False) + "\n",
-                     before_rename=self.before_rename)
+        data = st.to_json()
+        if self.stored_answers is not None:
+            data["answers"] = dict(self.stored_answers)
+        atomic_write(self.path, json.dumps(data, indent=2, sort_keys=False) + "\n", before_rename=self.before_rename)
