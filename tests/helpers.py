@@ -57,6 +57,14 @@ def git(repo: Path, *args: str, check: bool = True) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], check=check, capture_output=True, text=True, env=env).stdout
 
 
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """Write `files` ({relative path: text}) below `root`, creating folders; returns `root`."""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
 def make_repo(path: Path, files: dict[str, str] | None = None) -> Path:
     """A real git repository with one commit holding `files` (default: two small apps)."""
     path.mkdir(parents=True, exist_ok=True)
@@ -65,10 +73,7 @@ def make_repo(path: Path, files: dict[str, str] | None = None) -> Path:
         "infrastructure/kubernetes/services/web.yaml": DEPLOYMENT.format(name="web", ns="homelab"),
         "infrastructure/kubernetes/databases/redis.yaml": DEPLOYMENT.format(name="redis", ns="homelab"),
     }
-    for rel, text in files.items():
-        f = path / rel
-        f.parent.mkdir(parents=True, exist_ok=True)
-        f.write_text(text)
+    write_files(path, files)
     git(path, "init", "-q", "-b", "main")
     git(path, "config", "user.email", "test@example.invalid")
     git(path, "config", "user.name", "Test")

@@ -56,6 +56,23 @@ def write_private(path: Path, data: bytes | str, *, exclusive: bool = False) -> 
         os.close(fd)
 
 
+TEMP_SUFFIX = ".tmp"  # atomic_write's temp file: .<name>.<pid>.tmp beside the file it replaces
+
+
+def stale_temp(name: str) -> bool:
+    """Whether `name` is a temp file of atomic_write whose process is gone (killed before its rename)."""
+    parts = name.rsplit("/", 1)[-1].split(".")
+    if len(parts) < 4 or parts[0] != "" or "." + parts[-1] != TEMP_SUFFIX or not parts[-2].isdigit():
+        return False
+    try:
+        os.kill(int(parts[-2]), 0)
+        return False  # that process still runs
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+
+
 def atomic_write(path: Path, data: bytes | str, *, mode: int = PRIVATE_FILE, before_rename=None) -> None:
     """Replace `path` atomically with `data`.
 
@@ -65,7 +82,7 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int = PRIVATE_FILE, bef
     path = Path(path)
     if isinstance(data, str):
         data = data.encode()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     except OSError as e:

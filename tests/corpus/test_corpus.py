@@ -7,13 +7,17 @@ folders, git and kubectl kustomize (no cluster). Skips with a clear message when
 from __future__ import annotations
 
 import base64
+import json
 import os
+import subprocess
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import yaml
 
 from tests.corpus import driver
-from tests.helpers import git
+from tests.helpers import VENV_BIN, git
 
 pytestmark = pytest.mark.corpus
 
@@ -53,6 +57,23 @@ def results(tmp_path_factory):
         return dict(pool.map(one, jobs))
 
 
+def _flux_paths(repo) -> list[str]:
+    docs = [d for name in ("infrastructure.yaml", "apps.yaml") if (repo / "clusters/homelab" / name).is_file()
+            for d in yaml.safe_load_all((repo / "clusters/homelab" / name).read_text()) if d]
+    return [d["spec"]["path"].removeprefix("./") for d in docs if d.get("kind") == "Kustomization"]
+
+
+def _kustomize(folder) -> list[dict]:
+    out = subprocess.run([str(VENV_BIN / "kubectl"), "kustomize", str(folder)], capture_output=True, text=True,
+                         check=True, timeout=300).stdout
+    return [d for d in yaml.safe_load_all(out) if d]
+
+
+def _keystr(d: dict) -> str:
+    group = d["apiVersion"].split("/", 1)[0] if "/" in d["apiVersion"] else ""
+    return f"{group}/{d['kind']}/{d['metadata'].get('namespace') or ''}/{d['metadata']['name']}"
+
+
 def _explain(r: driver.Result) -> str:
     return "\n".join(f"{s.item}: rc={s.rc} {s.status}: {s.message[:400]}\n{s.stderr[-800:]}" for s in r.steps
                      if s.status not in ("passed", "planned"))
@@ -66,8 +87,15 @@ def test_phase2_renders_what_the_owner_applied(results, name, option):
         assert "Traceback" not in s.stdout + s.stderr, f"{s.item} printed a traceback:\n{s.stderr[-3000:]}"
     for item in PHASE2 + AFTER:
         assert r.passed(item), f"{name} option {option}: {item} did not pass\n{_explain(r)}"
-    # The rendered Flux paths hold exactly the owner's reference set (2.4 compares by identity).
+    # The rendered Flux paths hold exactly the owner's reference set: rendered here with kubectl (not
+    # taken from the wizard's evidence) and compared by identity with the set it recorded before any change.
     assert r.objects_before and r.objects_before == r.objects_after, _explain(r)
+    repo = r.workdir / "repo"
+    state = json.loads((repo / ".git/homelab-wizard/state.json").read_text())
+    baseline = [e for e in state["journal"] if e.get("action") == "repo-baseline"][-1]["objects"]
+    rendered = Counter(_keystr(d) for path in _flux_paths(repo) for d in _kustomize(repo / path))
+    want = Counter(baseline)
+    assert rendered == want, {"lost": sorted(want - rendered)[:10], "extra or twice": sorted(rendered - want)[:10]}
     no_manual = r.step("integrate.no-manual-apply")
     assert no_manual.rc == 0, f"5.2 --dry-run: {no_manual.stdout}\n{no_manual.stderr}"
 

@@ -1,21 +1,13 @@
 """The owner's kustomize trees read offline: roots, overlays per environment, aggregators, what cannot build."""
 from __future__ import annotations
 
-from pathlib import Path
-
+from tests.helpers import write_files as write
 from wizard.repo.layout import build_layout, graph_of
 from wizard.repo.scan import scan
 from wizard.repo.yamledit import apply_transform
 
 KS = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n"
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, body in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(body)
-    return root
 
 
 def test_overlays_are_alternatives_and_the_environment_picks_one(tmp_path):

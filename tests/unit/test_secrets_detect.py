@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import write_files as write
 from wizard.secrets.detect import (CREDENTIAL, DOCKERCONFIG, LAST_APPLIED, PLAINTEXT_SECRET, TOKEN, find,
                                    looks_like_credential)
 
@@ -15,13 +16,6 @@ AGE_KEY = AGE_KEY[:16 + 58]
 GHP = "ghp" + "_" + "a1B2c3D4e5F6g7H8i9J0" + "k1L2m3N4o5P6q7R8"
 PAT = "github" + "_pat_" + "11ABCDEFG0" + "x" * 72
 CANARY = "canary-" + "s3cr3t-v4lue"
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
 
 
 def rules(findings):
@@ -218,9 +212,7 @@ def test_scan_finds_what_it_used_to_miss(tmp_path):
         "d/list.yaml": "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Secret\n    metadata:\n"
                        "      name: in-list\n    stringData:\n      token: Rt55-Mm01-Zz93\n",
     }
-    for rel, body in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(body)
+    write(tmp_path, files)
     got = {(f.rule, f.path) for f in find(tmp_path)}
     assert ("unreadable-secret", "a/broken-secret.yaml") in got
     assert ("secret-generator", "b/kustomization.yaml") in got

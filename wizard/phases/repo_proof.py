@@ -18,7 +18,6 @@ import dataclasses
 import shutil
 import tempfile
 from contextlib import contextmanager
-from pathlib import PurePosixPath
 
 from ..fsutil import ensure_private_dir
 from ..paths import repo_data_dir
@@ -79,12 +78,12 @@ def _simulate(scratch, ops: list[dict]) -> None:
             scratch.scratch_moves[o["dest"]] = o["src"]
 
 
-def prove(item_id: str, session, ops: list[dict]) -> dict:
+def prove(item_id: str, session, ops: list[dict]) -> str:
     """Apply `ops` and the later Phase 2 steps in a scratch worktree; Blocked unless 2.4's check passes there.
 
-    Returns what was proven (for the journal and the evidence)."""
+    Returns 2.4's message there ('' for an item outside 2.1-2.4)."""
     if item_id not in CHAIN:
-        return {}
+        return ""
     from .repo_setup import SCAFFOLD, FluxManifests, context, kustomization_ops, move_ops
 
     def flux(scratch, ctx):
@@ -112,5 +111,4 @@ def prove(item_id: str, session, ops: list[dict]) -> dict:
             verdict = Apps().verify(scratch)
         if not verdict.passed:
             raise Blocked(f"{head}, and the result does not hold: {verdict.message}. Nothing was changed.")
-        return {"proven": verdict.message, "moves": len(scratch.scratch_moves),
-                "paths": sorted({str(PurePosixPath(p)) for p in scratch.scratch_moves})[:20]}
+        return verdict.message

@@ -162,7 +162,7 @@ def _apply(item: Item, session, plan: Plan, progress) -> None:
         progress("trying the plan, and the Phase 2 steps after it, in a scratch copy first")
         proven = prove(item.id, session, plan.data.get("ops", []))
         if proven:
-            progress(f"it holds there: {proven['proven']}")
+            progress(f"it holds there: {proven}")
     apply_ops(session, item.id, plan.data.get("ops", []), progress, resume)
 
 

@@ -9,9 +9,8 @@ make one commit per logical step (`git commit-tree` over the recorded trees, the
 from __future__ import annotations
 
 import hashlib
-import os
-import re
 
+from ..fsutil import stale_temp
 from ..runner import ToolFailed
 from ..session import Blocked, Refused, WizardError
 
@@ -48,23 +47,13 @@ def _written_by_wizard(session, path: str) -> bool:
     return False
 
 
-_STALE_TMP = re.compile(r"(?:^|/)\.[^/]+\.(\d+)\.tmp$")
-
-
 def _stale_temp(session, code: str, path: str) -> bool:
-    """A temp file of the wizard's atomic writes whose process is gone (killed before its rename):
-    removed, never reported as the user's change. Only the lock holder gets here."""
-    m = _STALE_TMP.search(path)
-    if code != "??" or m is None:
+    """A temp file a killed wizard left (fsutil.stale_temp): removed, never reported as the user's
+    change. Only the lock holder gets here."""
+    if code != "??" or not stale_temp(path):
         return False
-    try:
-        os.kill(int(m.group(1)), 0)
-        return False  # that process still runs: not ours to remove
-    except ProcessLookupError:
-        (session.repo / path).unlink(missing_ok=True)
-        return True
-    except (PermissionError, ValueError, OverflowError):
-        return False
+    (session.repo / path).unlink(missing_ok=True)
+    return True
 
 
 def clear_stale_temps(session) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -212,7 +213,8 @@ def build_graph(repo, scan: ScanResult, in_scope, is_generated) -> Graph:
                 err = next((e for e in scan.errors if e.path == f), None)
                 kfiles[folder].problems.append(Problem(kf, 1, "unreadable", f, (err.message.split(";")[0]
                                                                                if err else "invalid")))
-    referenced = {d for k in kfiles.values() for d in k.dirs}
+    listed_by = Counter(d for k in kfiles.values() for d in k.dirs)  # how many kustomizations list each folder
+    referenced = set(listed_by)
     # A root that only lists folders (apps/kustomization.yaml over apps/*) is split into those folders:
     # the same objects, and each app can be classified, ordered and left out on its own.
     tops = [f for f, k in kfiles.items() if f not in referenced and not k.generated]
@@ -222,8 +224,7 @@ def build_graph(repo, scan: ScanResult, in_scope, is_generated) -> Graph:
         f = tops.pop(0)
         k = kfiles.get(f)
         if k is not None and k.aggregate and all(
-                d in kfiles and _under_dir(d, f) and d != f and sum(1 for x in kfiles.values() if d in x.dirs) == 1
-                for d in k.dirs):
+                d in kfiles and _under_dir(d, f) and d != f and listed_by[d] == 1 for d in k.dirs):
             aggregators.add(f)
             tops += list(k.dirs)
         elif f in kfiles:

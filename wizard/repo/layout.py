@@ -248,7 +248,7 @@ def classify(unit: Unit, overrides: dict[str, str]) -> tuple[str, str]:
     return APPS, "your own workloads"
 
 
-def _tier(unit: Unit, providers: dict[str, set[str]]) -> tuple[str, str | None]:
+def _tier(unit: Unit) -> tuple[str, str | None]:
     """(tier, warning) for an infrastructure unit."""
     kinds = set(unit.kinds)
     if kinds and kinds <= SOURCE_KINDS:
@@ -379,7 +379,7 @@ def find_units(scan: ScanResult, excluded: set[str] = frozenset(), graph: Graph 
         dirs = set(u.closure)
         for m in scan.manifests:
             d = str(PurePosixPath(m.path).parent)
-            if d in dirs and in_scope(m.path) and (m.path in referenced or d == u.build_path):
+            if d in dirs and in_scope(m.path) and m.path in referenced:
                 u.manifests.append(m)
         u.files = sorted({m.path for m in u.manifests})
     by_dir: dict[str, list[Manifest]] = {}
@@ -485,6 +485,7 @@ def build_layout(scan: ScanResult, option: str, cluster: str, answers: dict | No
     warnings: list[str] = []
     msgs: dict = {"left_out": [], "needs": [], "blocks": [], "unbuildable": [], "notes": []}
     excluded: set[str] = set()
+    graph = graph if graph is not None else graph_of(scan)
     _unreadable(scan, msgs, overrides)
     units = find_units(scan, excluded, graph, answers, msgs)
     for u in units:
@@ -533,13 +534,13 @@ def build_layout(scan: ScanResult, option: str, cluster: str, answers: dict | No
         final.append(u)
     for u in final:
         if u.role == INFRA:
-            u.tier, warn = _tier(u, {})
+            u.tier, warn = _tier(u)
             if warn:
                 warnings.append(warn)
     layout = Layout(option, cluster, final, dups, excluded, warnings + msgs["notes"],
                     left_out=list(dict.fromkeys(msgs["left_out"])),
                     needs=msgs["needs"], blocks=msgs["blocks"], dropped_docs=dropped,
-                    owner_kdirs={k.dir for k in (graph or graph_of(scan)).kfiles.values() if not k.generated},
+                    owner_kdirs={k.dir for k in graph.kfiles.values() if not k.generated},
                     root=scan.root)
     _targets(layout)
     return layout
@@ -698,7 +699,6 @@ class OptionPreview:
     creates: list[str] = field(default_factory=list)
     moves: list[tuple[str, str]] = field(default_factory=list)
     kustomizations: list[str] = field(default_factory=list)
-    left_out: list[str] = field(default_factory=list)
     layout: Layout | None = field(default=None, repr=False)
 
     def counts(self) -> dict:
@@ -717,7 +717,7 @@ class OptionPreview:
                 tier = f"/{u.tier}" if u.tier else ""
                 lines.append(f"  · {u.path}: {u.role}{tier} ({u.reason})")
             lines += [f"  ! {w}" for w in self.layout.warnings]
-            lines += [f"  - left out: {x}" for x in self.left_out]
+            lines += [f"  - left out: {x}" for x in self.layout.left_out]
             lines += [f"  ? {b}" for b in self.layout.blocks]
             lines += [f"  ! duplicate: {d.describe()}" for d in self.layout.duplicates]
         return "\n".join(lines)
@@ -732,8 +732,6 @@ def preview(layout: Layout, title: str) -> OptionPreview:
             p.moves.append((u.path, u.target))
         if not u.kustomization:
             p.kustomizations.append(f"{u.target}/kustomization.yaml")
-    for line in layout.left_out:
-        p.left_out.append(line)
     for tier, folder in layout.aggregators.items():
         if tier not in layout.direct and layout.tier_units(tier):
             p.kustomizations.append(f"{folder}/kustomization.yaml")

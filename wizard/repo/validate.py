@@ -422,11 +422,5 @@ def namespace_field_problems(session, scan_result: ScanResult, kfiles: list[str]
     return out
 
 
-def relpath(frm: str, to: str) -> str:
-    import os
-
-    return os.path.relpath(to, frm).replace("\\", "/")
-
-
 def exists_dir(repo: Path, path: str) -> bool:
     return (repo / path).is_dir()
