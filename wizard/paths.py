@@ -24,6 +24,12 @@ def norm_repo_path(p: str) -> str:
     return "/".join(parts)
 
 
+def under(path: str, folder: str) -> bool:
+    """Whether the repo path `path` is `folder` or below it ("", "." and "./" are the repo root)."""
+    folder = folder.strip("/").removeprefix("./")
+    return folder in ("", ".") or path == folder or path.startswith(folder + "/")
+
+
 def data_home() -> Path:
     return Path(os.environ.get("HOMELAB_WIZARD_DATA") or Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / "homelab-wizard")
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..fsutil import atomic_write
 from ..paths import norm_repo_path as norm  # noqa: F401 - re-exported for the integrate modules
+from ..paths import under
 from ..runner import ToolError
 from ..session import Refused, WizardError
 
@@ -34,8 +35,6 @@ def diff(old: str, new: str, path: str) -> str:
     return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), a, f"b/{path}"))
 
 
-def under(path: str, folder: str) -> bool:
-    return folder == "" or path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 # -- Flux ownership -------------------------------------------------------------------------------

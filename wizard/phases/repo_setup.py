@@ -94,8 +94,6 @@ def _blocking(ctx: Ctx) -> None:
         lines.append(f"{d.describe()}, and the copies differ; which one do you keep? Answer duplicate.{d.key.ref}="
                      f"<{' | '.join(m.where for m in d.places)}> (the others are removed: just that document, comments "
                      "kept, or the whole file when it holds nothing else)")
-    lost = [w for w in lay.warnings if "would lose them" in w]
-    lines += lost
     if not lines:
         return
     if lay.needs:
@@ -123,13 +121,11 @@ def _with_namespace_problems(session, ctx: Ctx, q: Verdict) -> Verdict:
 def _layout_notes(ctx: Ctx) -> list[Step]:
     """What the plan leaves out and the duplicates it settles by itself, for the preview."""
     steps = [Step("info", f"left out: {x}") for x in ctx.layout.left_out]
-    for d in ctx.layout.duplicates:
-        others = [m for m in d.places if m.where != d.chosen]
+    for d in (d for d in ctx.layout.duplicates if d.auto):
         fate = "; ".join(f"{m.where} is left out of every Flux path (its file holds nothing else)"
                          if m.path in ctx.layout.excluded_files else f"the document at {m.where} is removed"
-                         for m in others)
-        if d.auto:
-            steps.append(Step("info", f"{d.key}: keeping {d.chosen} ({d.auto}); {fate}"))
+                         for m in d.places if m.where != d.chosen)
+        steps.append(Step("info", f"{d.key}: keeping {d.chosen} ({d.auto}); {fate}"))
     return steps
 
 

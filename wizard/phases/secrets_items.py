@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from ..checklist import Item, Plan, Question, Step, Verdict
 from ..paths import norm_repo_path as _norm
+from ..paths import under
 from ..repo import gitstate
 from ..repo.ops import apply_ops, is_done, op_write, preview_steps
 from ..repo.scan import KUSTOMIZATION_NAMES, scan
@@ -446,7 +447,7 @@ def reachable_files(repo: Path, path: str, all_files: list[str]) -> set[str]:
         seen.add(d)
         kfile = next((repo / d / n for n in KUSTOMIZATION_NAMES if (repo / d / n).is_file()), None)
         if kfile is None:
-            files.update(f for f in all_files if detect.under(f, d))
+            files.update(f for f in all_files if under(f, d))
             return
         try:
             doc = yaml.safe_load(kfile.read_text()) or {}

@@ -19,6 +19,7 @@ from pathlib import PurePosixPath
 
 import yaml
 
+from ..paths import under
 from .scan import KUSTOMIZATION_NAMES, ScanResult
 
 _SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -224,7 +225,7 @@ def build_graph(repo, scan: ScanResult, in_scope, is_generated) -> Graph:
         f = tops.pop(0)
         k = kfiles.get(f)
         if k is not None and k.aggregate and all(
-                d in kfiles and _under_dir(d, f) and d != f and listed_by[d] == 1 for d in k.dirs):
+                d in kfiles and under(d, f) and d != f and listed_by[d] == 1 for d in k.dirs):
             aggregators.add(f)
             tops += list(k.dirs)
         elif f in kfiles:
@@ -248,10 +249,6 @@ def build_graph(repo, scan: ScanResult, in_scope, is_generated) -> Graph:
         roots.append(Root(folder, closure, problems, component=folder))
     _alternatives(roots)
     return Graph(kfiles, roots, aggregators)
-
-
-def _under_dir(path: str, folder: str) -> bool:
-    return folder in (".", "") or path == folder or path.startswith(folder + "/")
 
 
 def _env_split(folder: str) -> tuple[str, str] | None:
@@ -319,8 +316,3 @@ def _alternatives(roots: list[Root]) -> None:
         if len(set(names)) != len(names):  # two alternatives with one name: use their paths
             for m in members:
                 m.env = m.dir
-
-
-def environments(graph: Graph) -> list[str]:
-    """Every environment name among alternatives, sorted (for the question's choices)."""
-    return sorted({r.env for r in graph.roots if r.env})

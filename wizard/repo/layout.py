@@ -22,6 +22,7 @@ from os.path import relpath as _relpath
 from pathlib import PurePosixPath
 
 from ..checklist import Question
+from ..paths import under
 from .kustomize import Graph, build_graph
 from .scan import K8S, Manifest, ObjectKey, ScanResult, group_of
 
@@ -300,10 +301,6 @@ def graph_of(scan: ScanResult) -> Graph:
     return build_graph(scan.root, scan, in_scope, _kfile_kind(scan)) if scan.root is not None else Graph({}, [])
 
 
-def _under(path: str, folder: str) -> bool:
-    return folder in (".", "") or path == folder or path.startswith(folder + "/")
-
-
 def _env_question(envs: list[str], components: list[str]) -> Question:
     return Question("environment", "Which environment is this cluster? (the overlay you apply to it: "
                     f"{', '.join(components[:6])}{' …' if len(components) > 6 else ''})",
@@ -340,7 +337,7 @@ def _kustomize_units(graph: Graph, answers: dict, overrides: dict, layout_msgs: 
         entry = relpath(component, chosen.dir) if component != chosen.dir else "."
         u = Unit(component, [], [], kustomization=kf.path, tree=True, closure=list(chosen.closure),
                  problems=list(chosen.problems), entry=entry, env=chosen.env,
-                 pinned=any(_under(component, a) for a in graph.aggregators))
+                 pinned=any(under(component, a) for a in graph.aggregators))
         if u.problems and overrides.get(component) != EXCLUDE:
             if answers.get("unbuildable") == EXCLUDE:
                 layout_msgs["left_out"].append(
@@ -393,11 +390,10 @@ def find_units(scan: ScanResult, excluded: set[str] = frozenset(), graph: Graph 
                 msgs["left_out"].append(f"{m.path}: in the kustomize folder {folder}/ but listed by no kustomization "
                                         "there, so 'kubectl apply -k' never applied it; left out of Flux")
             continue
-        inside = next((c for c in components if c not in (".", "") and _under(folder, c)), None)
+        inside = next((c for c in components if c not in (".", "") and under(folder, c)), None)
         if inside is not None:
-            if True:
-                msgs["left_out"].append(f"{m.path}: inside the kustomize tree {inside}/ but not part of it; left out "
-                                        f"of Flux (move it out of {inside}/ to have it applied)")
+            msgs["left_out"].append(f"{m.path}: inside the kustomize tree {inside}/ but not part of it; left out "
+                                    f"of Flux (move it out of {inside}/ to have it applied)")
             continue
         by_dir.setdefault(folder, []).append(m)
     for folder in sorted(by_dir):
@@ -597,7 +593,7 @@ def _targets(layout: Layout) -> None:
         if dest in taken and taken[dest] is not u:
             return False
         # A folder already in the repo (app sources, compose files) is not a place to move into.
-        return root is None or _under(u.path, dest) or not (root / dest).exists()
+        return root is None or under(u.path, dest) or not (root / dest).exists()
 
     def place(u: Unit, parent: str) -> str:
         name = u.name
@@ -638,12 +634,12 @@ def _targets(layout: Layout) -> None:
                 taken[u.target] = u
             else:
                 u.target = place(u, parent)
-            if u.tree and _under(u.target, u.path):
+            if u.tree and under(u.target, u.path):
                 u.target = u.path  # a folder cannot move into itself (an apps/ tree under Option B)
                 taken[u.target] = u
     for u in layout.units:  # a unit inside a tree that moves whole moves along with it
         host = next((t for t in layout.units if t is not u and t.tree and t.target != t.path
-                     and t.path not in (".", "") and _under(u.path, t.path)), None)
+                     and t.path not in (".", "") and under(u.path, t.path)), None)
         if host is not None:
             u.target = host.target + u.path[len(host.path):]
             u.carried = True
@@ -662,7 +658,7 @@ def _targets(layout: Layout) -> None:
     # tier's only unit Flux points at it directly; otherwise the aggregator goes one level down.
     for tier, folder in list(layout.aggregators.items()):
         units = layout.tier_units(tier)
-        at = [u for u in units if u.target == folder or u.target_entry == folder or _under(folder, u.target)]
+        at = [u for u in units if u.target == folder or u.target_entry == folder or under(folder, u.target)]
         if not at:
             if folder in layout.owner_kdirs:  # the owner's own kustomization is there (apps/ listing apps/*)
                 layout.aggregators[tier] = f"{folder}/overlays/{c}" if layout.option == "a" else f"{folder}-flux"
@@ -674,7 +670,7 @@ def _targets(layout: Layout) -> None:
 
 
 def _movable(u: Unit) -> bool:
-    return all(_under(d, u.path) for d in u.closure)
+    return all(under(d, u.path) for d in u.closure)
 
 
 def _common_dir(paths: list[str]) -> str | None:

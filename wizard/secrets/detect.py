@@ -22,7 +22,7 @@ import json
 import os
 import re
 from dataclasses import asdict, dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from ..repo.scan import SKIP_DIRS, Manifest, ScanResult, _Loader, group_of, scan
 
@@ -383,6 +383,3 @@ def group_by_file(findings: list[Finding]) -> dict[str, list[Finding]]:
     return out
 
 
-def under(path: str, folder: str) -> bool:
-    folder = folder.strip("./") if folder not in (".", "./") else ""
-    return not folder or PurePosixPath(path).is_relative_to(folder)
