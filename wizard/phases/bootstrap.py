@@ -332,7 +332,7 @@ class Controllers(Item):
                 bad.append(f"CRD {name} is missing")
         check = session.flux.run("check", ok_codes=tuple(range(256)), timeout=180, cancel=session.cancel)
         ev["flux_check"] = {"command": check.command, "exit_code": check.exit_code,
-                            "output": (check.stdout + check.stderr)[-3000:]}
+                            "output": (check.shown_stdout + check.stderr)[-3000:]}
         if check.exit_code != 0:
             last = ((check.stderr or check.stdout).strip().splitlines() or ["?"])[-1]
             bad.append(f"'flux check' exited {check.exit_code}: {last}")

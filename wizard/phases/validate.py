@@ -324,7 +324,7 @@ def flux_diff(session, t: dict) -> dict:
     path = session.repo / (t.get("ks_path") or ".").lstrip("./")
     res = session.flux.run("diff", "kustomization", name, "-n", ns, "--path", str(path),
                            ok_codes=tuple(range(256)), timeout=120, cancel=session.cancel)
-    return {"command": res.command, "exit_code": res.exit_code, "output": (res.stdout + res.stderr)[-1500:]}
+    return {"command": res.command, "exit_code": res.exit_code, "output": (res.shown_stdout + res.stderr)[-1500:]}
 
 
 def last_entry(session, action: str) -> dict | None:
