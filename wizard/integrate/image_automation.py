@@ -331,7 +331,7 @@ def server_dry_run(session, docs: list[dict]) -> tuple[bool, str]:
         return False, (e.stderr or e.stdout or str(e)).strip()
     except ToolError as e:
         return False, str(e)
-    return True, res.stdout.strip()
+    return True, res.shown_stdout.strip()  # shown to people, not parsed
 
 
 def bootstrap_had_extras(session) -> dict:

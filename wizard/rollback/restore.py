@@ -140,8 +140,8 @@ def server_diff(kubectl, objs: list[dict]) -> tuple[int, str]:
     res = kubectl.run("diff", "--server-side", f"--field-manager={FIELD_MANAGER}", "--force-conflicts", "-f", "-",
                       stdin=dump(objs), ok_codes=tuple(range(0, 256)), timeout=120)
     if res.exit_code > 1:
-        return res.exit_code, (res.stderr.strip() or res.stdout.strip())
-    return res.exit_code, res.stdout
+        return res.exit_code, (res.stderr.strip() or res.shown_stdout.strip())
+    return res.exit_code, res.shown_stdout  # a diff shown in the preview, not parsed
 
 
 class Restore(Action):
