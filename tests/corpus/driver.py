@@ -32,8 +32,8 @@ SHORT = {"prep.structure": "1.1", "repo.cluster-dir": "2.1", "repo.kustomization
 # The answers a user gives beyond the option and the cluster name, per repo (the wizard asks
 # each one by its Question key; the tests assert that it asked exactly these).
 ANSWERS: dict[str, dict[str, str]] = {
-    # README: `kubectl apply -k <component>/overlays/prod`; the remote bases cannot be fetched here.
-    "abdullahainun__selfh-k8s": {"environment": "prod", "unbuildable": "exclude"},
+    # README: `kubectl apply -k <component>/overlays/prod` (the remote bases are left out, with a note).
+    "abdullahainun__selfh-k8s": {"environment": "prod"},
     # The ConfigMap in templates/ is a copy of the app's own (they differ by a final newline). The two
     # dashboard Services sit in one folder: `kubectl apply -f` order settles that one without a question.
     "chkpwd__iac": {"duplicate.ConfigMap//nginx-http-cm": "kubernetes/apps/web/nginx/nginx-http-cm.yml:1"},
@@ -45,10 +45,10 @@ ANSWERS: dict[str, dict[str, str]] = {
         "duplicate.Gateway/pii-demo/pii-demo-gateway": "pii-demo-blue-green/istio-gateway.yml:2",
         "duplicate.PeerAuthentication/pii-demo/default": "pii-demo-blue-green/istio-gateway.yml:18",
         "class.istio-addons/prometheus": "exclude"},
-    # Makefile: `ENV ?= dev`; 18 helmCharts overlays need --enable-helm and the network.
-    "master-bogdan__homelab": {"environment": "dev", "unbuildable": "exclude"},
-    # Generator inputs were never committed (configs/*.ini, secrets/*.env) and metallb/dashboard are remote.
-    "theepicsaxguy__homelab": {"unbuildable": "exclude"},
+    # Makefile: `ENV ?= dev` (the 18 helmCharts overlays are left out, with a note).
+    "master-bogdan__homelab": {"environment": "dev"},
+    # theepicsaxguy: its generator inputs were never committed (configs/*.ini, secrets/*.env) and
+    # metallb/dashboard are remote: those trees are left out with a note, no question.
 }
 
 

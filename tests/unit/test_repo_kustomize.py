@@ -38,9 +38,10 @@ def test_a_list_only_root_is_split_into_its_folders(tmp_path):
     g = graph_of(scan(tmp_path))
     assert sorted(r.dir for r in g.roots) == ["apps/a", "apps/b"] and g.aggregators == {"apps"}
     lay = build_layout(scan(tmp_path), "b", "homelab")
-    assert [q.key for q in lay.needs] == ["class.apps/b"]
-    assert "apps/b/kustomization.yaml:6: refers to gone.ini, which is not in the repository" in lay.blocks[0]
-    lay = build_layout(scan(tmp_path), "b", "homelab", {"unbuildable": "exclude"})
+    # Nothing can build apps/b from git, so it is left out without a question, and the preview says why.
+    assert lay.needs == [] and lay.blocks == []
+    gone = [x for x in lay.left_out if x.startswith("apps/b/: cannot be built here")]
+    assert gone and "apps/b/kustomization.yaml:6: refers to gone.ini, which is not in the repository" in gone[0]
     assert [u.path for u in lay.units] == ["apps/a"] and lay.units[0].target == "apps/a"  # listed by apps/: stays
 
 
@@ -48,7 +49,8 @@ def test_remote_resources_and_helm_charts_are_named_with_file_and_line(tmp_path)
     write(tmp_path, {"x/kustomization.yaml": KS + "resources:\n  - github.com/org/repo/deploy?ref=v1\n"
                                               "helmCharts:\n  - name: c\n"})
     lay = build_layout(scan(tmp_path), "a", "homelab")
-    text = lay.blocks[0]
+    assert lay.blocks == [] and lay.units == []
+    text = next(x for x in lay.left_out if x.startswith("x/: cannot be built here"))
     assert "x/kustomization.yaml:4: pulls the remote resource github.com/org/repo/deploy?ref=v1" in text
     assert "x/kustomization.yaml:5: inflates Helm charts (helmCharts:)" in text
 
@@ -105,7 +107,9 @@ def test_an_alias_bomb_is_refused_in_the_scan_and_never_reaches_kustomize(tmp_pa
     lay = build_layout(res, "a", "homelab")
     text = "; ".join(lay.blocks)
     assert "plain/bomb.yaml:1:" in text  # looks like a manifest: blocks, naming the file
-    assert "tree/kustomization.yaml:1: refers to tree/bomb.yaml, which cannot be read safely" in text
+    tree = next(x for x in lay.left_out if x.startswith("tree/: cannot be built here"))
+    assert "tree/kustomization.yaml:1: refers to tree/bomb.yaml, which cannot be read safely" in tree
+    assert all(u.path != "tree" for u in lay.units)  # never handed to kustomize
     plain = next(u for u in lay.units if u.path == "plain")
     assert plain.files == ["plain/ok.yaml"]  # the bomb is in no kustomization the wizard writes
 

@@ -186,7 +186,7 @@ def _ours(session, path: str) -> bool:
 def _scope_answers(session) -> dict:
     """The answers that decide what the reference set holds (a new answer means a new baseline)."""
     return {k: v for k, v in session.answers.items()
-            if k.split(".", 1)[0] in ("environment", "class", "duplicate", "unbuildable")}
+            if k.split(".", 1)[0] in ("environment", "class", "duplicate")}
 
 
 def _ensure_baseline(session) -> None:

@@ -339,12 +339,16 @@ def _kustomize_units(graph: Graph, answers: dict, overrides: dict, layout_msgs: 
                  problems=list(chosen.problems), entry=entry, env=chosen.env,
                  pinned=any(under(component, a) for a in graph.aggregators))
         if u.problems and overrides.get(component) != EXCLUDE:
-            if answers.get("unbuildable") == EXCLUDE:
-                layout_msgs["left_out"].append(
-                    f"{component}/: cannot be built here ({'; '.join(map(str, u.problems[:3]))}); left out of Flux "
-                    "(unbuildable=exclude): keep applying it as before, or vendor what it pulls into the repo")
-                continue
-            layout_msgs["unbuildable"].append(u)
+            # Neither the wizard nor (for missing inputs and helmCharts:) Flux can build it from git, so
+            # leaving it out is the only outcome: said in the preview with file:line, not asked, since a
+            # question whose one answer is "leave it out" is a second confirmation, not a choice.
+            layout_msgs["left_out"].append(
+                f"{component}/: cannot be built here ({'; '.join(map(str, u.problems[:3]))}"
+                f"{' …' if len(u.problems) > 3 else ''}); left out of Flux, and nothing on the cluster changes: "
+                "keep applying it as before, or vendor what it pulls into the repo"
+                f"{' (helmCharts: turn them into a HelmRelease)' if any('helmCharts' in str(p) for p in u.problems) else ''}"
+                " and run the step again")
+            continue
         units.append(u)
     if unanswered:
         envs = sorted({r.env for c in unanswered for r in groups[c]})
@@ -365,8 +369,7 @@ def find_units(scan: ScanResult, excluded: set[str] = frozenset(), graph: Graph 
     other folder of plain manifests (each folder on its own, as `kubectl apply -f <folder>` applies it)."""
     graph = graph if graph is not None else graph_of(scan)
     answers = answers or {}
-    msgs = layout_msgs if layout_msgs is not None else {"left_out": [], "needs": [], "blocks": [], "unbuildable": [],
-                                                         "notes": []}
+    msgs = layout_msgs if layout_msgs is not None else {"left_out": [], "needs": [], "blocks": [], "notes": []}
     overrides = parse_overrides(answers)
     units = _kustomize_units(graph, answers, overrides, msgs)
     owned = graph.owned_dirs()
@@ -479,7 +482,7 @@ def build_layout(scan: ScanResult, option: str, cluster: str, answers: dict | No
     overrides = parse_overrides(answers)
     choices = parse_duplicate_choices(answers)
     warnings: list[str] = []
-    msgs: dict = {"left_out": [], "needs": [], "blocks": [], "unbuildable": [], "notes": []}
+    msgs: dict = {"left_out": [], "needs": [], "blocks": [], "notes": []}
     excluded: set[str] = set()
     graph = graph if graph is not None else graph_of(scan)
     _unreadable(scan, msgs, overrides)
@@ -501,16 +504,6 @@ def build_layout(scan: ScanResult, option: str, cluster: str, answers: dict | No
             msgs["left_out"].append(f"{u.path}/: left out of Flux ({u.reason})")
             continue
         kept.append(u)
-    bad = [u for u in msgs["unbuildable"] if u in kept]
-    if bad:
-        for u in bad:
-            msgs["needs"].append(Question(f"class.{u.path}", f"{u.path}/ cannot be built here: leave it out of Flux?",
-                                          [(EXCLUDE, "leave it out (keep applying it by hand)")], default=None))
-        msgs["blocks"].append("these kustomize trees cannot be built here, so the wizard cannot check what Flux would "
-                              "apply from them: " + "; ".join(f"{p}" for u in bad for p in u.problems[:2])
-                              + ". Answer class.<folder>=exclude for each (or unbuildable=exclude for all) to leave "
-                              "them out of Flux and keep applying them as before; or vendor the remote files into the "
-                              "repo (helmCharts: turn them into a HelmRelease) and scan again")
     dropped: dict[str, list[int]] = {}
     dups = _resolve_duplicates(kept, render, choices, moves, excluded, dropped, msgs["blocks"])
     for d in dups:
