@@ -72,6 +72,9 @@ class Session:
     # Set on the copy of a session that works in a scratch worktree (wizard/phases/repo_proof.py):
     # the folder moves made there (new -> old), and no calls to the cluster.
     scratch_moves: dict[str, str] | None = field(default=None, repr=False, compare=False)
+    # Cluster facts that many checks of one run need (served API groups): key -> (monotonic time, value).
+    # Shared with scratch copies, which make no cluster calls of their own.
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     # -- construction ------------------------------------------------------------
     @classmethod

@@ -40,16 +40,50 @@ def wiz(repo, *args, env):
     return run_cli("--repo", str(repo), *args, env=env)
 
 
+LEAVE_OUT_ISSUER = "class.infrastructure/kubernetes/certificates=exclude"
+
+
 def phase2(repo, env):
     for args in (["run", "prep.preflight", "--yes"], ["run", "prep.structure", "--set", "option=a", "--yes"],
-                 ["run", "repo.cluster-dir", "--yes"], ["run", "repo.kustomizations", "--yes"],
+                 ["run", "repo.cluster-dir", "--set", LEAVE_OUT_ISSUER, "--yes"], ["run", "repo.kustomizations", "--yes"],
                  ["run", "repo.apps", "--yes"], ["run", "repo.flux-manifests", "--yes"]):
         res = wiz(repo, *args, env=env)
         assert res.returncode == 0, f"{args}: {res.stdout}\n{res.stderr}"
 
 
-def test_server_dry_run_passes_and_a_missing_crd_is_an_ordering_question(homelab, env):
+SOPS_SECRET = """\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: web-auth
+  namespace: {ns}
+type: Opaque
+stringData:
+  password: ENC[AES256_GCM,data:bm90LWEtcmVhbC1zZWNyZXQ=,iv:aXY=,tag:dGFn,type:str]
+sops:
+  age:
+    - recipient: age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq
+      enc: |
+        -----BEGIN AGE ENCRYPTED FILE-----
+        ZmFrZQ==
+        -----END AGE ENCRYPTED FILE-----
+  lastmodified: "2026-12-01T00:00:00Z"
+  mac: ENC[AES256_GCM,data:bWFj,iv:aXY=,tag:dGFn,type:str]
+  encrypted_regex: ^(data|stringData)$
+  version: 3.9.0
+"""
+
+
+def test_a_kind_nothing_provides_is_asked_before_2_1_and_the_dry_run_passes(homelab, env):
+    """Issue 16: a ClusterIssuer whose API the cluster does not serve, and that nothing in the repo
+    installs, was only an 'ordering question' while 2.4 passed; Flux then failed infra-configs."""
     repo, ns = homelab
+    for args in (["run", "prep.preflight", "--yes"], ["run", "prep.structure", "--set", "option=a", "--yes"]):
+        assert wiz(repo, *args, env=env).returncode == 0
+    res = wiz(repo, "run", "repo.cluster-dir", "--yes", env=env)
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert f"ClusterIssuer {ns}-issuer (infrastructure/kubernetes/certificates/issuer.yaml:1)" in res.stderr
+    assert LEAVE_OUT_ISSUER in res.stderr and not (repo / "clusters").exists()
     phase2(repo, env)
     res = wiz(repo, "verify", "repo.flux-manifests", "--json", env=env)
     assert res.returncode == 0, res.stdout + res.stderr
@@ -58,8 +92,23 @@ def test_server_dry_run_passes_and_a_missing_crd_is_an_ordering_question(homelab
     dry = {d["path"]: d for d in r["evidence"]["server_dry_run"]}
     assert dry["infrastructure/kubernetes"]["sent"] == 1 and dry["infrastructure/kubernetes"]["errors"] == []
     assert dry["apps"]["sent"] == 1 and dry["apps"]["errors"] == []
-    [q] = r["evidence"]["questions"]
-    assert f"ClusterIssuer {ns}-issuer" in q and "cert-manager.io/v1" in q and "not installed by anything" in q
+    assert r["evidence"].get("questions", []) == []
+
+
+def test_2_4_leaves_sops_files_to_flux_s_decryption(homelab, env):
+    """Issue 16 ("red while fine"): after S.3 the dry-run was sent the encrypted file, failed on the
+    unknown field "sops" and dumped the encrypted Secret into the evidence."""
+    repo, ns = homelab
+    phase2(repo, env)
+    (repo / "apps/services/web-auth.sops.yaml").write_text(SOPS_SECRET.format(ns=ns))
+    k = repo / "apps/services/kustomization.yaml"
+    k.write_text(k.read_text().replace("resources:\n", "resources:\n  - web-auth.sops.yaml\n", 1))
+    res = wiz(repo, "verify", "repo.flux-manifests", "--json", env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    r = json.loads(res.stdout)["results"][0]
+    dry = {d["path"]: d for d in r["evidence"]["server_dry_run"]}
+    assert dry["apps"]["left_to_flux_decryption"] == [f"Secret {ns}/web-auth"] and dry["apps"]["errors"] == []
+    assert "ENC[" not in res.stdout and "AGE ENCRYPTED" not in res.stdout
 
 
 def test_server_dry_run_rejection_fails_the_check_naming_the_object(homelab, env):

@@ -126,3 +126,27 @@ def test_suspended_kustomization_is_not_healed_and_the_wizard_restores_git(migra
     finally:
         kubectl(env, "patch", "kustomizations.kustomize.toolkit.fluxcd.io", "-n", ks[0], ks[1], "--type=merge",
                 "-p", '{"spec":{"suspend":false}}')
+
+
+def test_4_2_stops_as_soon_as_flux_reports_a_failure_it_has_settled_on(migrated):
+    """Issue 16 ("waiting for nothing"): a build that fails at the pushed commit, with apps waiting on
+    it, ends the wait at once naming the failure, instead of running out a 600 s timeout."""
+    tb, env, repo, url = migrated
+    broken = {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+              "metadata": {"name": "broken", "namespace": "flux-system"},
+              "spec": {"interval": "10m", "path": "./broken", "prune": False,
+                       "sourceRef": {"kind": "GitRepository", "name": "flux-system"}}}
+    waiting = {**broken, "metadata": {"name": "after-broken", "namespace": "flux-system"},
+               "spec": {**broken["spec"], "path": "./clusters/homelab/none", "dependsOn": [{"name": "broken"}]}}
+    push(repo, env, {"clusters/homelab/broken.yaml": yaml.safe_dump_all([broken, waiting]),
+                     "broken/kustomization.yaml": "resources: [missing.yaml]\n"}, "a Kustomization that cannot build")
+    try:
+        res = wiz(repo, "run", "validate.reconciled", "--set", "reconcile-timeout=600", "--yes", env=env, ok=(1,))
+        assert "there is nothing more to wait for" in res.stderr and "within 600s" not in res.stderr, res.stderr
+        assert "Kustomization flux-system/broken: BuildFailed" in res.stderr, res.stderr
+        st = item_status(status_json(repo, env), "validate.reconciled")
+        assert st["status"] == "failed" and "BuildFailed" in st["message"]
+    finally:
+        push(repo, env, {"clusters/homelab/broken.yaml": None, "broken/kustomization.yaml": None},
+             "remove the broken Kustomization")
+    wiz(repo, "run", "validate.reconciled", "--set", "reconcile-timeout=180", "--yes", env=env)

@@ -95,6 +95,21 @@ def test_option_a_end_to_end_with_push_and_idempotence(tmp_path, env):
     assert res.returncode == 0, res.stdout
     assert all(r["status"] == "passed" for r in json.loads(res.stdout)["results"])
 
+    # Issue 16 ("red while fine"): flux bootstrap pushes its commits on top of the wizard's. 2.5 stays
+    # true: origin still has the wizard's commit, with more on top, in a clone that has not fetched them.
+    other = tmp_path / "bootstrap-clone"
+    git(tmp_path, "clone", "-q", str(origin(repo)), str(other))
+    for name in ("gotk-components.yaml", "gotk-sync.yaml"):
+        (other / "clusters/homelab/flux-system").mkdir(parents=True, exist_ok=True)
+        (other / "clusters/homelab/flux-system" / name).write_text("# written by flux bootstrap\n")
+        git(other, "add", ".")
+        git(other, "commit", "-qm", f"Add Flux {name}")
+    git(other, "push", "-q", "origin", "main")
+    assert remote_head(repo) != git(repo, "rev-parse", "HEAD").strip()
+    res = wiz(repo, "verify", "repo.commit-push", "--json", env=env)
+    assert res.returncode == 0, res.stdout
+    assert "with later commits on top" in item_status(status_json(repo, env), "repo.commit-push")["message"]
+
 
 def test_option_b_end_to_end_keeps_comments_and_upgrades_flux_apis(tmp_path, env):
     repo = make_homelab(tmp_path / "repo")

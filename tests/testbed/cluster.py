@@ -45,6 +45,8 @@ CONTEXT = "homelab-wizard-testbed"
 FLUX_NAMESPACE = "flux-system"
 SEALED_SECRETS_NAMESPACE = "kube-system"
 NODE_NAME = "kwok-node-0"
+STORAGE_CLASS = "local-path"  # k3s's default StorageClass, which homelab manifests name
+STORAGE_PVS = 24
 GIT_SERVER = Path(__file__).resolve().parent / "gitserver.py"
 SA_DIR = "secrets/kubernetes.io/serviceaccount"
 RUN_DIR_MARKER = ".homelab-wizard-testbed"
@@ -361,7 +363,8 @@ class Testbed:
         args = ["apply", "--server-side", "--field-manager=testbed", "-o", "name", "-f", "-"]
         for f in files:
             args += ["-f", str(f)]
-        out = self.kubectl(*args, input=json.dumps(self._node())).stdout.split()
+        items = {"apiVersion": "v1", "kind": "List", "items": [self._node(), *self._storage()]}
+        out = self.kubectl(*args, input=json.dumps(items)).stdout.split()
         crds = [n for n in out if n.startswith("customresourcedefinition")]
         # The host controllers exit at start if their kinds are not served yet.
         self.kubectl("wait", "--for=condition=Established", "--timeout=60s", *crds)
@@ -384,6 +387,27 @@ class Testbed:
                 "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"},
             },
         }
+
+    @staticmethod
+    def _storage(count: int = STORAGE_PVS) -> list[dict]:
+        """PVCs bind as on a k3s homelab: a default `local-path` StorageClass and a pool of
+        pre-created PVs for the PV controller to bind (no provisioner process: nothing to dial).
+        They carry the marks k3s gives its own (the addon hash label; `provisioned-by`), so the
+        wizard files them as the distribution's, as it would on k3s."""
+        k3s = {"objectset.rio.cattle.io/hash": "testbed"}
+        sc = {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+              "metadata": {"name": STORAGE_CLASS, "labels": k3s,
+                           "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+              "provisioner": "rancher.io/local-path", "reclaimPolicy": "Retain", "volumeBindingMode": "Immediate"}
+        pvs = [{"apiVersion": "v1", "kind": "PersistentVolume",
+                "metadata": {"name": f"testbed-pv-{i:02d}",
+                             "annotations": {"pv.kubernetes.io/provisioned-by": "rancher.io/local-path"}},
+                "spec": {"capacity": {"storage": "200Gi"}, "accessModes": ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany"],
+                         "persistentVolumeReclaimPolicy": "Retain", "storageClassName": STORAGE_CLASS,
+                         "volumeMode": "Filesystem",
+                         # Never mounted: kwok runs no containers. A path that exists nowhere on purpose.
+                         "hostPath": {"path": f"/nonexistent/testbed-pv-{i:02d}"}}} for i in range(count)]
+        return [sc, *pvs]
 
     def _wait_node_ready(self, deadline: float) -> None:
         while True:

@@ -282,10 +282,33 @@ def test_backup_keeps_ordinary_objects():
 
 
 @pytest.mark.parametrize("ns", ["kube-system", "kube-public", "kube-node-lease"])
-def test_backup_skips_system_namespaces_and_their_contents(ns):
-    assert should_skip(obj("ConfigMap", "coredns-custom", ns))
+def test_backup_skips_system_namespaces_and_what_the_cluster_made_in_them(ns):
+    assert should_skip(obj("ConfigMap", "coredns", ns))
     assert should_skip(obj("Namespace", ns, None))
     assert should_skip(obj("Namespace", "homelab", None)) is None
+
+
+@pytest.mark.parametrize("applied", [
+    {"annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"}},
+    {"managedFields": [{"manager": "kubectl", "operation": "Apply"}]}])
+def test_backup_keeps_what_the_owner_applied_into_kube_system(applied):
+    """Issue 16: the demo's coredns-custom, applied by hand into kube-system, is the owner's."""
+    o = obj("ConfigMap", "coredns-custom", "kube-system")
+    o["metadata"].update(applied)
+    assert should_skip(o) is None
+    k3s = obj("ConfigMap", "coredns", "kube-system")
+    k3s["metadata"]["managedFields"] = [{"manager": "k3s", "operation": "Apply"}]
+    assert should_skip(k3s)
+
+
+def test_backup_skips_what_k3s_deployed_and_provisioner_made_volumes():
+    sc = obj("StorageClass", "local-path", None, api="storage.k8s.io/v1")
+    sc["metadata"]["labels"] = {"objectset.rio.cattle.io/hash": "abc"}
+    assert "k3s" in should_skip(sc)
+    pv = obj("PersistentVolume", "pvc-123", None)
+    pv["metadata"]["annotations"] = {"pv.kubernetes.io/provisioned-by": "rancher.io/local-path"}
+    assert "provisioner" in should_skip(pv)
+    assert should_skip(obj("PersistentVolume", "nfs-media", None)) is None
 
 
 def test_backup_skips_the_root_ca_configmap_in_every_namespace():
@@ -427,3 +450,10 @@ def test_backup_skips_untouched_default_service_account_but_keeps_a_customised_o
     plain = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": "a"}}
     pulls = {**plain, "imagePullSecrets": [{"name": "registry"}]}
     assert should_skip(plain) and should_skip(pulls) is None
+
+
+def test_a_kube_system_object_flux_took_over_stays_the_owners():
+    """Flux drops the last-applied annotation when it takes an object over; its labels say so."""
+    o = obj("ConfigMap", "coredns-custom", "kube-system")
+    o["metadata"]["labels"] = {"kustomize.toolkit.fluxcd.io/name": "infra-controllers"}
+    assert should_skip(o) is None

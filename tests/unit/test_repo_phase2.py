@@ -142,3 +142,24 @@ def test_current_flux_api_versions():
     assert current_api_version("notification.toolkit.fluxcd.io/v1beta1", "Alert") == "notification.toolkit.fluxcd.io/v1beta3"
     assert current_api_version("kustomize.toolkit.fluxcd.io/v1", "Kustomization") is None
     assert current_api_version("apps/v1", "Deployment") is None
+
+
+def test_a_custom_resource_nothing_provides_is_asked_before_anything_changes(tmp_path):
+    """Issue 16: the demo's ClusterIssuer without cert-manager (no CRD in the cluster, none in the repo)."""
+    from wizard.repo.layout import ask_unprovided
+    write_all(tmp_path, {
+        "infrastructure/kubernetes/certificates/issuer.yaml":
+            "apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata:\n  name: le\nspec:\n  selfSigned: {}\n",
+        "infrastructure/kubernetes/web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n"})
+    lay = build_layout(scan(tmp_path), "a", "homelab")
+    ask_unprovided(lay, {"", "apps"}, {})
+    assert [q.key for q in lay.needs] == ["class.infrastructure/kubernetes/certificates"]
+    assert "ClusterIssuer le (infrastructure/kubernetes/certificates/issuer.yaml:1)" in lay.blocks[0]
+    assert "class.infrastructure/kubernetes/certificates=exclude" in lay.blocks[0]
+    lay = build_layout(scan(tmp_path), "a", "homelab")
+    ask_unprovided(lay, {"", "apps", "cert-manager.io"}, {})  # the cluster serves it: nothing to ask
+    assert lay.needs == [] and lay.blocks == []
+    answers = {"class.infrastructure/kubernetes/certificates": "exclude"}
+    lay = build_layout(scan(tmp_path), "a", "homelab", answers)
+    ask_unprovided(lay, {"", "apps"}, answers)
+    assert lay.needs == [] and all(u.path != "infrastructure/kubernetes/certificates" for u in lay.units)

@@ -42,3 +42,41 @@ def test_field_managers():
     assert not kubectl_only(cm)
     assert _owned_by_flux(cm, ["data", "maxmemory"]) and not _owned_by_flux(cm, ["data", "other"])
     assert not _owned_by_flux(cm, ["labels", "app"])
+
+
+HEAD = "c" * 40
+
+
+def _ks(reason, status="False", handled=None, attempted=HEAD, extra_conditions=(), gen=1):
+    st = {"observedGeneration": gen, "lastAttemptedRevision": f"main@sha1:{attempted}",
+          "conditions": [{"type": "Ready", "status": status, "reason": reason, "message": f"{reason} happened"},
+                         *extra_conditions]}
+    if handled:
+        st["lastHandledReconcileAt"] = handled
+    return {"kind": "Kustomization", "metadata": {"namespace": "flux-system", "name": "x", "generation": 1},
+            "status": st}
+
+
+def test_settled_failures_are_read_from_conditions_and_status_fields():
+    """Issue 16: 4.2 stops waiting once Flux has settled on a failure for the pushed commit."""
+    from wizard.flux.status import settled_failure
+    assert settled_failure(_ks("BuildFailed"), HEAD, None).startswith("BuildFailed")
+    assert settled_failure(_ks("BuildFailed", attempted="d" * 40), HEAD, None) is None  # an older commit
+    assert settled_failure(_ks("ReconciliationFailed"), HEAD, None) is None  # not yet our request
+    assert settled_failure(_ks("ReconciliationFailed", handled="t1"), HEAD, "t1").startswith("ReconciliationFailed")
+    assert settled_failure(_ks("DependencyNotReady", handled="t1"), HEAD, "t1") is None  # a wait, not a verdict
+    busy = ({"type": "Reconciling", "status": "True", "reason": "Progressing"},)
+    assert settled_failure(_ks("HealthCheckFailed", handled="t1", extra_conditions=busy), HEAD, "t1") is None
+    stalled = ({"type": "Stalled", "status": "True", "reason": "InvalidPath", "message": "no such path"},)
+    assert settled_failure(_ks("InvalidPath", extra_conditions=stalled), HEAD, None).startswith("Stalled: InvalidPath")
+    assert settled_failure(_ks("Succeeded", status="True"), HEAD, "t1") is None
+
+
+def test_4_2_stops_only_when_nothing_is_still_moving():
+    from wizard.phases.validate import _settled
+    failed = _ks("BuildFailed")
+    waiting = {**_ks("DependencyNotReady"), "metadata": {"namespace": "flux-system", "name": "apps", "generation": 1}}
+    applying = {**_ks("Progressing"), "metadata": {"namespace": "flux-system", "name": "other", "generation": 1}}
+    assert _settled(([], [failed, waiting]), HEAD, {}) == ["Kustomization flux-system/x: BuildFailed: BuildFailed happened"]
+    assert _settled(([], [failed, waiting, applying]), HEAD, {}) == []
+    assert _settled(([], [waiting]), HEAD, {}) == []

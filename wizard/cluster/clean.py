@@ -42,6 +42,10 @@ BUILT_IN_LABELS = {"kubernetes.io/bootstrapping": "rbac-defaults", "kube-aggrega
 BUILT_IN_NAMES = {("scheduling.k8s.io", "PriorityClass"): {"system-node-critical", "system-cluster-critical"},
                   ("networking.k8s.io", "ServiceCIDR"): {"kubernetes"}, ("", "Namespace"): {"default"}}
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
+HAND_MANAGERS = frozenset({"kubectl-client-side-apply", "kubectl", "kubectl-create"})
+# k3s deploys its bundled manifests (local-path StorageClass, coredns, traefik …) with this label.
+DISTRIBUTION_LABEL = "objectset.rio.cattle.io/hash"
+PROVISIONED_BY = "pv.kubernetes.io/provisioned-by"
 # Kinds whose controller re-creates them from their owner (a Deployment, CronJob, StatefulSet …).
 CONTROLLED_KINDS = frozenset({("", "Pod"), ("apps", "ReplicaSet"), ("apps", "ControllerRevision"), ("batch", "Job")})
 ENDPOINT_CONTROLLERS = frozenset({"endpointslice-controller.k8s.io", "endpointslicemirroring-controller.k8s.io",
@@ -102,8 +106,16 @@ def should_skip(obj: dict, selectorless: Collection[tuple[str, str]] | None = No
     labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
     if (group, kind) in SKIP_KINDS:
         return f"{kind}: {SKIP_KINDS[group, kind]}"
-    if ns in SYSTEM_NAMESPACES or (kind == "Namespace" and name in SYSTEM_NAMESPACES):
-        return f"in system namespace {ns or name}: owned by the distribution"
+    if kind == "Namespace" and name in SYSTEM_NAMESPACES:
+        return f"system namespace {name}: owned by the distribution"
+    if ns in SYSTEM_NAMESPACES and not (applied_by_hand(meta) or is_flux_owned(obj)):
+        # Only what the cluster made: a ConfigMap the owner applied into kube-system (coredns-custom)
+        # is the owner's, and the repo holds it.
+        return f"in system namespace {ns}: owned by the distribution"
+    if DISTRIBUTION_LABEL in labels:
+        return f"{kind}: deployed by k3s from its own manifests ({DISTRIBUTION_LABEL})"
+    if kind == "PersistentVolume" and PROVISIONED_BY in annotations:
+        return f"PersistentVolume: made by the provisioner {annotations[PROVISIONED_BY]} for its claim"
     if meta.get("deletionTimestamp"):
         return f"{kind}: being deleted, so gone by the time of any restore"
     if kind == "ServiceAccount" and name == "default" and not (
@@ -140,6 +152,14 @@ def should_skip(obj: dict, selectorless: Collection[tuple[str, str]] | None = No
     if kind == "Secret" and obj.get("type") == SA_TOKEN and _auto_token(meta):
         return "service-account token minted by the token controller"
     return None
+
+
+def applied_by_hand(meta: dict) -> bool:
+    """Was the object applied with kubectl (client-side: last-applied; server-side: manager 'kubectl')?
+    (Once Flux takes it over, the last-applied annotation is gone and its labels say so instead.)"""
+    if LAST_APPLIED in (meta.get("annotations") or {}):
+        return True
+    return any(m.get("manager") in HAND_MANAGERS for m in meta.get("managedFields") or [])
 
 
 def _built_in(group: str, kind: str, meta: dict) -> str | None:

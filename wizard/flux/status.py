@@ -92,6 +92,34 @@ def installed_sources(crds: list[dict]) -> list[str]:
     return [f"{p}.{SOURCE_GROUP}" for p in SOURCE_PLURALS if f"{p}.{SOURCE_GROUP}" in names]
 
 
+# Ready=False reasons that mean "waiting for something else", never a verdict on this object.
+WAITING_REASONS = frozenset({"DependencyNotReady", "Progressing", "ProgressingWithRetry"})
+
+
+def settled_failure(obj: dict, head: str, token: str | None) -> str | None:
+    """Why Flux has finished with `obj` for the pushed commit `head` and failed, or None while it
+    may still get Ready without anyone changing anything. From conditions and status fields only:
+    Stalled=True (kstatus); or a failure (not a wait) that Flux reported after it handled our
+    reconcile request (`token`) on `head`, or a build of `head` that failed (it fails the same
+    way until the source changes)."""
+    st = obj.get("status") or {}
+    stalled = condition(obj, "Stalled")
+    if stalled and stalled.get("status") == "True":
+        return f"Stalled: {stalled.get('reason', '')}: {stalled.get('message', '')}"
+    ready = condition(obj)
+    if not ready or ready.get("status") != "False" or ready.get("reason") in WAITING_REASONS:
+        return None
+    if is_true(obj, "Reconciling"):
+        return None
+    if st.get("observedGeneration") != obj.get("metadata", {}).get("generation"):
+        return None
+    if obj.get("kind") == "Kustomization" and revision_hash(st.get("lastAttemptedRevision")) != head:
+        return None
+    if ready.get("reason") == "BuildFailed" or (token and st.get("lastHandledReconcileAt") == token):
+        return f"{ready.get('reason', '')}: {ready.get('message', '')}"
+    return None
+
+
 @dataclass
 class ObjState:
     """One Flux object's state as the wizard reports it."""

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from ..checklist import Item, Plan, Question, Step, Verdict
 from ..flux import creds
-from ..flux.status import (GITREPO_RESOURCE, KS_RESOURCE, NS, describe_condition, flux_crds,
-                           get_or_none, is_true, revision_hash)
+from ..flux.status import (GITREPO_RESOURCE, KS_RESOURCE, NS, WAITING_REASONS, condition, describe_condition,
+                           flux_crds, get_or_none, is_true, list_all, ref, revision_hash)
 from ..repo import gitstate
 from ..runner import ToolError
 from ..session import Blocked, Refused, WizardError
@@ -276,7 +276,10 @@ class Run(Item):
         self._fast_forward(session, cred, d["branch"], progress)
 
     def _fast_forward(self, session, cred, branch, progress) -> None:
-        if gitstate.current_branch(session) != branch or session.git.status_porcelain():
+        # Untracked files (1.3's report, say) do not stop a fast-forward; git refuses by itself if
+        # the bootstrap commits would overwrite one.
+        if gitstate.current_branch(session) != branch or session.git.run(
+                "status", "--porcelain", "--untracked-files=no").stdout.strip():
             progress(f"this clone was left as it is (not on {branch}, or not clean); run 'git pull --ff-only' to get "
                      "the bootstrap commit")
             return
@@ -368,8 +371,35 @@ class Namespace(Item):
         if bad:
             return Verdict("failed", "; ".join(bad) + ". See 'kubectl -n flux-system get gitrepository,kustomization "
                                                       "flux-system -o yaml' (status.conditions).", ev)
+        failing = failing_kustomizations(session)
+        ev["failing"] = failing
+        if failing:
+            return Verdict("failed", f"flux-system syncs, but {len(failing)} Kustomization(s) it created fail: "
+                                     + "; ".join(failing[:4]), ev)
         rev = (ex["gitrepository"].get("status") or {}).get("artifact", {}).get("revision")
         ev["revision"] = rev
         ev["applied"] = (ex["kustomization"].get("status") or {}).get("lastAppliedRevision")
         return Verdict("passed", f"flux-system is Active; GitRepository and Kustomization flux-system are Ready at "
                                  f"{(revision_hash(rev) or '?')[:12]}", ev)
+
+
+def failing_kustomizations(session) -> list[str]:
+    """Kustomizations that Flux has finished with and that failed (waits and work in progress are not
+    failures), each with what to do; a missing decryption Secret names the item that creates it."""
+    items = list_all(session.kubectl, [KS_RESOURCE])
+    out = []
+    for ks in items:
+        c = condition(ks) or {}
+        if (ks.get("spec") or {}).get("suspend") or c.get("status") != "False" or c.get("reason") in WAITING_REASONS \
+                or is_true(ks, "Reconciling"):
+            continue
+        line = f"{ref(ks)}: {c.get('reason', '')}: {c.get('message', '')[:300]}"
+        secret = (((ks.get("spec") or {}).get("decryption") or {}).get("secretRef") or {}).get("name")
+        ns = ks["metadata"].get("namespace", NS)
+        # -o name only: the Secret's data never leaves the API server.
+        if secret and not session.kubectl.run("get", "secret", "-n", ns, secret, "-o", "name", "--ignore-not-found",
+                                              timeout=30).stdout.strip():
+            line += (f" (the decryption Secret {ns}/{secret} does not exist: run secrets.decryption again now that "
+                     f"{ns} exists)")
+        out.append(line)
+    return out

@@ -9,7 +9,11 @@ from ..cluster.inventory import body_of, build_inventory, render_markdown, summa
 from ..cluster.listing import list_cluster
 from ..fsutil import atomic_write
 from ..repo.scan import scan
+from ..repo.validate import keystr, parse_keystr
 from ..session import UsageError
+
+FLUX = "managed by Flux"
+FLUX_NS = "flux-system"
 
 REPORT = Question("inventory-path", "Where to write the inventory report (inside the repo)",
                   default="docs/cluster-inventory.md")
@@ -30,6 +34,32 @@ def compute(session):
     return rows, result
 
 
+LIVE = ("in repo", "only in cluster", FLUX)
+IN_REPO = ("in repo", "only in repo", FLUX)
+
+
+def still_true(stored: dict[str, str], rows) -> list[str]:
+    """What makes the stored inventory untrue now, by object identity, never by path: the later
+    phases move files (Phase 2) and hand objects to Flux (Phases 3-4), which the report expects."""
+    fresh = {keystr(r.key): r.status for r in rows}
+    out = []
+    for key, was in stored.items():
+        now = fresh.get(key)
+        if now is None:
+            out.append(f"{key} is gone from the cluster and the repo")
+        elif was in LIVE and now not in LIVE:
+            out.append(f"{key} is no longer in the cluster")
+        elif was in ("in repo", "only in repo") and now not in IN_REPO:
+            out.append(f"{key} is no longer in the repo")
+    for key, now in fresh.items():
+        # New and made by Flux from git, new in flux-system (bootstrap's git credentials, S.4's
+        # sops-age), or new in git only (Phase 2's Flux manifests before bootstrap): expected. New
+        # in the cluster by other hands: not in the report.
+        if key not in stored and now in ("in repo", "only in cluster") and parse_keystr(key).namespace != FLUX_NS:
+            out.append(f"{key} is new in the cluster")
+    return out
+
+
 class Inventory(Item):
     id = "prep.inventory"
     alias = "1.3"
@@ -46,12 +76,23 @@ class Inventory(Item):
         rows, result = compute(session)
         fresh = render_markdown(rows, ident.describe(), "")
         evidence = {"report": rel, "summary": summary(rows), "scan_errors": [str(e) for e in result.errors][:20]}
-        if body_of(path.read_text()) != body_of(fresh):
-            return Verdict("failed", f"{rel} no longer matches the cluster and the repo; run prep.inventory again "
-                                     "to refresh it", evidence)
+        stored = self._stored_rows(session, rel)
+        if stored is None:  # written by an older version: the report's text is all there is
+            changed = ["the report's text differs"] if body_of(path.read_text()) != body_of(fresh) else []
+        else:
+            changed = still_true(stored, rows)
+        evidence["changed"] = changed[:20]
+        if changed:
+            return Verdict("failed", f"{rel} no longer matches the cluster and the repo ({len(changed)}: "
+                                     f"{'; '.join(changed[:3])}); run prep.inventory again to refresh it", evidence)
         s = summary(rows)
         return Verdict("passed", f"{rel} lists {len(rows)} objects: " + ", ".join(f"{v} {k}" for k, v in sorted(s.items())),
                        evidence)
+
+    def _stored_rows(self, session, rel: str) -> dict[str, str] | None:
+        last = next((e for e in reversed(session.state.journal)
+                     if e.get("action") == "wrote" and e.get("item") == self.id and e.get("path") == rel), None)
+        return last.get("rows") if last else None
 
     def plan(self, session) -> Plan:
         ident = session.ensure_same_cluster()
@@ -73,6 +114,7 @@ class Inventory(Item):
         text = render_markdown(rows, ident.describe(), datetime.now(timezone.utc).isoformat(timespec="seconds"))
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, text, mode=0o644)
-        session.state.record("wrote", item=self.id, path=rel, sha256=hashlib.sha256(text.encode()).hexdigest())
+        session.state.record("wrote", item=self.id, path=rel, sha256=hashlib.sha256(text.encode()).hexdigest(),
+                             rows={keystr(r.key): r.status for r in rows})
         session.store.save()
         progress(f"wrote {rel} ({len(rows)} objects)")

@@ -7,6 +7,7 @@ so a finished item plans nothing, and an interrupted apply is found and finished
 """
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -16,8 +17,8 @@ from ..session import Blocked, NeedsAnswers, UsageError, WizardError
 from ..repo import gitstate
 from ..repo import helm
 from ..repo.generate import aggregator, cluster_readme, flux_documents, flux_file, unit_kustomization
-from ..repo.layout import (APPS, CONFIGS, CONTROLLERS, INFRA, SOURCES, Layout, Unit, build_layout, graph_of, in_scope,
-                           slug)
+from ..repo.layout import (APPS, CONFIGS, CONTROLLERS, INFRA, SOURCES, Layout, Unit, ask_unprovided, build_layout,
+                           graph_of, in_scope, slug)
 from ..repo.ops import (apply_ops, is_done, moves_from_journal, op_edit, op_mkdir, op_move, op_remove, op_write,
                         preview_steps)
 from ..repo.scan import COMPOSE, CI, K8S, ScanResult, scan
@@ -82,7 +83,28 @@ def context(session) -> Ctx:
         for v in k.secret_values:
             session.runner.redactor.add(v, found=True)
     ctx.layout = build_layout(result, option, cluster, session.answers, moves_from_journal(session), graph, render)
+    served = served_groups(session)
+    if served is not None:
+        ask_unprovided(ctx.layout, served, session.answers)
     return ctx
+
+
+def served_groups(session) -> set[str] | None:
+    """The API groups the pinned cluster serves (once per session), or None without a pinned,
+    reachable, same cluster (the offline layout then cannot tell what the cluster provides)."""
+    hit = session.cache.get("served_groups")
+    if hit is not None and (time.monotonic() - hit[0] < 60 or session.scratch_moves is not None):
+        return hit[1]
+    groups = None
+    if session.state.cluster is not None and session.scratch_moves is None:
+        try:
+            session.ensure_same_cluster()
+            res = session.kubectl.run("api-versions", "--request-timeout=20s", timeout=40)
+            groups = {v.rsplit("/", 1)[0] if "/" in v else "" for v in res.stdout.split()}
+        except (WizardError, ToolError):
+            groups = None
+    session.cache["served_groups"] = (time.monotonic(), groups)
+    return groups
 
 
 def _blocking(ctx: Ctx) -> None:
@@ -768,6 +790,11 @@ class CommitPush(Item):
         committed = [e for e in session.state.journal if e.get("action") == gitstate.COMMITTED]
         if remote_sha == head:
             return Verdict("passed", f"committed; {remote}/{branch} has the commit {head[:12]} (git ls-remote)", ev)
+        if committed and remote_sha and gitstate.contains(session, remote, branch, remote_sha, head):
+            # Later steps push on top (flux bootstrap's commits): the wizard's commit is still there.
+            ev["ahead_of_ours"] = True
+            return Verdict("passed", f"committed; {remote}/{branch} ({remote_sha[:12]}) has the commit {head[:12]}, "
+                                     "with later commits on top (e.g. flux bootstrap's)", ev)
         pushes = [e for e in session.state.journal if e.get("action") == gitstate.PUSH]
         why = f": {pushes[-1]['reason']}" if pushes and pushes[-1].get("status") == "rejected" else ""
         if committed:

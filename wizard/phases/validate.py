@@ -17,7 +17,8 @@ from ..cluster.inventory import repo_key
 from ..cluster.listing import key_of, list_cluster
 from ..flux import creds
 from ..flux.status import (KS_RESOURCE, NS, REQUESTED_AT, ObjState, flux_crds, get_or_none,
-                           installed_sources, inventory_keys, is_true, list_all, revision_hash)
+                           condition, installed_sources, inventory_keys, is_true, list_all, ref, revision_hash,
+                           settled_failure)
 from ..runner import ToolError
 from ..session import Blocked, WizardError
 from .bootstrap import branch_of
@@ -134,10 +135,10 @@ def flux_objects(session) -> tuple[list[dict], list[dict]]:
     return sources, kustomizations(session)
 
 
-def reconcile_report(session, head: str) -> tuple[list[str], list[str], dict]:
+def reconcile_report(session, head: str, objects=None) -> tuple[list[str], list[str], dict]:
     """(ok lines, problem lines, evidence) for every source and Kustomization."""
     cred = creds.resolve(session)
-    sources, kss = flux_objects(session)
+    sources, kss = objects if objects is not None else flux_objects(session)
     ok, bad, ev = [], [], {"pushed_commit": head, "sources": [], "kustomizations": []}
     ours = set()
     for s in sources:
@@ -215,13 +216,15 @@ class Reconciled(Item):
         session.ensure_same_cluster()
         head = pushed_commit(session)
         sources, kss = flux_objects(session)
+        tokens: dict[str, str] = {}
         for s in sources:
             if s.get("kind") == "GitRepository":
-                request_reconcile(session, "gitrepositories.source.toolkit.fluxcd.io", s["metadata"]["namespace"],
-                                  s["metadata"]["name"])
+                tokens[ref(s)] = request_reconcile(session, "gitrepositories.source.toolkit.fluxcd.io",
+                                                   s["metadata"]["namespace"], s["metadata"]["name"])
         for k in kss:
             if not (k.get("spec") or {}).get("suspend"):
-                request_reconcile(session, KS_RESOURCE, k["metadata"]["namespace"], k["metadata"]["name"])
+                tokens[ref(k)] = request_reconcile(session, KS_RESOURCE, k["metadata"]["namespace"],
+                                                   k["metadata"]["name"])
         session.state.record("reconcile-requested", item=self.id, commit=head)
         session.store.save()
         timeout = float(session.answers.get("reconcile-timeout", TIMEOUT.default))
@@ -229,10 +232,16 @@ class Reconciled(Item):
         while True:
             if session.cancel.cancelled:
                 raise WizardError("cancelled while waiting for Flux")
-            _, bad, _ = reconcile_report(session, head)
+            objects = flux_objects(session)
+            _, bad, _ = reconcile_report(session, head, objects)
             if not bad:
                 progress(f"all sources and Kustomizations are Ready at {head[:12]}")
                 return
+            stop = _settled(objects, head, tokens)
+            if stop:
+                raise WizardError(
+                    f"Flux has finished with {head[:12]} and it failed, so there is nothing more to wait for: "
+                    + "; ".join(stop) + ". Fix the cause in git (or the cluster), then run validate.reconciled again")
             if bad != last:
                 for line in bad:
                     progress(f"waiting: {line}")
@@ -241,6 +250,22 @@ class Reconciled(Item):
                 raise WizardError(f"Flux did not reconcile {head[:12]} within {timeout:g}s; last state: "
                                   + "; ".join(bad) + ". Fix the cause (see the reason), or raise --set reconcile-timeout=…")
             time.sleep(2)
+
+
+def _settled(objects, head: str, tokens: dict[str, str]) -> list[str]:
+    """The failures Flux has settled on, when nothing else is still in progress (a Kustomization
+    waiting on a failed dependency waits for ever; one still applying may yet succeed)."""
+    failed, moving = [], False
+    for obj in [*objects[0], *objects[1]]:
+        st = ObjState.of(obj)
+        if st.suspended or (st.ready and st.current):
+            continue
+        why = settled_failure(obj, head, tokens.get(ref(obj)))
+        if why:
+            failed.append(f"{st.ref}: {why}")
+        elif (condition(obj) or {}).get("reason") != "DependencyNotReady":
+            moving = True
+    return [] if moving else failed
 
 
 # -- 4.3 / 4.4 ------------------------------------------------------------------------------------

@@ -209,3 +209,14 @@ def remote_head(session, remote: str, branch: str) -> str | None:
         if ref.strip() == f"refs/heads/{branch}":
             return sha.strip()
     return None
+
+
+def contains(session, remote: str, branch: str, remote_sha: str, commit: str) -> bool:
+    """Is `commit` in the history of `remote_sha` (the remote branch's head)? Fetches the branch
+    into its remote-tracking ref first when this clone does not have that commit yet."""
+    if session.git.run("cat-file", "-e", f"{remote_sha}^{{commit}}", ok_codes=(0, 1, 128)).exit_code != 0:
+        fetched = session.git.run("fetch", "--no-tags", "-q", remote, f"refs/heads/{branch}:refs/remotes/{remote}/{branch}",
+                                  ok_codes=tuple(range(256)), timeout=120)
+        if fetched.exit_code != 0:
+            return False
+    return session.git.run("merge-base", "--is-ancestor", commit, remote_sha, ok_codes=(0, 1, 128)).exit_code == 0

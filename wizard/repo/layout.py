@@ -267,6 +267,29 @@ def _tier(unit: Unit) -> tuple[str, str | None]:
 
 
 
+def ask_unprovided(layout: "Layout", served_groups: set[str], answers: dict) -> None:
+    """Custom resources whose API group nothing provides (no CRD in the cluster, none in the repo):
+    Flux would fail the Kustomization holding them and, through dependsOn, never apply what comes
+    after (the demo's ClusterIssuers without cert-manager). Asked before anything changes."""
+    provided = set().union(*(u.provides for u in layout.units)) if layout.units else set()
+    overrides = parse_overrides(answers)
+    for u in layout.units:
+        missing = u.consumes - provided - served_groups
+        if not missing or any(k in overrides for k in (u.origin, u.path)):
+            continue
+        objs = [m for m in u.objects if group_of(m.api_version) in missing]
+        names = ", ".join(f"{m.kind} {m.name} ({m.where})" for m in objs[:4]) + (" …" if len(objs) > 4 else "")
+        layout.needs.append(Question(
+            f"class.{u.path}", f"{u.path}/ holds {names}, whose API ({', '.join(sorted(missing))}) nothing provides: "
+            "leave it out of Flux?", [(EXCLUDE, "leave it out (add its provider later, then set its class)")],
+            default=None, help="Flux would fail this folder's Kustomization, and everything that depends on it."))
+        layout.blocks.append(
+            f"{names}: the cluster does not serve {', '.join(sorted(missing))} and nothing in the repo installs it "
+            f"(no CRD, no HelmRelease of its controller), so Flux would fail {u.path}/ and, through dependsOn, "
+            f"everything after it. Answer class.{u.path}=exclude to leave it out of Flux, or add the provider "
+            "(e.g. the cert-manager HelmRelease) to infrastructure/ and run the step again")
+
+
 def parse_overrides(answers: dict) -> dict[str, str]:
     out = {}
     for k, v in answers.items():

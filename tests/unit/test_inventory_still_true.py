@@ -1,0 +1,34 @@
+"""1.3 stays true through the later phases (issue 16): compared by object identity, never by path."""
+from __future__ import annotations
+
+from wizard.cluster.inventory import InventoryRow
+from wizard.phases.inventory import still_true
+from wizard.repo.validate import parse_keystr
+
+STORED = {"apps/Deployment/homelab/web": "in repo", "/ConfigMap/homelab/hand-made": "only in cluster",
+          "cert-manager.io/ClusterIssuer//le": "only in repo"}
+
+
+def rows(mapping: dict[str, str]) -> list[InventoryRow]:
+    return [InventoryRow(parse_keystr(k), v, ["somewhere.yaml:1"]) for k, v in mapping.items()]
+
+
+def test_moves_flux_taking_over_and_flux_s_own_objects_keep_it_true():
+    after = {**STORED, "apps/Deployment/homelab/web": "managed by Flux",
+             "apps/Deployment/flux-system/kustomize-controller": "managed by Flux",
+             "kustomize.toolkit.fluxcd.io/Kustomization/flux-system/apps": "only in repo"}
+    assert still_true(STORED, rows(after)) == []
+
+
+def test_what_really_changed_turns_it_red():
+    gone = {k: v for k, v in STORED.items() if k != "apps/Deployment/homelab/web"}
+    assert still_true(STORED, rows(gone)) == ["apps/Deployment/homelab/web is gone from the cluster and the repo"]
+    deleted = {**STORED, "apps/Deployment/homelab/web": "only in repo"}
+    assert still_true(STORED, rows(deleted)) == ["apps/Deployment/homelab/web is no longer in the cluster"]
+    new = {**STORED, "/ConfigMap/homelab/drifted": "only in cluster"}
+    assert still_true(STORED, rows(new)) == ["/ConfigMap/homelab/drifted is new in the cluster"]
+
+
+def test_what_bootstrap_and_the_wizard_make_in_flux_system_is_expected():
+    after = {**STORED, "/Secret/flux-system/flux-system": "only in cluster", "/Secret/flux-system/sops-age": "only in cluster"}
+    assert still_true(STORED, rows(after)) == []
