@@ -3,6 +3,7 @@ showing the last condition; the drift target deleted after the preview; the API 
 mid-phase (clear error, consistent state, the retry works); a suspended Kustomization is not healed."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -146,6 +147,10 @@ def test_4_2_stops_as_soon_as_flux_reports_a_failure_it_has_settled_on(migrated)
         assert "Kustomization flux-system/broken: BuildFailed" in res.stderr, res.stderr
         st = item_status(status_json(repo, env), "validate.reconciled")
         assert st["status"] == "failed" and "BuildFailed" in st["message"]
+        # Issue 16 ("green while wrong"): Phase 3 is not green while a Kustomization flux-system made fails.
+        res = wiz(repo, "verify", "bootstrap.namespace", "--json", env=env, ok=(1,))
+        r = json.loads(res.stdout)["results"][0]
+        assert r["status"] == "failed" and "Kustomization flux-system/broken: BuildFailed" in r["message"], r
     finally:
         push(repo, env, {"clusters/homelab/broken.yaml": None, "broken/kustomization.yaml": None},
              "remove the broken Kustomization")

@@ -238,6 +238,8 @@ class Run(Item):
                                                         "flux-system/flux-system so Flux can fetch" if "--token-auth" in argv else "")),
                   Step("command", f"git fetch + merge --ff-only {branch}", "bring the bootstrap commit into this clone "
                                                                              "(only when the work tree is clean)")]
+        if decrypting(session):
+            steps.append(Step("info", AFTER_BOOTSTRAP))
         return Plan(self.id, f"Bootstrap Flux from {cred.http_url} ({branch}, ./{path}).", steps, changes="cluster",
                     data=data)
 
@@ -274,6 +276,8 @@ class Run(Item):
                              remote_head=head)
         session.store.save()
         self._fast_forward(session, cred, d["branch"], progress)
+        if decrypting(session):
+            progress(AFTER_BOOTSTRAP)
 
     def _fast_forward(self, session, cred, branch, progress) -> None:
         # Untracked files (1.3's report, say) do not stop a fast-forward; git refuses by itself if
@@ -381,6 +385,17 @@ class Namespace(Item):
         ev["applied"] = (ex["kustomization"].get("status") or {}).get("lastAppliedRevision")
         return Verdict("passed", f"flux-system is Active; GitRepository and Kustomization flux-system are Ready at "
                                  f"{(revision_hash(rev) or '?')[:12]}", ev)
+
+
+AFTER_BOOTSTRAP = ("next: run secrets.decryption (S.4) again: flux-system exists now, so it can create the sops-age "
+                   "Secret the Kustomizations decrypt with (until then they fail with 'secrets \"sops-age\" not found')")
+
+
+def decrypting(session) -> bool:
+    """Do the repo's Flux Kustomizations decrypt with sops (S.4 then has a step left for after bootstrap)?"""
+    from .secrets_items import needing_decryption
+
+    return bool(needing_decryption(session))
 
 
 def failing_kustomizations(session) -> list[str]:
