@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tests.helpers import DEPLOYMENT, make_repo, run_cli
+from tests.helpers import DEPLOYMENT, git, make_repo, run_cli
 
 pytestmark = pytest.mark.testbed
 
@@ -99,10 +99,13 @@ def test_2_4_leaves_sops_files_to_flux_s_decryption(homelab, env):
     """Issue 16 ("red while fine"): after S.3 the dry-run was sent the encrypted file, failed on the
     unknown field "sops" and dumped the encrypted Secret into the evidence."""
     repo, ns = homelab
+    plain = SOPS_SECRET.format(ns=ns).split("stringData:")[0] + "stringData:\n  password: not-a-real-one\n"
+    (repo / "infrastructure/kubernetes/services/web-auth.yaml").write_text(plain)
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "a Secret")
     phase2(repo, env)
-    (repo / "apps/services/web-auth.sops.yaml").write_text(SOPS_SECRET.format(ns=ns))
-    k = repo / "apps/services/kustomization.yaml"
-    k.write_text(k.read_text().replace("resources:\n", "resources:\n  - web-auth.sops.yaml\n", 1))
+    # What S.3 does: the same Secret, encrypted in place.
+    (repo / "apps/services/web-auth.yaml").write_text(SOPS_SECRET.format(ns=ns))
     res = wiz(repo, "verify", "repo.flux-manifests", "--json", env=env)
     assert res.returncode == 0, res.stdout + res.stderr
     r = json.loads(res.stdout)["results"][0]

@@ -49,7 +49,8 @@ def test_bootstrap_killed_half_way_resumes_and_a_second_clone_adopts(testbed_fac
     # checks each decision against the state the wizard saw, not against a sample of its own.
     res = wiz(repo, "run", "bootstrap.run", "--set", "bootstrap-timeout-seconds=900", "--dry-run", env=env)
     assert ("adopt it instead" in res.stdout) != ("half-done bootstrap" in res.stdout), res.stdout
-    res = wiz(repo, "run", "bootstrap.run", "--yes", env=env)
+    # A dry run never stores its answers, so the 2 s limit of step 1 is still the stored one: set it again.
+    res = wiz(repo, "run", "bootstrap.run", "--set", "bootstrap-timeout-seconds=900", "--yes", env=env)
     assert "passed" in res.stdout, res.stdout
     res = wiz(repo, "verify", "bootstrap", "--json", env=env)
     assert {r["status"] for r in json.loads(res.stdout)["results"]} == {"passed"}, res.stdout

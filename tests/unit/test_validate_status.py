@@ -67,6 +67,8 @@ def test_settled_failures_are_read_from_conditions_and_status_fields():
     assert settled_failure(_ks("DependencyNotReady", handled="t1"), HEAD, "t1") is None  # a wait, not a verdict
     busy = ({"type": "Reconciling", "status": "True", "reason": "Progressing"},)
     assert settled_failure(_ks("HealthCheckFailed", handled="t1", extra_conditions=busy), HEAD, "t1") is None
+    retry = ({"type": "Reconciling", "status": "True", "reason": "ProgressingWithRetry"},)
+    assert settled_failure(_ks("BuildFailed", extra_conditions=retry), HEAD, None).startswith("BuildFailed")
     stalled = ({"type": "Stalled", "status": "True", "reason": "InvalidPath", "message": "no such path"},)
     assert settled_failure(_ks("InvalidPath", extra_conditions=stalled), HEAD, None).startswith("Stalled: InvalidPath")
     assert settled_failure(_ks("Succeeded", status="True"), HEAD, "t1") is None

@@ -96,6 +96,13 @@ def installed_sources(crds: list[dict]) -> list[str]:
 WAITING_REASONS = frozenset({"DependencyNotReady", "Progressing", "ProgressingWithRetry"})
 
 
+def in_progress(obj: dict) -> bool:
+    """Is Flux working on `obj` right now? After a failure it keeps Reconciling=True with reason
+    ProgressingWithRetry: it tries the same inputs again at retryInterval, which is not progress."""
+    rec = condition(obj, "Reconciling")
+    return bool(rec) and rec.get("status") == "True" and rec.get("reason") != "ProgressingWithRetry"
+
+
 def settled_failure(obj: dict, head: str, token: str | None) -> str | None:
     """Why Flux has finished with `obj` for the pushed commit `head` and failed, or None while it
     may still get Ready without anyone changing anything. From conditions and status fields only:
@@ -109,9 +116,7 @@ def settled_failure(obj: dict, head: str, token: str | None) -> str | None:
     ready = condition(obj)
     if not ready or ready.get("status") != "False" or ready.get("reason") in WAITING_REASONS:
         return None
-    if is_true(obj, "Reconciling"):
-        return None
-    if st.get("observedGeneration") != obj.get("metadata", {}).get("generation"):
+    if in_progress(obj):
         return None
     if obj.get("kind") == "Kustomization" and revision_hash(st.get("lastAttemptedRevision")) != head:
         return None

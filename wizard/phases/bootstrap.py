@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..checklist import Item, Plan, Question, Step, Verdict
 from ..flux import creds
 from ..flux.status import (GITREPO_RESOURCE, KS_RESOURCE, NS, WAITING_REASONS, condition, describe_condition,
-                           flux_crds, get_or_none, is_true, list_all, ref, revision_hash)
+                           flux_crds, get_or_none, in_progress, is_true, list_all, ref, revision_hash)
 from ..repo import gitstate
 from ..runner import ToolError
 from ..session import Blocked, Refused, WizardError
@@ -406,7 +406,7 @@ def failing_kustomizations(session) -> list[str]:
     for ks in items:
         c = condition(ks) or {}
         if (ks.get("spec") or {}).get("suspend") or c.get("status") != "False" or c.get("reason") in WAITING_REASONS \
-                or is_true(ks, "Reconciling"):
+                or in_progress(ks):
             continue
         line = f"{ref(ks)}: {c.get('reason', '')}: {c.get('message', '')[:300]}"
         secret = (((ks.get("spec") or {}).get("decryption") or {}).get("secretRef") or {}).get("name")
