@@ -49,8 +49,7 @@ Open a phase to see its checklist, the evidence of each item and what running it
         summary = Text.assemble(("Repository ", "dim"), (session.repo.name, "bold"), ("   Cluster ", "dim"), pinned)
         self.query_one("#home-summary", Static).update(summary)
         self.query_one(PhaseList).show_state(state)
-        nxt = next((it for it in engine.items if not it.unavailable
-                    and state.item(it.id).status not in ("passed", "skipped")), None)
+        nxt = engine.next_item()
         hint = (Text.assemble(("Next: ", "bold"), f"{nxt.alias} {nxt.title}",
                               (f"  ({state.item(nxt.id).status})", "dim")) if nxt
                 else Text("Every available item has passed.", style="green"))

@@ -26,10 +26,10 @@ class LazyItem:
     """An item whose implementation (`module:Class`) is imported on first real use."""
 
     def __init__(self, target: str, item_id: str, alias: str, title: str, requires: tuple[str, ...] = (),
-                 needs_cluster: bool = False) -> None:
+                 needs_cluster: bool = False, again_after: tuple[str, ...] = ()) -> None:
         self.target = target
         self.id, self.alias, self.title = item_id, alias, title
-        self.requires, self.needs_cluster = requires, needs_cluster
+        self.requires, self.needs_cluster, self.again_after = requires, needs_cluster, again_after
         self.unavailable = None
         self._impl: Item | None = None
 
@@ -53,8 +53,8 @@ class LazyItem:
 
 
 def _item(target: str, item_id: str, alias: str, title: str, requires: tuple[str, ...] = (),
-          needs_cluster: bool = False) -> LazyItem:
-    return LazyItem(f"wizard.phases.{target}", item_id, alias, title, requires, needs_cluster)
+          needs_cluster: bool = False, again_after: tuple[str, ...] = ()) -> LazyItem:
+    return LazyItem(f"wizard.phases.{target}", item_id, alias, title, requires, needs_cluster, again_after)
 
 
 _CLUSTER_GATE = ("prep.preflight", "prep.backup")
@@ -76,7 +76,9 @@ CATALOG: list = [
     _item("secrets_items:Scan", "secrets.scan", "S.1", "Find plaintext secrets", ("prep.structure",)),
     _item("secrets_items:Keys", "secrets.keys", "S.2", "Encryption keys (age or Sealed Secrets) kept safe", ("secrets.scan",)),
     _item("secrets_items:Convert", "secrets.convert", "S.3", "Convert plaintext secrets", ("secrets.keys",)),
-    _item("secrets_items:Decryption", "secrets.decryption", "S.4", "Flux decryption configured", ("secrets.convert",)),
+    _item("secrets_items:Decryption", "secrets.decryption", "S.4", "Flux decryption configured", ("secrets.convert",),
+          # its Secret can only be made once bootstrap has created flux-system
+          again_after=("bootstrap.run",)),
     _item("repo_setup:CommitPush", "repo.commit-push", "2.5", "Commit and push",
           ("repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests")),
     _item("bootstrap:Credentials", "bootstrap.credentials", "3.1", "Git provider credentials", _CLUSTER_GATE, True),

@@ -84,6 +84,8 @@ class Item:
     needs_cluster: bool = False
     questions: tuple[Question, ...] = ()
     unavailable: str | None = None  # "not available yet" reason, when another issue builds it
+    # Items whose passing leaves this one with a step to do again (S.4 creates its Secret once flux-system exists).
+    again_after: tuple[str, ...] = ()
 
     @property
     def phase(self) -> str:

@@ -25,6 +25,11 @@ class Engine:
     def item(self, ref: str) -> Item:
         return item_by_ref(ref, self.items)
 
+    def next_item(self) -> Item | None:
+        from .status_view import next_item
+
+        return next_item(self.items, self.session.state.to_json().get("items") or {})
+
     def missing_prerequisites(self, item: Item) -> list[Item]:
         st = self.session.state
         return [self.item(r) for r in item.requires if st.item(r).status not in ("passed", "skipped")]

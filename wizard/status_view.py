@@ -24,6 +24,24 @@ ICONS = {"passed": "✔", "failed": "✘", "blocked": "■", "skipped": "↷", "
 _GLOBAL_OPTIONS = ("--repo", "--kubeconfig", "--context")
 
 
+def next_item(items, stored: dict):
+    """The item to do next: one that a passed item left with a step to do again (S.4 after bootstrap)
+    comes first, then the first available item in plan order that has not passed or been skipped."""
+    def st(i):
+        return stored.get(i) or {}
+
+    def after_due(it) -> bool | None:  # None: not an item with a step left for later
+        if not (it.again_after and st(it.id).get("checked_at")):
+            return None
+        return all(st(r).get("status") == "passed" for r in it.again_after)
+
+    todo = [it for it in items if not it.unavailable and st(it.id).get("status", "pending") not in ("passed", "skipped")]
+    again = [it for it in todo if after_due(it)]
+    # An item that ran and now waits for a later one (S.4 before bootstrap) is not what to do next.
+    rest = [it for it in todo if after_due(it) is None or st(it.id).get("status") != "pending"]
+    return (again or rest or [None])[0]
+
+
 def status_data(state: dict, items=None) -> dict:
     """The `status --json` document from a state in its file form (State.to_json())."""
     items = CATALOG if items is None else items
@@ -38,11 +56,13 @@ def status_data(state: dict, items=None) -> dict:
                          "checked_at": s.get("checked_at"), "message": s.get("message", ""),
                          "evidence": s.get("evidence") or {}, "available": it.unavailable is None})
         phases.append({"id": pid, "number": num, "title": title, "items": rows})
+    nxt = next_item(items, stored)
     return {
         "schema": state.get("schema", SCHEMA), "repo": state["repo"],
         "cluster": None if not cluster else {"context": cluster["context"], "server": cluster["server"],
                                               "uid": cluster["uid"]},
         "answers": state.get("answers") or {}, "phases": phases,
+        "next": None if nxt is None else {"id": nxt.id, "alias": nxt.alias, "title": nxt.title},
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -56,6 +76,8 @@ def status_text(data: dict) -> str:
         lines.append(f"\n{ph['number']}. {ph['title']}  ({done}/{len(ph['items'])})")
         for i in ph["items"]:
             lines.append(f"  {ICONS.get(i['status'], '?')} {i['alias']:>4} {i['id']:<28} {i['status']:<8} {i['message']}")
+    nxt = data.get("next")
+    lines.append(f"\nnext: {nxt['alias']} {nxt['id']} ({nxt['title']})" if nxt else "\nevery available item has passed")
     return "\n".join(lines)
 
 

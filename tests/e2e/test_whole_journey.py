@@ -77,6 +77,7 @@ def journey(testbed_factory, tmp_path_factory):
     run("bootstrap.credentials", "--set", "provider=git", "--set", f"git-url={url}")
     boot = run("bootstrap.run")
     assert "next: run secrets.decryption (S.4) again" in boot.stdout, boot.stdout  # the plan leads there
+    assert status_json(repo, env)["next"]["id"] == "secrets.decryption"  # and so do `status` and the home screen
     wiz(repo, "verify", "bootstrap.controllers", env=env)
     # flux-system exists now: 3.4 names S.4 while the sops-age Secret is missing, and S.4 makes it.
     res = wiz(repo, "verify", "bootstrap.namespace", env=env, ok=(0, 1))

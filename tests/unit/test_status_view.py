@@ -145,3 +145,35 @@ def test_a_reader_that_goes_away_gets_no_traceback(tmp_path):
         err = p.stderr.read().decode()
         p.wait(timeout=120)
         assert "Traceback" not in err and "BrokenPipe" not in err, (argv, err)
+
+
+def test_next_leads_back_to_s4_once_bootstrap_has_made_flux_system(tmp_path, monkeypatch):
+    """Issue 16: S.4 run before bootstrap is left pending ("run again after bootstrap"); once 3.2 has
+    passed, `status` and the home screen lead there before the rest of Phases 3 and 4."""
+    from wizard.catalog import CATALOG
+
+    repo = make_repo(tmp_path / "repo")
+
+    def before(state):
+        for it in CATALOG:
+            if it.phase in ("prep", "repo", "secrets"):
+                state.item(it.id).status, state.item(it.id).checked_at = "passed", "2026-12-01T10:00:00+00:00"
+        state.item("secrets.decryption").status = "pending"
+
+    write_state(repo, before)
+    code, out, _ = run_status(monkeypatch, ["--repo", str(repo), "status", "--json"], fast=True)
+    assert json.loads(out)["next"]["id"] == "bootstrap.credentials"
+
+    def bootstrapped(state):
+        for ref in ("bootstrap.credentials", "bootstrap.run"):
+            state.item(ref).status, state.item(ref).checked_at = "passed", "2026-12-01T11:00:00+00:00"
+
+    write_state(repo, bootstrapped)
+    for fast in (True, False):
+        code, out, _ = run_status(monkeypatch, ["--repo", str(repo), "status"], fast=fast)
+        assert code == 0 and "next: S.4 secrets.decryption" in out, out
+    from wizard.engine import Engine
+
+    session = Session.open(repo)
+    session.store.load()
+    assert Engine(session).next_item().id == "secrets.decryption"
