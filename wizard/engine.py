@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .journal import Kind
 from .catalog import CATALOG, item_by_ref
 from .checklist import Item, Plan, Verdict
 from .runner import Cancelled, ToolError
@@ -111,7 +112,7 @@ class Engine:
             status = "blocked" if isinstance(e, Blocked) else "failed"
             self._store(item, Verdict(status, f"{item.id} did not finish: {msg}"))
             raise
-        self.session.state.record("ran", item=item.id, summary=plan.summary)
+        self.session.state.record(Kind.RAN, item=item.id, summary=plan.summary)
         return self.verify(item.id)
 
     def skip(self, ref: str, reason: str) -> Verdict:

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .fsutil import atomic_write, ensure_private_dir
+from .journal import Journal
 from .state_format import SCHEMA, STATE_FILE, NewerSchema, check
 
 
@@ -71,7 +72,12 @@ class State:
 
     def record(self, action: str, **details) -> None:
         """Append to the journal that rollback relies on (commits made, backups, files written)."""
-        self.journal.append({"at": now(), "action": action, **details})
+        self.journal.append({"at": now(), "action": str(action), **details})
+
+    @property
+    def events(self) -> Journal:
+        """The journal's typed queries (commits(), last(kind), events(kinds))."""
+        return Journal(self.journal)
 
     def to_json(self) -> dict:
         return {

@@ -99,3 +99,21 @@ def test_revert_refuses_a_dirty_tree(migrated, env):
     (repo / "apps/services/n8n.yaml").write_text("changed: true\n")
     res = wiz(repo, "rollback", "revert", "--dry-run", env=env)
     assert res.returncode == 4 and "uncommitted changes" in res.stderr and "apps/services/n8n.yaml" in res.stderr
+
+
+def test_revert_also_undoes_the_commits_of_phase_5(migrated, env):
+    """Issue 12: Phase 5 journals one `commit=` per item, which revert never collected, so 5.1's commit
+    stayed after a rollback. Now its commit is reverted with Phase 2's and 5.1 goes back to pending."""
+    repo, before = migrated
+    original = files_at(repo, before)
+    res = wiz(repo, "run", "integrate.docs", "--set", "secrets=sops", "--yes", env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "## GitOps with Flux" in (repo / "README.md").read_text()
+    dry = wiz(repo, "rollback", "revert", "--dry-run", "--json", env=env)
+    steps = [s["description"] for s in json.loads(dry.stdout)["steps"]]
+    assert sum(s.startswith("git revert --no-edit") for s in steps) == 5, steps
+    res = wiz(repo, "rollback", "revert", "--yes", env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert files_at(repo, "HEAD") == original
+    assert remote_head(repo) == git(repo, "rev-parse", "HEAD").strip()
+    assert item_status(status_json(repo, env), "integrate.docs")["status"] == "pending"

@@ -14,15 +14,14 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..journal import Kind
 from ..fsutil import atomic_write
 from ..paths import norm_repo_path as norm  # noqa: F401 - re-exported for the integrate modules
 from ..paths import under
 from ..runner import ToolError
 from ..session import Refused, WizardError
 
-WROTE = "integrate-wrote"
-COMMITTED = "integrate-committed"
-PUSHED = "integrate-pushed"
+WROTE, COMMITTED, PUSHED = Kind.INTEGRATE_WROTE, Kind.INTEGRATE_COMMITTED, Kind.INTEGRATE_PUSHED
 FLUX_KS_GROUP = "kustomize.toolkit.fluxcd.io"
 
 

@@ -28,6 +28,7 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timezone
 
+from ..journal import Kind
 from ..session import Blocked, UsageError
 
 API = "notification.toolkit.fluxcd.io/v1beta3"
@@ -37,7 +38,7 @@ ALERT = "homelab-alerts"
 SECRET = "notify-webhook"
 FOLDER = "infrastructure/notifications"
 URL_ENV = "HOMELAB_WIZARD_WEBHOOK_URL"
-SENT = "notify-test-sent"
+SENT = Kind.NOTIFY_SENT
 PROVIDER_TYPES = ("generic", "slack", "discord")
 
 

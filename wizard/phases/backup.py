@@ -1,6 +1,7 @@
 """1.2 prep.backup: a cleaned, re-appliable backup of the cluster, outside the work tree."""
 from __future__ import annotations
 
+from ..journal import Kind
 from ..checklist import Item, Plan, Step, Verdict
 from ..cluster.backup import check_integrity, compare_counts, latest_backup, remove_incomplete, write_backup
 from ..cluster.listing import list_cluster
@@ -69,6 +70,6 @@ class Backup(Item):
             progress(f"removed the incomplete backup {name} left by an interrupted run")
         listing = list_cluster(session.kubectl, cancel=session.cancel, progress=progress)
         info = write_backup(root, listing, vars(ident), progress=progress)
-        session.state.record("backup", path=str(info.path), objects=info.index["objects"])
+        session.state.record(Kind.BACKUP, path=str(info.path), objects=info.index["objects"])
         session.store.save()
         progress(f"backup written: {info.path} ({info.index['objects']} objects)")

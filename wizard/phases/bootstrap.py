@@ -5,6 +5,7 @@ exit code and output are kept as evidence. Tokens reach git and flux only via th
 """
 from __future__ import annotations
 
+from ..journal import Kind
 from ..checklist import Item, Plan, Question, Step, Verdict
 from ..flux import creds
 from ..flux.status import (GITREPO_RESOURCE, KS_RESOURCE, NS, WAITING_REASONS, condition, describe_condition,
@@ -13,7 +14,7 @@ from ..repo import gitstate
 from ..runner import ToolError
 from ..session import Blocked, Refused, WizardError
 
-STARTED, BOOTSTRAPPED, ADOPTED, FAILED = "bootstrap-started", "bootstrapped", "bootstrap-adopted", "bootstrap-failed"
+STARTED, BOOTSTRAPPED, ADOPTED, FAILED = Kind.BOOTSTRAP_STARTED, Kind.BOOTSTRAPPED, Kind.BOOTSTRAP_ADOPTED, Kind.BOOTSTRAP_FAILED
 IMAGE_COMPONENTS = "image-reflector-controller,image-automation-controller"
 REQUIRED_CONTROLLERS = ("source-controller", "kustomize-controller")
 REQUIRED_CRDS = (GITREPO_RESOURCE, KS_RESOURCE)
@@ -102,7 +103,7 @@ class Credentials(Item):
     questions = (PROVIDER, GIT_URL)
 
     def verify(self, session) -> Verdict:
-        if not any(e.get("action") == "credentials-chosen" for e in session.state.journal):
+        if not any(e.get("action") == Kind.CREDENTIALS_CHOSEN for e in session.state.journal):
             return Verdict("pending", "no provider chosen yet; run bootstrap.credentials (--set provider=github|gitea|git)")
         cred = creds.resolve(session)
         res = creds.ls_remote(session, cred, f"refs/heads/{branch_of(session)}")
@@ -127,7 +128,7 @@ class Credentials(Item):
     def apply(self, session, plan: Plan, progress) -> None:
         session.answers.setdefault("provider", plan.data["provider"])
         session.answers.setdefault("git-url", plan.data["url"])
-        session.state.record("credentials-chosen", item=self.id, **plan.data)
+        session.state.record(Kind.CREDENTIALS_CHOSEN, item=self.id, **plan.data)
         session.store.save()
         progress(f"provider {plan.data['provider']}, {plan.data['url']} ({plan.data['auth']} auth)")
 
@@ -299,7 +300,7 @@ class Run(Item):
             return
         after = gitstate.head(session)
         if after != before:
-            session.state.record("fast-forwarded", item=self.id, branch=branch, before=before, after=after)
+            session.state.record(Kind.FAST_FORWARDED, item=self.id, branch=branch, before=before, after=after)
             session.store.save()
             progress(f"fast-forwarded {branch} to {after[:12]} (the bootstrap commit)")
 

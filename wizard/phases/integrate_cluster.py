@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 
+from ..journal import Kind
 from ..checklist import Item, Plan, Question, Step, Verdict
 from ..integrate import common
 from ..integrate import image_automation as ia
@@ -243,7 +244,7 @@ class Notifications(Item):
         docs = _cluster_docs(session)
         session.kubectl.run("apply", "--server-side", "-f", "-", stdin="".join("---\n" + _dump(x) for x in docs), timeout=60)
         progress(f"applied Provider {nt.PROVIDER} and Alert {nt.ALERT}")
-        session.state.record("integrate-applied", item=self.id, objects=[f"Secret/{nt.NS}/{nt.SECRET}",
+        session.state.record(Kind.INTEGRATE_APPLIED, item=self.id, objects=[f"Secret/{nt.NS}/{nt.SECRET}",
                              f"Provider/{nt.NS}/{nt.PROVIDER}", f"Alert/{nt.NS}/{nt.ALERT}"])
         session.store.save()
         if d["send"]:

@@ -6,12 +6,13 @@ follows (the journal records files and commit for rollback). A finished item pla
 """
 from __future__ import annotations
 
+from ..journal import Kind
 from ..checklist import Item, Plan, Question, Step, Verdict
 from ..integrate import common, docs
 from ..integrate import manual_apply as ma
 from ..session import UsageError
 
-KEPT = "integrate-kept"
+KEPT = Kind.INTEGRATE_KEPT
 
 MODE = Question("manual-apply", "What to do with kubectl apply steps for paths Flux owns",
                 [("reconcile", "replace them with `flux reconcile kustomization … --with-source`"),

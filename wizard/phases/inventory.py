@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timezone
 
+from ..journal import Kind
 from ..checklist import Item, Plan, Question, Step, Verdict
 from ..cluster.inventory import body_of, build_inventory, render_markdown, summary
 from ..cluster.listing import list_cluster
@@ -91,7 +92,7 @@ class Inventory(Item):
 
     def _stored_rows(self, session, rel: str) -> dict[str, str] | None:
         last = next((e for e in reversed(session.state.journal)
-                     if e.get("action") == "wrote" and e.get("item") == self.id and e.get("path") == rel), None)
+                     if e.get("action") == Kind.INVENTORY_WROTE and e.get("item") == self.id and e.get("path") == rel), None)
         return last.get("rows") if last else None
 
     def plan(self, session) -> Plan:
@@ -114,7 +115,7 @@ class Inventory(Item):
         text = render_markdown(rows, ident.describe(), datetime.now(timezone.utc).isoformat(timespec="seconds"))
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, text, mode=0o644)
-        session.state.record("wrote", item=self.id, path=rel, sha256=hashlib.sha256(text.encode()).hexdigest(),
+        session.state.record(Kind.INVENTORY_WROTE, item=self.id, path=rel, sha256=hashlib.sha256(text.encode()).hexdigest(),
                              rows={keystr(r.key): r.status for r in rows})
         session.store.save()
         progress(f"wrote {rel} ({len(rows)} objects)")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from ..journal import Kind
 from ..checklist import Item, Plan, Step, Verdict
 from ..doctor import check_cluster, check_repo, check_tools, tools_needed
 from ..session import Refused
@@ -52,6 +53,6 @@ class Preflight(Item):
             raise Refused(f"the cluster changed since the preview (now {live.describe()}); preview again.")
         old = session.state.cluster
         session.state.cluster = ident
-        session.state.record("pinned", identity=asdict(ident), previous=asdict(old) if old else None)
+        session.state.record(Kind.PINNED, identity=asdict(ident), previous=asdict(old) if old else None)
         session.store.save()
         progress(f"pinned {ident.describe()}")

@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path, PurePosixPath
 
+from ..journal import Kind
 from ..checklist import Item, Plan, Question, Step, Verdict
 from ..paths import norm_repo_path as _norm
 from ..paths import under
@@ -36,9 +37,7 @@ SCOPE = Question("sealed-scope", "Sealed Secrets scope", [(s, s) for s in cv.SCO
                  help="strict: the sealed value only works for this name in this namespace (recommended).")
 IGNORE = Question("secrets-ignore", "Findings that are not secrets (comma-separated path or path:KEY)", default="")
 
-CONVERTED = "secrets-converted"
-KEYS = "secrets-keys"
-SCANNED = "secrets-scanned"
+CONVERTED, KEYS, SCANNED = Kind.SECRETS_CONVERTED, Kind.SECRETS_KEYS, Kind.SECRETS_SCANNED
 PAUSE_ENV = "HOMELAB_WIZARD_TEST_PAUSE_SECRETS"  # test hook: "<n>" sleeps after converting file n
 
 
@@ -408,7 +407,7 @@ class Convert(Item):
                 progress(str(e))
                 out = []
             written.update(out)
-            st.record("secrets-file", item=self.id, n=n, path=fp.path, target=fp.target, objects=fp.objects)
+            st.record(Kind.SECRETS_FILE, item=self.id, n=n, path=fp.path, target=fp.target, objects=fp.objects)
             session.store.save()
             progress(f"{'encrypted' if method == 'sops' else 'sealed'} {', '.join(fp.objects)} → {fp.target}")
             if pause == str(n):

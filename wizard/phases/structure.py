@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 
+from ..journal import Kind
 from ..checklist import Item, Plan, Question, Step, Verdict
 from ..repo.layout import preview_option_a, preview_option_b
 from ..repo.scan import scan
@@ -30,7 +31,7 @@ class Structure(Item):
     def verify(self, session) -> Verdict:
         result, a, b = previews(session)
         chosen = session.answers.get("option")
-        previewed = [e for e in session.state.journal if e.get("action") == "structure-chosen"]
+        previewed = [e for e in session.state.journal if e.get("action") == Kind.STRUCTURE_CHOSEN]
         evidence = {"manifests": len(result.manifests), "scan_errors": [str(e) for e in result.errors],
                     "option_a": a.counts(), "option_b": b.counts()}
         if not result.manifests:
@@ -61,6 +62,6 @@ class Structure(Item):
     def apply(self, session, plan: Plan, progress) -> None:
         session.answers["option"] = plan.data["option"]
         session.answers.setdefault("cluster", CLUSTER.default)
-        session.state.record("structure-chosen", option=plan.data["option"], preview=plan.data["preview"])
+        session.state.record(Kind.STRUCTURE_CHOSEN, option=plan.data["option"], preview=plan.data["preview"])
         session.store.save()
         progress(f"recorded Option {plan.data['option'].upper()}")

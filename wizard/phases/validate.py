@@ -12,6 +12,7 @@ import json
 import time
 from datetime import datetime, timezone
 
+from ..journal import Kind
 from ..checklist import Item, Plan, Question, Step, Verdict
 from ..cluster.inventory import repo_key
 from ..cluster.listing import key_of, list_cluster
@@ -27,7 +28,7 @@ KUBECTL_MANAGERS = ("kubectl", "before-first-apply")
 FLUX_MANAGER = "kustomize-controller"
 TIMEOUT = Question("reconcile-timeout", "Seconds to wait for Flux to reconcile", default="180")
 DRIFT_MARK = "homelab-wizard-drift"
-DRIFT_MADE, DRIFT_SEEN, HEALED, RESTORED = "drift-made", "drift-seen", "drift-healed", "drift-restored"
+DRIFT_MADE, DRIFT_SEEN, HEALED, RESTORED = Kind.DRIFT_MADE, Kind.DRIFT_SEEN, Kind.HEALED, Kind.DRIFT_RESTORED
 
 
 def _now() -> str:
@@ -225,7 +226,7 @@ class Reconciled(Item):
             if not (k.get("spec") or {}).get("suspend"):
                 tokens[ref(k)] = request_reconcile(session, KS_RESOURCE, k["metadata"]["namespace"],
                                                    k["metadata"]["name"])
-        session.state.record("reconcile-requested", item=self.id, commit=head)
+        session.state.record(Kind.RECONCILE_REQUESTED, item=self.id, commit=head)
         session.store.save()
         timeout = float(session.answers.get("reconcile-timeout", TIMEOUT.default))
         deadline, bad, last = time.monotonic() + timeout, [], None

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 
+from ..journal import Kind
 from ..fsutil import stale_temp
 from ..runner import ToolFailed
 from ..session import Blocked, Refused, WizardError
 
-APPLY = "repo-apply"  # journal action: phase begin | done, item, base_head, ops / tree
-OP = "repo-op"  # journal action: one operation of an apply, before/after
-COMMITTED = "repo-committed"
-PUSH = "repo-push"
+APPLY = Kind.REPO_APPLY  # journal action: phase begin | done, item, base_head, ops / tree
+OP = Kind.REPO_OP  # journal action: one operation of an apply, before/after
+COMMITTED, PUSH = Kind.REPO_COMMITTED, Kind.REPO_PUSH
 
 
 def head(session) -> str | None:
@@ -41,7 +41,7 @@ def current_branch(session) -> str | None:
 
 def _written_by_wizard(session, path: str) -> bool:
     for entry in reversed(session.state.journal):
-        if entry.get("action") == "wrote" and entry.get("path") == path:
+        if entry.get("action") == Kind.INVENTORY_WROTE and entry.get("path") == path:
             f = session.repo / path
             return f.is_file() and hashlib.sha256(f.read_bytes()).hexdigest() == entry.get("sha256")
     return False

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..journal import Kind
 from ..checklist import Plan, Verdict
 from ..state import now
 
-JOURNAL_PREFIX = "rollback-"
+JOURNAL_PREFIX = Kind.ROLLBACK_PREFIX.value
 
 
 def confirmation_word(session) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from ..journal import Kind
 from ..checklist import Plan, Step, Verdict
 from ..cluster.backup import BackupInfo, check_integrity, latest_backup
 from ..cluster.clean import apply_rank
@@ -44,7 +45,7 @@ def label(o: dict) -> str:
 def find_backup(session) -> BackupInfo | None:
     """The backup the journal names last (Phase 1), else the newest complete one."""
     for e in reversed(session.state.journal):
-        if e.get("action") == "backup" and e.get("path"):
+        if e.get("action") == Kind.BACKUP and e.get("path"):
             p = Path(e["path"])
             if (p / "index.json").is_file():
                 index = json.loads((p / "index.json").read_text())

@@ -14,25 +14,16 @@ objects at risk and needs --allow-prune.
 from __future__ import annotations
 
 from ..checklist import Plan, Step, Verdict
+from ..journal import Commit
 from ..repo import gitstate
 from ..session import Blocked, Refused, WizardError
-from .base import Action, Options, rollback_entries
+from .base import JOURNAL_PREFIX, Action, Options, rollback_entries
 from .fluxctl import flux_cmd, kustomizations, ks_id, prune_risk, risk_steps, suspended
 
-REPO_ITEMS_BY_COMMIT = "items"  # the repo-committed journal entry lists the items it committed
 
-
-def wizard_commits(session) -> list[dict]:
-    """The wizard's commits from its journal, oldest first: {sha, base, items, entry}."""
-    out, seen = [], set()
-    for e in session.state.journal:
-        if isinstance(e.get("commits"), list) and not e.get("action", "").startswith("rollback-"):
-            for sha in e["commits"]:
-                if sha not in seen:
-                    seen.add(sha)
-                    out.append({"sha": sha, "base": e.get("base"), "items": list(e.get(REPO_ITEMS_BY_COMMIT) or []),
-                                "action": e.get("action")})
-    return out
+def wizard_commits(session) -> list[Commit]:
+    """The wizard's commits from its journal, oldest first: Phase 2, the secrets items and Phase 5."""
+    return session.state.events.commits()
 
 
 def already_reverted(session) -> set[str]:
@@ -52,14 +43,14 @@ def reverted_in_history(session, shas: list[str]) -> set[str]:
     return {s for s in shas if f"This reverts commit {s}" in log}
 
 
-def to_revert(session) -> list[dict]:
+def to_revert(session) -> list[Commit]:
     """Wizard commits on HEAD not yet reverted, newest first."""
-    commits = [c for c in wizard_commits(session) if on_head(session, c["sha"])]
-    gone = already_reverted(session) | reverted_in_history(session, [c["sha"] for c in commits])
-    commits = [c for c in commits if c["sha"] not in gone]
+    commits = [c for c in wizard_commits(session) if on_head(session, c.sha)]
+    gone = already_reverted(session) | reverted_in_history(session, [c.sha for c in commits])
+    commits = [c for c in commits if c.sha not in gone]
     order = session.git.out("rev-list", "HEAD").split()
     pos = {sha: i for i, sha in enumerate(order)}
-    return sorted(commits, key=lambda c: pos.get(c["sha"], 1 << 30))
+    return sorted(commits, key=lambda c: pos.get(c.sha, 1 << 30))
 
 
 def touched_paths(session, shas: list[str]) -> list[str]:
@@ -118,7 +109,7 @@ class Revert(Action):
         target = push_target(session)
         return self._avail(
             True, f"{len(commits)} wizard commit(s) on HEAD: "
-                  + ", ".join(f"{c['sha'][:10]}" for c in commits),
+                  + ", ".join(f"{c.sha[:10]}" for c in commits),
             "adds revert commits (newest first) that bring the wizard's paths back to how they were before the "
             "migration (apps/ moves undone, generated kustomizations and Flux manifests removed); your own later "
             "commits stay. " + (f"Then pushes to {target[0]}/{target[1]} (never forced). " if target else "")
@@ -130,9 +121,9 @@ class Revert(Action):
         if not commits:
             raise Blocked("there is nothing to revert: the wizard has made no commits on this branch, or they are "
                           "reverted already ('homelab-wizard rollback' lists what can be undone).")
-        shas = [c["sha"] for c in commits]
+        shas = [c.sha for c in commits]
         oldest = commits[-1]
-        base = session.git.out("rev-parse", f"{oldest['sha']}^")
+        base = session.git.out("rev-parse", f"{oldest.sha}^")
         paths = touched_paths(session, shas)
         steps = []
         kss = None
@@ -150,8 +141,8 @@ class Revert(Action):
         elif risk:
             steps += risk_steps(risk)
         for c in commits:
-            subject = session.git.out("log", "-1", "--format=%s", c["sha"])
-            steps.append(Step("command", f"git revert --no-edit {c['sha'][:12]}", subject))
+            subject = session.git.out("log", "-1", "--format=%s", c.sha)
+            steps.append(Step("command", f"git revert --no-edit {c.sha[:12]}", subject))
         target = push_target(session) if opts.push else None
         if target:
             steps.append(Step("command", f"git push {target[0]} {target[1]} (never forced)"))
@@ -159,7 +150,7 @@ class Revert(Action):
             steps.append(Step("info", "no push: the wizard's commits were never pushed" if opts.push else "no push (--no-push)"))
         steps.append(Step("info", f"then check at HEAD that {len(paths)} path(s) equal the tree of {base[:12]} "
                           "(before the migration)", "\n".join(paths[:60]) + ("\n…" if len(paths) > 60 else "")))
-        items = sorted({i for c in commits for i in c["items"]} | {"repo.commit-push"})
+        items = sorted({i for c in commits for i in c.items} | {"repo.commit-push"})
         return Plan("rollback.revert", f"revert {len(commits)} wizard commit(s), newest first"
                     + (f", suspending {len(suspend_first)} Kustomization(s) first" if suspend_first else ""),
                     steps, changes="repo",
@@ -206,7 +197,7 @@ class Revert(Action):
             flags = gitstate.parse_push_porcelain(res.stdout)
             if res.exit_code != 0 or any(f[0] == "!" for f in flags):
                 summary = " ".join(f[2] for f in flags if f[0] == "!") or (res.stderr.strip().splitlines() or ["?"])[-1]
-                session.state.record("rollback-revert", phase="done", status="committed-not-pushed",
+                session.state.record(JOURNAL_PREFIX + "revert", phase="done", status="committed-not-pushed",
                                      reverted=plan.data["commits"], head=head, suspended=suspended_now)
                 session.store.save()
                 raise WizardError(f"the revert commits are made locally but the push to {remote}/{branch} failed: "
