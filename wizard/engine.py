@@ -31,9 +31,20 @@ class Engine:
 
         return next_item(self.items, self.session.state.to_json().get("items") or {})
 
-    def missing_prerequisites(self, item: Item) -> list[Item]:
+    def missing_prerequisites(self, item: Item, recheck: bool = False) -> list[Item]:
+        """Prerequisites that have not passed. With `recheck` (before running), one that was checked
+        before and did not pass is checked live again: what failed then (3.4 before S.4 made its
+        Secret) may be true now."""
         st = self.session.state
-        return [self.item(r) for r in item.requires if st.item(r).status not in ("passed", "skipped")]
+        missing = []
+        for r in item.requires:
+            if st.item(r).status in ("passed", "skipped"):
+                continue
+            if recheck and st.item(r).checked_at and st.item(r).status != "running" \
+                    and self.verify(r).status == "passed":
+                continue
+            missing.append(self.item(r))
+        return missing
 
     def _store(self, item: Item, verdict: Verdict) -> Verdict:
         st = self.session.state.item(item.id)
@@ -85,7 +96,7 @@ class Engine:
     def _check_runnable(self, item: Item) -> None:
         if item.unavailable:
             raise Blocked(f"{item.id} ({item.title}) is not available yet: {item.unavailable}")
-        missing = self.missing_prerequisites(item)
+        missing = self.missing_prerequisites(item, recheck=True)
         if missing:
             names = ", ".join(f"{m.alias} {m.id}" for m in missing)
             raise Blocked(f"{item.id} needs {names} to pass first; run those, then try again.")

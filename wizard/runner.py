@@ -99,6 +99,9 @@ class Runner:
     base_env: Mapping[str, str] | None = None
     default_timeout: float = 120.0
     on_command: Callable[[list[str]], None] | None = None  # UI hook: a command is starting
+    # The current job's cancel token (the session's): every call that is not handed its own token uses
+    # it, so stopping a job stops whatever tool it is running, wherever in the core that call is made.
+    current_cancel: Callable[[], CancelToken | None] | None = None
 
     def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         env = dict(self.base_env if self.base_env is not None else os.environ)
@@ -144,6 +147,8 @@ class Runner:
         as listing Secrets for a backup.
         """
         argv = [str(a) for a in argv]
+        if cancel is None and self.current_cancel is not None:
+            cancel = self.current_cancel()
         for v in (secret_env or {}).values():
             self.redactor.add(v)
         if stdin_is_secret and stdin:
@@ -156,6 +161,9 @@ class Runner:
         if exe is None:
             self._audit(shown, started, 0.0, None, "missing", "", "", cwd, log_output)
             raise ToolMissing(f"'{argv[0]}' was not found on PATH; install it and run the command again", shown)
+        if cancel is not None and cancel.cancelled:  # stopped before it started: start nothing
+            self._audit(shown, started, 0.0, None, "cancelled", "", "", cwd, log_output)
+            raise Cancelled(f"'{shown[0]}' was cancelled", shown)
         if self.on_command:
             self.on_command(shown)
 

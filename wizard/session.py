@@ -76,6 +76,12 @@ class Session:
     # Shared with scratch copies, which make no cluster calls of their own.
     cache: dict = field(default_factory=dict, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        # Read at each call, not now: a front end gives every piece of work a fresh token. A scratch copy
+        # (repo_proof) shares its parent's runner and must not take the token source over from it.
+        if self.scratch_moves is None:
+            self.runner.current_cancel = lambda: self.cancel
+
     # -- construction ------------------------------------------------------------
     @classmethod
     def open(cls, repo: Path | str, *, kubeconfig: str | None = None, context: str | None = None,

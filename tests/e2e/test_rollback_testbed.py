@@ -104,6 +104,11 @@ def test_full_migration_then_suspend_resume_revert_and_stop_gitops(testbed_facto
     k = ks_all(env)["flux-system/apps"]
     assert not k["spec"].get("suspend") and ready(k)
 
+    # 5.1 after bootstrap: its commit is the wizard's too, and the revert below undoes it with Phase 2's
+    # (issue 12: Phase 5 commits were journaled in a shape revert did not read).
+    res = wiz(repo, "run", "integrate.docs", "--set", "secrets=sops", "--yes", env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+
     # 2. revert: the guard suspends every prune-enabled Kustomization first; workloads keep running.
     dry = wiz(repo, "rollback", "revert", "--dry-run", env=env)
     assert dry.returncode == 0 and "flux suspend kustomization" in dry.stdout, dry.stdout + dry.stderr
@@ -114,6 +119,7 @@ def test_full_migration_then_suspend_resume_revert_and_stop_gitops(testbed_facto
     assert all(k["spec"].get("suspend") for k in ks_all(env).values())
     assert names(env, "deployments", ns) == {"web", "redis"}
     assert item_status(status_json(repo, env), "repo.apps")["status"] == "pending"
+    assert item_status(status_json(repo, env), "integrate.docs")["status"] == "pending"
     # Resuming now would apply the reverted repo with prune on: refused without --allow-prune.
     res = wiz(repo, "rollback", "resume", "--yes", env=env)
     assert res.returncode == 4 and "--allow-prune" in res.stderr, res.stdout + res.stderr

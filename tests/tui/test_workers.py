@@ -58,6 +58,21 @@ class SleepingItem(Item):
         session.runner.run(["sleep", "60"], on_line=progress, cancel=session.cancel, timeout=90)
 
 
+class PushItem(Item):
+    """Pushes through the core's Git wrapper, which is not handed the job's cancel token."""
+
+    id, alias, title = "prep.push", "9.3", "Push the branch"
+
+    def verify(self, session) -> Verdict:
+        return Verdict("pending", "not pushed")
+
+    def plan(self, session) -> Plan:
+        return Plan(self.id, "git push", [Step("command", "git push origin HEAD")], changes="state")
+
+    def apply(self, session, plan, progress) -> None:
+        session.git.run("push", "--porcelain", "origin", "HEAD", timeout=600)
+
+
 @pytest.fixture
 def gate(tmp_path):
     return tmp_path / "gate"
@@ -157,3 +172,46 @@ async def test_ctrl_q_saves_and_quits(app, session):
         await pilot.pause()
     assert app.return_code == 0
     assert session.store.path.exists()
+
+
+async def test_x_stops_a_tool_call_that_was_not_handed_the_token_fake_hanging_git(session, tmp_path, monkeypatch):
+    """Issue 12: the job's token reaches every tool call. A fake `git` (the process boundary: a push to a
+    server that never answers) sleeps for `push` and runs the real git otherwise; x ends its group."""
+    import os
+    import shutil
+    import signal
+
+    real = shutil.which("git")
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    pidfile = tmp_path / "push.pid"
+    (stub / "git").write_text(f"#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = push ] && {{ echo $$ > {pidfile}; "
+                              f"exec sleep 300; }}; done\nexec {real} \"$@\"\n")
+    (stub / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{stub}{os.pathsep}{os.environ['PATH']}")
+    app = make_app(session, Engine(session, items=[PushItem(), *CATALOG]))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "r")
+        await wait_for_screen(pilot, ConfirmDialog, "#ok")
+        await pilot.press("tab", "enter")
+        await wait_for(pilot, lambda: pidfile.exists() and pidfile.read_text().strip())
+        pid = int(pidfile.read_text())
+        pressed = time.monotonic()
+        await pilot.press("x")
+
+        def group_alive() -> bool:
+            try:
+                os.killpg(pid, 0)
+                return True
+            except ProcessLookupError:
+                return False
+
+        while group_alive() and time.monotonic() < pressed + 2:  # the issue's bound: within 2 s of the press
+            await pilot.pause(0.05)
+        survived = group_alive()
+        if survived:  # never leave a sleeper behind, nor a worker waiting on it
+            os.killpg(pid, signal.SIGKILL)
+        await settle(pilot)
+        assert not survived, f"x did not end the process group of the hanging push ({pid}) within 2 s"
+        st = session.state.item("prep.push")
+        assert st.status == "failed" and "interrupted" in st.message, st

@@ -157,3 +157,17 @@ def test_the_advice_after_a_tool_failure_names_the_cause_it_has():
                       ["kubectl"], 1, "", "")
     assert _retry_advice(yaml_err, "secrets.convert") == "fix what the message above names, then run secrets.convert again."
     assert "respond again" in _retry_advice(down, "prep.backup")
+
+
+def test_a_prerequisite_that_failed_before_is_checked_again_before_refusing(session):
+    """Issue 16: 3.4 failed while the sops-age Secret was missing; once S.4 made it, 4.2 must not be
+    refused on the stale stored failure. A prerequisite never checked is still just missing."""
+    engine = Engine(session, items=[Flag(), Needs()])
+    with pytest.raises(Blocked, match="needs 1.1 prep.structure to pass first"):
+        engine.plan("prep.backup")  # never checked: no live check is made for it
+    assert session.state.item("prep.structure").checked_at is None
+    assert engine.verify("prep.structure").status == "failed"
+    (session.repo / "flag").write_text("made by hand")  # what was wrong is fixed now
+    assert engine.missing_prerequisites(Needs()) != []  # rendering a screen never runs live checks
+    assert engine.plan("prep.backup").item_id == "prep.backup"
+    assert session.state.item("prep.structure").status == "passed"  # the live check's verdict is stored

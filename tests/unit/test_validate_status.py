@@ -82,3 +82,16 @@ def test_4_2_stops_only_when_nothing_is_still_moving():
     assert _settled(([], [failed, waiting]), HEAD, {}) == ["Kustomization flux-system/x: BuildFailed: BuildFailed happened"]
     assert _settled(([], [failed, waiting, applying]), HEAD, {}) == []
     assert _settled(([], [waiting]), HEAD, {}) == []
+
+
+def test_a_reconcile_asked_for_and_not_handled_yet_is_in_progress():
+    """S.4 asks Flux to retry the decrypting Kustomizations: until Flux handles the request, their
+    old BuildFailed is not a verdict (3.4 and 4.2 must not read it as one)."""
+    from wizard.flux.status import in_progress
+
+    ks = _ks("BuildFailed", handled="t1")
+    assert not in_progress(ks)
+    ks["metadata"]["annotations"] = {"reconcile.fluxcd.io/requestedAt": "t2"}
+    assert in_progress(ks)
+    ks["status"]["lastHandledReconcileAt"] = "t2"
+    assert not in_progress(ks)

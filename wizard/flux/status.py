@@ -96,11 +96,20 @@ def installed_sources(crds: list[dict]) -> list[str]:
 WAITING_REASONS = frozenset({"DependencyNotReady", "Progressing", "ProgressingWithRetry"})
 
 
+def reconcile_pending(obj: dict) -> bool:
+    """Has someone asked Flux to reconcile `obj` (the requestedAt annotation) and Flux not handled it yet?
+    Its conditions then still describe the attempt before the request."""
+    asked = ((obj.get("metadata") or {}).get("annotations") or {}).get(REQUESTED_AT)
+    return bool(asked) and asked != (obj.get("status") or {}).get("lastHandledReconcileAt")
+
+
 def in_progress(obj: dict) -> bool:
-    """Is Flux working on `obj` right now? After a failure it keeps Reconciling=True with reason
-    ProgressingWithRetry: it tries the same inputs again at retryInterval, which is not progress."""
+    """Is Flux working on `obj` right now, or about to (a request it has not handled yet)? After a
+    failure it keeps Reconciling=True with reason ProgressingWithRetry: it tries the same inputs again at
+    retryInterval, which is not progress."""
     rec = condition(obj, "Reconciling")
-    return bool(rec) and rec.get("status") == "True" and rec.get("reason") != "ProgressingWithRetry"
+    moving = bool(rec) and rec.get("status") == "True" and rec.get("reason") != "ProgressingWithRetry"
+    return moving or reconcile_pending(obj)
 
 
 def settled_failure(obj: dict, head: str, token: str | None) -> str | None:

@@ -529,6 +529,20 @@ def create_sops_age(session, key_path: Path) -> None:
                         stdin=manifest, stdin_is_secret=True, timeout=60)
 
 
+def retry_decrypting(session, progress) -> None:
+    """Ask Flux to try the Kustomizations that decrypt again now: until the Secret existed they failed
+    with 'secrets "sops-age" not found', and would otherwise wait for their retry interval."""
+    from ..flux.status import KS_RESOURCE
+    from .validate import request_reconcile
+
+    for m, _ in needing_decryption(session):
+        ns = m.namespace or FLUX_NS
+        if session.kubectl.run("get", "-n", ns, KS_RESOURCE, m.name, "-o", "name", ok_codes=(0, 1), timeout=30).exit_code:
+            continue  # not applied yet: Flux reconciles it with the Secret in place when it first does
+        request_reconcile(session, KS_RESOURCE, ns, m.name)
+        progress(f"asked Flux to reconcile Kustomization {ns}/{m.name} again")
+
+
 class Decryption(Item):
     id = "secrets.decryption"
     alias = "S.4"
@@ -586,6 +600,9 @@ class Decryption(Item):
                 create = True
                 steps.append(Step("command", f"kubectl apply --server-side -f - (Secret {FLUX_NS}/{SOPS_AGE}, key "
                                              "age.agekey, private key through stdin)"))
+                steps.append(Step("command", f"kubectl annotate kustomization <each that decrypts> --overwrite "
+                                             "reconcile.fluxcd.io/requestedAt=<now>",
+                                  "Flux tries them again now instead of at their retry interval"))
             elif not _flux_ns_exists(session):
                 steps.append(Step("info", f"{FLUX_NS} does not exist yet: the sops-age Secret is created after bootstrap"))
         if not ops and not create and not u:
@@ -602,3 +619,4 @@ class Decryption(Item):
             session.ensure_same_cluster()
             create_sops_age(session, keys.age_key(session).path)
             progress(f"created Secret {FLUX_NS}/{SOPS_AGE} (key age.agekey)")
+            retry_decrypting(session, progress)
