@@ -600,7 +600,7 @@ class Decryption(Item):
                 create = True
                 steps.append(Step("command", f"kubectl apply --server-side -f - (Secret {FLUX_NS}/{SOPS_AGE}, key "
                                              "age.agekey, private key through stdin)"))
-                steps.append(Step("command", f"kubectl annotate kustomization <each that decrypts> --overwrite "
+                steps.append(Step("command", "kubectl annotate kustomization <each that decrypts> --overwrite "
                                              "reconcile.fluxcd.io/requestedAt=<now>",
                                   "Flux tries them again now instead of at their retry interval"))
             elif not _flux_ns_exists(session):
