@@ -1,13 +1,19 @@
 """`--plain`: the wizard as questionary prompts, for terminals where a full-screen TUI is unwelcome.
 
-Uses unsafe_ask() so Ctrl-C raises KeyboardInterrupt, which the CLI turns into exit 130
-with "the state was saved".
+It renders the core's use cases (wizard/usecase.py) like the CLI and the TUI do: the same
+questions, the same confirmation policy. Uses unsafe_ask() so Ctrl-C raises KeyboardInterrupt,
+which the CLI turns into exit 130 with "the state was saved".
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import questionary
 
+from wizard import usecase
 from wizard.checklist import Question
+from wizard.status_view import ICONS
 
 
 def ask_question(q: Question) -> str:
@@ -27,12 +33,59 @@ def ask_confirm(message: str) -> bool:
     return bool(questionary.confirm(message, default=False).unsafe_ask())
 
 
-def plain_wizard(args) -> int:
-    """A loop: show the checklist, pick an item, preview it, confirm, run it."""
-    from wizard import commands
-    from wizard.engine import Engine
+class PlainAsker:
+    """The core's questions as questionary prompts (module functions, so tests can stand in for a user)."""
 
-    with commands.locked(args, "plain") as session:
+    def question(self, q: Question) -> str | None:
+        print(f"{q.key}: {q.prompt}", file=sys.stderr)
+        return ask_question(q)
+
+    def token(self, var: str) -> str | None:
+        from wizard.flux.prompt import prompt_text
+
+        print(prompt_text(var), file=sys.stderr)
+        return ask_token(var)
+
+    def confirm(self, c: usecase.Confirmation, title: str) -> bool | None:
+        if c.kind == "typed":
+            reply = questionary.text(f"{title} It {c.why}. Type {c.word!r} to go ahead (anything else cancels):"
+                                     ).unsafe_ask()
+            return (reply or "").strip() == c.word
+        return ask_confirm(f"{title} It {c.why}. Go ahead?")
+
+
+def _where(args) -> tuple[str, str | None, str | None]:
+    return args.repo or str(Path.cwd()), args.kubeconfig, args.context
+
+
+def run_one(args) -> int:
+    """One item: preview, the questions it needs, the confirmation, the run; back to the caller."""
+    from wizard.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
+
+    sets = dict(pair.split("=", 1) for pair in (getattr(args, "set", None) or []) if "=" in pair)
+    with usecase.locked(*_where(args), f"run {args.item}") as session:
+        out = usecase.run_item(session, args.item, PlainAsker(), sets=sets, dry_run=getattr(args, "dry_run", False),
+                               assume_yes=getattr(args, "yes", False), repin=getattr(args, "repin", False),
+                               show=lambda plan: print(plan.render()),
+                               progress=lambda line: print(f"  {line}", flush=True))
+    if out.status == "previewed":
+        print("\n(dry run: nothing was changed)")
+        return EXIT_OK
+    if out.status in ("cancelled", "refused"):
+        print("cancelled: nothing was changed." if out.status == "cancelled" else f"not run: {out.message}.")
+        return EXIT_OK if out.status == "cancelled" else EXIT_REFUSED
+    v = out.verdict
+    print(f"{ICONS.get(v.status, '?')} {out.name}: {v.status}  {v.message}")
+    return EXIT_FAILED if v.status == "failed" else EXIT_OK
+
+
+def plain_wizard(args) -> int:
+    """A loop: show the checklist, pick an item, preview it, confirm, run it; a blocked or failed item
+    comes back to the menu with its message."""
+    from wizard.engine import Engine
+    from wizard.session import WizardError
+
+    with usecase.locked(*_where(args), "plain") as session:
         engine = Engine(session)
         passed = [i for i in engine.items if session.state.item(i.id).status == "passed"]
         if passed and questionary.confirm(f"Resume: check again the {len(passed)} items that passed earlier?",
@@ -40,7 +93,7 @@ def plain_wizard(args) -> int:
             for item_id, v in engine.reverify_passed().items():
                 print(f"  {v.status:<8} {item_id}  {v.message}")
     while True:
-        with commands.locked(args, "plain") as session:
+        with usecase.locked(*_where(args), "plain") as session:
             engine = Engine(session)
             choices = [questionary.Choice(f"{i.alias:>4} {i.title}  [{session.state.item(i.id).status}]", value=i.id,
                                           disabled=("not available yet" if i.unavailable else None))
@@ -49,5 +102,8 @@ def plain_wizard(args) -> int:
         ref = questionary.select("Which item?", choices=choices).unsafe_ask()
         if ref is None:
             return 0
-        args.item, args.set, args.dry_run, args.yes, args.repin, args.json = ref, [], False, False, False, False
-        commands.cmd_run(args)
+        args.item, args.set, args.dry_run, args.yes, args.repin = ref, [], False, False, False
+        try:
+            run_one(args)
+        except WizardError as e:
+            print(f"error: {e}", file=sys.stderr)

@@ -227,9 +227,10 @@ class RollbackScreen(Screen):
         if self.plan is None or self.chosen is None:
             return
         act, plan, session = action(self.chosen), self.plan, self.app.session
-        from wizard.rollback.base import confirmation_word
+        from wizard.usecase import rollback_confirmation
 
-        word = confirmation_word(session) if act.destructive or plan.data.get("prune_risk") else None
+        c = rollback_confirmation(session, act, plan)  # the core's policy: the CLI asks the same
+        word = c.word if c.kind == "typed" else None
         body = f"{plan.summary}\n\n{next((r.consequences for r in self.rows if r.name == act.name), '')}"
         if act.name == "restore":
             chosen = Options(namespaces=plan.data.get("namespaces") or [], kinds=plan.data.get("kinds") or [],

@@ -70,12 +70,13 @@ class ConfirmDialog(ModalScreen[bool]):
 
 def confirm_for_plan(item: Item, plan: Plan, session: Session) -> ConfirmDialog:
     """The confirmation for running a previewed plan; cluster changes ask for the context name."""
+    from wizard.usecase import item_confirmation
+
+    c = item_confirmation(session, plan)  # the core's policy: the CLI and --plain ask the same
     what = CHANGES.get(plan.changes, f"changes the {plan.changes}")
     body = f"{plan.summary}\n\nRunning it {what}. The full preview is in the Preview pane."
-    require = None
-    if plan.changes == "cluster":
-        pinned = session.state.cluster
-        require = (pinned.context if pinned else None) or session.context or "yes"
+    require = c.word if c.kind == "typed" else None
+    if require:
         body += f"\n\nThis acts on the cluster of context {require!r}."
     return ConfirmDialog(f"Run {item.alias} {item.title}?", body, ok_label="Run it", require_text=require,
                          danger=plan.changes in ("cluster", "repo"))

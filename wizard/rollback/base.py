@@ -17,16 +17,6 @@ from ..state import now
 JOURNAL_PREFIX = Kind.ROLLBACK_PREFIX.value
 
 
-def confirmation_word(session) -> str:
-    """What a destructive rollback asks the user to type: the pinned context name (or the branch).
-    Decided here, in the core, so every front end asks for the same word."""
-    from ..repo.gitstate import current_branch
-
-    if session.state.cluster:
-        return session.state.cluster.context
-    return current_branch(session) or session.repo.name
-
-
 @dataclass
 class Options:
     """The user's choices for an action (CLI flags, TUI form fields)."""

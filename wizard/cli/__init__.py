@@ -13,7 +13,7 @@ import os
 import sys
 
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BLOCKED, EXIT_REFUSED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+from ..exitcodes import EXIT_BLOCKED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if "status" in argv:
             # `status` is what scripts poll: read the state file without a Session when that is safe.
-            from .status_view import fast_status
+            from ..status_view import fast_status
 
             code = fast_status(argv)
             if code is not None:
@@ -104,9 +104,9 @@ def exit_code_for_error(e: Exception) -> int | None:
     The error classes are imported here rather than at the top so that `status` does not load
     the runner and tool modules just to be able to catch their errors.
     """
-    from .runner import ToolError
-    from .session import WizardError
-    from .state import StateError
+    from ..runner import ToolError
+    from ..session import WizardError
+    from ..state import StateError
 
     if isinstance(e, StateError):  # LockHeld included: another wizard holds the repo
         return EXIT_REFUSED
@@ -126,7 +126,7 @@ def dispatch(args) -> int:
 
 
 def parse_sets(pairs: list[str]) -> dict[str, str]:
-    from .session import UsageError
+    from ..session import UsageError
 
     out = {}
     for pair in pairs:
@@ -145,3 +145,7 @@ def emit_json(obj) -> None:
 def stdin_interactive() -> bool:
     return sys.stdin.isatty() and os.environ.get("HOMELAB_WIZARD_NONINTERACTIVE") != "1"
 
+
+
+__all__ = ["main", "build_parser", "dispatch", "parse_sets", "emit_json", "stdin_interactive", "EXIT_OK", "EXIT_FAILED",
+           "EXIT_USAGE", "EXIT_BLOCKED", "EXIT_REFUSED", "EXIT_INTERRUPTED"]

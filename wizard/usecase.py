@@ -1,0 +1,225 @@
+"""What a front end needs to run an item or a rollback action, decided once, in the core.
+
+The headless CLI, `--plain` and the TUI each render these objects and answer through an Asker;
+none of them has rules of its own: which questions are missing, which token a run needs, and
+what confirmation it takes (none, yes/no, or a typed word, plus what `--yes` alone cannot stand
+for) are answered here.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Protocol
+
+from .checklist import Plan, Question, Verdict
+from .engine import Engine
+from .session import NeedsAnswers, Session, UsageError
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """How a change is confirmed. kind: "none" (changes nothing), "yes" (a yes/no question) or
+    "typed" (the user types `word`). `acknowledge` names a risk that an unattended `--yes` does not
+    cover and needs its own explicit option (`allow-prune`)."""
+
+    kind: str
+    word: str | None = None
+    why: str = ""
+    acknowledge: str | None = None
+
+
+class Asker(Protocol):
+    """How a front end asks its user. A method returns None when it cannot ask (no terminal)."""
+
+    def question(self, q: Question) -> str | None: ...
+
+    def token(self, var: str) -> str | None: ...
+
+    def confirm(self, c: Confirmation, title: str) -> bool | None: ...
+
+
+# -- sessions ----------------------------------------------------------------------------------
+def open_session(repo: str | None, kubeconfig: str | None = None, context: str | None = None) -> Session:
+    return Session.open(repo or ".", kubeconfig=kubeconfig, context=context)
+
+
+@contextmanager
+def locked(repo: str | None, kubeconfig: str | None, context: str | None, command: str) -> Iterator[Session]:
+    """A session holding the repo's lock, with its state loaded; saved and released on the way out."""
+    session = open_session(repo, kubeconfig, context)
+    session.store.acquire(command)
+    try:
+        session.store.load()
+        yield session
+    finally:
+        session.store.release()
+
+
+# -- the confirmation policy --------------------------------------------------------------------
+CHANGES = {"nothing": "changes nothing", "repo": "changes files in your repository",
+           "cluster": "changes the cluster", "state": "records your answers", "repo+cluster": "changes the repo and the cluster"}
+
+
+def pinned_word(session) -> str:
+    """The word a destructive step asks for: the pinned context name (else the branch, else the repo)."""
+    from .repo.gitstate import current_branch
+
+    if session.state.cluster:
+        return session.state.cluster.context
+    return session.context or current_branch(session) or session.repo.name
+
+
+def item_confirmation(session, plan: Plan) -> Confirmation:
+    """Nothing changes: no question. The cluster changes: type its context name. Else yes/no."""
+    why = CHANGES.get(plan.changes, f"changes the {plan.changes}")
+    if plan.changes == "nothing":
+        return Confirmation("none", why=why)
+    if "cluster" in plan.changes:
+        return Confirmation("typed", pinned_word(session), why=why)
+    return Confirmation("yes", why=why)
+
+
+def rollback_confirmation(session, act, plan: Plan) -> Confirmation:
+    """A destructive action or one where Flux may prune: type the word; the prune risk also needs its
+    own acknowledgement when nobody types (an unattended --yes)."""
+    risk = bool(plan.data.get("prune_risk"))
+    why = CHANGES.get(plan.changes, f"changes the {plan.changes}")
+    if plan.changes == "nothing":
+        return Confirmation("none", why=why)
+    if act.destructive or risk:
+        return Confirmation("typed", pinned_word(session), why=why, acknowledge="allow-prune" if risk else None)
+    return Confirmation("yes", why=why)
+
+
+# -- items ---------------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    """How a run ended: "previewed" (dry run), "cancelled" (the user said no), "refused" (nobody could
+    confirm: `message` says what to pass) or "ran" (`verdict` is the live check after it)."""
+
+    status: str
+    plan: Plan | None = None
+    verdict: Verdict | None = None
+    message: str = ""
+    needs: str | None = None  # refused: the acknowledgement that was missing ("allow-prune"), or "confirm"
+    name: str = ""  # the item id or the rollback action's name
+
+
+def set_answers(session, item, sets: dict[str, str]) -> None:
+    from .flux.prompt import is_secret_answer_key
+
+    for key, value in sets.items():
+        if is_secret_answer_key(key):
+            raise UsageError(f"--set {key}=… is refused: tokens and passwords are never taken as answers (they "
+                             "would end up in the shell history, in 'ps' and in the state file). Export the token "
+                             "in the environment (GITHUB_TOKEN, GITEA_TOKEN or GIT_PASSWORD), or type it at the "
+                             "no-echo prompt.")
+        q = next((q for q in item.questions if q.key == key), None)
+        try:
+            session.answers[key] = q.validate(value) if q else value
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+
+
+def fill_questions(session, questions, asker: Asker) -> None:
+    """Ask each unanswered question; where the front end cannot ask, the default (if any) stands."""
+    for q in questions:
+        if q.key in session.answers:
+            continue
+        value = asker.question(q)
+        if value is None:
+            value = q.default
+        if value is not None:
+            session.answers[q.key] = value
+
+
+def token_for(session, item, asker: Asker) -> None:
+    """The git token the item needs and the environment lacks, typed without echo and kept in memory."""
+    from .flux.prompt import remember_prompted_token, token_needed
+
+    var = token_needed(session, item.id)
+    if var is None:
+        return
+    value = asker.token(var)
+    if value is not None:
+        remember_prompted_token(session, var, value)
+
+
+def plan_item(engine: Engine, item, asker: Asker) -> Plan:
+    """The item's plan; questions it turns out to need (which overlay, which copy of a duplicate) are
+    asked and the plan made again. Where nobody can answer them, NeedsAnswers names each one."""
+    session = engine.session
+    for _ in range(5):
+        try:
+            return engine.plan(item.id)
+        except NeedsAnswers as e:
+            open_qs = [q for q in e.questions if q.key not in session.answers]
+            asked = {q.key: asker.question(q) for q in open_qs}
+            if not open_qs or any(v is None for v in asked.values()):
+                raise
+            session.answers.update(asked)
+            session.store.save()
+    return engine.plan(item.id)
+
+
+def run_item(session, ref: str, asker: Asker, *, sets: dict[str, str] | None = None, dry_run: bool = False,
+             assume_yes: bool = False, repin: bool = False, show: Callable[[Plan], None] = lambda plan: None,
+             progress: Callable[[str], None] = lambda line: None) -> Outcome:
+    """Preview `ref` with the given answers, confirm it by the policy, run it and verify it.
+    A dry run never stores the answers it was given."""
+    engine = Engine(session)
+    item = engine.item(ref)
+    if dry_run:
+        session.store.stored_answers = dict(session.answers)
+    set_answers(session, item, sets or {})
+    fill_questions(session, item.questions, asker)
+    session.repin = repin
+    session.store.save()
+    token_for(session, item, asker)
+    plan = plan_item(engine, item, asker)
+    show(plan)
+    if dry_run:
+        return Outcome("previewed", plan, name=item.id)
+    c = item_confirmation(session, plan)
+    if c.kind != "none" and not assume_yes:
+        go = asker.confirm(c, f"Run {item.alias} {item.title}?")
+        if go is None:
+            return Outcome("refused", plan, needs="confirm", name=item.id,
+                           message=f"{item.id} would change the {plan.changes}; nobody can confirm here, so confirm "
+                                   "it explicitly (after checking the preview)")
+        if not go:
+            return Outcome("cancelled", plan, name=item.id)
+    return Outcome("ran", plan, engine.run(item.id, plan, progress=progress), name=item.id)
+
+
+# -- rollback actions ---------------------------------------------------------------------------
+def run_rollback(session, name: str, opts, asker: Asker, *, dry_run: bool = False, assume_yes: bool = False,
+                 show: Callable[[Plan], None] = lambda plan: None,
+                 progress: Callable[[str], None] = lambda line: None) -> Outcome:
+    """Preview a rollback action, confirm it by the policy (a prune risk needs `allow_prune` when
+    nobody types the word), run it and verify it."""
+    from .rollback import action, execute
+
+    act = action(name)
+    plan = act.plan(session, opts)
+    show(plan)
+    if dry_run or plan.changes == "nothing":
+        return Outcome("previewed", plan, name=act.name)
+    c = rollback_confirmation(session, act, plan)
+    if assume_yes:
+        if c.acknowledge == "allow-prune" and not opts.allow_prune:
+            n = sum(len(v) for v in (plan.data.get("prune_risk") or {}).values())
+            return Outcome("refused", plan, needs="allow-prune", name=act.name,
+                           message=f"with prune on, Flux may delete up to {n} object(s) listed above. Suspend first "
+                                   "(rollback suspend), or accept that Flux may delete them (allow prune) if that "
+                                   "is what you want")
+    else:
+        go = asker.confirm(c, f"Rollback: {act.title}?")
+        if go is None:
+            return Outcome("refused", plan, needs="confirm", name=act.name,
+                           message=f"rollback {act.name} would change the {plan.changes}; nobody can confirm here, "
+                                   "so confirm it explicitly (after checking the preview)")
+        if not go:
+            return Outcome("cancelled", plan, name=act.name)
+    return Outcome("ran", plan, execute(session, act, plan, progress=progress), name=act.name)
