@@ -62,10 +62,10 @@ def run_one(args) -> int:
     """One item: preview, the questions it needs, the confirmation, the run; back to the caller."""
     from wizard.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
 
-    sets = dict(pair.split("=", 1) for pair in (getattr(args, "set", None) or []) if "=" in pair)
+    sets = usecase.parse_sets(args.set)
     with usecase.locked(*_where(args), f"run {args.item}") as session:
-        out = usecase.run_item(session, args.item, PlainAsker(), sets=sets, dry_run=getattr(args, "dry_run", False),
-                               assume_yes=getattr(args, "yes", False), repin=getattr(args, "repin", False),
+        out = usecase.run_item(session, args.item, PlainAsker(), sets=sets, dry_run=args.dry_run,
+                               assume_yes=args.yes, repin=args.repin,
                                show=lambda plan: print(plan.render()),
                                progress=lambda line: print(f"  {line}", flush=True))
     if out.status == "previewed":

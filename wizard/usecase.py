@@ -57,8 +57,17 @@ def locked(repo: str | None, kubeconfig: str | None, context: str | None, comman
 
 
 # -- the confirmation policy --------------------------------------------------------------------
-CHANGES = {"nothing": "changes nothing", "repo": "changes files in your repository",
-           "cluster": "changes the cluster", "state": "records your answers", "repo+cluster": "changes the repo and the cluster"}
+CHANGES = {
+    "nothing": "changes nothing",
+    "state": "records a choice in the wizard's state only",
+    "repo": "changes files in the repository",
+    "local": "writes files in your data directory, outside the repository",
+    "cluster": "changes the cluster",
+}
+
+
+def what_it_changes(plan: Plan) -> str:
+    return CHANGES.get(plan.changes, f"changes the {plan.changes}")
 
 
 def pinned_word(session) -> str:
@@ -72,7 +81,7 @@ def pinned_word(session) -> str:
 
 def item_confirmation(session, plan: Plan) -> Confirmation:
     """Nothing changes: no question. The cluster changes: type its context name. Else yes/no."""
-    why = CHANGES.get(plan.changes, f"changes the {plan.changes}")
+    why = what_it_changes(plan)
     if plan.changes == "nothing":
         return Confirmation("none", why=why)
     if "cluster" in plan.changes:
@@ -84,12 +93,23 @@ def rollback_confirmation(session, act, plan: Plan) -> Confirmation:
     """A destructive action or one where Flux may prune: type the word; the prune risk also needs its
     own acknowledgement when nobody types (an unattended --yes)."""
     risk = bool(plan.data.get("prune_risk"))
-    why = CHANGES.get(plan.changes, f"changes the {plan.changes}")
+    why = what_it_changes(plan)
     if plan.changes == "nothing":
         return Confirmation("none", why=why)
     if act.destructive or risk:
         return Confirmation("typed", pinned_word(session), why=why, acknowledge="allow-prune" if risk else None)
     return Confirmation("yes", why=why)
+
+
+def _ask(asker: Asker, c: Confirmation, title: str, plan: Plan, what: str) -> "Outcome | None":
+    """Ask for the confirmation `c`: None to go ahead, else how the run ends (cancelled, or refused
+    where nobody can answer)."""
+    go = asker.confirm(c, title)
+    if go is None:
+        return Outcome("refused", plan, needs="confirm", name=what,
+                       message=f"{what} would change the {plan.changes}; nobody can confirm here, so confirm it "
+                               "explicitly (after checking the preview)")
+    return None if go else Outcome("cancelled", plan, name=what)
 
 
 # -- items ---------------------------------------------------------------------------------------
@@ -104,6 +124,17 @@ class Outcome:
     message: str = ""
     needs: str | None = None  # refused: the acknowledgement that was missing ("allow-prune"), or "confirm"
     name: str = ""  # the item id or the rollback action's name
+
+
+def parse_sets(pairs: list[str]) -> dict[str, str]:
+    """KEY=VALUE answers, as the CLI's --set gives them."""
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise UsageError(f"--set {pair!r} is not KEY=VALUE (for example --set option=a)")
+        k, v = pair.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
 
 
 def set_answers(session, item, sets: dict[str, str]) -> None:
@@ -183,13 +214,9 @@ def run_item(session, ref: str, asker: Asker, *, sets: dict[str, str] | None = N
         return Outcome("previewed", plan, name=item.id)
     c = item_confirmation(session, plan)
     if c.kind != "none" and not assume_yes:
-        go = asker.confirm(c, f"Run {item.alias} {item.title}?")
-        if go is None:
-            return Outcome("refused", plan, needs="confirm", name=item.id,
-                           message=f"{item.id} would change the {plan.changes}; nobody can confirm here, so confirm "
-                                   "it explicitly (after checking the preview)")
-        if not go:
-            return Outcome("cancelled", plan, name=item.id)
+        stop = _ask(asker, c, f"Run {item.alias} {item.title}?", plan, item.id)
+        if stop:
+            return stop
     return Outcome("ran", plan, engine.run(item.id, plan, progress=progress), name=item.id)
 
 
@@ -215,11 +242,7 @@ def run_rollback(session, name: str, opts, asker: Asker, *, dry_run: bool = Fals
                                    "(rollback suspend), or accept that Flux may delete them (allow prune) if that "
                                    "is what you want")
     else:
-        go = asker.confirm(c, f"Rollback: {act.title}?")
-        if go is None:
-            return Outcome("refused", plan, needs="confirm", name=act.name,
-                           message=f"rollback {act.name} would change the {plan.changes}; nobody can confirm here, "
-                                   "so confirm it explicitly (after checking the preview)")
-        if not go:
-            return Outcome("cancelled", plan, name=act.name)
+        stop = _ask(asker, c, f"Rollback: {act.title}?", plan, f"rollback {act.name}")
+        if stop:
+            return Outcome(stop.status, plan, needs=stop.needs, name=act.name, message=stop.message)
     return Outcome("ran", plan, execute(session, act, plan, progress=progress), name=act.name)

@@ -15,7 +15,6 @@ from textual.widgets import Button, Input, Label, Static
 from wizard.checklist import Item, Plan
 from wizard.session import Session
 
-from ..widgets.plan_preview import CHANGES
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -73,8 +72,7 @@ def confirm_for_plan(item: Item, plan: Plan, session: Session) -> ConfirmDialog:
     from wizard.usecase import item_confirmation
 
     c = item_confirmation(session, plan)  # the core's policy: the CLI and --plain ask the same
-    what = CHANGES.get(plan.changes, f"changes the {plan.changes}")
-    body = f"{plan.summary}\n\nRunning it {what}. The full preview is in the Preview pane."
+    body = f"{plan.summary}\n\nRunning it {c.why}. The full preview is in the Preview pane."
     require = c.word if c.kind == "typed" else None
     if require:
         body += f"\n\nThis acts on the cluster of context {require!r}."

@@ -6,14 +6,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from wizard.checklist import Item, Plan
-
-CHANGES = {
-    "nothing": "changes nothing",
-    "state": "records a choice in the wizard's state only",
-    "repo": "changes files in the repository",
-    "local": "writes files in your data directory, outside the repository",
-    "cluster": "changes the cluster",
-}
+from wizard.usecase import CHANGES
 
 
 class PlanPreview(VerticalScroll, can_focus=True):

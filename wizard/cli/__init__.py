@@ -125,18 +125,6 @@ def dispatch(args) -> int:
     return getattr(commands, f"cmd_{args.command}")(args)
 
 
-def parse_sets(pairs: list[str]) -> dict[str, str]:
-    from ..session import UsageError
-
-    out = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise UsageError(f"--set {pair!r} is not KEY=VALUE (for example --set option=a)")
-        k, v = pair.split("=", 1)
-        out[k.strip()] = v.strip()
-    return out
-
-
 def emit_json(obj) -> None:
     json.dump(obj, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
@@ -147,5 +135,5 @@ def stdin_interactive() -> bool:
 
 
 
-__all__ = ["main", "build_parser", "dispatch", "parse_sets", "emit_json", "stdin_interactive", "EXIT_OK", "EXIT_FAILED",
+__all__ = ["main", "build_parser", "dispatch", "emit_json", "stdin_interactive", "EXIT_OK", "EXIT_FAILED",
            "EXIT_USAGE", "EXIT_BLOCKED", "EXIT_REFUSED", "EXIT_INTERRUPTED"]

@@ -12,7 +12,7 @@ from ..engine import Engine
 from ..session import NotAGitRepo, Session
 from ..status_view import ICONS
 from .. import usecase
-from . import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_REFUSED, emit_json, parse_sets, stdin_interactive
+from . import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_REFUSED, emit_json, stdin_interactive
 
 
 def open_session(args) -> Session:
@@ -99,8 +99,15 @@ class TerminalAsker:
         return input(f"{title} It {c.why}. Go ahead? [y/N] ").strip().lower() in ("y", "yes")
 
 
-def refused(outcome: usecase.Outcome) -> int:
-    flag = {"allow-prune": "--allow-prune", "confirm": "--yes"}.get(outcome.needs or "", "--yes")
+def not_run(outcome: usecase.Outcome) -> int | None:
+    """The exit code of a run that was refused or cancelled (None when it ran): a refusal says which
+    flag gives the missing confirmation."""
+    if outcome.status == "cancelled":
+        print("cancelled: nothing was changed.")
+        return EXIT_OK
+    if outcome.status != "refused":
+        return None
+    flag = {"allow-prune": "--allow-prune"}.get(outcome.needs or "", "--yes")
     print(f"error: {outcome.message}: pass {flag}" + (" (after checking the preview with --dry-run)."
                                                       if flag == "--yes" else "."), file=sys.stderr)
     return EXIT_REFUSED
@@ -111,7 +118,7 @@ def cmd_run(args) -> int:
         from ..launch import start  # --plain asks with questionary: the plain front end runs the item
 
         return start("plain-run", args)
-    sets = parse_sets(args.set)
+    sets = usecase.parse_sets(args.set)
     with locked(args, f"run {args.item}") as session:
         def show(plan) -> None:
             if not (args.json and args.dry_run):
@@ -128,11 +135,9 @@ def cmd_run(args) -> int:
         else:
             print("\n(dry run: nothing was changed)")
         return EXIT_OK
-    if out.status == "refused":
-        return refused(out)
-    if out.status == "cancelled":
-        print("cancelled: nothing was changed.")
-        return EXIT_OK
+    code = not_run(out)
+    if code is not None:
+        return code
     verdict = out.verdict
     if args.json:
         emit_json({"id": item.id, "status": verdict.status, "message": verdict.message, "evidence": verdict.evidence})
@@ -207,11 +212,9 @@ def cmd_rollback(args) -> int:
         else:
             print("\n(dry run: nothing was changed)" if args.dry_run else "\nnothing to do.")
         return EXIT_OK
-    if out.status == "refused":
-        return refused(out)
-    if out.status == "cancelled":
-        print("cancelled: nothing was changed.")
-        return EXIT_OK
+    code = not_run(out)
+    if code is not None:
+        return code
     verdict = out.verdict
     if args.json:
         emit_json({"action": out.name, "status": verdict.status, "message": verdict.message,

@@ -181,8 +181,7 @@ def ls_remote(session, cred: Credential, ref: str | None = None, timeout: float 
     args = ["git", *cred.git_args(), "ls-remote", cred.http_url if cred.auth == "token" else cred.repo.url]
     if ref:
         args.append(ref)
-    return session.runner.run(args, env=env, secret_env=secret, timeout=timeout, ok_codes=tuple(range(0, 256)),
-                              cancel=session.cancel)
+    return session.runner.run(args, env=env, secret_env=secret, timeout=timeout, ok_codes=tuple(range(0, 256)))
 
 
 def remote_head(session, cred: Credential, branch: str) -> str | None:

@@ -25,7 +25,7 @@ class Backup(Item):
         if info.index.get("cluster", {}).get("uid") != session.state.cluster.uid:
             return Verdict("failed", f"the newest backup {info.path} is of another cluster; run prep.backup again", evidence)
         problems = check_integrity(info)
-        listing = list_cluster(session.kubectl, cancel=session.cancel)
+        listing = list_cluster(session.kubectl)
         diffs = compare_counts(info, listing)
         evidence["count_differences"] = diffs[:50]
         objects_dir = info.path / "objects"
@@ -68,7 +68,7 @@ class Backup(Item):
         root = Path(plan.data["root"])
         for name in remove_incomplete(root):
             progress(f"removed the incomplete backup {name} left by an interrupted run")
-        listing = list_cluster(session.kubectl, cancel=session.cancel, progress=progress)
+        listing = list_cluster(session.kubectl, progress=progress)
         info = write_backup(root, listing, vars(ident), progress=progress)
         session.state.record(Kind.BACKUP, path=str(info.path), objects=info.index["objects"])
         session.store.save()

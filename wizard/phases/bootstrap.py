@@ -152,7 +152,7 @@ def remote_has_flux_system(session, cred: creds.Credential, branch: str, path: s
     url = cred.http_url if cred.auth == "token" else cred.repo.url
     res = session.runner.run(["git", "-C", str(session.repo), *cred.git_args(), "fetch", "--no-tags", "-q", url,
                               f"refs/heads/{branch}"], env=env, secret_env=secret, ok_codes=tuple(range(256)),
-                             timeout=120, cancel=session.cancel)
+                             timeout=120)
     if res.exit_code != 0:
         return None
     have = session.git.run("cat-file", "-e", f"FETCH_HEAD:{path}/flux-system/gotk-sync.yaml", ok_codes=(0, 1, 128))
@@ -257,7 +257,7 @@ class Run(Item):
                              provider=d["provider"])
         session.store.save()
         try:
-            session.runner.run(d["argv"], secret_env=cred.flux_secret_env(), on_line=progress, cancel=session.cancel,
+            session.runner.run(d["argv"], secret_env=cred.flux_secret_env(), on_line=progress,
                                timeout=float(session.answers.get("bootstrap-timeout-seconds", 900)))
         except ToolError as e:
             msg = str(e)
@@ -338,7 +338,7 @@ class Controllers(Item):
         for name in REQUIRED_CRDS:
             if name not in ev["crds"]:
                 bad.append(f"CRD {name} is missing")
-        check = session.flux.run("check", ok_codes=tuple(range(256)), timeout=180, cancel=session.cancel)
+        check = session.flux.run("check", ok_codes=tuple(range(256)), timeout=180)
         ev["flux_check"] = {"command": check.command, "exit_code": check.exit_code,
                             "output": (check.shown_stdout + check.stderr)[-3000:]}
         if check.exit_code != 0:

@@ -29,7 +29,7 @@ def report_path(session):
 
 
 def compute(session):
-    listing = list_cluster(session.kubectl, cancel=session.cancel)
+    listing = list_cluster(session.kubectl)
     result = scan(session.repo)
     rows = build_inventory(listing, result)
     return rows, result

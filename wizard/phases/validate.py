@@ -66,7 +66,7 @@ def coverage(session) -> dict:
     for ks in kss:
         for key in inventory_keys(ks):
             managed.setdefault(key, f"{ks['metadata']['namespace']}/{ks['metadata']['name']}")
-    listing = list_cluster(session.kubectl, cancel=session.cancel)
+    listing = list_cluster(session.kubectl)
     live = {key_of(o): o for o in listing.objects + listing.flux_owned}
     ctx = context(session)
     meant, excluded = {}, {}
@@ -349,7 +349,7 @@ def flux_diff(session, t: dict) -> dict:
     ns, name = t["kustomization"]
     path = session.repo / (t.get("ks_path") or ".").lstrip("./")
     res = session.flux.run("diff", "kustomization", name, "-n", ns, "--path", str(path),
-                           ok_codes=tuple(range(256)), timeout=120, cancel=session.cancel)
+                           ok_codes=tuple(range(256)), timeout=120)
     return {"command": res.command, "exit_code": res.exit_code, "output": (res.shown_stdout + res.stderr)[-1500:]}
 
 
