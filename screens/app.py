@@ -33,14 +33,14 @@ from .dialogs.error import ErrorDialog
 from .dialogs.resume import ResumeDialog
 from .home import HomeScreen
 from .messages import CommandStarted, ItemChecked, ItemStarted, OutputLogged, PlanPrepared, PlanRefused
-from .phase import PhaseScreen
+from .navigation import NavigationActions
 from .palette import wizard_commands
 
 STYLES = Path(assets.__file__).parent / "styles"
 LOG_LIMIT = 5000  # lines of command output kept for the log panes
 
 
-class WizardApp(App[int]):
+class WizardApp(NavigationActions, App[int]):
     """The homelab-wizard TUI for one locked, loaded Session."""
 
     TITLE = "homelab-wizard"
@@ -315,41 +315,6 @@ class WizardApp(App[int]):
 
     def action_verify_all(self) -> None:
         self.start_verify([it.id for it in self.engine.items], "every item")
-
-    def action_open_phase(self, phase_id: str) -> None:
-        if isinstance(self.screen, PhaseScreen):
-            if self.screen.phase_id != phase_id:
-                self.switch_screen(PhaseScreen(phase_id))
-        elif isinstance(self.screen, HomeScreen):
-            self.push_screen(PhaseScreen(phase_id))
-
-    def action_rollback(self) -> None:
-        from .rollback import RollbackScreen
-
-        if not isinstance(self.screen, RollbackScreen):
-            self.push_screen(RollbackScreen())
-
-    def action_open_plan(self) -> None:
-        from .plan import PlanScreen
-
-        if not isinstance(self.screen, PlanScreen):
-            self.push_screen(PlanScreen())
-
-    def action_open_secrets(self) -> None:
-        from .secrets import SecretsScreen
-
-        if not isinstance(self.screen, SecretsScreen):
-            self.push_screen(SecretsScreen())
-
-    def action_open_flux_status(self) -> None:
-        from .flux_status import FluxStatusScreen
-
-        if not isinstance(self.screen, FluxStatusScreen):
-            self.push_screen(FluxStatusScreen())
-
-    def action_go_home(self) -> None:
-        while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
-            self.pop_screen()
 
     async def action_quit(self) -> None:
         """ctrl+q: save and quit; while a step runs, ask first and stop it."""

@@ -149,14 +149,49 @@ class Runner:
         argv = [str(a) for a in argv]
         if cancel is None and self.current_cancel is not None:
             cancel = self.current_cancel()
-        for v in (secret_env or {}).values():
-            self.redactor.add(v)
-        if stdin_is_secret and stdin:
-            self.redactor.add(stdin if isinstance(stdin, str) else stdin.decode(errors="replace"))
+        self._register_secrets(secret_env, stdin, stdin_is_secret)
         full_env = self.env({**(env or {}), **(secret_env or {})})
         shown = [self.redactor.redact(a) for a in argv]
         started = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
         t0 = time.monotonic()
+        exe = self._executable_or_refuse(argv, shown, started, full_env, cancel, cwd, log_output)
+        if self.on_command:
+            self.on_command(shown)
+
+        proc, files, out_chunks, err_chunks = self._spawn(exe, argv, full_env, stdin, cwd, on_line)
+        limit = timeout if timeout is not None else self.default_timeout
+        status = "ok"
+        try:
+            status = _wait(proc, cancel, t0, limit)
+        except BaseException:
+            # Ctrl-C in the wizard: the child is in its own session and never saw SIGINT.
+            status = "cancelled"
+            _stop_group(proc)
+            raise
+        finally:
+            # OProc.wait() also joins the threads that collect streamed output.
+            _reap(proc)
+            duration = time.monotonic() - t0
+            raw, stdout, stderr = self._outputs(files, out_chunks, err_chunks)
+            code = proc.exit_code if proc.exit_code is not None else -1
+            if status == "ok" and code not in ok_codes:
+                status = "failed"
+            self._audit(shown, started, duration, code, status, stdout, stderr, cwd,
+                        False if raw_stdout else log_output)
+
+        _raise_for_status(status, shown, limit, code, stdout, stderr)
+        return Result(shown, code, raw, stderr, duration, started, shown_stdout=stdout)
+
+    def _register_secrets(self, secret_env: Mapping[str, str] | None, stdin: str | bytes | None,
+                          stdin_is_secret: bool) -> None:
+        # Registered before anything runs, so no output, error or log line can carry them.
+        for v in (secret_env or {}).values():
+            self.redactor.add(v)
+        if stdin_is_secret and stdin:
+            self.redactor.add(stdin if isinstance(stdin, str) else stdin.decode(errors="replace"))
+
+    def _executable_or_refuse(self, argv, shown, started, full_env, cancel, cwd, log_output) -> str:
+        """The path of argv[0]; a missing tool or a job stopped before it started is audited and raised."""
         exe = self.which(argv[0], full_env)
         if exe is None:
             self._audit(shown, started, 0.0, None, "missing", "", "", cwd, log_output)
@@ -164,9 +199,10 @@ class Runner:
         if cancel is not None and cancel.cancelled:  # stopped before it started: start nothing
             self._audit(shown, started, 0.0, None, "cancelled", "", "", cwd, log_output)
             raise Cancelled(f"'{shown[0]}' was cancelled", shown)
-        if self.on_command:
-            self.on_command(shown)
+        return exe
 
+    def _spawn(self, exe, argv, full_env, stdin, cwd, on_line):
+        """Start the tool in the background: (process, temp files or None, stdout chunks, stderr chunks)."""
         out_chunks: list[str] = []
         err_chunks: list[str] = []
 
@@ -198,57 +234,17 @@ class Runner:
             _ok_code=list(range(-64, 256)),
             _decode_errors="replace",
         )
-        limit = timeout if timeout is not None else self.default_timeout
-        status = "ok"
-        try:
-            pause = 0.002
-            while proc.process.is_alive()[0]:
-                if cancel is not None and cancel.cancelled:
-                    status = "cancelled"
-                    _stop_group(proc)
-                    break
-                if time.monotonic() - t0 > limit:
-                    status = "timeout"
-                    _kill_group(proc, signal.SIGKILL)
-                    break
-                time.sleep(pause)
-                pause = min(pause * 2, 0.05)  # quick commands return fast; long ones poll gently
-        except BaseException:
-            # Ctrl-C in the wizard: the child is in its own session and never saw SIGINT.
-            status = "cancelled"
-            _stop_group(proc)
-            raise
-        finally:
-            # OProc.wait() also joins the threads that collect streamed output.
-            _reap(proc)
-            duration = time.monotonic() - t0
-            if files:
-                out_chunks, err_chunks = [_read(files[0])], [_read(files[1])]
-            # stdout is data (YAML/JSON the wizard parses): returned as the tool wrote it, never
-            # masked (a mask reads as a YAML alias and changes values). Everything people read or
-            # the wizard stores (audit log, errors, streamed lines) is redacted.
-            raw = "".join(out_chunks)
-            stdout = self.redactor.redact(raw)
-            stderr = self.redactor.redact("".join(err_chunks))
-            if raw_stdout:
-                log_output = False
-            code = proc.exit_code if proc.exit_code is not None else -1
-            if status == "ok" and code not in ok_codes:
-                status = "failed"
-            self._audit(shown, started, duration, code, status, stdout, stderr, cwd, log_output)
+        return proc, files, out_chunks, err_chunks
 
-        if status == "timeout":
-            raise ToolTimeout(f"'{' '.join(shown)}' did not finish within {limit:g}s; it was stopped (with its child "
-                              "processes). Check that the tool and the cluster respond, then try again", shown)
-        if status == "cancelled":
-            raise Cancelled(f"'{shown[0]}' was cancelled", shown)
-        if status == "failed":
-            detail = (stderr.strip() or stdout.strip()).splitlines()[-5:]
-            raise ToolFailed(
-                f"'{' '.join(shown)}' failed with exit code {code}: " + " / ".join(detail),
-                shown, code, stdout, stderr,
-            )
-        return Result(shown, code, raw, stderr, duration, started, shown_stdout=stdout)
+    def _outputs(self, files, out_chunks: list[str], err_chunks: list[str]) -> tuple[str, str, str]:
+        """(raw stdout, redacted stdout, redacted stderr) of a finished process."""
+        if files:
+            out_chunks, err_chunks = [_read(files[0])], [_read(files[1])]
+        # stdout is data (YAML/JSON the wizard parses): returned as the tool wrote it, never
+        # masked (a mask reads as a YAML alias and changes values). Everything people read or
+        # the wizard stores (audit log, errors, streamed lines) is redacted.
+        raw = "".join(out_chunks)
+        return raw, self.redactor.redact(raw), self.redactor.redact("".join(err_chunks))
 
     def _audit(self, argv, started, duration, code, status, stdout, stderr, cwd, log_output) -> None:
         if self.audit_log is None:
@@ -271,6 +267,35 @@ class Runner:
                 os.close(fd)
         except OSError as e:
             raise OSError(e.errno, e.strerror, str(self.audit_log)) from e
+
+
+def _wait(proc, cancel: CancelToken | None, t0: float, limit: float) -> str:
+    """Poll until the process ends ("ok"), is cancelled or runs past `limit`; its group is stopped then."""
+    pause = 0.002
+    while proc.process.is_alive()[0]:
+        if cancel is not None and cancel.cancelled:
+            _stop_group(proc)
+            return "cancelled"
+        if time.monotonic() - t0 > limit:
+            _kill_group(proc, signal.SIGKILL)
+            return "timeout"
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)  # quick commands return fast; long ones poll gently
+    return "ok"
+
+
+def _raise_for_status(status: str, shown: list[str], limit: float, code: int, stdout: str, stderr: str) -> None:
+    if status == "timeout":
+        raise ToolTimeout(f"'{' '.join(shown)}' did not finish within {limit:g}s; it was stopped (with its child "
+                          "processes). Check that the tool and the cluster respond, then try again", shown)
+    if status == "cancelled":
+        raise Cancelled(f"'{shown[0]}' was cancelled", shown)
+    if status == "failed":
+        detail = (stderr.strip() or stdout.strip()).splitlines()[-5:]
+        raise ToolFailed(
+            f"'{' '.join(shown)}' failed with exit code {code}: " + " / ".join(detail),
+            shown, code, stdout, stderr,
+        )
 
 
 def _kill_group(proc, sig) -> None:

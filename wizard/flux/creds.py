@@ -135,6 +135,21 @@ def resolve(session, *, need_token: bool = True) -> Credential:
     provider = a.get("provider") or infer_provider(url)
     if provider not in TOKEN_ENV:
         raise UsageError(f"provider={provider!r} is not one of: github, gitea, git")
+    ref = _repo_ref(a, provider, url)
+    auth = _git_auth(a, ref, url) if provider == "git" else "token"
+    if auth == "ssh":
+        return _ssh_credential(a, provider, ref)
+    token, source = token_for(session, provider)
+    if token is None and need_token:
+        raise Blocked(f"no token: export {source}=<token> in the shell that runs the wizard, or run this item in a "
+                      "terminal (or the TUI) to type it at a no-echo prompt. It is passed to git and flux through "
+                      "the environment only, and never stored. " + TOKEN_HELP[provider])
+    username = a.get("git-username") or ("git" if provider == "github" else (ref.owner.split("/")[0] if provider == "gitea" else "git"))
+    return Credential(provider, "token", ref, username, token, source)
+
+
+def _repo_ref(a, provider: str, url: str) -> RepoRef:
+    """The repository the URL names, with the owner/repository/hostname answers taking precedence."""
     ref = parse_url(url)
     if a.get("owner"):
         ref.owner = a["owner"]
@@ -145,34 +160,33 @@ def resolve(session, *, need_token: bool = True) -> Credential:
     if provider in ("github", "gitea") and not (ref.owner and ref.repository):
         raise UsageError(f"cannot tell owner and repository from {url!r}; pass --set owner=<user or org> "
                          "--set repository=<name>.")
-    auth = "token"
-    if provider == "git":
-        auth = a.get("git-auth") or ("ssh" if ref.scheme == "ssh" else "token")
-        if auth not in ("token", "ssh"):
-            raise UsageError(f"git-auth={auth!r} is not one of: token, ssh")
-        if auth == "token" and ref.scheme == "ssh":
-            raise UsageError(f"{url} is an ssh URL; token auth needs the https URL (--set git-url=https://…), or use "
-                             "--set git-auth=ssh with a deploy key.")
-        if ref.scheme == "http" and ref.host.split(":")[0] not in LOOPBACK and a.get("allow-insecure-http") != "true":
-            raise Blocked(f"{url} is plain http: the token would cross the network unencrypted. Use https, or pass "
-                          "--set allow-insecure-http=true if this really is a trusted network.")
-    if auth == "ssh":
-        key = a.get("ssh-key-file")
-        if not key:
-            raise Blocked("ssh auth needs a deploy key: pass --set ssh-key-file=<path of the private key> whose public "
-                          "half is a deploy key with write access on the repository.")
-        key = str(Path(key).expanduser())
-        if not Path(key).is_file():
-            raise Blocked(f"the deploy key {key} does not exist; create one (ssh-keygen -t ed25519 -f {key}) and add "
-                          f"{key}.pub as a deploy key with write access.")
-        return Credential(provider, "ssh", ref, a.get("git-username", "git"), None, f"deploy key {key}", key)
-    token, source = token_for(session, provider)
-    if token is None and need_token:
-        raise Blocked(f"no token: export {source}=<token> in the shell that runs the wizard, or run this item in a "
-                      "terminal (or the TUI) to type it at a no-echo prompt. It is passed to git and flux through "
-                      "the environment only, and never stored. " + TOKEN_HELP[provider])
-    username = a.get("git-username") or ("git" if provider == "github" else (ref.owner.split("/")[0] if provider == "gitea" else "git"))
-    return Credential(provider, "token", ref, username, token, source)
+    return ref
+
+
+def _git_auth(a, ref: RepoRef, url: str) -> str:
+    """token or ssh for a plain git server; refuses combinations that cannot work or would leak the token."""
+    auth = a.get("git-auth") or ("ssh" if ref.scheme == "ssh" else "token")
+    if auth not in ("token", "ssh"):
+        raise UsageError(f"git-auth={auth!r} is not one of: token, ssh")
+    if auth == "token" and ref.scheme == "ssh":
+        raise UsageError(f"{url} is an ssh URL; token auth needs the https URL (--set git-url=https://…), or use "
+                         "--set git-auth=ssh with a deploy key.")
+    if ref.scheme == "http" and ref.host.split(":")[0] not in LOOPBACK and a.get("allow-insecure-http") != "true":
+        raise Blocked(f"{url} is plain http: the token would cross the network unencrypted. Use https, or pass "
+                      "--set allow-insecure-http=true if this really is a trusted network.")
+    return auth
+
+
+def _ssh_credential(a, provider: str, ref: RepoRef) -> Credential:
+    key = a.get("ssh-key-file")
+    if not key:
+        raise Blocked("ssh auth needs a deploy key: pass --set ssh-key-file=<path of the private key> whose public "
+                      "half is a deploy key with write access on the repository.")
+    key = str(Path(key).expanduser())
+    if not Path(key).is_file():
+        raise Blocked(f"the deploy key {key} does not exist; create one (ssh-keygen -t ed25519 -f {key}) and add "
+                      f"{key}.pub as a deploy key with write access.")
+    return Credential(provider, "ssh", ref, a.get("git-username", "git"), None, f"deploy key {key}", key)
 
 
 def ls_remote(session, cred: Credential, ref: str | None = None, timeout: float = 60):

@@ -119,26 +119,36 @@ def find_targets(session, wanted: list[tuple[str, str]]) -> list[Target]:
     deps = [m for m in result.manifests if m.kind == "Deployment"]
     out = []
     for ns, name in wanted:
-        hits = [m for m in deps if m.name == name and m.namespace == ns] or \
-               [m for m in deps if m.name == name and not m.namespace]
-        if len(hits) != 1:
-            known = ", ".join(sorted(f"{m.namespace or '?'}/{m.name}" for m in deps)[:20]) or "none"
-            why = "is not in the repo" if not hits else "is defined more than once (" + \
-                ", ".join(m.where for m in hits) + ")"
-            raise UsageError(f"Deployment {ns}/{name} {why}; Deployments found: {known}.")
-        m = hits[0]
-        info = result.files.get(m.path)
-        if info is not None and info.sops:
-            raise MarkerError(f"{m.where}: Deployment {ns}/{name} is in a SOPS-encrypted file; the wizard never "
-                              "rewrites encrypted files. Move the Deployment to a plain file first.")
-        containers = (((m.doc.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
-        if not containers or not isinstance(containers[0], dict) or not containers[0].get("image"):
-            raise MarkerError(f"{m.where}: Deployment {ns}/{name} has no container image to automate.")
-        c = containers[0]
+        m = _one_deployment(deps, ns, name)
+        c = _first_container(result, m, ns, name)
         line = locate_image_line(session.repo / m.path, m.index, m.where, name)
         out.append(Target(ns, name, m.path, line, str(c["image"]), str(c.get("name", "")), object_name(ns, name),
                           m.index))
     return out
+
+
+def _one_deployment(deps: list, ns: str, name: str):
+    """The one Deployment `ns/name` (one without a namespace counts too); UsageError when none or several."""
+    hits = [m for m in deps if m.name == name and m.namespace == ns] or \
+           [m for m in deps if m.name == name and not m.namespace]
+    if len(hits) != 1:
+        known = ", ".join(sorted(f"{m.namespace or '?'}/{m.name}" for m in deps)[:20]) or "none"
+        why = "is not in the repo" if not hits else "is defined more than once (" + \
+            ", ".join(m.where for m in hits) + ")"
+        raise UsageError(f"Deployment {ns}/{name} {why}; Deployments found: {known}.")
+    return hits[0]
+
+
+def _first_container(result, m, ns: str, name: str) -> dict:
+    """The Deployment's first container, which gets the marker; MarkerError when its file cannot take one."""
+    info = result.files.get(m.path)
+    if info is not None and info.sops:
+        raise MarkerError(f"{m.where}: Deployment {ns}/{name} is in a SOPS-encrypted file; the wizard never "
+                          "rewrites encrypted files. Move the Deployment to a plain file first.")
+    containers = (((m.doc.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
+    if not containers or not isinstance(containers[0], dict) or not containers[0].get("image"):
+        raise MarkerError(f"{m.where}: Deployment {ns}/{name} has no container image to automate.")
+    return containers[0]
 
 
 def _rt_docs(text: str):

@@ -27,6 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .common import Ownership, norm
+# The command scanner lives in shell_segments; its names stay importable from here.
+from .shell_segments import VALUE_FLAGS, VERBS, Segment, _is_comment, logical_lines, segments
+
+__all__ = ["Finding", "JUSTFILES", "MAKEFILES", "MAX_BYTES", "SHELL_SUFFIXES", "SKIP_DIRS", "Segment", "TASKFILES",
+           "VALUE_FLAGS", "VERBS", "candidate_files", "decider", "expand", "file_kind", "find", "logical_lines",
+           "reconcile_command", "resolve", "rewrite_file", "rewrite_text", "segments", "variables"]
 
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".terraform", "vendor"}
 SHELL_SUFFIXES = {".sh", ".bash", ".zsh", ".ksh"}
@@ -34,23 +40,6 @@ MAKEFILES = {"makefile", "gnumakefile"}
 JUSTFILES = {"justfile", ".justfile"}
 TASKFILES = {"taskfile.yml", "taskfile.yaml", "taskfile.dist.yml", "taskfile.dist.yaml"}
 MAX_BYTES = 1024 * 1024
-VERBS = ("apply", "create", "replace")
-# kubectl global flags that take a separate value (`kubectl -n ns apply …`).
-VALUE_FLAGS = {"-n", "--namespace", "--context", "--kubeconfig", "-s", "--server", "--cluster", "--user", "--token",
-               "--as", "--as-group", "--as-uid", "--certificate-authority", "--client-certificate", "--client-key",
-               "--request-timeout", "-v", "--v", "--cache-dir", "--tls-server-name", "--profile", "--profile-output",
-               "--password", "--username", "--log-file", "--vmodule"}
-_START = re.compile(r"(?:(?<=^)|(?<=[\s;&|(`\"'=@+-]))(?:[\w./-]*/)?(kubectl|kustomize)(?=\s|$)")
-
-
-@dataclass
-class Segment:
-    start: int
-    end: int
-    verb: str
-    targets: list[str]
-    text: str
-    pipe: bool = False  # kustomize build X | kubectl apply -f -
 
 
 @dataclass
@@ -188,137 +177,6 @@ def expand(s: str, env: dict[str, str]) -> str:
     return s
 
 
-# -- commands in a line ---------------------------------------------------------------------------
-def _segment_end(s: str, i: int) -> tuple[int, str]:
-    """Index where the command starting at i ends, and the separator found there."""
-    quote = None
-    depth = 0  # inside $( … ) or ${ … }
-    while i < len(s):
-        c = s[i]
-        if quote == "'":
-            if c == "'":
-                quote = None
-        elif s.startswith("$(", i) or s.startswith("${", i):
-            depth += 1
-            i += 2
-            continue
-        elif depth and c in ")}":
-            depth -= 1
-        elif c == "\\":
-            i += 2
-            continue
-        elif quote == '"':
-            if c == '"':
-                quote = None
-        elif c in "\"'":
-            quote = c
-        elif depth:
-            pass
-        elif s.startswith("&&", i) or s.startswith("||", i):
-            return i, s[i:i + 2]
-        elif c in ";)`\n":
-            return i, c
-        elif c == "|":
-            return i, "|"
-        elif c == "#" and (i == 0 or s[i - 1].isspace()):
-            return i, "#"
-        i += 1
-    return i, ""
-
-
-def _words(text: str) -> list[str] | None:
-    try:
-        text = re.sub(r"\$\{\{\s*(.*?)\s*\}\}", lambda m: "${{" + m.group(1).replace(" ", "") + "}}", text)
-        return shlex.split(text.replace("\\\n", " "))
-    except ValueError:
-        return None
-
-
-def _kubectl_verb(words: list[str]) -> tuple[str | None, list[str]]:
-    i = 1
-    while i < len(words):
-        w = words[i]
-        if w.startswith("-"):
-            i += 1 if ("=" in w or w not in VALUE_FLAGS) else 2
-            continue
-        return w, words[i + 1:]
-    return None, []
-
-
-def _file_targets(args: list[str]) -> list[str]:
-    out = []
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a in ("-f", "--filename", "-k", "--kustomize"):
-            if i + 1 < len(args):
-                out.append(args[i + 1])
-            i += 2
-            continue
-        for flag in ("--filename=", "--kustomize=", "-f=", "-k="):
-            if a.startswith(flag):
-                out.append(a[len(flag):])
-        if re.match(r"^-[fk][^=-]", a):
-            out.append(a[2:])
-        i += 1
-    return out
-
-
-def segments(s: str) -> list[Segment]:
-    """kubectl apply/create/replace commands (and kustomize pipes into them) in a logical line."""
-    out: list[Segment] = []
-    pos = 0
-    while True:
-        m = _START.search(s, pos)
-        if not m:
-            return out
-        start = m.start()
-        end, sep = _segment_end(s, m.end())
-        words = _words(s[start:end]) or []
-        tool = m.group(1)
-        source = None
-        if tool == "kustomize" and len(words) >= 2 and words[1] == "build":
-            source = next((w for w in words[2:] if not w.startswith("-")), ".")
-        elif tool == "kubectl" and _kubectl_verb(words)[0] == "kustomize":
-            source = next((w for w in _kubectl_verb(words)[1] if not w.startswith("-")), ".")
-        if source is not None and sep == "|":
-            m2 = _START.search(s, end + 1)
-            if m2 and m2.group(1) == "kubectl" and not s[end + 1:m2.start()].strip():
-                end2, _ = _segment_end(s, m2.end())
-                verb, args = _kubectl_verb(_words(s[m2.start():end2]) or [])
-                if verb in VERBS and _file_targets(args) in (["-"], []):
-                    text = s[start:end2].rstrip()
-                    out.append(Segment(start, start + len(text), verb, [source], text, pipe=True))
-                    pos = end2
-                    continue
-        if tool == "kubectl":
-            verb, args = _kubectl_verb(words)
-            if verb in VERBS:
-                targets = _file_targets(args)
-                if targets:
-                    text = s[start:end].rstrip()
-                    out.append(Segment(start, start + len(text), verb, targets, text))
-        pos = max(end, m.end())
-
-
-def logical_lines(text: str) -> list[tuple[int, int, str]]:
-    """(first line index, last line index, joined text) with backslash continuations joined."""
-    lines = text.split("\n")
-    out, i = [], 0
-    while i < len(lines):
-        j, buf = i, lines[i]
-        while buf.endswith("\\") and j + 1 < len(lines):
-            j += 1
-            buf = buf + "\n" + lines[j]
-        out.append((i, j, buf))
-        i = j + 1
-    return out
-
-
-def _is_comment(line: str) -> bool:
-    return line.lstrip().startswith("#")
-
-
 # -- resolving targets -----------------------------------------------------------------------------
 def resolve(repo: Path, rel: str, target: str, env: dict[str, str], own: Ownership) -> tuple[str, list[str], list[str], str]:
     """(status, owners, resolved paths, note) for one target."""
@@ -329,6 +187,18 @@ def resolve(repo: Path, rel: str, target: str, env: dict[str, str], own: Ownersh
         return "external", [], [], f"{t} is a URL"
     if "$" in t or "{{" in t:
         return "unknown", [], [], f"{target}: a variable defined elsewhere"
+    cands = _candidates(repo, rel, t)
+    if cands is None:
+        return "external", [], [], f"{t} is outside the repository"
+    for c in cands:
+        paths = _existing_paths(repo, c, own)
+        if paths:
+            return _ownership(paths, own)
+    return "external", [], [], f"{t} does not exist in the repository"
+
+
+def _candidates(repo: Path, rel: str, t: str) -> list[str] | None:
+    """Repo-relative spellings of `t` to try (scripts are run from the root or their own folder); None: outside."""
     base = PurePosixPath(rel).parent.as_posix()
     cands = [norm(t)] if t.startswith("/") is False else []
     if base not in ("", ".") and norm(f"{base}/{t}") not in cands:
@@ -337,25 +207,31 @@ def resolve(repo: Path, rel: str, target: str, env: dict[str, str], own: Ownersh
         try:
             cands = [norm(str(Path(t).resolve().relative_to(repo.resolve())))]
         except ValueError:
-            return "external", [], [], f"{t} is outside the repository"
-    for c in cands:
-        paths = [norm(str(Path(p).relative_to(repo))) for p in glob.glob(str(repo / c))] if any(
-            ch in c for ch in "*?[") else ([c] if (repo / c).exists() else [])
-        if not paths:
-            moved = own.moved(c)
-            if moved and (repo / moved).exists():
-                paths = [moved]
-        if paths:
-            owners = []
-            for p in paths:
-                for k in own.owners(p):
-                    ref = f"{k.namespace}/{k.name}"
-                    if ref not in owners:
-                        owners.append(ref)
-            if owners:
-                return "owned", owners, paths, ""
-            return "external", [], paths, f"no Flux Kustomization builds {', '.join(paths)}"
-    return "external", [], [], f"{t} does not exist in the repository"
+            return None
+    return cands
+
+
+def _existing_paths(repo: Path, c: str, own: Ownership) -> list[str]:
+    """The paths `c` names now: glob matches, the path itself, or where Phase 2 moved it."""
+    paths = [norm(str(Path(p).relative_to(repo))) for p in glob.glob(str(repo / c))] if any(
+        ch in c for ch in "*?[") else ([c] if (repo / c).exists() else [])
+    if not paths:
+        moved = own.moved(c)
+        if moved and (repo / moved).exists():
+            paths = [moved]
+    return paths
+
+
+def _ownership(paths: list[str], own: Ownership) -> tuple[str, list[str], list[str], str]:
+    owners = []
+    for p in paths:
+        for k in own.owners(p):
+            ref = f"{k.namespace}/{k.name}"
+            if ref not in owners:
+                owners.append(ref)
+    if owners:
+        return "owned", owners, paths, ""
+    return "external", [], paths, f"no Flux Kustomization builds {', '.join(paths)}"
 
 
 def _classify(repo: Path, rel: str, seg: Segment, env: dict[str, str], own: Ownership) -> tuple[str, list[str], list[str], str]:

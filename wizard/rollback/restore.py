@@ -163,14 +163,7 @@ class Restore(Action):
             "fields go back to the backed-up values. Nothing is deleted.")
 
     def plan(self, session, opts: Options) -> Plan:
-        info = find_backup(session)
-        if info is None:
-            raise Blocked("there is no complete Phase 1 backup to restore from; run 'homelab-wizard run prep.backup' "
-                          "(while the cluster is still as you want it back).")
-        problems = check_integrity(info)
-        if problems:
-            raise Blocked(f"the backup at {info.path} failed its integrity check: {'; '.join(problems[:5])}. "
-                          "It was left untouched; pick another backup or take a new one.")
+        info = _checked_backup(session)
         objs = select_objects(info, opts.namespaces, opts.kinds)
         if not objs:
             raise UsageError(f"the backup at {info.path} holds no objects for namespaces {opts.namespaces or 'all'} "
@@ -183,25 +176,8 @@ class Restore(Action):
         diffable = [o for o in to_apply if o["kind"] != "Secret" and (not obj_key(o)[2] or obj_key(o)[2] in live_ns)]
         code, diff = server_diff(kubectl, diffable)
         steps = [Step("info", f"backup {info.path} ({info.created_at}); integrity checked")]
-        if skipped:
-            steps.append(Step("info", f"{len(skipped)} object(s) exist and are skipped (choose overwrite to replace them)",
-                              "\n".join(label(o) for o in skipped[:50]) + ("\n…" if len(skipped) > 50 else "")))
-        if code > 1:
-            steps.append(Step("info", "the server-side diff could not be computed", diff[-2000:]))
-        elif diff:
-            lines = diff.splitlines()
-            steps.append(Step("info", f"server-side diff ({len(lines)} lines)",
-                              "\n".join(lines[:DIFF_LIMIT]) + ("\n…" if len(lines) > DIFF_LIMIT else "")))
-        secrets = [o for o in to_apply if o["kind"] == "Secret"]
-        if secrets:
-            steps.append(Step("info", f"{len(secrets)} Secret(s) restored; their values are never shown",
-                              "\n".join(label(o) for o in secrets)))
-        for rank_objs in batches(to_apply):
-            steps.append(Step("command", f"kubectl apply --server-side{' --force-conflicts' if opts.overwrite else ''} "
-                              f"({len(rank_objs)} object(s): {', '.join(sorted({o['kind'] for o in rank_objs}))})",
-                              "\n".join(label(o) for o in rank_objs[:30]) + ("\n…" if len(rank_objs) > 30 else "")))
-        if not to_apply:
-            steps.append(Step("info", "nothing to apply: every chosen object exists"))
+        steps += _preview_steps(skipped, code, diff, to_apply)
+        steps += _apply_steps(to_apply, opts.overwrite)
         summary = (f"restore {len(to_apply)} object(s) from the backup of {info.created_at}"
                    + (f", skip {len(skipped)} that exist" if skipped else "")
                    + (" (overwriting existing ones)" if opts.overwrite else ""))
@@ -251,6 +227,55 @@ class Restore(Action):
             return Verdict("failed", f"{len(problems)} object(s) do not match the backup: {'; '.join(problems[:5])}", ev)
         return Verdict("passed", f"{len(objs)} object(s) restored and equal to the backup"
                        + (f"; {len(plan.data['skipped'])} existing one(s) left as they were" if plan.data["skipped"] else ""), ev)
+
+
+def _checked_backup(session) -> BackupInfo:
+    """The backup to restore from; Blocked when there is none or it fails its integrity check."""
+    info = find_backup(session)
+    if info is None:
+        raise Blocked("there is no complete Phase 1 backup to restore from; run 'homelab-wizard run prep.backup' "
+                      "(while the cluster is still as you want it back).")
+    problems = check_integrity(info)
+    if problems:
+        raise Blocked(f"the backup at {info.path} failed its integrity check: {'; '.join(problems[:5])}. "
+                      "It was left untouched; pick another backup or take a new one.")
+    return info
+
+
+def _labels(objs: list[dict], limit: int) -> str:
+    # Long lists are cut so the preview stays readable; the ellipsis says there is more.
+    return "\n".join(label(o) for o in objs[:limit]) + ("\n…" if len(objs) > limit else "")
+
+
+def _preview_steps(skipped: list[dict], code: int, diff: str, to_apply: list[dict]) -> list[Step]:
+    """The info steps of the preview: skipped objects, the server-side diff, the Secrets restored."""
+    steps = []
+    if skipped:
+        steps.append(Step("info", f"{len(skipped)} object(s) exist and are skipped (choose overwrite to replace them)",
+                          _labels(skipped, 50)))
+    if code > 1:
+        steps.append(Step("info", "the server-side diff could not be computed", diff[-2000:]))
+    elif diff:
+        lines = diff.splitlines()
+        steps.append(Step("info", f"server-side diff ({len(lines)} lines)",
+                          "\n".join(lines[:DIFF_LIMIT]) + ("\n…" if len(lines) > DIFF_LIMIT else "")))
+    secrets = [o for o in to_apply if o["kind"] == "Secret"]
+    if secrets:
+        steps.append(Step("info", f"{len(secrets)} Secret(s) restored; their values are never shown",
+                          "\n".join(label(o) for o in secrets)))
+    return steps
+
+
+def _apply_steps(to_apply: list[dict], overwrite: bool) -> list[Step]:
+    """One command step per apply batch, or a note that there is nothing to apply."""
+    steps = []
+    for rank_objs in batches(to_apply):
+        steps.append(Step("command", f"kubectl apply --server-side{' --force-conflicts' if overwrite else ''} "
+                          f"({len(rank_objs)} object(s): {', '.join(sorted({o['kind'] for o in rank_objs}))})",
+                          _labels(rank_objs, 30)))
+    if not to_apply:
+        steps.append(Step("info", "nothing to apply: every chosen object exists"))
+    return steps
 
 
 def batches(objs: list[dict]) -> list[list[dict]]:
