@@ -1,7 +1,7 @@
 """The Phase 2 plan screen: the chosen option's layout before and after, moves, generated files, validation.
 
 Pushed from the Phase 2 phase screen (`P`) or the command palette. Everything shown is computed
-by the headless core (wizard.phases.repo_setup, wizard.repo.layout/ops) in an App worker and
+by the headless core (wizard.phases.repo, wizard.repo.layout/ops) in an App worker and
 delivered to the screen as a `PlanComputed` message. A folder's classification can be cycled
 (infrastructure → apps → exclude); the choice is stored as the `class.<folder>` answer and the
 plan is computed again. Nothing here changes the repository: running the items stays on the
@@ -62,13 +62,14 @@ class PlanSnapshot:
 
 def compute_snapshot(session, engine) -> PlanSnapshot:
     """The layout, the moves and each Phase 2 item's plan steps (no widget is touched here)."""
-    from wizard.phases import repo_setup as rs
+    from wizard.phases.repo.common import context
+    from wizard.phases.repo.flux_ops import flux_ops
     from wizard.repo.layout import INFRA, parse_overrides
     from wizard.repo.ops import preview_steps
 
     snap = PlanSnapshot()
     try:
-        ctx = rs.context(session)
+        ctx = context(session)
     except WizardError as e:
         snap.error = str(e)
         return snap
@@ -95,7 +96,7 @@ def compute_snapshot(session, engine) -> PlanSnapshot:
             if item_id == "repo.flux-manifests":
                 # 2.4 waits for 2.2/2.3; show the files it would write once they are done.
                 try:
-                    steps = preview_steps(session.repo, rs.flux_ops(session, ctx))
+                    steps = preview_steps(session.repo, flux_ops(session, ctx))
                 except (WizardError, ToolError, OSError):
                     continue
                 snap.plans[item_id] = Plan(item_id, "projected: what 2.4 writes once 2.2 and 2.3 are done", steps,
@@ -153,12 +154,15 @@ class PlanScreen(Screen):
     HELP = """\
 The plan of the chosen option (A or B), computed from the repository as it is now.
 c changes the class of the highlighted folder (infrastructure → apps → exclude), stored as the
-answer class.<folder>; the plan is then computed again. v re-runs the validation of 2.2 and 2.4,
-g recomputes the plan. Run the items from the Phase 2 screen (Esc).
+answer class.<folder>; the plan is then computed again. h asks for a Helm chart that replaces the
+highlighted folder's manifests (a HelmRelease scaffold, written by 2.4; empty answers drop it).
+v re-runs the validation of 2.2 and 2.4, g recomputes the plan. Run the items from the Phase 2
+screen (Esc).
 """
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="plan.back"),
         Binding("c", "cycle_class", "Change class", id="plan.cycle-class"),
+        Binding("h", "helm", "Helm chart", id="plan.helm"),
         Binding("v", "validate", "Validate", id="plan.validate"),
         Binding("g", "refresh", "Recompute", id="plan.refresh"),
     ]
@@ -254,10 +258,10 @@ g recomputes the plan. Run the items from the Phase 2 screen (Esc).
 
     # -- actions ---------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("cycle_class", "validate", "refresh"):
+        if action in ("cycle_class", "helm", "validate", "refresh"):
             if self.app.busy:
                 return None
-            if action == "cycle_class" and not (self.snapshot and self.snapshot.folders):
+            if action in ("cycle_class", "helm") and not (self.snapshot and self.snapshot.folders):
                 return None
         return True
 
@@ -270,6 +274,32 @@ g recomputes the plan. Run the items from the Phase 2 screen (Esc).
         if self.app._save_answers({f"class.{row.key}": new}):
             self.app.write_log(f"class.{row.key}={new} (plan recomputed)")
             self.action_refresh()
+
+    def action_helm(self) -> None:
+        """The Helm scaffold answers for the highlighted folder: the core's declared questions, in the form."""
+        from types import SimpleNamespace
+
+        from wizard.repo.helm import questions_for
+
+        from .dialogs.answers import AnswersDialog
+
+        if not self.check_action("helm", ()):
+            return
+        row = self.snapshot.folders[self.query_one("#plan-folders", DataTable).cursor_row]
+        if row.role == "exclude":
+            self.notify(f"{row.key}/ is left out of Flux; give it a class first (c).", severity="warning")
+            return
+        form = SimpleNamespace(alias="2.4", title=f"Helm chart for {row.key}/ (a HelmRelease replaces its manifests)",
+                               questions=questions_for(row.key))
+
+        def answered(answers: dict | None) -> None:
+            if answers is not None and self.app._save_answers(answers):
+                chart = answers.get(f"helm.{row.key}")
+                self.app.write_log(f"helm.{row.key}={chart} (2.4 writes the HelmRelease)" if chart
+                                   else f"helm.{row.key}: no Helm scaffold")
+                self.action_refresh()
+
+        self.app.push_screen(AnswersDialog(form, self.app.session.answers), answered)
 
     def action_validate(self) -> None:
         self.app.start_verify(list(VALIDATION_ITEMS), "the Phase 2 layout (2.2, 2.4)")

@@ -1,7 +1,7 @@
 """The secrets screen: plaintext-secret findings (values never shown), the method, conversion, key backups.
 
 Pushed from the secrets phase screen (`S`) or the command palette. The findings come from the
-headless core (wizard.phases.secrets_items.findings), computed in an App worker and delivered as
+headless core (wizard.phases.secrets.common.findings), computed in an App worker and delivered as
 a `FindingsScanned` message; a Finding holds a file, a line, an object and key names, never a
 value, so nothing here can show one. The method choice is stored as the `secrets` answer.
 Converting runs secrets.convert through the App (preview, confirmation, worker) and its output
@@ -118,7 +118,7 @@ streams into the command log. v checks the secrets items again; g scans again.
         app, screen = self.app, self
 
         def work() -> None:
-            from wizard.phases.secrets_items import findings
+            from wizard.phases.secrets.common import findings
 
             try:
                 found = findings(app.session)

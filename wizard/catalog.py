@@ -1,7 +1,9 @@
 """Every checklist item of DESIGN.md, with its stable id and the seed's number as alias.
 
-Items are declared here by their metadata and loaded lazily: `status` and the first screen
-need titles and states, not the YAML, sh and ruamel machinery the implementations import.
+This is the one place an item's metadata is written. Its code is found by its id: item
+`repo.cluster-dir` is the class named here in `wizard/phases/repo/cluster_dir.py`. Items are
+loaded lazily: `status` and the first screen need titles and states, not the YAML, sh and
+ruamel machinery the implementations import.
 """
 from __future__ import annotations
 
@@ -22,12 +24,18 @@ PHASES = [
 ]
 
 
+def module_of(item_id: str) -> str:
+    """The module that holds an item: `repo.cluster-dir` -> `wizard.phases.repo.cluster_dir`."""
+    phase, name = item_id.split(".", 1)
+    return f"wizard.phases.{phase}.{name.replace('-', '_')}"
+
+
 class LazyItem:
     """An item whose implementation (`module:Class`) is imported on first real use."""
 
-    def __init__(self, target: str, item_id: str, alias: str, title: str, requires: tuple[str, ...] = (),
+    def __init__(self, cls: str, item_id: str, alias: str, title: str, requires: tuple[str, ...] = (),
                  needs_cluster: bool = False, again_after: tuple[str, ...] = ()) -> None:
-        self.target = target
+        self.target = f"{module_of(item_id)}:{cls}"
         self.id, self.alias, self.title = item_id, alias, title
         self.requires, self.needs_cluster, self.again_after = requires, needs_cluster, again_after
         self.unavailable = None
@@ -52,52 +60,63 @@ class LazyItem:
         return f"<item {self.id}>"
 
 
-def _item(target: str, item_id: str, alias: str, title: str, requires: tuple[str, ...] = (),
-          needs_cluster: bool = False, again_after: tuple[str, ...] = ()) -> LazyItem:
-    return LazyItem(f"wizard.phases.{target}", item_id, alias, title, requires, needs_cluster, again_after)
-
 
 _CLUSTER_GATE = ("prep.preflight", "prep.backup")
 
 CATALOG: list = [
-    _item("preflight:Preflight", "prep.preflight", "1.0", "Preflight: tools, clean repo, cluster reachable, identity pinned",
+    LazyItem("Preflight", "prep.preflight", "1.0", "Preflight: tools, clean repo, cluster reachable, identity pinned",
           needs_cluster=True),
-    _item("structure:Structure", "prep.structure", "1.1", "Choose Option A (minimal) or B (full restructure)"),
-    _item("backup:Backup", "prep.backup", "1.2", "Back up the cluster state (re-appliable, private)",
+    LazyItem("Structure", "prep.structure", "1.1", "Choose Option A (minimal) or B (full restructure)"),
+    LazyItem("Backup", "prep.backup", "1.2", "Back up the cluster state (re-appliable, private)",
           ("prep.preflight",), True),
-    _item("inventory:Inventory", "prep.inventory", "1.3", "Inventory: every deployed resource matched to the repo",
+    LazyItem("Inventory", "prep.inventory", "1.3", "Inventory: every deployed resource matched to the repo",
           ("prep.preflight",), True),
-    _item("repo_setup:ClusterDir", "repo.cluster-dir", "2.1", "Create clusters/<name>/", ("prep.structure",)),
-    _item("repo_setup:Kustomizations", "repo.kustomizations", "2.2", "Kustomization files for every manifest folder",
+    LazyItem("ClusterDir", "repo.cluster-dir", "2.1", "Create clusters/<name>/", ("prep.structure",)),
+    LazyItem("Kustomizations", "repo.kustomizations", "2.2", "Kustomization files for every manifest folder",
           ("prep.structure",)),
-    _item("repo_setup:Apps", "repo.apps", "2.3", "Move app manifests to apps/ (git mv)", ("prep.structure",)),
-    _item("repo_setup:FluxManifests", "repo.flux-manifests", "2.4", "Flux GitRepository and Kustomization manifests",
+    LazyItem("Apps", "repo.apps", "2.3", "Move app manifests to apps/ (git mv)", ("prep.structure",)),
+    LazyItem("FluxManifests", "repo.flux-manifests", "2.4", "Flux GitRepository and Kustomization manifests",
           ("prep.structure",)),
-    _item("secrets_items:Scan", "secrets.scan", "S.1", "Find plaintext secrets", ("prep.structure",)),
-    _item("secrets_items:Keys", "secrets.keys", "S.2", "Encryption keys (age or Sealed Secrets) kept safe", ("secrets.scan",)),
-    _item("secrets_items:Convert", "secrets.convert", "S.3", "Convert plaintext secrets", ("secrets.keys",)),
-    _item("secrets_items:Decryption", "secrets.decryption", "S.4", "Flux decryption configured", ("secrets.convert",),
+    LazyItem("Scan", "secrets.scan", "S.1", "Find plaintext secrets", ("prep.structure",)),
+    LazyItem("Keys", "secrets.keys", "S.2", "Encryption keys (age or Sealed Secrets) kept safe", ("secrets.scan",)),
+    LazyItem("Convert", "secrets.convert", "S.3", "Convert plaintext secrets", ("secrets.keys",)),
+    LazyItem("Decryption", "secrets.decryption", "S.4", "Flux decryption configured", ("secrets.convert",),
           # its Secret can only be made once bootstrap has created flux-system
           again_after=("bootstrap.run",)),
-    _item("repo_setup:CommitPush", "repo.commit-push", "2.5", "Commit and push",
+    LazyItem("CommitPush", "repo.commit-push", "2.5", "Commit and push",
           ("repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests")),
-    _item("bootstrap:Credentials", "bootstrap.credentials", "3.1", "Git provider credentials", _CLUSTER_GATE, True),
-    _item("bootstrap:Run", "bootstrap.run", "3.2", "Run flux bootstrap",
+    LazyItem("Credentials", "bootstrap.credentials", "3.1", "Git provider credentials", _CLUSTER_GATE, True),
+    LazyItem("Run", "bootstrap.run", "3.2", "Run flux bootstrap",
           (*_CLUSTER_GATE, "bootstrap.credentials", "repo.commit-push"), True),
-    _item("bootstrap:Controllers", "bootstrap.controllers", "3.3", "Flux controllers ready", ("bootstrap.run",), True),
-    _item("bootstrap:Namespace", "bootstrap.namespace", "3.4", "flux-system namespace and sync Ready", ("bootstrap.run",), True),
-    _item("validate:Deployed", "validate.deployed", "4.1", "Everything deployed via Flux", ("bootstrap.namespace",), True),
-    _item("validate:Reconciled", "validate.reconciled", "4.2", "Reconciliation Ready at the pushed revision", ("bootstrap.namespace",), True),
-    _item("validate:Drift", "validate.drift", "4.3", "A manual change is seen as drift", ("validate.reconciled",), True),
-    _item("validate:Healing", "validate.healing", "4.4", "Flux reverts the manual change", ("validate.drift",), True),
-    _item("integrate_repo:Docs", "integrate.docs", "5.1", "Document the GitOps workflow", ("repo.commit-push",)),
-    _item("integrate_repo:NoManualApply", "integrate.no-manual-apply", "5.2", "No manual kubectl apply left",
+    LazyItem("Controllers", "bootstrap.controllers", "3.3", "Flux controllers ready", ("bootstrap.run",), True),
+    LazyItem("Namespace", "bootstrap.namespace", "3.4", "flux-system namespace and sync Ready", ("bootstrap.run",), True),
+    LazyItem("Deployed", "validate.deployed", "4.1", "Everything deployed via Flux", ("bootstrap.namespace",), True),
+    LazyItem("Reconciled", "validate.reconciled", "4.2", "Reconciliation Ready at the pushed revision", ("bootstrap.namespace",), True),
+    LazyItem("Drift", "validate.drift", "4.3", "A manual change is seen as drift", ("validate.reconciled",), True),
+    LazyItem("Healing", "validate.healing", "4.4", "Flux reverts the manual change", ("validate.drift",), True),
+    LazyItem("Docs", "integrate.docs", "5.1", "Document the GitOps workflow", ("repo.commit-push",)),
+    LazyItem("NoManualApply", "integrate.no-manual-apply", "5.2", "No manual kubectl apply left",
           ("repo.commit-push",)),
-    _item("integrate_cluster:ImageAutomation", "integrate.image-automation", "5.3", "Image update automation",
+    LazyItem("ImageAutomation", "integrate.image-automation", "5.3", "Image update automation",
           ("bootstrap.namespace",), True),
-    _item("integrate_cluster:Notifications", "integrate.notifications", "5.4", "Notifications (Slack, Discord, webhook)",
+    LazyItem("Notifications", "integrate.notifications", "5.4", "Notifications (Slack, Discord, webhook)",
           ("bootstrap.namespace",), True),
 ]
+
+
+class ItemMeta:
+    """The metadata of an item class that is not in the catalog (a test's own item)."""
+
+    id = alias = title = ""
+    requires: tuple[str, ...] = ()
+    again_after: tuple[str, ...] = ()
+    needs_cluster = False
+
+
+def meta_of(cls: type) -> LazyItem | ItemMeta:
+    """The catalog entry of an item class (found by its module and name)."""
+    target = f"{cls.__module__}:{cls.__name__}"
+    return next((it for it in CATALOG if it.target == target), ItemMeta())
 
 
 def item_by_ref(ref: str, items: list[Item] | None = None) -> Item:

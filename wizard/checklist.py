@@ -63,29 +63,61 @@ class Question:
     choices: list[tuple[str, str]] | None = None  # (value, label)
     default: str | None = None
     help: str = ""
+    optional: bool = False  # empty is an answer: the item then uses what the prompt says it falls back to
+    check: Callable[[str], str | None] | None = None  # a format rule: what is wrong with a value, or None
 
     def validate(self, value: str) -> str:
         value = value.strip()
+        if not value and self.optional:
+            return ""
         if self.choices and value not in [c[0] for c in self.choices]:
             allowed = ", ".join(c[0] for c in self.choices)
             raise ValueError(f"{self.key}={value!r} is not one of: {allowed}")
         if not value:
             raise ValueError(f"{self.key} needs a value")
+        problem = self.check(value) if self.check else None
+        if problem:
+            raise ValueError(f"{self.key}={value!r}: {problem}")
         return value
 
 
 class Item:
     """A checklist item. Subclasses implement verify() and, when they act, plan() and apply()."""
 
-    id: str = ""
-    alias: str = ""
-    title: str = ""
-    requires: tuple[str, ...] = ()
-    needs_cluster: bool = False
     questions: tuple[Question, ...] = ()
     unavailable: str | None = None  # "not available yet" reason, when another issue builds it
-    # Items whose passing leaves this one with a step to do again (S.4 creates its Secret once flux-system exists).
-    again_after: tuple[str, ...] = ()
+
+    # An item's id, alias, title, prerequisites and cluster need are written once, in wizard/catalog.py
+    # (which `status` reads without importing any item); an item class finds them there by its name.
+    @property
+    def meta(self):
+        from .catalog import meta_of
+
+        return meta_of(type(self))
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+    @property
+    def alias(self) -> str:
+        return self.meta.alias
+
+    @property
+    def title(self) -> str:
+        return self.meta.title
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        return self.meta.requires
+
+    @property
+    def needs_cluster(self) -> bool:
+        return self.meta.needs_cluster
+
+    @property
+    def again_after(self) -> tuple[str, ...]:
+        return self.meta.again_after
 
     @property
     def phase(self) -> str:

@@ -105,6 +105,9 @@ class Engine:
         """Apply a previewed plan, then verify. The plan must come from plan() on this session."""
         item = self.item(ref)
         self._check_runnable(item)
+        if plan.data.get("skip"):  # the plan is to skip (the user said so, e.g. 5.3 with image-automation=skip)
+            progress(f"skipped: {plan.data['skip']}")
+            return self.skip(item.id, plan.data["skip"])
         self._guard_cluster(item)
         st = self.session.state.item(item.id)
         st.status, st.message, st.checked_at = "running", "running", now()

@@ -69,7 +69,7 @@ class Session:
     # Tokens typed at a no-echo prompt, {ENV_VAR: value}: in memory for this session only, never saved
     # (wizard.flux.prompt.remember_prompted_token registers them with the redactor first).
     prompted_tokens: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
-    # Set on the copy of a session that works in a scratch worktree (wizard/phases/repo_proof.py):
+    # Set on the copy of a session that works in a scratch worktree (wizard/phases/repo/proof.py):
     # the folder moves made there (new -> old), and no calls to the cluster.
     scratch_moves: dict[str, str] | None = field(default=None, repr=False, compare=False)
     # Cluster facts that many checks of one run need (served API groups): key -> (monotonic time, value).
@@ -78,7 +78,7 @@ class Session:
 
     def __post_init__(self) -> None:
         # Read at each call, not now: a front end gives every piece of work a fresh token. A scratch copy
-        # (repo_proof) shares its parent's runner and must not take the token source over from it.
+        # (repo/proof.py) shares its parent's runner and must not take the token source over from it.
         if self.scratch_moves is None:
             self.runner.current_cancel = lambda: self.cancel
 

@@ -10,7 +10,7 @@ import yaml
 
 from tests.testbed.procs import tail
 from tests.testbed.tools import GitWorkdir, condition, kubectl_json, remote_head, run, wait_until
-from wizard.phases import secrets_items as si
+from wizard.phases.secrets import decryption as si
 from wizard.runner import Runner
 from wizard.secrets import convert as cv
 from wizard.secrets import keys

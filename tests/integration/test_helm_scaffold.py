@@ -90,4 +90,4 @@ def test_without_answers_nothing_is_scaffolded_and_bad_answers_are_usage_errors(
                   env=env)  # an empty answer drops the scaffold again
         assert res.returncode == 0 and "Nothing to change" in res.stdout, res.stdout + res.stderr
     res = wiz(repo, "run", "repo.flux-manifests", "--dry-run", "--set", f"helm.{MON}=grafana@8.5.2", env=env)
-    assert res.returncode == 2 and f"helm-repo.{MON}" in res.stderr + res.stdout
+    assert res.returncode == 3 and f"helm-repo.{MON}" in res.stderr + res.stdout  # a question to answer

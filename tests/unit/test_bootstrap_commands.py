@@ -11,7 +11,8 @@ from types import SimpleNamespace
 import pytest
 
 from wizard.flux import creds
-from wizard.phases.bootstrap import IMAGE_COMPONENTS, bootstrap_argv, preview
+from wizard.phases.bootstrap.common import IMAGE_COMPONENTS
+from wizard.phases.bootstrap.run import bootstrap_argv, preview
 from wizard.runner import Runner
 from wizard.session import Blocked, UsageError
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from wizard.repo.helm import (helm_release, helm_repository, release_problems, requests, source_file,
+from wizard.repo.helm import (helm_release, helm_repository, questions_for, release_problems, requests, source_file,
                               release_file, source_name)
 from wizard.repo.validate import validate_schema
-from wizard.session import UsageError
+from wizard.session import NeedsAnswers, UsageError
 
 
 def test_generated_objects_are_valid():
@@ -35,8 +35,23 @@ def test_source_names_and_answers():
                   "option": "a"})
     assert (r["apps/x"].chart, r["apps/x"].version, r["apps/x"].url) == ("grafana", "8.x",
                                                                          "https://grafana.github.io/helm-charts")
-    for answers in ({"helm.apps/x": "grafana"}, {"helm.apps/x": "grafana@1"},
-                    {"helm.apps/x": "grafana@1", "helm-repo.apps/x": "http://insecure"},
-                    {"helm-repo.apps/x": "https://a.b"}):
+    for answers in ({"helm.apps/x": "grafana"}, {"helm.apps/x": "grafana@1", "helm-repo.apps/x": "http://insecure"}):
         with pytest.raises(UsageError):
             requests(answers)
+    # A missing answer is a declared question the front end can ask (the TUI's form, --plain, --set).
+    for answers, key in (({"helm.apps/x": "grafana@1"}, "helm-repo.apps/x"),
+                         ({"helm-repo.apps/x": "https://a.b"}, "helm.apps/x")):
+        with pytest.raises(NeedsAnswers) as e:
+            requests(answers)
+        assert [q.key for q in e.value.questions] == [key] and key in str(e.value)
+
+
+def test_the_helm_questions_check_their_format_and_may_be_left_empty():
+    chart, repo, values = questions_for("apps/grafana")
+    assert (chart.key, repo.key, values.key) == ("helm.apps/grafana", "helm-repo.apps/grafana", "helm-values.apps/grafana")
+    assert chart.validate(" grafana@8.5.2 ") == "grafana@8.5.2" and chart.validate("") == ""
+    assert repo.validate("https://grafana.github.io/helm-charts") == "https://grafana.github.io/helm-charts"
+    with pytest.raises(ValueError, match="<chart>@<version>"):
+        chart.validate("grafana")
+    with pytest.raises(ValueError, match="https URL"):
+        repo.validate("http://insecure")

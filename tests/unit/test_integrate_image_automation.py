@@ -119,14 +119,3 @@ def test_bootstrap_hint_names_the_exact_flag(tmp_path):
     hint = ia.bootstrap_hint(S())
     assert "--components-extra=image-reflector-controller,image-automation-controller" in hint
     assert "clusters/lab" in hint and "image-automation=true" in hint
-
-
-def test_catalog_entry_matches_the_class():
-    from wizard.catalog import item_by_ref
-    from wizard.phases.integrate_cluster import ImageAutomation
-
-    lazy = item_by_ref("5.3")
-    assert lazy.unavailable is None and lazy.target.endswith("integrate_cluster:ImageAutomation")
-    c = ImageAutomation
-    assert (lazy.id, lazy.alias, lazy.title, lazy.requires, lazy.needs_cluster) == \
-        (c.id, c.alias, c.title, c.requires, c.needs_cluster)

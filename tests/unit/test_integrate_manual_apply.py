@@ -10,7 +10,7 @@ from wizard.integrate.common import FluxKs, Ownership
 
 
 def _own(repo: Path, moves=None) -> Ownership:
-    from wizard.phases.secrets_items import reachable_files
+    from wizard.phases.secrets.flux_paths import reachable_files
     from wizard.repo.scan import scan
 
     files = sorted(scan(repo).files)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from wizard.cluster.inventory import InventoryRow
-from wizard.phases.inventory import still_true
+from wizard.phases.prep.inventory import still_true
 from wizard.repo.validate import parse_keystr
 
 STORED = {"apps/Deployment/homelab/web": "in repo", "/ConfigMap/homelab/hand-made": "only in cluster",

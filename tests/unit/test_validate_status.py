@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from wizard.flux.status import ObjState, parse_inventory_id, revision_hash
-from wizard.phases.validate import _owned_by_flux, kubectl_only
+from wizard.phases.validate.deployed import kubectl_only
+from wizard.phases.validate.drift_target import _owned_by_flux
 from wizard.repo.scan import ObjectKey
 
 
@@ -75,7 +76,7 @@ def test_settled_failures_are_read_from_conditions_and_status_fields():
 
 
 def test_4_2_stops_only_when_nothing_is_still_moving():
-    from wizard.phases.validate import _settled
+    from wizard.phases.validate.reconciled import _settled
     failed = _ks("BuildFailed")
     waiting = {**_ks("DependencyNotReady"), "metadata": {"namespace": "flux-system", "name": "apps", "generation": 1}}
     applying = {**_ks("Progressing"), "metadata": {"namespace": "flux-system", "name": "other", "generation": 1}}

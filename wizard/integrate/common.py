@@ -68,7 +68,7 @@ class Ownership:
 
 
 def ownership(session) -> Ownership:
-    from ..phases.secrets_items import reachable_files
+    from ..phases.secrets.flux_paths import reachable_files
     from ..repo.ops import moves_from_journal
     from ..repo.scan import scan
 

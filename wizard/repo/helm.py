@@ -1,7 +1,8 @@
 """HelmRepository + HelmRelease scaffold for a manifest folder (part of 2.4 repo.flux-manifests).
 
-Asked for with `--set helm.<folder>=<chart>@<version>`, `--set helm-repo.<folder>=<https URL>` and,
-optionally, `--set helm-values.<folder>=<values YAML in the repo>`. The plan writes the
+Asked for with the answers helm.<folder> (<chart>@<version>), helm-repo.<folder> (the https URL
+of the chart repository) and, optionally, helm-values.<folder> (a values YAML in the repo): declared
+Questions (questions_for), so `--set`, `--plain` and the TUI's Phase 2 plan screen (key h) ask them. The plan writes the
 HelmRepository (in the sources folder, unless one with the same URL exists), `<folder>/helm-release.yaml`,
 makes the folder's kustomization.yaml list only that file, and `git rm`s the manifests it replaces;
 the engine's confirmation of the previewed plan is the user's confirmation.
@@ -16,7 +17,8 @@ from urllib.parse import urlparse
 
 import yaml
 
-from ..session import UsageError
+from ..checklist import Question
+from ..session import NeedsAnswers, UsageError
 from .generate import HEADER, _dump
 from .layout import Layout, Unit, slug
 
@@ -52,30 +54,57 @@ class Scaffold:
         return f"{self.unit.target}/{RELEASE_FILE}"
 
 
+def chart_problem(value: str) -> str | None:
+    if _CHART.match(value.strip()):
+        return None
+    return ("use <chart>@<version>, e.g. grafana@8.5.2 (chart name in lowercase; the version may be a semver "
+            "range such as 8.x), or leave it empty to keep the folder's manifests")
+
+
+def url_problem(value: str) -> str | None:
+    p = urlparse(value.strip())
+    if p.scheme == "https" and p.netloc:
+        return None
+    return "give the https URL of the chart repository (e.g. https://grafana.github.io/helm-charts)"
+
+
+def questions_for(folder: str) -> list[Question]:
+    """The answers that turn a manifest folder into a HelmRelease scaffold (all empty: no scaffold)."""
+    return [
+        Question(f"helm.{folder}", f"Chart and version that replace the manifests of {folder}/ (<chart>@<version>, "
+                                   "e.g. grafana@8.5.2; empty: keep the manifests)", optional=True, check=chart_problem),
+        Question(f"helm-repo.{folder}", "The https URL of the chart repository (e.g. https://grafana.github.io/"
+                                        "helm-charts)", optional=True, check=url_problem),
+        Question(f"helm-values.{folder}", "A values YAML in the repository for the release (empty: the chart's "
+                                          "defaults)", optional=True),
+    ]
+
+
 def requests(answers: dict) -> dict[str, Request]:
-    """The scaffolds asked for, keyed by folder; a malformed answer is a UsageError."""
+    """The scaffolds asked for, keyed by folder. A malformed answer is a UsageError; a missing
+    one is asked for (NeedsAnswers, naming the question)."""
     def sub(prefix):
         return {k[len(prefix):].strip("/"): str(v) for k, v in answers.items() if k.startswith(prefix) and v}
 
     charts, repos, values = sub("helm."), sub("helm-repo."), sub("helm-values.")
-    for k in set(repos) | set(values):
-        if k not in charts:
-            raise UsageError(f"helm-repo.{k}/helm-values.{k} is set but helm.{k} is not: add "
-                             f"--set helm.{k}=<chart>@<version> (or drop the other answers).")
+    orphans = sorted(k for k in set(repos) | set(values) if k not in charts)
+    if orphans:
+        raise NeedsAnswers(f"helm-repo/helm-values are answered for {', '.join(orphans)} but not the chart: answer "
+                           + ", ".join(f"helm.{k}" for k in orphans) + " (<chart>@<version>; empty drops the scaffold)",
+                           [questions_for(k)[0] for k in orphans])
     out = {}
     for folder, value in charts.items():
-        m = _CHART.match(value.strip())
-        if not m:
-            raise UsageError(f"helm.{folder}={value!r}: use <chart>@<version>, e.g. --set helm.{folder}=grafana@8.5.2 "
-                             "(chart name in lowercase; the version may be a semver range such as 8.x), or "
-                             f"--set helm.{folder}= to drop the scaffold.")
+        problem = chart_problem(value)
+        if problem:
+            raise UsageError(f"helm.{folder}={value!r}: {problem}.")
         url = repos.get(folder)
         if not url:
-            raise UsageError(f"helm.{folder} needs the chart repository: add --set helm-repo.{folder}=https://<charts URL>.")
-        p = urlparse(url)
-        if p.scheme != "https" or not p.netloc:
-            raise UsageError(f"helm-repo.{folder}={url!r}: give the https URL of the chart repository "
-                             "(e.g. https://grafana.github.io/helm-charts).")
+            raise NeedsAnswers(f"helm.{folder} needs the chart repository: answer helm-repo.{folder}",
+                               [questions_for(folder)[1]])
+        problem = url_problem(url)
+        if problem:
+            raise UsageError(f"helm-repo.{folder}={url!r}: {problem}.")
+        m = _CHART.match(value.strip())
         out[folder] = Request(folder, m.group(1), m.group(3).strip(), url.rstrip("/"), values.get(folder))
     return out
 

@@ -1,18 +1,13 @@
 """1.2 prep.backup: a cleaned, re-appliable backup of the cluster, outside the work tree."""
 from __future__ import annotations
 
-from ..journal import Kind
-from ..checklist import Item, Plan, Step, Verdict
-from ..cluster.backup import check_integrity, compare_counts, latest_backup, remove_incomplete, write_backup
-from ..cluster.listing import list_cluster
+from ...journal import Kind
+from ...checklist import Item, Plan, Step, Verdict
+from ...cluster.backup import check_integrity, compare_counts, latest_backup, remove_incomplete, write_backup
+from ...cluster.listing import list_cluster
 
 
 class Backup(Item):
-    id = "prep.backup"
-    alias = "1.2"
-    title = "Back up the cluster state (re-appliable, private)"
-    requires = ("prep.preflight",)
-    needs_cluster = True
 
     def verify(self, session) -> Verdict:
         session.ensure_same_cluster()

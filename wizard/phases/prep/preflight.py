@@ -3,18 +3,14 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from ..journal import Kind
-from ..checklist import Item, Plan, Step, Verdict
-from ..doctor import check_cluster, check_repo, check_tools, tools_needed
-from ..session import Refused
-from ..state import ClusterIdentity
+from ...journal import Kind
+from ...checklist import Item, Plan, Step, Verdict
+from ...doctor import check_cluster, check_repo, check_tools, tools_needed
+from ...session import Refused
+from ...state import ClusterIdentity
 
 
 class Preflight(Item):
-    id = "prep.preflight"
-    alias = "1.0"
-    title = "Preflight: tools, clean repo, cluster reachable, identity pinned"
-    needs_cluster = True
     pins_cluster = True  # the engine's identity guard does not apply: this item sets the pin
 
     def verify(self, session) -> Verdict:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import hashlib
 
-from ..journal import Kind
-from ..checklist import Item, Plan, Question, Step, Verdict
-from ..repo.layout import preview_option_a, preview_option_b
-from ..repo.scan import scan
-from ..session import Blocked
+from ...journal import Kind
+from ...checklist import Item, Plan, Question, Step, Verdict
+from ...repo.layout import preview_option_a, preview_option_b
+from ...repo.scan import scan
+from ...session import Blocked
 
 OPTION = Question("option", "Repository layout", [("a", "Option A — minimal disruption (recommended)"),
                                                    ("b", "Option B — full restructure")], default="a",
@@ -23,9 +23,6 @@ def previews(session):
 
 
 class Structure(Item):
-    id = "prep.structure"
-    alias = "1.1"
-    title = "Choose Option A (minimal) or B (full restructure)"
     questions = (OPTION, CLUSTER)
 
     def verify(self, session) -> Verdict:

@@ -1,76 +1,22 @@
-"""Phase 5 items that only touch the repository: 5.1 integrate.docs and 5.2 integrate.no-manual-apply.
-
-Both work without a cluster. Their plans are computed from the repository as it is now and show
-every change as a diff; apply writes the files, commits exactly them and pushes to the branch Flux
-follows (the journal records files and commit for rollback). A finished item plans nothing.
-"""
+"""5.2 integrate.no-manual-apply: no kubectl apply left for paths Flux owns."""
 from __future__ import annotations
 
-from ..journal import Kind
-from ..checklist import Item, Plan, Question, Step, Verdict
-from ..integrate import common, docs
-from ..integrate import manual_apply as ma
-from ..session import UsageError
+from ...journal import Kind
+from ...checklist import Item, Plan, Question, Step, Verdict
+from ...integrate import common
+from ...integrate import manual_apply as ma
+from ...session import UsageError
+from .shared import PUSH
+
 
 KEPT = Kind.INTEGRATE_KEPT
+
 
 MODE = Question("manual-apply", "What to do with kubectl apply steps for paths Flux owns",
                 [("reconcile", "replace them with `flux reconcile kustomization … --with-source`"),
                  ("remove", "remove them (Flux applies on its interval)")],
                 default="reconcile",
                 help="Keep one on purpose with --set keep.<file>:<line>=<reason>; the reason is recorded.")
-PUSH = Question("push", "Push the commit to the branch Flux follows", [("true", "yes"), ("false", "no, commit only")],
-                default="true")
-
-
-def _cluster(session) -> str:
-    return session.answers.get("cluster", "homelab")
-
-
-# -- 5.1 --------------------------------------------------------------------------------------------
-class Docs(Item):
-    id = "integrate.docs"
-    alias = "5.1"
-    title = "Document the GitOps workflow"
-    requires = ("repo.commit-push",)
-    questions = (PUSH,)
-
-    def _wanted(self, session):
-        own = common.ownership(session)
-        _, branch = common.push_target(session)
-        return docs.wanted(session.repo, own, session.answers, branch, _cluster(session))
-
-    def verify(self, session) -> Verdict:
-        want = self._wanted(session)
-        ev = {"files": sorted(want)}
-        missing = [f for f, (old, _) in want.items() if docs.current(old) is None]
-        stale = [f for f, (old, new) in want.items() if f not in missing and docs.current(old) != docs.current(new)]
-        if missing:
-            return Verdict("pending", f"no 'GitOps with Flux' section in {', '.join(missing)} yet (run integrate.docs)", ev)
-        if stale:
-            return Verdict("failed", f"the 'GitOps with Flux' section of {', '.join(stale)} no longer matches the repo "
-                                     "(layout, secrets or branch changed); run integrate.docs to update it", ev)
-        return Verdict("passed", f"{' and '.join(sorted(want))} describe the GitOps workflow, up to date with the layout", ev)
-
-    def plan(self, session) -> Plan:
-        want = self._wanted(session)
-        changes = {f: new for f, (old, new) in want.items() if old != new}
-        steps = [Step("edit" if want[f][0] else "write", f"{'update' if want[f][0] else 'create'} {f} "
-                      "(the 'GitOps with Flux' section, between its markers)", common.diff(want[f][0], new, f))
-                 for f, new in changes.items()]
-        if not changes:
-            return Plan(self.id, "Nothing to change: the GitOps section is up to date.", [], changes="nothing")
-        steps.append(Step("command", f"git commit -- {' '.join(changes)}"
-                                     + ("; git push" if session.answers.get("push", "true") == "true" else "")))
-        return Plan(self.id, f"write the 'GitOps with Flux' section in {', '.join(changes)}", steps, changes="repo",
-                    data={"changes": changes})
-
-    def apply(self, session, plan, progress) -> None:
-        if not plan.data.get("changes"):  # run again after it passed: the section is up to date
-            progress("nothing to change: the GitOps section is up to date")
-            return
-        common.write_and_commit(session, self.id, plan.data["changes"], "docs: GitOps with Flux (homelab-wizard 5.1)",
-                                progress, push=session.answers.get("push", "true") == "true")
 
 
 # -- 5.2 --------------------------------------------------------------------------------------------
@@ -94,10 +40,6 @@ def _kept_reason(session, f: ma.Finding, answers_keeps: dict[str, str]) -> str |
 
 
 class NoManualApply(Item):
-    id = "integrate.no-manual-apply"
-    alias = "5.2"
-    title = "No manual kubectl apply left"
-    requires = ("repo.commit-push",)
     questions = (MODE, PUSH)
 
     def _findings(self, session):

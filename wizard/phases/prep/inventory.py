@@ -4,14 +4,14 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timezone
 
-from ..journal import Kind
-from ..checklist import Item, Plan, Question, Step, Verdict
-from ..cluster.inventory import body_of, build_inventory, render_markdown, summary
-from ..cluster.listing import list_cluster
-from ..fsutil import atomic_write
-from ..repo.scan import scan
-from ..repo.validate import keystr, parse_keystr
-from ..session import UsageError
+from ...journal import Kind
+from ...checklist import Item, Plan, Question, Step, Verdict
+from ...cluster.inventory import body_of, build_inventory, render_markdown, summary
+from ...cluster.listing import list_cluster
+from ...fsutil import atomic_write
+from ...repo.scan import scan
+from ...repo.validate import keystr, parse_keystr
+from ...session import UsageError
 
 FLUX = "managed by Flux"
 FLUX_NS = "flux-system"
@@ -62,11 +62,6 @@ def still_true(stored: dict[str, str], rows) -> list[str]:
 
 
 class Inventory(Item):
-    id = "prep.inventory"
-    alias = "1.3"
-    title = "Inventory: every deployed resource matched to the repo"
-    requires = ("prep.preflight",)
-    needs_cluster = True
     questions = (REPORT,)
 
     def verify(self, session) -> Verdict:

@@ -1,63 +1,14 @@
-"""Phase 3, Flux bootstrap: items 3.1-3.4 (bootstrap.credentials … bootstrap.namespace).
-
-Every verdict is read from the API (`-o json`, conditions) or from git itself; `flux check`'s
-exit code and output are kept as evidence. Tokens reach git and flux only via the environment.
-"""
+"""3.2 bootstrap.run: flux bootstrap with the pinned context, then the local clone fast-forwarded."""
 from __future__ import annotations
 
-from ..journal import Kind
-from ..checklist import Item, Plan, Question, Step, Verdict
-from ..flux import creds
-from ..flux.status import (GITREPO_RESOURCE, KS_RESOURCE, NS, WAITING_REASONS, condition, describe_condition,
-                           flux_crds, get_or_none, in_progress, is_true, list_all, ref, revision_hash)
-from ..repo import gitstate
-from ..runner import ToolError
-from ..session import Blocked, Refused, WizardError
-
-STARTED, BOOTSTRAPPED, ADOPTED, FAILED = Kind.BOOTSTRAP_STARTED, Kind.BOOTSTRAPPED, Kind.BOOTSTRAP_ADOPTED, Kind.BOOTSTRAP_FAILED
-IMAGE_COMPONENTS = "image-reflector-controller,image-automation-controller"
-REQUIRED_CONTROLLERS = ("source-controller", "kustomize-controller")
-REQUIRED_CRDS = (GITREPO_RESOURCE, KS_RESOURCE)
-
-PROVIDER = Question("provider", "Git provider", [("github", "GitHub (GITHUB_TOKEN)"), ("gitea", "Gitea / Forgejo (GITEA_TOKEN)"),
-                                                 ("git", "any git server (https token or ssh deploy key)")],
-                    default=None, help="Default: github for github.com remotes, git otherwise.")
-GIT_URL = Question("git-url", "Repository URL (default: the URL of the remote)", default=None)
-PERSONAL = Question("personal", "The repository belongs to a user, not an organisation", [("true", "yes"), ("false", "no")],
-                    default="true")
-PRIVATE = Question("private", "Create the repository as private if it does not exist", [("true", "yes"), ("false", "no")],
-                   default="true")
-IMAGES = Question("image-automation", "Install the image automation controllers (Phase 5.3)",
-                  [("false", "no"), ("true", "yes")], default="false")
-NETPOL = Question("network-policy", "Install Flux's network policies", [("true", "yes"), ("false", "no")], default="true",
-                  help="The plan in the seed passes --network-policy=false.")
-EXISTING = Question("existing-bootstrap", "Flux is already bootstrapped here with the same repo and path",
-                    [("adopt", "adopt it (nothing is re-run)"), ("rerun", "run flux bootstrap again (idempotent)")],
-                    default="adopt")
-
-
-def cluster_path(session) -> str:
-    name = session.answers.get("cluster", "homelab")
-    return f"clusters/{name}"
-
-
-def branch_of(session) -> str:
-    b = session.answers.get("branch") or gitstate.current_branch(session)
-    if not b:
-        raise Blocked("HEAD is detached; check out the branch Flux should follow, or pass --set branch=<name>.")
-    return b
-
-
-def _norm(path: str | None) -> str:
-    return (path or "").strip().lstrip("./").rstrip("/") if path else ""
-
-
-def stored_path(session) -> str | None:
-    """The --path of an earlier bootstrap (started, done or adopted) on this repository."""
-    for e in reversed(session.state.journal):
-        if e.get("action") in (STARTED, BOOTSTRAPPED, ADOPTED):
-            return e.get("path")
-    return None
+from ...journal import Kind
+from ...checklist import Item, Plan, Step, Verdict
+from ...flux import creds
+from ...flux.status import (GITREPO_RESOURCE, KS_RESOURCE, NS, describe_condition, get_or_none, is_true)
+from ...repo import gitstate
+from ...runner import ToolError
+from ...session import Refused, WizardError
+from .common import ADOPTED, AFTER_BOOTSTRAP, BOOTSTRAPPED, EXISTING, FAILED, IMAGES, IMAGE_COMPONENTS, NETPOL, PERSONAL, PRIVATE, STARTED, branch_of, cluster_path, decrypting, norm_path, stored_path
 
 
 def bootstrap_argv(session, cred: creds.Credential) -> list[str]:
@@ -93,46 +44,6 @@ def preview(argv: list[str], cred: creds.Credential) -> str:
     return env + " ".join(argv)
 
 
-# -- 3.1 ----------------------------------------------------------------------------------------
-class Credentials(Item):
-    id = "bootstrap.credentials"
-    alias = "3.1"
-    title = "Git provider credentials"
-    requires = ("prep.preflight", "prep.backup")
-    needs_cluster = True
-    questions = (PROVIDER, GIT_URL)
-
-    def verify(self, session) -> Verdict:
-        if not any(e.get("action") == Kind.CREDENTIALS_CHOSEN for e in session.state.journal):
-            return Verdict("pending", "no provider chosen yet; run bootstrap.credentials (--set provider=github|gitea|git)")
-        cred = creds.resolve(session)
-        res = creds.ls_remote(session, cred, f"refs/heads/{branch_of(session)}")
-        ev = {"provider": cred.provider, "url": cred.http_url, "auth": cred.auth, "credential": cred.source,
-              "command": res.command, "exit_code": res.exit_code}
-        if res.exit_code != 0:
-            last = (res.stderr.strip().splitlines() or ["?"])[-1]
-            return Verdict("failed", f"git ls-remote {cred.http_url} with the {cred.source} failed: {last}. Check the "
-                                     "token's scopes (or the deploy key's write access) and the URL.", ev)
-        ev["branch_exists"] = bool(res.stdout.strip())
-        return Verdict("passed", f"{cred.describe()}: git ls-remote works with it (the token is never stored)", ev)
-
-    def plan(self, session) -> Plan:
-        cred = creds.resolve(session)
-        steps = [Step("info", f"provider {cred.provider}, repository {cred.http_url}", f"credential: {cred.source}"),
-                 Step("command", f"git ls-remote {cred.http_url} refs/heads/{branch_of(session)}",
-                      "the credential is handed to git by a credential helper that reads an environment variable")]
-        return Plan(self.id, "Check access to the repository with the credential flux will use (nothing is stored "
-                             "except the provider and URL).", steps, changes="state",
-                    data={"provider": cred.provider, "url": cred.repo.url, "auth": cred.auth})
-
-    def apply(self, session, plan: Plan, progress) -> None:
-        session.answers.setdefault("provider", plan.data["provider"])
-        session.answers.setdefault("git-url", plan.data["url"])
-        session.state.record(Kind.CREDENTIALS_CHOSEN, item=self.id, **plan.data)
-        session.store.save()
-        progress(f"provider {plan.data['provider']}, {plan.data['url']} ({plan.data['auth']} auth)")
-
-
 # -- 3.2 ----------------------------------------------------------------------------------------
 def existing(session) -> dict:
     """What the cluster already has of a bootstrap: namespace, sync objects, their path and URL."""
@@ -141,7 +52,7 @@ def existing(session) -> dict:
     repo = get_or_none(k, GITREPO_RESOURCE, "-n", NS, "flux-system") if ns else None
     ks = get_or_none(k, KS_RESOURCE, "-n", NS, "flux-system") if ns else None
     return {"namespace": ns is not None, "gitrepository": repo, "kustomization": ks,
-            "path": _norm((ks or {}).get("spec", {}).get("path")) if ks else None,
+            "path": norm_path((ks or {}).get("spec", {}).get("path")) if ks else None,
             "url": (repo or {}).get("spec", {}).get("url"),
             "branch": ((repo or {}).get("spec", {}).get("ref") or {}).get("branch")}
 
@@ -160,11 +71,6 @@ def remote_has_flux_system(session, cred: creds.Credential, branch: str, path: s
 
 
 class Run(Item):
-    id = "bootstrap.run"
-    alias = "3.2"
-    title = "Run flux bootstrap"
-    requires = ("prep.preflight", "prep.backup", "bootstrap.credentials", "repo.commit-push")
-    needs_cluster = True
     questions = (PERSONAL, PRIVATE, IMAGES, NETPOL, EXISTING)
 
     def verify(self, session) -> Verdict:
@@ -202,7 +108,7 @@ class Run(Item):
         cred = creds.resolve(session)
         path, branch = cluster_path(session), branch_of(session)
         earlier = stored_path(session)
-        if earlier and _norm(earlier) != path:
+        if earlier and norm_path(earlier) != path:
             raise Refused(f"an earlier bootstrap of this cluster used --path={earlier}; bootstrapping again with "
                           f"--path={path} would fail ('would overwrite path') or leave two syncs. Set the cluster "
                           f"name back (--set cluster={earlier.split('/')[-1]}), or uninstall Flux first.")
@@ -303,119 +209,3 @@ class Run(Item):
             session.state.record(Kind.FAST_FORWARDED, item=self.id, branch=branch, before=before, after=after)
             session.store.save()
             progress(f"fast-forwarded {branch} to {after[:12]} (the bootstrap commit)")
-
-
-# -- 3.3 ----------------------------------------------------------------------------------------
-class Controllers(Item):
-    id = "bootstrap.controllers"
-    alias = "3.3"
-    title = "Flux controllers ready"
-    requires = ("bootstrap.run",)
-    needs_cluster = True
-
-    def verify(self, session) -> Verdict:
-        session.ensure_same_cluster()
-        k = session.kubectl
-        deps = k.run("get", "deployments", "-n", NS, "-l", "app.kubernetes.io/part-of=flux", "-o", "json",
-                     "--request-timeout=20s", timeout=40).json().get("items", [])
-        crds = flux_crds(k)
-        ev: dict = {"deployments": {}, "crds": {}}
-        bad = []
-        for d in deps:
-            name = d["metadata"]["name"]
-            avail = is_true(d, "Available")
-            ev["deployments"][name] = describe_condition(d, "Available")
-            if not avail:
-                bad.append(f"Deployment flux-system/{name} is not Available ({describe_condition(d, 'Available')})")
-        for name in REQUIRED_CONTROLLERS:
-            if name not in ev["deployments"]:
-                bad.append(f"Deployment flux-system/{name} is missing")
-        for c in crds:
-            name = c["metadata"]["name"]
-            ev["crds"][name] = is_true(c, "Established")
-            if not ev["crds"][name]:
-                bad.append(f"CRD {name} is not Established ({describe_condition(c, 'Established')})")
-        for name in REQUIRED_CRDS:
-            if name not in ev["crds"]:
-                bad.append(f"CRD {name} is missing")
-        check = session.flux.run("check", ok_codes=tuple(range(256)), timeout=180)
-        ev["flux_check"] = {"command": check.command, "exit_code": check.exit_code,
-                            "output": (check.shown_stdout + check.stderr)[-3000:]}
-        if check.exit_code != 0:
-            last = ((check.stderr or check.stdout).strip().splitlines() or ["?"])[-1]
-            bad.append(f"'flux check' exited {check.exit_code}: {last}")
-        if bad:
-            return Verdict("failed", "; ".join(bad), ev)
-        return Verdict("passed", f"{len(deps)} controllers Available, {len(crds)} Flux CRDs Established, "
-                                 "'flux check' passed", ev)
-
-
-# -- 3.4 ----------------------------------------------------------------------------------------
-class Namespace(Item):
-    id = "bootstrap.namespace"
-    alias = "3.4"
-    title = "flux-system namespace and sync Ready"
-    requires = ("bootstrap.run",)
-    needs_cluster = True
-
-    def verify(self, session) -> Verdict:
-        session.ensure_same_cluster()
-        ex = existing(session)
-        ns = get_or_none(session.kubectl, "namespace", NS)
-        ev = {"namespace": (ns or {}).get("status", {}).get("phase"),
-              "gitrepository": describe_condition(ex["gitrepository"]) if ex["gitrepository"] else None,
-              "kustomization": describe_condition(ex["kustomization"]) if ex["kustomization"] else None}
-        if not ns or ev["namespace"] != "Active":
-            return Verdict("failed", f"namespace flux-system is {ev['namespace'] or 'missing'}", ev)
-        bad = []
-        for kind, obj in (("GitRepository", ex["gitrepository"]), ("Kustomization", ex["kustomization"])):
-            if obj is None:
-                bad.append(f"{kind} flux-system/flux-system is missing")
-            elif not is_true(obj):
-                bad.append(f"{kind} flux-system/flux-system: {describe_condition(obj)}")
-        if bad:
-            return Verdict("failed", "; ".join(bad) + ". See 'kubectl -n flux-system get gitrepository,kustomization "
-                                                      "flux-system -o yaml' (status.conditions).", ev)
-        failing = failing_kustomizations(session)
-        ev["failing"] = failing
-        if failing:
-            return Verdict("failed", f"flux-system syncs, but {len(failing)} Kustomization(s) it created fail: "
-                                     + "; ".join(failing[:4]), ev)
-        rev = (ex["gitrepository"].get("status") or {}).get("artifact", {}).get("revision")
-        ev["revision"] = rev
-        ev["applied"] = (ex["kustomization"].get("status") or {}).get("lastAppliedRevision")
-        return Verdict("passed", f"flux-system is Active; GitRepository and Kustomization flux-system are Ready at "
-                                 f"{(revision_hash(rev) or '?')[:12]}", ev)
-
-
-AFTER_BOOTSTRAP = ("next: run secrets.decryption (S.4) again: flux-system exists now, so it can create the sops-age "
-                   "Secret the Kustomizations decrypt with (until then they fail with 'secrets \"sops-age\" not found')")
-
-
-def decrypting(session) -> bool:
-    """Do the repo's Flux Kustomizations decrypt with sops (S.4 then has a step left for after bootstrap)?"""
-    from .secrets_items import needing_decryption
-
-    return bool(needing_decryption(session))
-
-
-def failing_kustomizations(session) -> list[str]:
-    """Kustomizations that Flux has finished with and that failed (waits and work in progress are not
-    failures), each with what to do; a missing decryption Secret names the item that creates it."""
-    items = list_all(session.kubectl, [KS_RESOURCE])
-    out = []
-    for ks in items:
-        c = condition(ks) or {}
-        if (ks.get("spec") or {}).get("suspend") or c.get("status") != "False" or c.get("reason") in WAITING_REASONS \
-                or in_progress(ks):
-            continue
-        line = f"{ref(ks)}: {c.get('reason', '')}: {c.get('message', '')[:300]}"
-        secret = (((ks.get("spec") or {}).get("decryption") or {}).get("secretRef") or {}).get("name")
-        ns = ks["metadata"].get("namespace", NS)
-        # -o name only: the Secret's data never leaves the API server.
-        if secret and not session.kubectl.run("get", "secret", "-n", ns, secret, "-o", "name", "--ignore-not-found",
-                                              timeout=30).stdout.strip():
-            line += (f" (the decryption Secret {ns}/{secret} does not exist: run secrets.decryption again now that "
-                     f"{ns} exists)")
-        out.append(line)
-    return out

@@ -1,44 +1,27 @@
-"""Phase 5 items that touch the cluster: 5.3 integrate.image-automation and 5.4 integrate.notifications.
-
-See wizard/integrate/notify.py for the design: the webhook address only ever travels through the
-environment and stdin; the repo gets the encrypted Secret, Provider, Alert and a Flux
-Kustomization for them; the cluster gets the same objects at once; a test event goes through the
-real notification-controller and the user confirms the code that arrived.
-"""
+"""5.4 integrate.notifications: a Flux Provider and Alert, with the webhook kept in an encrypted Secret."""
 from __future__ import annotations
 
 import json
 import time
+from ...journal import Kind
+from ...checklist import Item, Plan, Question, Step, Verdict
+from ...integrate import common
+from ...integrate import notify as nt
+from ...repo.generate import _dump
+from ...runner import ToolError
+from ...session import Blocked
+from .shared import PUSH
+from .shared import secrets_method, yaml_docs
 
-from ..journal import Kind
-from ..checklist import Item, Plan, Question, Step, Verdict
-from ..integrate import common
-from ..integrate import image_automation as ia
-from ..integrate import notify as nt
-from ..repo.generate import HEADER, _dump
-from ..runner import ToolError
-from ..session import Blocked, UsageError
 
 PTYPE = Question("notify-provider", "Where notifications go", [("generic", "a generic webhook (JSON POST)"),
                                                                ("slack", "Slack (incoming webhook)"),
                                                                ("discord", "Discord (webhook)")], default="generic",
                  help=f"The webhook URL is a secret: export {nt.URL_ENV}; it is never passed on the command line.")
+
+
 SEVERITY = Question("notify-severity", "Which events", [("info", "every reconciliation (info and errors)"),
                                                          ("error", "errors only")], default="info")
-PUSH = Question("push", "Push the commit to the branch Flux follows", [("true", "yes"), ("false", "no, commit only")],
-                default="true")
-
-
-def _method(session) -> str:
-    m = session.answers.get("secrets")
-    if m not in ("sops", "sealed-secrets"):
-        raise Blocked("the webhook address must sit in an encrypted Secret; choose how first: homelab-wizard run "
-                      "secrets.scan --set secrets=sops (or secrets=sealed-secrets).")
-    return m
-
-
-def _gen(docs: list[dict]) -> str:
-    return HEADER.format(item="5.4 integrate.notifications") + "".join("---\n" + _dump(d) for d in docs)
 
 
 def _repo_files(session, method: str) -> dict[str, str]:
@@ -49,10 +32,10 @@ def _repo_files(session, method: str) -> dict[str, str]:
     kust = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
             "resources": [sec, "provider.yaml", "alert.yaml"]}
     return {
-        f"{nt.FOLDER}/provider.yaml": _gen([nt.provider_doc(ptype, session.answers.get("notify-channel"))]),
-        f"{nt.FOLDER}/alert.yaml": _gen([nt.alert_doc(sev)]),
-        f"{nt.FOLDER}/kustomization.yaml": _gen([kust]),
-        f"clusters/{cluster}/notifications.yaml": _gen([nt.flux_ks(method)]),
+        f"{nt.FOLDER}/provider.yaml": yaml_docs([nt.provider_doc(ptype, session.answers.get("notify-channel"))]),
+        f"{nt.FOLDER}/alert.yaml": yaml_docs([nt.alert_doc(sev)]),
+        f"{nt.FOLDER}/kustomization.yaml": yaml_docs([kust]),
+        f"clusters/{cluster}/notifications.yaml": yaml_docs([nt.flux_ks(method)]),
     }
 
 
@@ -88,7 +71,7 @@ def _last_sent(session) -> dict | None:
 
 
 def _encrypted(session, method: str) -> tuple[bool, str]:
-    from ..repo.scan import scan
+    from ...repo.scan import scan
 
     rel = nt.secret_file(method)
     f = session.repo / rel
@@ -103,16 +86,11 @@ def _encrypted(session, method: str) -> tuple[bool, str]:
 
 
 class Notifications(Item):
-    id = "integrate.notifications"
-    alias = "5.4"
-    title = "Notifications (Slack, Discord, webhook)"
-    requires = ("bootstrap.namespace",)
-    needs_cluster = True
     questions = (PTYPE, SEVERITY, PUSH)
 
     def verify(self, session) -> Verdict:
         nt.refuse_url_in_answers(session)
-        method = _method(session)
+        method = secrets_method(session)
         ev: dict = {"api": nt.API, "secret_file": nt.secret_file(method), "encryption": method}
         ok, why = _encrypted(session, method)
         if not ok:
@@ -164,9 +142,9 @@ class Notifications(Item):
 
     def plan(self, session) -> Plan:
         nt.refuse_url_in_answers(session)
-        method = _method(session)
+        method = secrets_method(session)
         if method == "sealed-secrets":
-            from ..secrets import keys
+            from ...secrets import keys
             if not keys.cert_path(session.repo).is_file():
                 raise Blocked("no Sealed Secrets certificate yet; run secrets.keys first.")
         ptype = session.answers.get("notify-provider", PTYPE.default)
@@ -209,8 +187,8 @@ class Notifications(Item):
                           "events_url": events_url})
 
     def apply(self, session, plan, progress) -> None:
-        from ..secrets import convert as cv
-        from ..secrets import keys
+        from ...secrets import convert as cv
+        from ...secrets import keys
 
         d = plan.data
         if d.get("nothing"):
@@ -257,131 +235,3 @@ class Notifications(Item):
             session.store.save()
             progress(f"sent a test event (code {code}) to {d['events_url']} (HTTP {status}); when it arrives, confirm "
                      f"with --set notify-received={code}")
-
-
-# -- 5.3 --------------------------------------------------------------------------------------------
-IMG_TARGETS = Question("image-automation", "Deployments whose image Flux updates (<namespace>/<deployment>, comma "
-                       "separated), or 'skip'", default=None,
-                       help="--set image-automation=skip --set image-automation-reason=<why> skips the item.")
-IMG_POLICY = Question("image-policy", "Which tags count as newer", default="semver:>=0.0.0",
-                      help="semver:<range> (e.g. semver:>=1.0.0) or regex:<pattern> (e.g. regex:^v?[0-9.]+$, "
-                           "newest by alphabetical order).")
-
-
-class ImageAutomation(Item):
-    id = "integrate.image-automation"
-    alias = "5.3"
-    title = "Image update automation"
-    requires = ("bootstrap.namespace",)
-    needs_cluster = True
-    questions = (IMG_TARGETS, IMG_POLICY, PUSH)
-
-    def _want(self, session):
-        targets = ia.find_targets(session, ia.chosen(session.answers.get("image-automation")))
-        spec = ia.policy_spec(session.answers.get("image-policy"))
-        _, branch = common.push_target(session)
-        if not branch:
-            raise Blocked("HEAD is detached; check out the branch Flux follows (ImageUpdateAutomation pushes to it).")
-        files = ia.repo_files(targets, spec, branch, session.answers.get("cluster", "homelab"))
-        return targets, spec, branch, files
-
-    def verify(self, session) -> Verdict:
-        answer = str(session.answers.get("image-automation", "")).strip()
-        if answer == "skip":
-            return Verdict("pending", "image-automation=skip is chosen but not recorded: run integrate.image-automation "
-                                      "--set image-automation-reason=<why> (or 'homelab-wizard skip 5.3 --reason …')")
-        if not ia.chosen(answer):
-            return Verdict("pending", "no Deployments chosen: run integrate.image-automation --set "
-                                      "image-automation=<namespace>/<deployment>[,...] (or image-automation=skip)")
-        targets, spec, branch, files = self._want(session)
-        ev: dict = {"api": ia.API, "deployments": [f"{t.namespace}/{t.deployment}" for t in targets],
-                    "policy": spec, "branch": branch, "files": sorted(files)}
-        stale = [p for p, t in files.items() if not (session.repo / p).is_file() or (session.repo / p).read_text() != t]
-        missing = []
-        for t in targets:
-            got = ia.read_marker((session.repo / t.path).read_text(), t.index, t.deployment)
-            if got != ia.marker(t.name):
-                missing.append(f"{t.where} (Deployment {t.namespace}/{t.deployment}"
-                               + (f", has {got}" if got else "") + ")")
-        ev["markers"] = {f"{t.namespace}/{t.deployment}": t.where for t in targets}
-        if stale or missing:
-            what = ([f"not written yet or changed: {', '.join(stale)}"] if stale else []) + \
-                   (["no setter marker {\"$imagepolicy\": \"flux-system:<name>\"} on the image line of "
-                     + "; ".join(missing)] if missing else [])
-            status = "failed" if (len(stale) < len(files) and stale) or (missing and not stale) else "pending"
-            return Verdict(status, "; ".join(what) + " (run integrate.image-automation)", ev)
-        ctl = ia.controllers(session)
-        ev["crds"], ev["controllers"] = ctl["crds"], ctl["controllers"]
-        ev["bootstrap"] = ia.bootstrap_had_extras(session)
-        if not ctl["crds_ok"]:
-            return Verdict("blocked", ia.bootstrap_hint(session), ev)
-        ok, out = ia.server_dry_run(session, ia.objects(targets, spec, branch))
-        ev["server_dry_run"] = out[-2000:]
-        if not ok:
-            return Verdict("failed", f"the API server refused the image objects (kubectl apply --server-side "
-                                     f"--dry-run=server): {out[-600:]}. Fix {ia.FOLDER}/ or the answers and run again.", ev)
-        ev["controllers_running"] = ctl["running"]
-        msg = (f"{len(targets)} Deployment(s) marked for image updates ({', '.join(ev['deployments'])}); ImageRepository, "
-               f"ImagePolicy and ImageUpdateAutomation {ia.AUTOMATION} (pushing to {branch}) accepted by the API server")
-        if not ctl["running"]:
-            note = ("the image controllers are not running in flux-system ("
-                    + ", ".join(f"{k}: {v}" for k, v in ctl["controllers"].items())
-                    + f"), so no image is updated yet; add them with flux bootstrap --components-extra={ia.COMPONENTS}")
-            ev["controllers_note"] = note
-            msg += "; but " + note
-        return Verdict("passed", msg, ev)
-
-    def plan(self, session) -> Plan:
-        answer = str(session.answers.get("image-automation", "")).strip()
-        if answer == "skip":
-            reason = str(session.answers.get("image-automation-reason", "")).strip()
-            if not reason:
-                raise UsageError("--set image-automation=skip needs --set image-automation-reason=<why> (it is recorded).")
-            return Plan(self.id, f"skip image automation: {reason}", [Step("info", f"record the skip: {reason}")],
-                        changes="state", data={"skip": reason})
-        if not ia.chosen(answer):
-            raise UsageError("choose the Deployments: --set image-automation=<namespace>/<deployment>[,...] "
-                             "(or --set image-automation=skip --set image-automation-reason=<why>).")
-        targets, spec, branch, files = self._want(session)
-        ctl = ia.controllers(session)
-        if not ctl["crds_ok"]:
-            raise Blocked(ia.bootstrap_hint(session))
-        changes = {p: t for p, t in files.items()
-                   if not (session.repo / p).is_file() or (session.repo / p).read_text() != t}
-        steps = []
-        for p, t in changes.items():
-            old = (session.repo / p).read_text() if (session.repo / p).is_file() else ""
-            steps.append(Step("edit" if old else "write", f"write {p}", common.diff(old, t, p)))
-        for t in targets:
-            old = changes.get(t.path) or (session.repo / t.path).read_text()
-            new = ia.add_marker(old, t.index, t.name, t.where, t.deployment)
-            if new != old:
-                changes[t.path] = new
-                steps.append(Step("edit", f"{t.where}: setter marker for ImagePolicy {ia.NS}/{t.name} on the image of "
-                                          f"Deployment {t.namespace}/{t.deployment} ({t.image})",
-                                  common.diff((session.repo / t.path).read_text(), new, t.path)))
-        if not ctl["running"]:
-            steps.append(Step("info", "the image controllers are not running in flux-system ("
-                                      + ", ".join(f"{k}: {v}" for k, v in ctl["controllers"].items())
-                                      + f"); the objects are accepted but nothing updates images until they run: "
-                                        f"flux bootstrap --components-extra={ia.COMPONENTS}"))
-        if not changes:
-            return Plan(self.id, "Nothing to change: the image automation objects and markers are in place.", steps,
-                        changes="nothing", data={"changes": {}})
-        steps.append(Step("command", "git commit (these files only)"
-                                     + ("; git push" if session.answers.get("push", "true") == "true" else "")))
-        steps.append(Step("command", "kubectl apply --server-side --dry-run=server (the image objects; verify)"))
-        return Plan(self.id, f"image automation for {len(targets)} Deployment(s) ({ia.API}, pushing to {branch})",
-                    steps, changes="repo", data={"changes": changes})
-
-    def apply(self, session, plan, progress) -> None:
-        if plan.data.get("skip"):
-            from ..engine import Engine
-
-            Engine(session).skip(self.id, plan.data["skip"])
-            progress(f"skipped: {plan.data['skip']}")
-            return
-        if plan.data.get("changes"):
-            common.write_and_commit(session, self.id, plan.data["changes"],
-                                    "images: Flux image automation and setter markers (homelab-wizard 5.3)",
-                                    progress, push=session.answers.get("push", "true") == "true")

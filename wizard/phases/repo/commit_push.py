@@ -1,0 +1,137 @@
+"""2.5 repo.commit-push: one commit per Phase 2 step, then a push that is never forced."""
+from __future__ import annotations
+
+from ...checklist import Item, Plan, Question, Step, Verdict
+from ...runner import ToolError
+from ...session import Blocked, WizardError
+from ...repo import gitstate
+from ...repo.validate import plaintext_secrets
+from .common import Ctx, context
+
+
+BRANCH = Question("branch", "Branch to commit to (empty: the current one)", default=None, optional=True)
+
+
+REMOTE = Question("remote", "Remote to push to", default="origin")
+
+
+# -- 2.5 --------------------------------------------------------------------------------------------
+MESSAGES = {
+    "repo.cluster-dir": "homelab-wizard 2.1: add clusters/{cluster}/, Flux's entry point",
+    "repo.kustomizations": "homelab-wizard 2.2: add a kustomization.yaml to every manifest folder",
+    "repo.apps": "homelab-wizard 2.3: move app manifests to apps/ (git mv)",
+    "repo.flux-manifests": "homelab-wizard 2.4: add Flux Kustomizations (infrastructure, then apps)",
+    # Secret management (issue #5) journals its repo changes as steps too.
+    "secrets.keys": "homelab-wizard S.2: add .sops.yaml (encrypt data/stringData with age)",
+    "secrets.convert": "homelab-wizard S.3: encrypt the plaintext Secrets",
+    "secrets.decryption": "homelab-wizard S.4: Flux decrypts sops files (spec.decryption, sops-age)",
+}
+
+
+MESSAGES_B = {"repo.apps": "homelab-wizard 2.3: restructure into infrastructure/{{base,sources}} and apps/base (git mv)"}
+
+
+class CommitPush(Item):
+    questions = (REMOTE,)
+
+    def _target(self, session) -> tuple[str, str]:
+        branch = session.answers.get("branch") or gitstate.current_branch(session)
+        remote = session.answers.get("remote", REMOTE.default)
+        if not branch:
+            raise Blocked("HEAD is detached; check out a branch or pass --set branch=<name>.")
+        return remote, branch
+
+    def verify(self, session) -> Verdict:
+        remote, branch = self._target(session)
+        if gitstate.pending_steps(session):
+            return Verdict("pending", "the Phase 2 changes are staged but not committed yet (run repo.commit-push)")
+        head = gitstate.head(session)
+        try:
+            remote_sha = gitstate.remote_head(session, remote, branch)
+        except ToolError as e:
+            return Verdict("failed", f"cannot read {remote}/{branch} with git ls-remote: {e}")
+        ev = {"remote": remote, "branch": branch, "head": head, "remote_head": remote_sha}
+        committed = [e for e in session.state.journal if e.get("action") == gitstate.COMMITTED]
+        if remote_sha == head:
+            return Verdict("passed", f"committed; {remote}/{branch} has the commit {head[:12]} (git ls-remote)", ev)
+        if committed and remote_sha and gitstate.contains(session, remote, branch, remote_sha, head):
+            # Later steps push on top (flux bootstrap's commits): the wizard's commit is still there.
+            ev["ahead_of_ours"] = True
+            return Verdict("passed", f"committed; {remote}/{branch} ({remote_sha[:12]}) has the commit {head[:12]}, "
+                                     "with later commits on top (e.g. flux bootstrap's)", ev)
+        pushes = [e for e in session.state.journal if e.get("action") == gitstate.PUSH]
+        why = f": {pushes[-1]['reason']}" if pushes and pushes[-1].get("status") == "rejected" else ""
+        if committed:
+            return Verdict("failed", f"committed, not pushed: {remote}/{branch} is at "
+                                     f"{(remote_sha or 'nothing')[:12]}, not {head[:12]}{why}", ev)
+        return Verdict("pending", "nothing committed by the wizard yet", ev)
+
+    def plan(self, session) -> Plan:
+        ctx = context(session)
+        u = gitstate.unfinished(session)
+        if u is not None:
+            raise Blocked(f"{u['item']} was interrupted half-way; run 'homelab-wizard run {u['item']}' to finish it first.")
+        gitstate.ensure_clean(session, self.id)
+        secrets = [m for u in ctx.layout.units for m in plaintext_secrets(u.manifests)
+                   if m.path not in ctx.layout.excluded_files]
+        if secrets:
+            raise Blocked("refusing to commit: plaintext Secrets would sit under a Flux path: "
+                          + ", ".join(f"{m.kind} {m.namespace}/{m.name} ({m.where})" for m in secrets[:10])
+                          + ". Encrypt them first with the secrets items (secrets.scan, secrets.keys, "
+                            "secrets.convert: SOPS or Sealed Secrets), then run repo.commit-push again.")
+        remote, branch = self._target(session)
+        if session.git.run("remote", "get-url", remote, ok_codes=(0, 2, 128)).exit_code != 0:
+            raise Blocked(f"the repository has no remote {remote!r}; add one with 'git remote add {remote} <url>' "
+                          "(or pass --set remote=<name>), then run repo.commit-push again.")
+        msgs = self._messages(ctx)
+        steps = []
+        prev = gitstate.head_tree(session)
+        for item, tree in gitstate.pending_steps(session):
+            if tree != prev:
+                steps.append(Step("command", f"git commit: {msgs[item]}"))
+                prev = tree
+        cur = gitstate.current_branch(session)
+        if branch != cur:
+            steps.insert(0, Step("command", f"git switch -c {branch} (the changes come along)"))
+        steps.append(Step("command", f"git push {remote} {branch} (never forced)"))
+        return Plan(self.id, f"commit the Phase 2 changes ({len(steps) - 1} commit(s)) on {branch} and push to {remote}",
+                    steps, changes="repo", data={"remote": remote, "branch": branch, "messages": msgs})
+
+    def _messages(self, ctx: Ctx) -> dict[str, str]:
+        msgs = dict(MESSAGES)
+        if ctx.option == "b":
+            msgs.update(MESSAGES_B)
+        return {k: v.format(cluster=ctx.cluster) for k, v in msgs.items()}
+
+    def apply(self, session, plan, progress) -> None:
+        remote, branch = plan.data["remote"], plan.data["branch"]
+        cur = gitstate.current_branch(session)
+        if branch != cur:
+            exists = session.git.run("rev-parse", "--verify", "-q", f"refs/heads/{branch}", ok_codes=(0, 1))
+            if exists.exit_code == 0 and exists.stdout.strip() != gitstate.head(session):
+                raise Blocked(f"the branch {branch} exists and points elsewhere; pick a new branch name or the current one.")
+            session.git.run("switch", *([] if exists.exit_code == 0 else ["-c"]), branch)
+        commits = gitstate.commit_steps(session, plan.data["messages"])
+        for c in commits:
+            progress(f"committed {c[:12]}")
+        res = session.git.run("push", "--porcelain", remote, f"refs/heads/{branch}:refs/heads/{branch}",
+                              ok_codes=tuple(range(0, 256)), timeout=300)
+        flags = gitstate.parse_push_porcelain(res.stdout)
+        if res.exit_code == 0 and all(f[0] != "!" for f in flags):
+            session.state.record(gitstate.PUSH, status="pushed", remote=remote, branch=branch, head=gitstate.head(session))
+            session.store.save()
+            progress(f"pushed to {remote}/{branch}")
+            return
+        summary = " ".join(f[2] for f in flags if f[0] == "!") or (res.stderr.strip().splitlines() or ["?"])[-1]
+        if "non-fast-forward" in summary or "fetch first" in summary:
+            advice = (f"{remote}/{branch} has commits this clone does not have: run 'git pull --rebase {remote} {branch}', "
+                      "check the result, then run repo.commit-push again (the wizard never force-pushes)")
+        elif "remote rejected" in summary or "hook" in summary or "protected" in summary:
+            advice = ("the remote refused the push (protected branch? a server hook?); push to another branch with "
+                      "--set branch=<name> and open a merge request, or ask the server's admin")
+        else:
+            advice = f"the remote could not be reached; check 'git remote get-url {remote}' and your network, then run repo.commit-push again"
+        session.state.record(gitstate.PUSH, status="rejected", remote=remote, branch=branch, reason=summary,
+                             head=gitstate.head(session))
+        session.store.save()
+        raise WizardError(f"committed, not pushed: {summary}. {advice}.")

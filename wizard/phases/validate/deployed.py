@@ -1,0 +1,86 @@
+"""4.1 validate.deployed: every object the repo defines is in a Flux inventory."""
+from __future__ import annotations
+
+from ...checklist import Item, Verdict
+from ...cluster.inventory import repo_key
+from ...cluster.listing import key_of, list_cluster
+from ...flux.status import (NS, inventory_keys)
+from .common import FLUX_MANAGER, KUBECTL_MANAGERS, kustomizations
+
+
+# -- 4.1 ----------------------------------------------------------------------------------------
+def managers(obj: dict) -> set[str]:
+    return {m.get("manager", "") for m in (obj.get("metadata", {}).get("managedFields") or [])}
+
+
+def kubectl_only(obj: dict) -> bool:
+    ms = managers(obj)
+    return bool(ms) and all(m.startswith(KUBECTL_MANAGERS) for m in ms)
+
+
+def coverage(session) -> dict:
+    """Rows of what Flux manages and what it does not, from the API and the repo."""
+    from ..repo.common import context  # the Phase 2 layout: which manifests sit under a Flux path
+
+    kss = kustomizations(session)
+    managed = {}
+    for ks in kss:
+        for key in inventory_keys(ks):
+            managed.setdefault(key, f"{ks['metadata']['namespace']}/{ks['metadata']['name']}")
+    listing = list_cluster(session.kubectl)
+    live = {key_of(o): o for o in listing.objects + listing.flux_owned}
+    ctx = context(session)
+    meant, excluded = {}, {}
+    for u in ctx.layout.units:
+        for m in u.manifests:
+            k = repo_key(m, listing.namespaced)
+            (excluded if m.path in ctx.layout.excluded_files else meant).setdefault(k, m.where)
+    rows = {"managed": [], "missing": [], "excluded": [], "not_in_repo": [], "kubectl_only": [], "shared_with_kubectl": []}
+    for k, where in sorted(meant.items(), key=lambda kv: str(kv[0])):
+        if k in managed:
+            rows["managed"].append(f"{k} (Kustomization {managed[k]})")
+        else:
+            rows["missing"].append(f"{k} ({where})" + ("" if k in live else "; not in the cluster either"))
+    for k, where in sorted(excluded.items(), key=lambda kv: str(kv[0])):
+        if k not in managed:
+            rows["excluded"].append(f"{k} ({where}, left out by choice)")
+    for k, obj in sorted(live.items(), key=lambda kv: str(kv[0])):
+        if k in managed:
+            ms = managers(obj)
+            if FLUX_MANAGER not in ms and kubectl_only(obj):
+                rows["kubectl_only"].append(f"{k} (in an inventory, but only kubectl field managers: {', '.join(sorted(ms))})")
+            elif any(m.startswith(KUBECTL_MANAGERS) for m in ms):
+                rows["shared_with_kubectl"].append(f"{k} (also: {', '.join(sorted(m for m in ms if m.startswith(KUBECTL_MANAGERS)))})")
+            continue
+        if k in meant or k in excluded or k.namespace == NS:
+            continue
+        rows["not_in_repo"].append(str(k))
+        if kubectl_only(obj):
+            rows["kubectl_only"].append(f"{k} (not managed by Flux; owned only by kubectl)")
+    rows["kustomizations"] = [f"{ks['metadata']['namespace']}/{ks['metadata']['name']}: "
+                              f"{len(inventory_keys(ks))} objects" for ks in kss]
+    return rows
+
+
+class Deployed(Item):
+
+    def verify(self, session) -> Verdict:
+        session.ensure_same_cluster()
+        rows = coverage(session)
+        counts = {k: len(v) for k, v in rows.items() if k != "kustomizations"}
+        ev = {"counts": counts, **{k: v[:100] for k, v in rows.items()}}
+        if rows["missing"]:
+            return Verdict("failed", f"{len(rows['missing'])} object(s) under a Flux path are in no Kustomization's "
+                                     f"inventory: {'; '.join(rows['missing'][:8])}. Check validate.reconciled for the "
+                                     "Kustomization that failed to apply them.", ev)
+        if not rows["managed"]:
+            return Verdict("failed", "no object of the repo is in any Kustomization's inventory yet", ev)
+        extra = []
+        if rows["not_in_repo"]:
+            extra.append(f"{len(rows['not_in_repo'])} live object(s) are not in the repo, so Flux does not manage them")
+        if rows["kubectl_only"]:
+            extra.append(f"{len(rows['kubectl_only'])} owned only by kubectl field managers")
+        if rows["excluded"]:
+            extra.append(f"{len(rows['excluded'])} left out by choice")
+        return Verdict("passed", f"Flux manages all {len(rows['managed'])} objects of the repo"
+                       + (" (" + "; ".join(extra) + ")" if extra else ""), ev)

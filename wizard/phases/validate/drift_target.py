@@ -1,0 +1,91 @@
+"""The object 4.3 and 4.4 change by hand to prove that Flux sees drift and reverts it."""
+from __future__ import annotations
+
+import json
+from ...flux.status import (NS, get_or_none, inventory_keys)
+from ...session import Blocked
+from .common import FLUX_MANAGER, kustomizations
+
+
+# -- 4.3 / 4.4 ------------------------------------------------------------------------------------
+def _owner_ks(obj: dict) -> tuple[str, str] | None:
+    labels = obj.get("metadata", {}).get("labels") or {}
+    name, ns = labels.get("kustomize.toolkit.fluxcd.io/name"), labels.get("kustomize.toolkit.fluxcd.io/namespace")
+    return (ns, name) if name and ns else None
+
+
+def _owned_by_flux(obj: dict, field: list[str]) -> bool:
+    """True when kustomize-controller owns the field (so Git defines it and Flux will correct it)."""
+    for m in obj.get("metadata", {}).get("managedFields") or []:
+        if m.get("manager") == FLUX_MANAGER:
+            f = m.get("fieldsV1") or {}
+            if field[0] == "data" and f"f:{field[1]}" in (f.get("f:data") or {}):
+                return True
+            if field[0] == "labels" and f"f:{field[1]}" in ((f.get("f:metadata") or {}).get("f:labels") or {}):
+                return True
+    return False
+
+
+def pick_target(session) -> dict:
+    """A ConfigMap key, else a Deployment label, that Git defines and Flux owns; never in flux-system."""
+    wanted = session.answers.get("drift-target")  # Kind/namespace/name[:key]
+    candidates = []
+    for ks in kustomizations(session):
+        if (ks.get("spec") or {}).get("suspend") or ks["metadata"]["name"] == "flux-system":
+            continue
+        for k in inventory_keys(ks):
+            if k.namespace and k.namespace != NS and (k.kind, k.group) in (("ConfigMap", ""), ("Deployment", "apps")):
+                candidates.append((0 if k.kind == "ConfigMap" else 1, k, ks))
+    candidates.sort(key=lambda c: (c[0], str(c[1])))
+    for _, k, ks in candidates:
+        if wanted and not wanted.split(":")[0] == f"{k.kind}/{k.namespace}/{k.name}":
+            continue
+        obj = get_or_none(session.kubectl, "configmap" if k.kind == "ConfigMap" else "deployment.apps", "-n",
+                          k.namespace, k.name, "--show-managed-fields")
+        if obj is None:
+            continue
+        if k.kind == "ConfigMap":
+            keys = [wanted.split(":", 1)[1]] if wanted and ":" in wanted else sorted((obj.get("data") or {}))
+            fields = [["data", key] for key in keys if key in (obj.get("data") or {})]
+        else:
+            labels = obj["metadata"].get("labels") or {}
+            fields = [["labels", lk] for lk in sorted(labels) if not lk.startswith("kustomize.toolkit.fluxcd.io/")]
+        for f in fields:
+            if _owned_by_flux(obj, f):
+                value = (obj.get("data") if f[0] == "data" else obj["metadata"]["labels"])[f[1]]
+                return {"kind": k.kind, "resource": "configmap" if k.kind == "ConfigMap" else "deployment.apps",
+                        "namespace": k.namespace, "name": k.name, "field": f, "git_value": value,
+                        "kustomization": [ks["metadata"]["namespace"], ks["metadata"]["name"]],
+                        "ks_path": (ks.get("spec") or {}).get("path")}
+    raise Blocked("found no safe drift target: a ConfigMap key or a Deployment label that Git defines and Flux applies "
+                  "(outside flux-system, in a Kustomization that is not suspended). Name one with "
+                  "--set drift-target=ConfigMap/<ns>/<name>:<key> or Deployment/<ns>/<name>.")
+
+
+def target_str(t: dict) -> str:
+    where = f"data.{t['field'][1]}" if t["field"][0] == "data" else f"metadata.labels[{t['field'][1]}]"
+    return f"{t['kind']} {t['namespace']}/{t['name']} {where}"
+
+
+def drift_patch(t: dict, value: str) -> str:
+    if t["field"][0] == "data":
+        return json.dumps({"data": {t["field"][1]: value}})
+    return json.dumps({"metadata": {"labels": {t["field"][1]: value}}})
+
+
+def live_value(session, t: dict) -> tuple[bool, str | None]:
+    """(exists, value of the target field)."""
+    obj = get_or_none(session.kubectl, t["resource"], "-n", t["namespace"], t["name"])
+    if obj is None:
+        return False, None
+    src = obj.get("data") if t["field"][0] == "data" else obj["metadata"].get("labels")
+    return True, (src or {}).get(t["field"][1])
+
+
+def flux_diff(session, t: dict) -> dict:
+    """`flux diff kustomization` against the clone (at the pushed commit): exit 1 means drift."""
+    ns, name = t["kustomization"]
+    path = session.repo / (t.get("ks_path") or ".").lstrip("./")
+    res = session.flux.run("diff", "kustomization", name, "-n", ns, "--path", str(path),
+                           ok_codes=tuple(range(256)), timeout=120)
+    return {"command": res.command, "exit_code": res.exit_code, "output": (res.shown_stdout + res.stderr)[-1500:]}
