@@ -122,36 +122,49 @@ def parse(repo, kfile: str, generated: bool = False) -> KFile:
         return k  # reported by the scan
     if not isinstance(doc, dict):
         return k
-    for key in ("resources", "bases", "components"):
-        for ref in _strings(doc.get(key)):
-            line = _line_of(text, ref)
-            if REMOTE.search(ref):
-                k.problems.append(Problem(kfile, line, "remote", ref))
-                continue
-            target = _norm(folder, ref)
-            if target == ".." or target.startswith("../"):
-                k.problems.append(Problem(kfile, line, "outside", ref))
-            elif (repo / target).is_dir():
-                k.dirs.append(target)
-            elif (repo / target).is_file():
-                k.files.append(target)
-            else:
-                k.problems.append(Problem(kfile, line, "missing", ref))
+    _read_resources(repo, k, text, doc)
     k.secret_values = _secret_values(repo, folder, doc)
     plain_keys = set(doc) <= {"apiVersion", "kind", "metadata", "resources"}
     k.aggregate = plain_keys and bool(k.dirs) and not k.files and not k.problems and not doc.get("bases")
     if doc.get("helmCharts") or doc.get("helmChartInflationGenerator"):
         key = "helmCharts" if doc.get("helmCharts") else "helmChartInflationGenerator"
         k.problems.append(Problem(kfile, _line_of(text, key + ":"), "helm-charts", key))
+    _read_file_refs(repo, k, text, doc)
+    return k
+
+
+def _outside(target: str) -> bool:
+    return target == ".." or target.startswith("../")
+
+
+def _read_resources(repo, k: KFile, text: str, doc: dict) -> None:
+    """The folders and files its resources, bases and components name, or why one cannot be built here."""
+    for key in ("resources", "bases", "components"):
+        for ref in _strings(doc.get(key)):
+            line = _line_of(text, ref)
+            if REMOTE.search(ref):
+                k.problems.append(Problem(k.path, line, "remote", ref))
+                continue
+            target = _norm(k.dir, ref)
+            if _outside(target):
+                k.problems.append(Problem(k.path, line, "outside", ref))
+            elif (repo / target).is_dir():
+                k.dirs.append(target)
+            elif (repo / target).is_file():
+                k.files.append(target)
+            else:
+                k.problems.append(Problem(k.path, line, "missing", ref))
+
+
+def _read_file_refs(repo, k: KFile, text: str, doc: dict) -> None:
     for ref in _file_refs(doc):
-        target = _norm(folder, ref)
-        if target == ".." or target.startswith("../"):
-            k.problems.append(Problem(kfile, _line_of(text, ref), "outside", ref))
+        target = _norm(k.dir, ref)
+        if _outside(target):
+            k.problems.append(Problem(k.path, _line_of(text, ref), "outside", ref))
         elif (repo / target).exists():
             k.files.append(target)
         else:
-            k.problems.append(Problem(kfile, _line_of(text, ref), "missing", ref))
-    return k
+            k.problems.append(Problem(k.path, _line_of(text, ref), "missing", ref))
 
 
 def _secret_values(repo, folder: str, doc: dict) -> list[str]:
@@ -196,6 +209,21 @@ class Graph:
 
 def build_graph(repo, scan: ScanResult, in_scope, is_generated) -> Graph:
     """The kustomize trees of the repo: every kustomization, the roots, their alternatives."""
+    kfiles = _read_kfiles(repo, scan, in_scope, is_generated)
+    listed_by = Counter(d for k in kfiles.values() for d in k.dirs)  # how many kustomizations list each folder
+    starts, aggregators = _starts(kfiles, listed_by)
+    roots: list[Root] = []
+    for folder in starts:
+        if kfiles[folder].generated:
+            continue
+        closure, problems = _closure(kfiles, folder)
+        roots.append(Root(folder, closure, problems, component=folder))
+    _alternatives(roots)
+    return Graph(kfiles, roots, aggregators)
+
+
+def _read_kfiles(repo, scan: ScanResult, in_scope, is_generated) -> dict[str, KFile]:
+    """Every kustomization of the repo in scope, by folder (the wizard's aggregators are not the owner's)."""
     kfiles: dict[str, KFile] = {}
     for kf in sorted(scan.kustomizations):
         if not in_scope(kf) or PurePosixPath(kf).name not in KUSTOMIZATION_NAMES:
@@ -207,48 +235,62 @@ def build_graph(repo, scan: ScanResult, in_scope, is_generated) -> Graph:
         if gen is None:  # the wizard's aggregators at Flux paths: not the owner's
             continue
         kfiles[folder] = parse(repo, kf, gen)
-        # A file the scan refused (invalid YAML, an alias bomb) must never reach kustomize.
-        for f in kfiles[folder].files:
-            info = scan.files.get(f)
-            if info is not None and info.cls == "invalid":
-                err = next((e for e in scan.errors if e.path == f), None)
-                kfiles[folder].problems.append(Problem(kf, 1, "unreadable", f, (err.message.split(";")[0]
-                                                                               if err else "invalid")))
-    listed_by = Counter(d for k in kfiles.values() for d in k.dirs)  # how many kustomizations list each folder
+        _refuse_invalid_inputs(scan, kf, kfiles[folder])
+    return kfiles
+
+
+def _refuse_invalid_inputs(scan: ScanResult, kf: str, k: KFile) -> None:
+    # A file the scan refused (invalid YAML, an alias bomb) must never reach kustomize.
+    for f in k.files:
+        info = scan.files.get(f)
+        if info is not None and info.cls == "invalid":
+            err = next((e for e in scan.errors if e.path == f), None)
+            k.problems.append(Problem(kf, 1, "unreadable", f, (err.message.split(";")[0] if err else "invalid")))
+
+
+def _starts(kfiles: dict[str, KFile], listed_by: Counter) -> tuple[list[str], set[str]]:
+    """The folders the roots start from, and the owner's list-only roots split into them.
+
+    A root that only lists folders (apps/kustomization.yaml over apps/*) is split into those folders:
+    the same objects, and each app can be classified, ordered and left out on its own."""
     referenced = set(listed_by)
-    # A root that only lists folders (apps/kustomization.yaml over apps/*) is split into those folders:
-    # the same objects, and each app can be classified, ordered and left out on its own.
     tops = [f for f, k in kfiles.items() if f not in referenced and not k.generated]
     starts: list[str] = []
     aggregators: set[str] = set()
     while tops:
         f = tops.pop(0)
         k = kfiles.get(f)
-        if k is not None and k.aggregate and all(
-                d in kfiles and under(d, f) and d != f and listed_by[d] == 1 for d in k.dirs):
+        if k is not None and _splits(f, k, kfiles, listed_by):
             aggregators.add(f)
             tops += list(k.dirs)
         elif f in kfiles:
             starts.append(f)
-    roots: list[Root] = []
-    for folder in starts:
-        k = kfiles[folder]
-        if k.generated:
+    return starts, aggregators
+
+
+def _splits(folder: str, k: KFile, kfiles: dict[str, KFile], listed_by: Counter) -> bool:
+    """Whether a list-only kustomization is split: it lists only kustomization folders below it that
+    nothing else lists."""
+    return k.aggregate and all(d in kfiles and under(d, folder) and d != folder and listed_by[d] == 1
+                               for d in k.dirs)
+
+
+def _closure(kfiles: dict[str, KFile], folder: str) -> tuple[list[str], list[Problem]]:
+    """Every kustomization folder a root builds from (itself first), and what stops any of them building."""
+    closure: list[str] = []
+    problems: list[Problem] = []
+    todo = [folder]
+    while todo:
+        d = todo.pop(0)
+        if d in closure:
             continue
-        closure, problems, todo = [], [], [folder]
-        while todo:
-            d = todo.pop(0)
-            if d in closure:
-                continue
-            closure.append(d)
-            kd = kfiles.get(d)
-            if kd is None:
-                continue
-            problems += kd.problems
-            todo += kd.dirs
-        roots.append(Root(folder, closure, problems, component=folder))
-    _alternatives(roots)
-    return Graph(kfiles, roots, aggregators)
+        closure.append(d)
+        kd = kfiles.get(d)
+        if kd is None:
+            continue
+        problems += kd.problems
+        todo += kd.dirs
+    return closure, problems
 
 
 def _env_split(folder: str) -> tuple[str, str] | None:
@@ -264,55 +306,69 @@ def _alternatives(roots: list[Root]) -> None:
     """Group the roots that are alternatives of one component (overlays of a shared base, or folders
     under `<component>/overlays/`, and a `base` the owner applies when there is no overlay) and
     name each one's environment."""
-    parent = {r.dir: r.dir for r in roots}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(a: str, b: str) -> None:
-        parent[find(a)] = find(b)
-
-    owner: dict[str, str] = {}
     split = {r.dir: _env_split(r.dir) for r in roots}
-    by_component: dict[str, str] = {}
-    for r in roots:
-        for d in r.closure:
-            if d in owner:
-                union(r.dir, owner[d])
-            else:
-                owner[d] = r.dir
-        if split[r.dir]:
-            comp = split[r.dir][0]
-            if comp in by_component:
-                union(r.dir, by_component[comp])
-            else:
-                by_component[comp] = r.dir
-    for r in roots:
-        p = PurePosixPath(r.dir)
-        if p.name == "base" and str(p.parent) in by_component:
-            union(r.dir, by_component[str(p.parent)])
-    groups: dict[str, list[Root]] = {}
-    for r in roots:
-        groups.setdefault(find(r.dir), []).append(r)
-    for members in groups.values():
+    for members in _connected(roots, split).values():
         if len(members) == 1:
             r = members[0]
             if split[r.dir]:
                 r.component, r.env = split[r.dir]
             continue
-        common = os.path.commonpath([m.dir for m in members]).replace("\\", "/") or "."
-        parts = PurePosixPath(common).parts
-        component = str(PurePosixPath(*parts[:-1])) if len(parts) > 1 and parts[-1].lower() in ENV_PARENTS else common
+        _name_alternatives(members)
+
+
+def _find(parent: dict[str, str], x: str) -> str:
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
+def _union(parent: dict[str, str], a: str, b: str) -> None:
+    parent[_find(parent, a)] = _find(parent, b)
+
+
+def _join_or_claim(parent: dict[str, str], claims: dict[str, str], key: str, root: str) -> None:
+    """Join `root` with the root that claimed `key` first, or claim it."""
+    if key in claims:
+        _union(parent, root, claims[key])
+    else:
+        claims[key] = root
+
+
+def _connected(roots: list[Root], split: dict) -> dict[str, list[Root]]:
+    """The roots grouped (union-find) by a folder they both build from, by the component whose
+    environment folder holds them, and a `base` with the overlays beside it; in the roots' order."""
+    parent = {r.dir: r.dir for r in roots}
+    owner: dict[str, str] = {}
+    by_component: dict[str, str] = {}
+    for r in roots:
+        for d in r.closure:
+            _join_or_claim(parent, owner, d, r.dir)
+        if split[r.dir]:
+            _join_or_claim(parent, by_component, split[r.dir][0], r.dir)
+    for r in roots:
+        p = PurePosixPath(r.dir)
+        if p.name == "base" and str(p.parent) in by_component:
+            _union(parent, r.dir, by_component[str(p.parent)])
+    groups: dict[str, list[Root]] = {}
+    for r in roots:
+        groups.setdefault(_find(parent, r.dir), []).append(r)
+    return groups
+
+
+def _name_alternatives(members: list[Root]) -> None:
+    """One component for the group, and each member's environment: its path below the component
+    (without the `overlays/` level), or its whole path when two would share a name."""
+    common = os.path.commonpath([m.dir for m in members]).replace("\\", "/") or "."
+    parts = PurePosixPath(common).parts
+    component = str(PurePosixPath(*parts[:-1])) if len(parts) > 1 and parts[-1].lower() in ENV_PARENTS else common
+    for m in members:
+        rel = PurePosixPath(os.path.relpath(m.dir, component).replace("\\", "/")).parts
+        if len(rel) > 1 and rel[0].lower() in ENV_PARENTS:
+            rel = rel[1:]
+        m.component = component
+        m.env = "/".join(rel)
+    names = [m.env for m in members]
+    if len(set(names)) != len(names):  # two alternatives with one name: use their paths
         for m in members:
-            rel = PurePosixPath(os.path.relpath(m.dir, component).replace("\\", "/")).parts
-            if len(rel) > 1 and rel[0].lower() in ENV_PARENTS:
-                rel = rel[1:]
-            m.component = component
-            m.env = "/".join(rel)
-        names = [m.env for m in members]
-        if len(set(names)) != len(names):  # two alternatives with one name: use their paths
-            for m in members:
-                m.env = m.dir
+            m.env = m.dir

@@ -266,14 +266,9 @@ def classify_non_object(rel: str, docs: list) -> str:
     p = PurePosixPath(rel)
     name = p.name.lower()
     parts = [x.lower() for x in p.parts]
-    if (len(parts) >= 3 and parts[0] == ".github" and parts[1] == "workflows") or name in (
-            ".gitlab-ci.yml", ".drone.yml", "bitbucket-pipelines.yml", "azure-pipelines.yml") or ".woodpecker" in parts:
+    if _is_ci(name, parts):
         return CI
-    if name.startswith(("docker-compose", "compose.")) or name in ("compose.yaml", "compose.yml"):
-        return COMPOSE
-    first = next((d for d in docs if d is not None), None)
-    if isinstance(first, dict) and isinstance(first.get("services"), dict) and all(
-            isinstance(s, dict) and ("image" in s or "build" in s) for s in first["services"].values() if s is not None):
+    if _is_compose(name, docs):
         return COMPOSE
     if name.startswith("values") and p.suffix in (".yaml", ".yml"):
         return HELM_VALUES
@@ -282,73 +277,111 @@ def classify_non_object(rel: str, docs: list) -> str:
     return OTHER
 
 
+def _is_ci(name: str, parts: list[str]) -> bool:
+    return (len(parts) >= 3 and parts[0] == ".github" and parts[1] == "workflows") or name in (
+        ".gitlab-ci.yml", ".drone.yml", "bitbucket-pipelines.yml", "azure-pipelines.yml") or ".woodpecker" in parts
+
+
+def _is_compose(name: str, docs: list) -> bool:
+    """A compose file by its name, or by its shape (services that each name an image or a build)."""
+    if name.startswith(("docker-compose", "compose.")) or name in ("compose.yaml", "compose.yml"):
+        return True
+    first = next((d for d in docs if d is not None), None)
+    return isinstance(first, dict) and isinstance(first.get("services"), dict) and all(
+        isinstance(s, dict) and ("image" in s or "build" in s) for s in first["services"].values() if s is not None)
+
+
 def scan(root: Path) -> ScanResult:
     root = Path(root)
     res = ScanResult(root=root)
     charts: set[str] = set()
     for f in iter_yaml_files(root, charts):
         rel = f.relative_to(root).as_posix()
-        chart = _in_chart(rel, charts)
-        if chart is not None:
+        if _in_chart(rel, charts) is not None:
             # Files of a Helm chart are rendered by Helm, never applied as they are (and
             # templates are not YAML until rendered): classify without parsing them.
-            name = PurePosixPath(rel).name
-            cls = HELM_CHART if name in ("Chart.yaml", "Chart.lock") else (
-                HELM_VALUES if name.startswith("values") else HELM_TEMPLATE)
-            res.files[rel] = FileInfo(rel, cls)
-            res.other_yaml.append(rel)
+            _add_chart_file(res, rel)
             continue
-        if outside_link(root, f):
-            res.errors.append(ScanError(rel, None, f"is a symlink to {os.readlink(f)}, outside the repository; it was "
-                                                   "left untouched and out of every Flux path (copy the file into the "
-                                                   "repository if Flux should apply it)"))
-            res.files[rel] = FileInfo(rel, INVALID)
-            continue
-        try:
-            if f.stat().st_size > MAX_FILE_BYTES:
-                res.files[rel] = FileInfo(rel, OTHER)
-                res.other_yaml.append(rel)
-                continue
-            text = f.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            res.errors.append(ScanError(rel, None, f"cannot be read ({e}); it was left untouched"))
-            res.files[rel] = FileInfo(rel, INVALID)
-            continue
-        found: list[Manifest] = []
-        docs: list = []
-        is_kust = PurePosixPath(rel).name in KUSTOMIZATION_NAMES
-        sops = False
-        try:
-            for index, (line, doc) in enumerate(load_documents(text)):
-                docs.append(doc)
-                if isinstance(doc, dict) and isinstance(doc.get("sops"), dict):
-                    sops = True
-                if is_kustomization_doc(doc):
-                    is_kust = True
-                elif is_list(doc):
-                    # kubectl applies a List's items one by one: each is an object of this file.
-                    for item in doc["items"]:
-                        if is_k8s_object(item):
-                            found.append(Manifest(rel, line, item["apiVersion"], item["kind"], item["metadata"]["name"],
-                                                  str(item["metadata"].get("namespace") or ""), item, index))
-                elif is_k8s_object(doc):
-                    ns = doc["metadata"].get("namespace") or ""
-                    found.append(Manifest(rel, line, doc["apiVersion"], doc["kind"], doc["metadata"]["name"],
-                                          str(ns), doc, index))
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-            problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-            res.errors.append(ScanError(rel, mark.line + 1 if mark else None,
-                                        f"is not valid YAML ({problem}); it was left untouched: fix it and scan again"))
-            res.files[rel] = FileInfo(rel, INVALID)
-            continue
-        if is_kust:
-            res.kustomizations.append(rel)
-            res.files[rel] = FileInfo(rel, KUSTOMIZATION, sops=sops, header=text.split("\n", 1)[0])
-        elif found:
-            res.manifests.extend(found)
-            res.files[rel] = FileInfo(rel, K8S, len(found), sops)
-        else:
-            res.other_yaml.append(rel)
-            res.files[rel] = FileInfo(rel, classify_non_object(rel, docs), sops=sops)
+        text = _read(res, root, f, rel)
+        if text is not None:
+            _add_parsed(res, rel, text)
     return res
+
+
+def _add_chart_file(res: ScanResult, rel: str) -> None:
+    name = PurePosixPath(rel).name
+    cls = HELM_CHART if name in ("Chart.yaml", "Chart.lock") else (
+        HELM_VALUES if name.startswith("values") else HELM_TEMPLATE)
+    res.files[rel] = FileInfo(rel, cls)
+    res.other_yaml.append(rel)
+
+
+def _read(res: ScanResult, root: Path, f: Path, rel: str) -> str | None:
+    """The file's text; None for a file that is not read (recorded in `res`: an error, or a data dump)."""
+    if outside_link(root, f):
+        res.errors.append(ScanError(rel, None, f"is a symlink to {os.readlink(f)}, outside the repository; it was "
+                                               "left untouched and out of every Flux path (copy the file into the "
+                                               "repository if Flux should apply it)"))
+        res.files[rel] = FileInfo(rel, INVALID)
+        return None
+    try:
+        if f.stat().st_size > MAX_FILE_BYTES:
+            res.files[rel] = FileInfo(rel, OTHER)
+            res.other_yaml.append(rel)
+            return None
+        return f.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        res.errors.append(ScanError(rel, None, f"cannot be read ({e}); it was left untouched"))
+        res.files[rel] = FileInfo(rel, INVALID)
+        return None
+
+
+def _add_parsed(res: ScanResult, rel: str, text: str) -> None:
+    """Record a file by what its documents hold; an invalid file adds nothing of itself, only its error."""
+    try:
+        found, docs, is_kust, sops = _parse(rel, text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        res.errors.append(ScanError(rel, mark.line + 1 if mark else None,
+                                    f"is not valid YAML ({problem}); it was left untouched: fix it and scan again"))
+        res.files[rel] = FileInfo(rel, INVALID)
+        return
+    if is_kust:
+        res.kustomizations.append(rel)
+        res.files[rel] = FileInfo(rel, KUSTOMIZATION, sops=sops, header=text.split("\n", 1)[0])
+    elif found:
+        res.manifests.extend(found)
+        res.files[rel] = FileInfo(rel, K8S, len(found), sops)
+    else:
+        res.other_yaml.append(rel)
+        res.files[rel] = FileInfo(rel, classify_non_object(rel, docs), sops=sops)
+
+
+def _parse(rel: str, text: str) -> tuple[list[Manifest], list, bool, bool]:
+    """(objects, documents, is a kustomization, has a sops: key) of a file; raises yaml.YAMLError."""
+    found: list[Manifest] = []
+    docs: list = []
+    is_kust = PurePosixPath(rel).name in KUSTOMIZATION_NAMES
+    sops = False
+    for index, (line, doc) in enumerate(load_documents(text)):
+        docs.append(doc)
+        if isinstance(doc, dict) and isinstance(doc.get("sops"), dict):
+            sops = True
+        if is_kustomization_doc(doc):
+            is_kust = True
+        else:
+            found += _objects_of(rel, line, doc, index)
+    return found, docs, is_kust, sops
+
+
+def _objects_of(rel: str, line: int, doc, index: int) -> list[Manifest]:
+    if is_list(doc):
+        # kubectl applies a List's items one by one: each is an object of this file.
+        return [Manifest(rel, line, item["apiVersion"], item["kind"], item["metadata"]["name"],
+                         str(item["metadata"].get("namespace") or ""), item, index)
+                for item in doc["items"] if is_k8s_object(item)]
+    if is_k8s_object(doc):
+        ns = doc["metadata"].get("namespace") or ""
+        return [Manifest(rel, line, doc["apiVersion"], doc["kind"], doc["metadata"]["name"], str(ns), doc, index)]
+    return []
