@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .state_format import Status
+
 if TYPE_CHECKING:  # pragma: no cover
     from .session import Session
 
@@ -17,9 +19,12 @@ if TYPE_CHECKING:  # pragma: no cover
 class Verdict:
     """The outcome of a live check, with the evidence it was based on."""
 
-    status: str  # passed | failed | blocked | skipped | pending
+    status: Status  # passed | failed | blocked | skipped | pending (a plain string is converted)
     message: str
     evidence: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.status = Status(self.status)  # a misspelt status fails here, not as a silent "unknown"
 
     @property
     def passed(self) -> bool:

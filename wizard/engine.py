@@ -12,6 +12,7 @@ from .journal import Kind
 from .catalog import CATALOG, item_by_ref
 from .checklist import Item, Plan, Verdict
 from .runner import Cancelled, ToolError
+from .state_format import Status
 from .session import Blocked, Session, WizardError
 from .state import now
 
@@ -62,7 +63,7 @@ class Engine:
         if item.unavailable:
             return self._store(item, Verdict("blocked", f"not available yet: {item.unavailable}"))
         if self.session.state.item(item.id).status == "skipped":
-            return Verdict("skipped", self.session.state.item(item.id).message)
+            return Verdict(Status.SKIPPED, self.session.state.item(item.id).message)
         try:
             verdict = item.verify(self.session)
         except Cancelled:
@@ -110,7 +111,7 @@ class Engine:
             return self.skip(item.id, plan.data["skip"])
         self._guard_cluster(item)
         st = self.session.state.item(item.id)
-        st.status, st.message, st.checked_at = "running", "running", now()
+        st.status, st.message, st.checked_at = Status.RUNNING, "running", now()
         self.session.store.save()
         try:
             try:

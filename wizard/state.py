@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .fsutil import atomic_write, ensure_private_dir
 from .journal import Journal
-from .state_format import SCHEMA, STATE_FILE, NewerSchema, check
+from .state_format import SCHEMA, STATE_FILE, NewerSchema, Status, check
 
 
 
@@ -50,10 +50,13 @@ class ClusterIdentity:
 
 @dataclass
 class ItemState:
-    status: str = "pending"
+    status: Status = Status.PENDING
     checked_at: str | None = None
     message: str = ""
     evidence: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.status = Status(self.status)
 
 
 @dataclass
@@ -196,8 +199,8 @@ class StateStore:
             # We hold the lock, so nothing is running: a "running" item is what a killed
             # wizard left behind. Say so instead of showing it as still in progress.
             for item_id, it in self.state.items.items():
-                if it.status == "running":
-                    it.status = "failed"
+                if it.status == Status.RUNNING:
+                    it.status = Status.FAILED
                     it.message = (f"{item_id} was interrupted (the wizard stopped while it ran); "
                                   "run it again to finish it")
         return self.state

@@ -1,12 +1,27 @@
 """The state file's format: its constants and the one check of what a readable file holds.
 
-In a module that imports nothing: `status` reads the state file through wizard.status_view
+In a module that imports nothing of the wizard's: `status` reads the state file through wizard.status_view
 without loading the dataclasses of wizard.state (their import is a large part of a cold start),
 and both use `check()`, so they accept exactly the same files.
 """
 
+from enum import StrEnum  # enum is loaded at interpreter start already (re uses it): no cold-start cost
+
 SCHEMA = 1
-STATUSES = ("pending", "running", "passed", "failed", "blocked", "skipped")
+
+
+class Status(StrEnum):
+    """An item's status: the closed set every verdict and the state file use (stored as the string)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    PASSED = "passed"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    SKIPPED = "skipped"
+
+
+STATUSES = tuple(Status)
 STATE_FILE = "state.json"
 ITEM_FIELDS = ("status", "checked_at", "message", "evidence")
 CLUSTER_FIELDS = ("context", "server", "uid", "kubeconfig")

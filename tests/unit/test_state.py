@@ -196,3 +196,17 @@ def test_an_item_left_running_by_a_killed_wizard_is_shown_as_interrupted(tmp_pat
     it = again.load().item("prep.backup")
     again.release()
     assert it.status == "failed" and "was interrupted" in it.message
+
+
+def test_a_status_is_one_of_a_closed_set_and_is_stored_as_its_string():
+    import json
+
+    from wizard.checklist import Verdict
+    from wizard.state import ItemState
+    from wizard.state_format import Status
+
+    v = Verdict("passed", "ok")
+    assert v.status is Status.PASSED and v.status == "passed" and json.dumps(v.status) == '"passed"'
+    assert ItemState("blocked").status is Status.BLOCKED
+    with pytest.raises(ValueError):
+        Verdict("pased", "a typo is refused, not stored")
