@@ -18,10 +18,12 @@ from ..journal import Kind
 from ..fsutil import atomic_write
 from ..paths import norm_repo_path as norm  # noqa: F401 - re-exported for the integrate modules
 from ..paths import under
-from ..runner import ToolError
+from ..repo import push as repo_push
 from ..session import Refused, WizardError
 
-WROTE, COMMITTED, PUSHED = Kind.INTEGRATE_WROTE, Kind.INTEGRATE_COMMITTED, Kind.INTEGRATE_PUSHED
+# Pushes are journaled by wizard.repo.push (gitstate.PUSH, with the item); Kind.INTEGRATE_PUSHED is
+# what older state files hold.
+WROTE, COMMITTED = Kind.INTEGRATE_WROTE, Kind.INTEGRATE_COMMITTED
 FLUX_KS_GROUP = "kustomize.toolkit.fluxcd.io"
 
 
@@ -153,14 +155,11 @@ def push_head(session, item_id: str, progress) -> None:
     if remote not in remotes:
         progress(f"not pushed: there is no remote {remote!r} (push the commit yourself so Flux sees it)")
         return
-    try:
-        session.git.run("push", "--porcelain", remote, f"HEAD:refs/heads/{branch}", timeout=120)
-    except ToolError as e:
-        raise WizardError(f"committed, not pushed to {remote}/{branch}: {e}. Pull/rebase if the remote moved on "
-                          f"(the wizard never force-pushes), then 'git push {remote} {branch}'.") from None
-    session.state.record(PUSHED, item=item_id, remote=remote, branch=branch, head=session.git.out("rev-parse", "HEAD"))
-    session.store.save()
-    progress(f"pushed to {remote}/{branch}")
+    # HEAD, not the local branch: the commit was made on HEAD and goes to the branch Flux follows.
+    result = repo_push.push(session, remote, branch, item_id=item_id, source="HEAD",
+                            retry=f"run 'git push {remote} HEAD:{branch}'")
+    repo_push.ensure_pushed(result)
+    progress(f"pushed to {result.target}")
 
 
 def is_executable(path: Path) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from ..checklist import Plan, Step, Verdict
 from ..journal import Commit
 from ..repo import gitstate
+from ..repo.push import PUSHED, ensure_pushed, last_push, push
 from ..session import Blocked, Refused, WizardError
 from .base import JOURNAL_PREFIX, Action, Options, rollback_entries
 from .fluxctl import flux_cmd, kustomizations, ks_id, prune_risk, risk_steps, suspended
@@ -66,10 +67,9 @@ def touched_paths(session, shas: list[str]) -> list[str]:
 
 
 def push_target(session) -> tuple[str, str] | None:
-    for e in reversed(session.state.journal):
-        if e.get("action") == gitstate.PUSH and e.get("status") == "pushed":
-            return e["remote"], e["branch"]
-    return None
+    """Where the wizard last pushed to (2.5, a Phase 5 item or an earlier revert), if it ever did."""
+    e = last_push(session, status=PUSHED)
+    return (e["remote"], e["branch"]) if e else None
 
 
 def ensure_clean_repo(session) -> None:
@@ -87,6 +87,56 @@ def ensure_clean_repo(session) -> None:
         listing = ", ".join(f"{p} ({c.strip()})" for c, p in dirty[:20])
         raise Refused(f"the work tree has uncommitted changes: {listing}; commit or stash them first (the wizard "
                       "never discards your work), then run the rollback again.")
+
+
+def guard_steps(session, opts: Options) -> tuple[list[Step], list[str], dict]:
+    """The guard rail against pruning: (steps, Kustomizations to suspend first, objects at risk)."""
+    try:
+        kss = kustomizations(session) if session.state.cluster else None
+    except Exception:  # noqa: BLE001 - no cluster reachable: a repo-only rollback
+        kss = None
+    risk = prune_risk(kss or [])
+    if risk and not opts.no_suspend:
+        first = [ks_id(k) for k in kss if not suspended(k)]
+        return [Step("command", f"flux suspend kustomization {i.split('/')[1]} -n {i.split('/')[0]}",
+                     "guard rail: prune is on; suspended first so the revert deletes nothing")
+                for i in first], first, risk
+    return (risk_steps(risk) if risk else []), [], risk
+
+
+def push_step(target: tuple[str, str] | None, opts: Options) -> Step:
+    if target:
+        return Step("command", f"git push {target[0]} {target[1]} (never forced)")
+    return Step("info", "no push: the wizard's commits were never pushed" if opts.push else "no push (--no-push)")
+
+
+def suspend_first(session, ids: list[str], progress) -> list[str]:
+    """Suspend the planned Kustomizations that are not suspended yet; returns those suspended now."""
+    if not ids:
+        return []
+    session.ensure_same_cluster()
+    kss = kustomizations(session) or []
+    todo = [k for k in kss if ks_id(k) in ids and not suspended(k)]
+    flux_cmd(session, "suspend", todo, kss, progress)
+    return [ks_id(k) for k in todo]
+
+
+def conflict_error(session, res, start: str, commits: list[str], suspended_now: list[str]) -> WizardError:
+    """Abort a revert sequence that stopped on a conflict; the error says what is where and what to do."""
+    conflicted = [p for p in session.git.out("diff", "--name-only", "--diff-filter=U", "-z").split("\0") if p]
+    stuck = session.git.run("rev-parse", "-q", "--verify", "REVERT_HEAD", ok_codes=(0, 1)).stdout.strip()
+    session.git.run("revert", "--abort", ok_codes=(0, 128), timeout=60)
+    now = session.git.out("rev-parse", "HEAD")
+    dirty = [p for c, p in session.git.status_porcelain() if c != "??"]
+    state = (f"the revert was aborted and the repository is clean at {start[:12]}" if now == start and not dirty
+             else f"the revert was aborted; HEAD is {now[:12]} and 'git status' shows {', '.join(dirty[:10]) or 'no changes'}")
+    files = ", ".join(conflicted[:10]) or (res.stderr.strip().splitlines() or ["?"])[-1]
+    return WizardError(
+        f"reverting {(stuck or '?')[:12]} conflicts with later commits in: {files}. Nothing was changed: {state}"
+        + (f" (Flux stays suspended: {', '.join(suspended_now)})" if suspended_now else "")
+        + ". To go on, either revert by hand: 'git revert " + " ".join(s[:12] for s in commits)
+        + "', resolve the conflicts in those files, 'git revert --continue', then 'git push' (never forced); "
+        "or undo your later change to those files first, then run 'homelab-wizard rollback revert' again.")
 
 
 class Revert(Action):
@@ -122,32 +172,14 @@ class Revert(Action):
             raise Blocked("there is nothing to revert: the wizard has made no commits on this branch, or they are "
                           "reverted already ('homelab-wizard rollback' lists what can be undone).")
         shas = [c.sha for c in commits]
-        oldest = commits[-1]
-        base = session.git.out("rev-parse", f"{oldest.sha}^")
+        base = session.git.out("rev-parse", f"{commits[-1].sha}^")
         paths = touched_paths(session, shas)
-        steps = []
-        kss = None
-        try:
-            kss = kustomizations(session) if session.state.cluster else None
-        except Exception:  # noqa: BLE001 - no cluster reachable: a repo-only rollback
-            kss = None
-        risk = prune_risk(kss or [])
-        suspend_first: list[str] = []
-        if risk and not opts.no_suspend:
-            suspend_first = [ks_id(k) for k in kss if not suspended(k)]
-            steps += [Step("command", f"flux suspend kustomization {i.split('/')[1]} -n {i.split('/')[0]}",
-                           "guard rail: prune is on; suspended first so the revert deletes nothing")
-                      for i in suspend_first]
-        elif risk:
-            steps += risk_steps(risk)
+        steps, suspend_first, risk = guard_steps(session, opts)
         for c in commits:
             subject = session.git.out("log", "-1", "--format=%s", c.sha)
             steps.append(Step("command", f"git revert --no-edit {c.sha[:12]}", subject))
         target = push_target(session) if opts.push else None
-        if target:
-            steps.append(Step("command", f"git push {target[0]} {target[1]} (never forced)"))
-        else:
-            steps.append(Step("info", "no push: the wizard's commits were never pushed" if opts.push else "no push (--no-push)"))
+        steps.append(push_step(target, opts))
         steps.append(Step("info", f"then check at HEAD that {len(paths)} path(s) equal the tree of {base[:12]} "
                           "(before the migration)", "\n".join(paths[:60]) + ("\n…" if len(paths) > 60 else "")))
         items = sorted({i for c in commits for i in c.items} | {"repo.commit-push"})
@@ -159,51 +191,27 @@ class Revert(Action):
 
     def run(self, session, plan, progress):
         ensure_clean_repo(session)
-        suspended_now: list[str] = []
-        if plan.data["suspend_first"]:
-            session.ensure_same_cluster()
-            kss = kustomizations(session) or []
-            todo = [k for k in kss if ks_id(k) in plan.data["suspend_first"] and not suspended(k)]
-            flux_cmd(session, "suspend", todo, kss, progress)
-            suspended_now = [ks_id(k) for k in todo]
+        suspended_now = suspend_first(session, plan.data["suspend_first"], progress)
         start = session.git.out("rev-parse", "HEAD")
         # One sequence, newest first: on a conflict `git revert --abort` returns to the pre-sequence
         # state (HEAD and work tree as before), so a stop leaves nothing half-done.
         res = session.git.run("revert", "--no-edit", *plan.data["commits"], ok_codes=tuple(range(0, 256)),
                               on_line=progress, timeout=300)
         if res.exit_code != 0:
-            conflicted = [p for p in session.git.out("diff", "--name-only", "--diff-filter=U", "-z").split("\0") if p]
-            stuck = session.git.run("rev-parse", "-q", "--verify", "REVERT_HEAD", ok_codes=(0, 1)).stdout.strip()
-            session.git.run("revert", "--abort", ok_codes=(0, 128), timeout=60)
-            now = session.git.out("rev-parse", "HEAD")
-            dirty = [p for c, p in session.git.status_porcelain() if c != "??"]
-            state = (f"the revert was aborted and the repository is clean at {start[:12]}" if now == start and not dirty
-                     else f"the revert was aborted; HEAD is {now[:12]} and 'git status' shows {', '.join(dirty[:10]) or 'no changes'}")
-            files = ", ".join(conflicted[:10]) or (res.stderr.strip().splitlines() or ["?"])[-1]
-            raise WizardError(
-                f"reverting {(stuck or '?')[:12]} conflicts with later commits in: {files}. Nothing was changed: {state}"
-                + (f" (Flux stays suspended: {', '.join(suspended_now)})" if suspended_now else "")
-                + ". To go on, either revert by hand: 'git revert " + " ".join(s[:12] for s in plan.data["commits"])
-                + "', resolve the conflicts in those files, 'git revert --continue', then 'git push' (never forced); "
-                "or undo your later change to those files first, then run 'homelab-wizard rollback revert' again.")
+            raise conflict_error(session, res, start, plan.data["commits"], suspended_now)
         for sha in plan.data["commits"]:
             progress(f"reverted {sha[:12]}")
         head = session.git.out("rev-parse", "HEAD")
         pushed = None
         if plan.data["push"]:
             remote, branch = plan.data["push"]
-            res = session.git.run("push", "--porcelain", remote, f"HEAD:refs/heads/{branch}", ok_codes=tuple(range(0, 256)),
-                                  on_line=progress, timeout=300)
-            flags = gitstate.parse_push_porcelain(res.stdout)
-            if res.exit_code != 0 or any(f[0] == "!" for f in flags):
-                summary = " ".join(f[2] for f in flags if f[0] == "!") or (res.stderr.strip().splitlines() or ["?"])[-1]
+            result = push(session, remote, branch, item_id="rollback.revert", source="HEAD", on_line=progress,
+                          retry=f"run 'git push {remote} HEAD:{branch}'; Flux keeps the old state until then")
+            if not result.ok:
                 session.state.record(JOURNAL_PREFIX + "revert", phase="done", status="committed-not-pushed",
                                      reverted=plan.data["commits"], head=head, suspended=suspended_now)
                 session.store.save()
-                raise WizardError(f"the revert commits are made locally but the push to {remote}/{branch} failed: "
-                                  f"{summary}. Run 'git pull --rebase {remote} {branch}' and 'git push' (never "
-                                  "forced); Flux keeps the old state until then.")
-            pushed = f"{remote}/{branch}"
+            pushed = ensure_pushed(result, what="the revert commits are made locally").target
         return {"reverted": plan.data["commits"], "head": head, "pushed": pushed, "suspended": suspended_now,
                 "base": plan.data["base"]}
 

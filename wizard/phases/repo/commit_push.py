@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from ...checklist import Item, Plan, Question, Step, Verdict
 from ...runner import ToolError
-from ...session import Blocked, WizardError
-from ...repo import gitstate
+from ...session import Blocked
+from ...repo import gitstate, push
 from ...repo.validate import plaintext_secrets
 from .common import Ctx, context
 
@@ -59,8 +59,8 @@ class CommitPush(Item):
             ev["ahead_of_ours"] = True
             return Verdict("passed", f"committed; {remote}/{branch} ({remote_sha[:12]}) has the commit {head[:12]}, "
                                      "with later commits on top (e.g. flux bootstrap's)", ev)
-        pushes = [e for e in session.state.journal if e.get("action") == gitstate.PUSH]
-        why = f": {pushes[-1]['reason']}" if pushes and pushes[-1].get("status") == "rejected" else ""
+        last = push.last_push(session, self.id)
+        why = f": {last['reason']}" if last and last.get("status") != push.PUSHED and last.get("reason") else ""
         if committed:
             return Verdict("failed", f"committed, not pushed: {remote}/{branch} is at "
                                      f"{(remote_sha or 'nothing')[:12]}, not {head[:12]}{why}", ev)
@@ -114,24 +114,5 @@ class CommitPush(Item):
         commits = gitstate.commit_steps(session, plan.data["messages"])
         for c in commits:
             progress(f"committed {c[:12]}")
-        res = session.git.run("push", "--porcelain", remote, f"refs/heads/{branch}:refs/heads/{branch}",
-                              ok_codes=tuple(range(0, 256)), timeout=300)
-        flags = gitstate.parse_push_porcelain(res.stdout)
-        if res.exit_code == 0 and all(f[0] != "!" for f in flags):
-            session.state.record(gitstate.PUSH, status="pushed", remote=remote, branch=branch, head=gitstate.head(session))
-            session.store.save()
-            progress(f"pushed to {remote}/{branch}")
-            return
-        summary = " ".join(f[2] for f in flags if f[0] == "!") or (res.stderr.strip().splitlines() or ["?"])[-1]
-        if "non-fast-forward" in summary or "fetch first" in summary:
-            advice = (f"{remote}/{branch} has commits this clone does not have: run 'git pull --rebase {remote} {branch}', "
-                      "check the result, then run repo.commit-push again (the wizard never force-pushes)")
-        elif "remote rejected" in summary or "hook" in summary or "protected" in summary:
-            advice = ("the remote refused the push (protected branch? a server hook?); push to another branch with "
-                      "--set branch=<name> and open a merge request, or ask the server's admin")
-        else:
-            advice = f"the remote could not be reached; check 'git remote get-url {remote}' and your network, then run repo.commit-push again"
-        session.state.record(gitstate.PUSH, status="rejected", remote=remote, branch=branch, reason=summary,
-                             head=gitstate.head(session))
-        session.store.save()
-        raise WizardError(f"committed, not pushed: {summary}. {advice}.")
+        result = push.ensure_pushed(push.push(session, remote, branch, item_id=self.id))
+        progress(f"pushed to {result.target}")
