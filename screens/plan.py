@@ -1,7 +1,7 @@
 """The Phase 2 plan screen: the chosen option's layout before and after, moves, generated files, validation.
 
 Pushed from the Phase 2 phase screen (`P`) or the command palette. Everything shown is computed
-by the headless core (wizard.phases.repo, wizard.repo.layout/ops) in an App worker and
+by the headless core (wizard.views.phase2_plan) in an App worker and
 delivered to the screen as a `PlanComputed` message. A folder's classification can be cycled
 (infrastructure → apps → exclude); the choice is stored as the `class.<folder>` answer and the
 plan is computed again. Nothing here changes the repository: running the items stays on the
@@ -9,7 +9,6 @@ phase screen (preview, confirm, run).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from rich.text import Text
@@ -22,87 +21,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 import assets
-from wizard.checklist import Plan, Step
-from wizard.runner import ToolError
-from wizard.session import WizardError
+from wizard.checklist import Step
+from wizard.views.phase2_plan import PLAN_ITEMS, PlanSnapshot, compute_snapshot
 
-PLAN_ITEMS = ("repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests")
 VALIDATION_ITEMS = ("repo.kustomizations", "repo.flux-manifests")
 CLASSES = ("infrastructure", "apps", "exclude")
-
-
-@dataclass
-class FolderRow:
-    """One manifest folder: the key its override is stored under, and how the core classified it."""
-
-    key: str
-    path: str
-    role: str
-    tier: str = ""
-    target: str = ""
-    reason: str = ""
-
-
-@dataclass
-class PlanSnapshot:
-    """What the plan screen shows, computed off the UI thread from the repository as it is now."""
-
-    option: str = ""
-    cluster: str = ""
-    folders: list[FolderRow] = field(default_factory=list)
-    before: list[str] = field(default_factory=list)
-    after: list[str] = field(default_factory=list)
-    moves: list[tuple[str, str]] = field(default_factory=list)
-    plans: dict[str, Plan] = field(default_factory=dict)
-    refusals: dict[str, str] = field(default_factory=dict)
-    projected: set[str] = field(default_factory=set)  # items whose steps are projected past a refusal
-    warnings: list[str] = field(default_factory=list)
-    error: str = ""
-
-
-def compute_snapshot(session, engine) -> PlanSnapshot:
-    """The layout, the moves and each Phase 2 item's plan steps (no widget is touched here)."""
-    from wizard.phases.repo.common import context
-    from wizard.phases.repo.flux_ops import flux_ops
-    from wizard.repo.layout import INFRA, parse_overrides
-    from wizard.repo.ops import preview_steps
-
-    snap = PlanSnapshot()
-    try:
-        ctx = context(session)
-    except WizardError as e:
-        snap.error = str(e)
-        return snap
-    lay = ctx.layout
-    snap.option, snap.cluster, snap.warnings = ctx.option, ctx.cluster, list(lay.warnings)
-    for u in lay.units:
-        snap.folders.append(FolderRow(u.origin or u.path, u.path, u.role, u.tier if u.role == INFRA else "",
-                                      u.target, u.reason))
-    shown = {r.key for r in snap.folders}
-    for folder, role in parse_overrides(session.answers).items():
-        if role == "exclude" and folder not in shown:
-            snap.folders.append(FolderRow(folder, folder, "exclude", reason=f"set by you (class.{folder}=exclude)"))
-    snap.folders.sort(key=lambda r: r.path)
-    snap.before = sorted({r.path for r in snap.folders})
-    snap.after = sorted({u.target for u in lay.units} | {f for t, f in lay.aggregators.items()
-                                                          if f in lay.flux_paths().values()}
-                        | {f"clusters/{ctx.cluster}"})
-    snap.moves = [(u.path, u.target) for u in lay.units if u.target != u.path]
-    for item_id in PLAN_ITEMS:
-        try:
-            snap.plans[item_id] = engine.plan(item_id)
-        except (WizardError, ToolError) as e:
-            snap.refusals[item_id] = str(e)
-            if item_id == "repo.flux-manifests":
-                # 2.4 waits for 2.2/2.3; show the files it would write once they are done.
-                try:
-                    steps = preview_steps(session.repo, flux_ops(session, ctx))
-                except (WizardError, ToolError, OSError):
-                    continue
-                snap.plans[item_id] = Plan(item_id, "projected: what 2.4 writes once 2.2 and 2.3 are done", steps,
-                                           changes="repo")
-                snap.projected.add(item_id)
-    return snap
 
 
 def tree_text(folders: list[str]) -> Text:

@@ -1,7 +1,7 @@
 """The secrets screen: plaintext-secret findings (values never shown), the method, conversion, key backups.
 
 Pushed from the secrets phase screen (`S`) or the command palette. The findings come from the
-headless core (wizard.phases.secrets.common.findings), computed in an App worker and delivered as
+headless core (wizard.views.secret_findings), computed in an App worker and delivered as
 a `FindingsScanned` message; a Finding holds a file, a line, an object and key names, never a
 value, so nothing here can show one. The method choice is stored as the `secrets` answer.
 Converting runs secrets.convert through the App (preview, confirmation, worker) and its output
@@ -118,10 +118,10 @@ streams into the command log. v checks the secrets items again; g scans again.
         app, screen = self.app, self
 
         def work() -> None:
-            from wizard.phases.secrets.common import findings
+            from wizard.views import secret_findings
 
             try:
-                found = findings(app.session)
+                found = secret_findings(app.session)
             except Exception as e:  # noqa: BLE001 - shown on the screen
                 screen.post_message(FindingsScanned([], f"{type(e).__name__}: {e}"))
                 return

@@ -26,6 +26,7 @@ CONTRACT_NAMES = (
     "The screens do not import the headless CLI front end (wizard.cli)",
     "The core (wizard.* outside wizard.cli) does not import wizard.cli",
     "wizard/__init__.py does not import wizard.cli",
+    "The screens do not import the item modules (wizard.phases)",
 )
 
 
@@ -167,7 +168,8 @@ def test_the_contracts_fail_on_a_tree_that_breaks_them(tmp_path):
         "wizard/__init__.py": "import screens\nfrom wizard import cli\n",
         "wizard/cli/__init__.py": "",
         "wizard/fake_core.py": "import textual\nfrom wizard.cli import main\n",
-        "screens/__init__.py": "import wizard.cli\n",
+        "wizard/phases/__init__.py": "",
+        "screens/__init__.py": "import wizard.cli\nimport wizard.phases\n",
     })
     shutil.copy(CONFIG, tmp_path / ".importlinter")
     out = lint_imports(tmp_path, tmp_path / ".importlinter")
@@ -182,11 +184,13 @@ def test_the_contracts_allow_what_the_front_ends_need(tmp_path):
     _write(tmp_path, {
         "wizard/__init__.py": "",
         "wizard/fake_core.py": "import json\n",
+        "wizard/phases/__init__.py": "",
+        "wizard/views.py": "from wizard import phases\n",
         "wizard/launch.py": "import importlib\ndef start():\n    return importlib.import_module('screens.entry')\n",
         "wizard/cli/__init__.py": "from wizard import fake_core, launch\nfrom . import commands\n",
         "wizard/cli/commands.py": "from wizard import cli\nfrom ..fake_core import json\n",
         "screens/__init__.py": "",
-        "screens/entry.py": "import textual\nimport questionary\nfrom wizard import fake_core\n",
+        "screens/entry.py": "import textual\nimport questionary\nfrom wizard import fake_core, views\n",
     })
     shutil.copy(CONFIG, tmp_path / ".importlinter")
     out = lint_imports(tmp_path, tmp_path / ".importlinter")
