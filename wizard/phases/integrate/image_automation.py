@@ -5,7 +5,7 @@ from ...checklist import Item, Plan, Question, Step, Verdict
 from ...integrate import common
 from ...integrate import image_automation as ia
 from ...session import Blocked, UsageError
-from .shared import PUSH
+from .shared import PUSH, commit_step, differing
 
 
 # -- 5.3 --------------------------------------------------------------------------------------------
@@ -17,6 +17,54 @@ IMG_TARGETS = Question("image-automation", "Deployments whose image Flux updates
 IMG_POLICY = Question("image-policy", "Which tags count as newer", default="semver:>=0.0.0",
                       help="semver:<range> (e.g. semver:>=1.0.0) or regex:<pattern> (e.g. regex:^v?[0-9.]+$, "
                            "newest by alphabetical order).")
+
+
+def _missing_markers(session, targets) -> list[str]:
+    """Where a chosen Deployment's image line lacks the setter marker of its ImagePolicy."""
+    missing = []
+    for t in targets:
+        got = ia.read_marker((session.repo / t.path).read_text(), t.index, t.deployment)
+        if got != ia.marker(t.name):
+            missing.append(f"{t.where} (Deployment {t.namespace}/{t.deployment}"
+                           + (f", has {got}" if got else "") + ")")
+    return missing
+
+
+def _repo_verdict(stale: list[str], missing: list[str], files: dict[str, str], ev: dict) -> Verdict:
+    what = ([f"not written yet or changed: {', '.join(stale)}"] if stale else []) + \
+           (["no setter marker {\"$imagepolicy\": \"flux-system:<name>\"} on the image line of "
+             + "; ".join(missing)] if missing else [])
+    # None of the files written as wanted yet is work not started (pending); some of them, or all of them
+    # without the markers, is a half-done or hand-edited result (failed).
+    status = "failed" if (len(stale) < len(files) and stale) or (missing and not stale) else "pending"
+    return Verdict(status, "; ".join(what) + " (run integrate.image-automation)", ev)
+
+
+def _controller_states(ctl: dict) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in ctl["controllers"].items())
+
+
+def _cluster_verdict(session, targets, spec, branch: str, ev: dict) -> Verdict:
+    """The repo is as wanted: does the API server accept the objects, and do the controllers run?"""
+    ctl = ia.controllers(session)
+    ev["crds"], ev["controllers"] = ctl["crds"], ctl["controllers"]
+    ev["bootstrap"] = ia.bootstrap_had_extras(session)
+    if not ctl["crds_ok"]:
+        return Verdict("blocked", ia.bootstrap_hint(session), ev)
+    ok, out = ia.server_dry_run(session, ia.objects(targets, spec, branch))
+    ev["server_dry_run"] = out[-2000:]
+    if not ok:
+        return Verdict("failed", f"the API server refused the image objects (kubectl apply --server-side "
+                                 f"--dry-run=server): {out[-600:]}. Fix {ia.FOLDER}/ or the answers and run again.", ev)
+    ev["controllers_running"] = ctl["running"]
+    msg = (f"{len(targets)} Deployment(s) marked for image updates ({', '.join(ev['deployments'])}); ImageRepository, "
+           f"ImagePolicy and ImageUpdateAutomation {ia.AUTOMATION} (pushing to {branch}) accepted by the API server")
+    if not ctl["running"]:
+        note = (f"the image controllers are not running in flux-system ({_controller_states(ctl)}), so no image is "
+                f"updated yet; add them with flux bootstrap --components-extra={ia.COMPONENTS}")
+        ev["controllers_note"] = note
+        msg += "; but " + note
+    return Verdict("passed", msg, ev)
 
 
 class ImageAutomation(Item):
@@ -42,40 +90,12 @@ class ImageAutomation(Item):
         targets, spec, branch, files = self._want(session)
         ev: dict = {"api": ia.API, "deployments": [f"{t.namespace}/{t.deployment}" for t in targets],
                     "policy": spec, "branch": branch, "files": sorted(files)}
-        stale = [p for p, t in files.items() if not (session.repo / p).is_file() or (session.repo / p).read_text() != t]
-        missing = []
-        for t in targets:
-            got = ia.read_marker((session.repo / t.path).read_text(), t.index, t.deployment)
-            if got != ia.marker(t.name):
-                missing.append(f"{t.where} (Deployment {t.namespace}/{t.deployment}"
-                               + (f", has {got}" if got else "") + ")")
+        stale = list(differing(session, files))
+        missing = _missing_markers(session, targets)
         ev["markers"] = {f"{t.namespace}/{t.deployment}": t.where for t in targets}
         if stale or missing:
-            what = ([f"not written yet or changed: {', '.join(stale)}"] if stale else []) + \
-                   (["no setter marker {\"$imagepolicy\": \"flux-system:<name>\"} on the image line of "
-                     + "; ".join(missing)] if missing else [])
-            status = "failed" if (len(stale) < len(files) and stale) or (missing and not stale) else "pending"
-            return Verdict(status, "; ".join(what) + " (run integrate.image-automation)", ev)
-        ctl = ia.controllers(session)
-        ev["crds"], ev["controllers"] = ctl["crds"], ctl["controllers"]
-        ev["bootstrap"] = ia.bootstrap_had_extras(session)
-        if not ctl["crds_ok"]:
-            return Verdict("blocked", ia.bootstrap_hint(session), ev)
-        ok, out = ia.server_dry_run(session, ia.objects(targets, spec, branch))
-        ev["server_dry_run"] = out[-2000:]
-        if not ok:
-            return Verdict("failed", f"the API server refused the image objects (kubectl apply --server-side "
-                                     f"--dry-run=server): {out[-600:]}. Fix {ia.FOLDER}/ or the answers and run again.", ev)
-        ev["controllers_running"] = ctl["running"]
-        msg = (f"{len(targets)} Deployment(s) marked for image updates ({', '.join(ev['deployments'])}); ImageRepository, "
-               f"ImagePolicy and ImageUpdateAutomation {ia.AUTOMATION} (pushing to {branch}) accepted by the API server")
-        if not ctl["running"]:
-            note = ("the image controllers are not running in flux-system ("
-                    + ", ".join(f"{k}: {v}" for k, v in ctl["controllers"].items())
-                    + f"), so no image is updated yet; add them with flux bootstrap --components-extra={ia.COMPONENTS}")
-            ev["controllers_note"] = note
-            msg += "; but " + note
-        return Verdict("passed", msg, ev)
+            return _repo_verdict(stale, missing, files, ev)
+        return _cluster_verdict(session, targets, spec, branch, ev)
 
     def plan(self, session) -> Plan:
         answer = str(session.answers.get("image-automation", "")).strip()
@@ -92,8 +112,7 @@ class ImageAutomation(Item):
         ctl = ia.controllers(session)
         if not ctl["crds_ok"]:
             raise Blocked(ia.bootstrap_hint(session))
-        changes = {p: t for p, t in files.items()
-                   if not (session.repo / p).is_file() or (session.repo / p).read_text() != t}
+        changes = differing(session, files)
         steps = []
         for p, t in changes.items():
             old = (session.repo / p).read_text() if (session.repo / p).is_file() else ""
@@ -107,15 +126,13 @@ class ImageAutomation(Item):
                                           f"Deployment {t.namespace}/{t.deployment} ({t.image})",
                                   common.diff((session.repo / t.path).read_text(), new, t.path)))
         if not ctl["running"]:
-            steps.append(Step("info", "the image controllers are not running in flux-system ("
-                                      + ", ".join(f"{k}: {v}" for k, v in ctl["controllers"].items())
+            steps.append(Step("info", f"the image controllers are not running in flux-system ({_controller_states(ctl)}"
                                       + f"); the objects are accepted but nothing updates images until they run: "
                                         f"flux bootstrap --components-extra={ia.COMPONENTS}"))
         if not changes:
             return Plan(self.id, "Nothing to change: the image automation objects and markers are in place.", steps,
                         changes="nothing", data={"changes": {}})
-        steps.append(Step("command", "git commit (these files only)"
-                                     + ("; git push" if session.answers.get("push", "true") == "true" else "")))
+        steps.append(commit_step(session))
         steps.append(Step("command", "kubectl apply --server-side --dry-run=server (the image objects; verify)"))
         return Plan(self.id, f"image automation for {len(targets)} Deployment(s) ({ia.API}, pushing to {branch})",
                     steps, changes="repo", data={"changes": changes})

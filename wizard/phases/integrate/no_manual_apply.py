@@ -39,6 +39,63 @@ def _kept_reason(session, f: ma.Finding, answers_keeps: dict[str, str]) -> str |
     return answers_keeps.get(f.ref) or _recorded_keeps(session).get((f.file, f.command))
 
 
+def _mode(session) -> str:
+    mode = session.answers.get("manual-apply", MODE.default)
+    if mode not in ("reconcile", "remove"):
+        raise UsageError(f"manual-apply={mode!r} is not one of: reconcile, remove")
+    return mode
+
+
+def _check_keep_refs(answers_keeps: dict[str, str], found: list[ma.Finding]) -> None:
+    # A mistyped --set keep.<file>:<line> would otherwise keep nothing and rewrite the command it meant.
+    known = {f.ref for f in found}
+    for ref in answers_keeps:
+        if ref not in known and not any(f.file == ref.rsplit(":", 1)[0] for f in found):
+            raise UsageError(f"--set keep.{ref}: there is no kubectl command at {ref}; "
+                             "'homelab-wizard verify integrate.no-manual-apply --json' lists them.")
+
+
+def _by_file(found: list[ma.Finding]) -> dict[str, list[ma.Finding]]:
+    by_file: dict[str, list[ma.Finding]] = {}
+    for f in found:
+        by_file.setdefault(f.file, []).append(f)
+    return by_file
+
+
+def _kept_commands(session, fs: list[ma.Finding], answers_keeps: dict[str, str], new_keeps: list[dict],
+                   unknown: list[ma.Finding]) -> set[str]:
+    """The commands of one file kept on purpose; adds the keeps not recorded yet to new_keeps, and the
+    commands whose target cannot be told to unknown."""
+    kept_cmds = set()
+    for f in fs:
+        reason = _kept_reason(session, f, answers_keeps)
+        if reason and f.status != "external":
+            kept_cmds.add(f.command)
+            if (f.file, f.command) not in _recorded_keeps(session):
+                new_keeps.append({"file": f.file, "line": f.line, "command": f.command, "reason": reason})
+        elif f.status == "unknown":
+            unknown.append(f)
+    return kept_cmds
+
+
+def _rewrite(session, rel: str, fs: list[ma.Finding], mode: str, kept_cmds: set[str]) -> tuple[str, Step] | None:
+    """The new text of one file and its plan step, or None when nothing in it changes."""
+    decide = ma.decider(mode, kept_cmds, {f.command: f for f in fs if f.status == "owned"})
+    old = (session.repo / rel).read_text()
+    new = ma.rewrite_file(old, fs[0].kind, decide, rel)
+    if new == old:
+        return None
+    n = sum(1 for f in fs if f.status == "owned" and f.command not in kept_cmds)
+    return new, Step("edit", f"{rel}: {'remove' if mode == 'remove' else 'replace with flux reconcile'} "
+                             f"{n} kubectl command(s) for paths Flux owns", common.diff(old, new, rel))
+
+
+def _note_steps(new_keeps: list[dict], unknown: list[ma.Finding]) -> list[Step]:
+    return ([Step("info", f"keep {k['file']}:{k['line']} `{k['command']}` on purpose: {k['reason']}") for k in new_keeps]
+            + [Step("info", f"cannot tell what {f.ref} `{f.command}` applies ({f.note}); edit it by hand "
+                            f"or keep it with --set keep.{f.ref}=<reason>") for f in unknown])
+
+
 class NoManualApply(Item):
     questions = (MODE, PUSH)
 
@@ -76,43 +133,18 @@ class NoManualApply(Item):
         return Verdict("passed", msg, ev)
 
     def plan(self, session) -> Plan:
-        mode = session.answers.get("manual-apply", MODE.default)
-        if mode not in ("reconcile", "remove"):
-            raise UsageError(f"manual-apply={mode!r} is not one of: reconcile, remove")
-        own, found = self._findings(session)
+        mode = _mode(session)
+        _, found = self._findings(session)
         ak = keeps(session)
-        known = {f.ref for f in found}
-        for ref in ak:
-            if ref not in known and not any(f.file == ref.rsplit(":", 1)[0] for f in found):
-                raise UsageError(f"--set keep.{ref}: there is no kubectl command at {ref}; "
-                                 "'homelab-wizard verify integrate.no-manual-apply --json' lists them.")
-        by_file: dict[str, list[ma.Finding]] = {}
-        for f in found:
-            by_file.setdefault(f.file, []).append(f)
+        _check_keep_refs(ak, found)
         changes, steps, new_keeps, unknown = {}, [], [], []
-        for rel, fs in by_file.items():
-            kept_cmds = set()
-            for f in fs:
-                reason = _kept_reason(session, f, ak)
-                if reason and f.status != "external":
-                    kept_cmds.add(f.command)
-                    if (f.file, f.command) not in _recorded_keeps(session):
-                        new_keeps.append({"file": f.file, "line": f.line, "command": f.command, "reason": reason})
-                elif f.status == "unknown":
-                    unknown.append(f)
-            decide = ma.decider(mode, kept_cmds, {f.command: f for f in fs if f.status == "owned"})
-            old = (session.repo / rel).read_text()
-            new = ma.rewrite_file(old, fs[0].kind, decide, rel)
-            if new != old:
-                changes[rel] = new
-                n = sum(1 for f in fs if f.status == "owned" and f.command not in kept_cmds)
-                steps.append(Step("edit", f"{rel}: {'remove' if mode == 'remove' else 'replace with flux reconcile'} "
-                                          f"{n} kubectl command(s) for paths Flux owns", common.diff(old, new, rel)))
-        for k in new_keeps:
-            steps.append(Step("info", f"keep {k['file']}:{k['line']} `{k['command']}` on purpose: {k['reason']}"))
-        for f in unknown:
-            steps.append(Step("info", f"cannot tell what {f.ref} `{f.command}` applies ({f.note}); edit it by hand "
-                                      f"or keep it with --set keep.{f.ref}=<reason>"))
+        for rel, fs in _by_file(found).items():
+            kept_cmds = _kept_commands(session, fs, ak, new_keeps, unknown)
+            rewritten = _rewrite(session, rel, fs, mode, kept_cmds)
+            if rewritten:
+                changes[rel], step = rewritten
+                steps.append(step)
+        steps += _note_steps(new_keeps, unknown)
         if not changes and not new_keeps:
             return Plan(self.id, "Nothing to change: no kubectl command the wizard can rewrite.", steps, changes="nothing")
         if changes:

@@ -11,7 +11,7 @@ from ...repo.generate import _dump
 from ...runner import ToolError
 from ...session import Blocked
 from .shared import PUSH
-from .shared import secrets_method, yaml_docs
+from .shared import commit_step, differing, secrets_method, yaml_docs
 
 
 PTYPE = Question("notify-provider", "Where notifications go", [("generic", "a generic webhook (JSON POST)"),
@@ -85,6 +85,133 @@ def _encrypted(session, method: str) -> tuple[bool, str]:
     return (kinds == ["SealedSecret"], "" if kinds == ["SealedSecret"] else f"{rel} is not a SealedSecret")
 
 
+def _live_objects(session) -> tuple[dict | None, dict | None]:
+    return (_get(session, "providers.notification.toolkit.fluxcd.io", nt.PROVIDER),
+            _get(session, "alerts.notification.toolkit.fluxcd.io", nt.ALERT))
+
+
+def _live_problems(session, prov: dict, alert: dict, ev: dict) -> list[str]:
+    """What is wrong with the Provider, the Alert and the webhook Secret in the cluster (evidence into ev)."""
+    ev["provider"] = {"type": prov["spec"].get("type"), "secretRef": prov["spec"].get("secretRef")}
+    ev["alert"] = {"eventSeverity": alert["spec"].get("eventSeverity"), "eventSources": alert["spec"].get("eventSources")}
+    problems = []
+    for o in (prov, alert):
+        conds = {c.get("type"): c for c in (o.get("status") or {}).get("conditions") or []}
+        if "Ready" in conds and conds["Ready"].get("status") != "True":
+            problems.append(f"{o['kind']} {nt.NS}/{o['metadata']['name']} is not Ready: {conds['Ready'].get('message')}")
+    ev["ready"] = ("accepted by the API server; notification.toolkit.fluxcd.io/v1beta3 Alert and Provider are "
+                   "static objects without a status (no Ready condition)")
+    srcs = {(s.get("kind"), s.get("name")) for s in alert["spec"].get("eventSources") or []}
+    if not {("Kustomization", "*"), ("HelmRelease", "*")} <= srcs:
+        problems.append("the Alert does not watch every Kustomization and HelmRelease")
+    keys = _secret_keys(session)
+    if keys is None or "address" not in keys:
+        problems.append(f"Secret {nt.NS}/{nt.SECRET} {'is missing' if keys is None else 'has no address key'}")
+    ev["secret_keys"] = keys
+    return problems
+
+
+def _test_event_verdict(session, method: str, ev: dict) -> Verdict:
+    """Everything is in place: passed once the user confirms the code of the last test event."""
+    sent = _last_sent(session)
+    if sent is None:
+        return Verdict("pending", "Provider and Alert are in place; no test event sent yet: run integrate.notifications "
+                                  "--set events-url=http://127.0.0.1:PORT/ (the notification-controller's event "
+                                  "endpoint, e.g. through 'kubectl -n flux-system port-forward svc/notification-controller "
+                                  "9090:80')", ev)
+    ev["test_event"] = {"code": sent["code"], "sent_at": sent["at"], "events_url": sent["events_url"]}
+    got = (session.answers.get("notify-received") or "").strip()
+    if got != sent["code"]:
+        msg = (f"a test event with code {sent['code']} went through the notification-controller at {sent['at']}; "
+               f"when it arrives, confirm with: homelab-wizard run integrate.notifications --set notify-received=<code>")
+        if got:
+            msg = f"the confirmed code {got!r} is not the code of the last test event; " + msg
+        return Verdict("pending", msg, ev)
+    ev["test_event"]["confirmed"] = True
+    return Verdict("passed", f"Provider {nt.PROVIDER} ({ev['provider']['type']}) and Alert {nt.ALERT} in flux-system, "
+                             f"webhook address encrypted ({method}); the test event {sent['code']} arrived", ev)
+
+
+def _require_sealing_cert(session, method: str) -> None:
+    # Sealing needs the certificate on disk; SOPS encrypts with the recipients of .sops.yaml.
+    if method == "sealed-secrets":
+        from ...secrets import keys
+        if not keys.cert_path(session.repo).is_file():
+            raise Blocked("no Sealed Secrets certificate yet; run secrets.keys first.")
+
+
+def _write_steps(session, changes: dict[str, str]) -> list[Step]:
+    return [Step("write" if not (session.repo / p).is_file() else "edit", f"write {p}",
+                 common.diff((session.repo / p).read_text() if (session.repo / p).is_file() else "", t, p))
+            for p, t in changes.items()]
+
+
+def _secret_and_commit_steps(session, method: str, sec: str, changes: dict[str, str], need_secret: bool) -> list[Step]:
+    steps = []
+    if need_secret:
+        steps.append(Step("write", f"write {sec}: Secret {nt.NS}/{nt.SECRET} with the address from ${nt.URL_ENV}, "
+                                   f"encrypted with {'sops (age, stdin only)' if method == 'sops' else 'kubeseal --cert'}"))
+    if changes or need_secret:
+        steps.append(commit_step(session))
+    return steps
+
+
+def _objects_in_place(session) -> bool:
+    """Whether the cluster's Provider and Alert have the spec the answers ask for."""
+    docs = _cluster_docs(session)
+    live = list(_live_objects(session))
+    return all(o is not None and o.get("spec") == d["spec"] for o, d in zip(live, docs))
+
+
+def _apply_step(ptype: str, cluster_secret: bool) -> Step:
+    return Step("command", "kubectl apply --server-side: "
+                           + (f"Secret {nt.NS}/{nt.SECRET} (through stdin), " if not cluster_secret else "")
+                           + f"Provider {nt.PROVIDER} ({ptype}), Alert {nt.ALERT} ({nt.API})")
+
+
+def _test_event_wanted(session) -> tuple[str, bool]:
+    """The events URL, and whether to send a test event: the first one, or again when asked to resend."""
+    events_url = (session.answers.get("events-url") or "").strip()
+    send = bool(events_url) and (_last_sent(session) is None or session.answers.get("notify-test") == "resend")
+    return events_url, send
+
+
+def _test_event_steps(session, events_url: str, send: bool) -> list[Step]:
+    if send:
+        return [Step("command", f"POST a test event (Kustomization flux-system, info) to {events_url}")]
+    if not events_url and _last_sent(session) is None:
+        return [Step("info", "no test event: pass --set events-url=http://127.0.0.1:PORT/ to send one")]
+    return []
+
+
+def _encrypted_secret(session, method: str, sec: str, url: str) -> str:
+    """The webhook Secret as it goes into the repo; refuses if the address still shows through."""
+    from ...secrets import convert as cv
+    from ...secrets import keys
+
+    doc = nt.secret_doc(url)
+    if method == "sops":
+        text = cv.sops_encrypt(session, _dump(doc), sec)
+    else:
+        text = cv.kubeseal(session, doc, keys.cert_path(session.repo), "strict")
+    if url in text:
+        raise Blocked(f"internal check: the encrypted {sec} still holds the address; nothing was written.")
+    return text
+
+
+def _secret_manifest(session, method: str, sec: str, url: str | None) -> str:
+    """What kubectl applies for the webhook Secret. kubectl cannot read a SOPS file (only Flux decrypts
+    it), so the plain Secret goes through stdin; a SealedSecret is applied as it is (the controller
+    unseals it)."""
+    from ...secrets import convert as cv
+    from ...secrets import keys
+
+    if method == "sops":
+        return _dump(nt.secret_doc(url)) if url else cv.sops_decrypt(
+            session, (session.repo / sec).read_text(), sec, keys.age_key(session).path)
+    return (session.repo / sec).read_text()
+
+
 class Notifications(Item):
     questions = (PTYPE, SEVERITY, PUSH)
 
@@ -95,101 +222,44 @@ class Notifications(Item):
         ok, why = _encrypted(session, method)
         if not ok:
             return Verdict("pending", f"{why} (run integrate.notifications)", ev)
-        want = _repo_files(session, method)
-        stale = [p for p, t in want.items() if not (session.repo / p).is_file() or (session.repo / p).read_text() != t]
+        stale = list(differing(session, _repo_files(session, method)))
         if stale:
             return Verdict("pending", f"not written yet or changed: {', '.join(stale)} (run integrate.notifications)", ev)
-        prov, alert = _get(session, "providers.notification.toolkit.fluxcd.io", nt.PROVIDER), \
-            _get(session, "alerts.notification.toolkit.fluxcd.io", nt.ALERT)
+        prov, alert = _live_objects(session)
         if prov is None or alert is None:
             missing = [n for n, o in (("Provider " + nt.PROVIDER, prov), ("Alert " + nt.ALERT, alert)) if o is None]
             return Verdict("pending", f"{' and '.join(missing)} not in the cluster (flux-system) yet", ev)
-        ev["provider"] = {"type": prov["spec"].get("type"), "secretRef": prov["spec"].get("secretRef")}
-        ev["alert"] = {"eventSeverity": alert["spec"].get("eventSeverity"), "eventSources": alert["spec"].get("eventSources")}
-        problems = []
-        for o in (prov, alert):
-            conds = {c.get("type"): c for c in (o.get("status") or {}).get("conditions") or []}
-            if "Ready" in conds and conds["Ready"].get("status") != "True":
-                problems.append(f"{o['kind']} {nt.NS}/{o['metadata']['name']} is not Ready: {conds['Ready'].get('message')}")
-        ev["ready"] = ("accepted by the API server; notification.toolkit.fluxcd.io/v1beta3 Alert and Provider are "
-                       "static objects without a status (no Ready condition)")
-        srcs = {(s.get("kind"), s.get("name")) for s in alert["spec"].get("eventSources") or []}
-        if not {("Kustomization", "*"), ("HelmRelease", "*")} <= srcs:
-            problems.append("the Alert does not watch every Kustomization and HelmRelease")
-        keys = _secret_keys(session)
-        if keys is None or "address" not in keys:
-            problems.append(f"Secret {nt.NS}/{nt.SECRET} {'is missing' if keys is None else 'has no address key'}")
-        ev["secret_keys"] = keys
+        problems = _live_problems(session, prov, alert, ev)
         if problems:
             return Verdict("failed", "; ".join(problems), ev)
-        sent = _last_sent(session)
-        if sent is None:
-            return Verdict("pending", "Provider and Alert are in place; no test event sent yet: run integrate.notifications "
-                                      "--set events-url=http://127.0.0.1:PORT/ (the notification-controller's event "
-                                      "endpoint, e.g. through 'kubectl -n flux-system port-forward svc/notification-controller "
-                                      "9090:80')", ev)
-        ev["test_event"] = {"code": sent["code"], "sent_at": sent["at"], "events_url": sent["events_url"]}
-        got = (session.answers.get("notify-received") or "").strip()
-        if got != sent["code"]:
-            msg = (f"a test event with code {sent['code']} went through the notification-controller at {sent['at']}; "
-                   f"when it arrives, confirm with: homelab-wizard run integrate.notifications --set notify-received=<code>")
-            if got:
-                msg = f"the confirmed code {got!r} is not the code of the last test event; " + msg
-            return Verdict("pending", msg, ev)
-        ev["test_event"]["confirmed"] = True
-        return Verdict("passed", f"Provider {nt.PROVIDER} ({ev['provider']['type']}) and Alert {nt.ALERT} in flux-system, "
-                                 f"webhook address encrypted ({method}); the test event {sent['code']} arrived", ev)
+        return _test_event_verdict(session, method, ev)
 
     def plan(self, session) -> Plan:
         nt.refuse_url_in_answers(session)
         method = secrets_method(session)
-        if method == "sealed-secrets":
-            from ...secrets import keys
-            if not keys.cert_path(session.repo).is_file():
-                raise Blocked("no Sealed Secrets certificate yet; run secrets.keys first.")
+        _require_sealing_cert(session, method)
         ptype = session.answers.get("notify-provider", PTYPE.default)
-        want = _repo_files(session, method)
-        changes = {p: t for p, t in want.items()
-                   if not (session.repo / p).is_file() or (session.repo / p).read_text() != t}
-        steps = [Step("write" if not (session.repo / p).is_file() else "edit", f"write {p}",
-                      common.diff((session.repo / p).read_text() if (session.repo / p).is_file() else "", t, p))
-                 for p, t in changes.items()]
+        changes = differing(session, _repo_files(session, method))
+        steps = _write_steps(session, changes)
         sec = nt.secret_file(method)
         need_secret = not (session.repo / sec).is_file()
         cluster_secret = _exists(session)
         if need_secret or not cluster_secret:
             nt.webhook_url(session)  # fail early, before anything is written
-        if need_secret:
-            steps.append(Step("write", f"write {sec}: Secret {nt.NS}/{nt.SECRET} with the address from ${nt.URL_ENV}, "
-                                       f"encrypted with {'sops (age, stdin only)' if method == 'sops' else 'kubeseal --cert'}"))
-        if changes or need_secret:
-            steps.append(Step("command", "git commit (these files only)"
-                                         + ("; git push" if session.answers.get("push", "true") == "true" else "")))
-        docs = _cluster_docs(session)
-        live = [_get(session, "providers.notification.toolkit.fluxcd.io", nt.PROVIDER),
-                _get(session, "alerts.notification.toolkit.fluxcd.io", nt.ALERT)]
-        objects_ok = all(o is not None and o.get("spec") == d["spec"] for o, d in zip(live, docs))
+        steps += _secret_and_commit_steps(session, method, sec, changes, need_secret)
+        objects_ok = _objects_in_place(session)
         if not (cluster_secret and objects_ok):
-            steps.append(Step("command", "kubectl apply --server-side: "
-                                         + (f"Secret {nt.NS}/{nt.SECRET} (through stdin), " if not cluster_secret else "")
-                                         + f"Provider {nt.PROVIDER} ({ptype}), Alert {nt.ALERT} ({nt.API})"))
-        events_url = (session.answers.get("events-url") or "").strip()
-        send = bool(events_url) and (_last_sent(session) is None or session.answers.get("notify-test") == "resend")
+            steps.append(_apply_step(ptype, cluster_secret))
+        events_url, send = _test_event_wanted(session)
         if not (changes or need_secret or send) and cluster_secret and objects_ok:
             return Plan(self.id, "Nothing to change: Provider, Alert and the encrypted Secret are in place.", steps,
                         changes="nothing", data={"nothing": True})
-        if send:
-            steps.append(Step("command", f"POST a test event (Kustomization flux-system, info) to {events_url}"))
-        elif not events_url and _last_sent(session) is None:
-            steps.append(Step("info", "no test event: pass --set events-url=http://127.0.0.1:PORT/ to send one"))
+        steps += _test_event_steps(session, events_url, send)
         return Plan(self.id, f"{ptype} notifications for every Kustomization and HelmRelease", steps, changes="cluster",
                     data={"changes": changes, "need_secret": need_secret, "method": method, "send": send,
                           "events_url": events_url})
 
     def apply(self, session, plan, progress) -> None:
-        from ...secrets import convert as cv
-        from ...secrets import keys
-
         d = plan.data
         if d.get("nothing"):
             return
@@ -199,25 +269,14 @@ class Notifications(Item):
         if d["need_secret"] or not _exists(session):
             url = nt.webhook_url(session)
         if d["need_secret"]:
-            doc = nt.secret_doc(url)
-            if method == "sops":
-                changes[sec] = cv.sops_encrypt(session, _dump(doc), sec)
-            else:
-                changes[sec] = cv.kubeseal(session, doc, keys.cert_path(session.repo), "strict")
-            if url in changes[sec]:
-                raise Blocked(f"internal check: the encrypted {sec} still holds the address; nothing was written.")
+            changes[sec] = _encrypted_secret(session, method, sec, url)
         if changes:
             common.write_and_commit(session, self.id, changes, "notifications: Flux Provider and Alert (homelab-wizard 5.4)",
                                     progress, push=session.answers.get("push", "true") == "true")
         # the cluster, now
         if url is not None or d["need_secret"]:
-            if method == "sops":
-                text = _dump(nt.secret_doc(url)) if url else cv.sops_decrypt(
-                    session, (session.repo / sec).read_text(), sec, keys.age_key(session).path)
-            else:
-                text = (session.repo / sec).read_text()
-            session.kubectl.run("apply", "--server-side", "-f", "-", stdin=text, stdin_is_secret=True,
-                                log_output=False, timeout=60)
+            session.kubectl.run("apply", "--server-side", "-f", "-", stdin=_secret_manifest(session, method, sec, url),
+                                stdin_is_secret=True, log_output=False, timeout=60)
             progress(f"applied the webhook Secret {nt.NS}/{nt.SECRET}")
         docs = _cluster_docs(session)
         session.kubectl.run("apply", "--server-side", "-f", "-", stdin="".join("---\n" + _dump(x) for x in docs), timeout=60)
@@ -226,12 +285,15 @@ class Notifications(Item):
                              f"Provider/{nt.NS}/{nt.PROVIDER}", f"Alert/{nt.NS}/{nt.ALERT}"])
         session.store.save()
         if d["send"]:
-            session.answers.pop("notify-test", None)
-            session.answers.pop("notify-received", None)
-            code = nt.new_code()
-            time.sleep(3)  # the controller's cache must see the new Alert and Provider, or it drops the event
-            status = nt.post_event(d["events_url"], nt.test_event(code))
-            session.state.record(nt.SENT, item=self.id, code=code, events_url=d["events_url"], http_status=status)
-            session.store.save()
-            progress(f"sent a test event (code {code}) to {d['events_url']} (HTTP {status}); when it arrives, confirm "
-                     f"with --set notify-received={code}")
+            self._send_test_event(session, d, progress)
+
+    def _send_test_event(self, session, d: dict, progress) -> None:
+        session.answers.pop("notify-test", None)
+        session.answers.pop("notify-received", None)
+        code = nt.new_code()
+        time.sleep(3)  # the controller's cache must see the new Alert and Provider, or it drops the event
+        status = nt.post_event(d["events_url"], nt.test_event(code))
+        session.state.record(nt.SENT, item=self.id, code=code, events_url=d["events_url"], http_status=status)
+        session.store.save()
+        progress(f"sent a test event (code {code}) to {d['events_url']} (HTTP {status}); when it arrives, confirm "
+                 f"with --set notify-received={code}")

@@ -9,30 +9,80 @@ from ...journal import Kind
 from ...checklist import Item, Plan, Step, Verdict
 from ...repo import gitstate
 from ...repo.scan import KUSTOMIZATION_NAMES
-from ...session import Blocked
 from ...secrets import convert as cv
 from ...secrets import keys
-from .common import CONVERTED, PAUSE_ENV, SCOPE, evidence_of, findings, method_of
+from . import methods
+from .common import CONVERTED, PAUSE_ENV, evidence_of, findings
 
 
 # -- S.3 --------------------------------------------------------------------------------------------------------
-def _key_inputs(session, method: str) -> dict:
-    if method == "sops":
-        key = keys.age_key(session)
-        keys.check_key_location(session, key)
-        if not key.exists or not (session.repo / ".sops.yaml").is_file():
-            raise Blocked("the age key or .sops.yaml is missing; run secrets.keys first.")
-        return {"key_path": key.path}
-    cert = keys.cert_path(session.repo)
-    if not cert.is_file():
-        raise Blocked("no Sealed Secrets certificate; run secrets.keys first.")
-    return {"cert": cert, "scope": session.answers.get("sealed-scope", SCOPE.default)}
+def _shortlist(items: list, n: int, sep: str, show=str) -> str:
+    """The first n items, and an ellipsis when there are more (a verdict stays one readable line)."""
+    return sep.join(show(x) for x in items[:n]) + (" …" if len(items) > n else "")
+
+
+def _passed_message(checked: list[str], other: list, rotate: list[str]) -> str:
+    msg = f"no plaintext Secrets left; {len(checked)} converted file(s) check out"
+    if other:
+        msg += (f". {len(other)} literal credential(s) outside Secrets remain, to move into a Secret by hand (or "
+                f"mark as not secret with the answer secrets-ignore=PATH[:KEY]): "
+                + _shortlist(other, 3, "; ", lambda f: f.describe()))
+    if rotate:
+        msg += f". Rotate these credentials: their plaintext is in git history: {_shortlist(rotate, 8, ', ')}"
+    return msg
+
+
+def _sops_check(session, rel: str, text: str, key_path) -> tuple[list[str], bool]:
+    """The problems of one SOPS file, and whether it could be read at all (only then is it 'checked')."""
+    try:
+        if not cv.sops_filestatus(session, rel):
+            return [f"{rel} is not encrypted (sops filestatus)"], False
+        cv.sops_decrypt(session, text, rel, key_path)
+    except (cv.KeyMissing, cv.NotEncrypted) as e:
+        return [str(e)], False
+    return [f"{rel}: {p}" for p in cv.sops_metadata_ok(text)], True
+
+
+def _file_steps(session, method, fp: cv.FilePlan) -> list[Step]:
+    what = ", ".join(f"{o} ({', '.join(fp.keys[o])})" for o in fp.objects)
+    steps = [Step("edit", method.convert_step(session, fp), what)]
+    if fp.committed:
+        steps.append(Step("info", f"warning: {fp.path} is already in git history: after converting, rotate "
+                                  f"{', '.join(fp.objects)} (change the password/token where it is used)"))
+    return steps
+
+
+def _already_written(session, resume: dict | None) -> set[str]:
+    # Targets of the interrupted run (already converted before the kill) are staged too, with
+    # the folder's kustomization.yaml a split file was listed in.
+    written: set[str] = set()
+    for o in (resume or {}).get("ops", []):
+        folder = PurePosixPath(o["path"]).parent
+        kfiles = [str(folder / n) for n in KUSTOMIZATION_NAMES] if o["target"] != o["path"] else []
+        written.update(p for p in (o["path"], o["target"], *kfiles) if (session.repo / p).exists())
+    return written
+
+
+def _convert_one(session, fp: cv.FilePlan, method, inputs: dict, progress) -> list[str]:
+    try:
+        return cv.convert_file(session, fp, method.name, progress=progress, **inputs)
+    except cv.AlreadyEncrypted as e:
+        progress(str(e))
+        return []
+
+
+def _pause_for_tests(pause: str, n: int) -> None:
+    # The fault tests kill the wizard here, between two files, to check that a rerun finishes the job.
+    if pause == str(n):
+        print(f"PAUSED secrets.convert:{n}", flush=True)
+        sys.stdout.flush()
+        time.sleep(3600)
 
 
 class Convert(Item):
 
     def verify(self, session) -> Verdict:
-        method = method_of(session)
+        method = methods.chosen(session)
         fs = findings(session)
         converted = [e for e in session.state.journal if e.get("action") == CONVERTED]
         rotate = sorted({o for e in converted for o in e.get("rotate", [])})
@@ -41,78 +91,55 @@ class Convert(Item):
         # Secret, but they do not hold back the Secrets this item converts (they were in git already).
         conv = [f for f in fs if f.convertible]
         other = [f for f in fs if not f.convertible]
-        ev = {"method": method, "remaining": evidence_of(conv), "literal_credentials": evidence_of(other),
+        ev = {"method": method.name, "remaining": evidence_of(conv), "literal_credentials": evidence_of(other),
               "rotate": rotate}
         if conv:
-            what = "; ".join(f.describe() for f in conv[:5]) + (" …" if len(conv) > 5 else "")
+            what = _shortlist(conv, 5, "; ", lambda f: f.describe())
             return Verdict("failed" if converted else "pending",
                            f"plaintext secrets remain: {what}; run secrets.convert", ev)
         problems, checked = self._check_converted(session, method, converted)
         ev["checked"] = checked
         if problems:
             return Verdict("failed", "; ".join(problems[:5]), ev)
-        msg = f"no plaintext Secrets left; {len(checked)} converted file(s) check out"
-        if other:
-            msg += (f". {len(other)} literal credential(s) outside Secrets remain, to move into a Secret by hand (or "
-                    f"mark as not secret with the answer secrets-ignore=PATH[:KEY]): "
-                    + "; ".join(f.describe() for f in other[:3]) + (" …" if len(other) > 3 else ""))
-        if rotate:
-            msg += (f". Rotate these credentials: their plaintext is in git history: {', '.join(rotate[:8])}"
-                    + (" …" if len(rotate) > 8 else ""))
-        return Verdict("passed", msg, ev)
+        return Verdict("passed", _passed_message(checked, other, rotate), ev)
 
     def _check_converted(self, session, method, converted) -> tuple[list[str], list[str]]:
         problems, checked = [], []
         files = sorted({f for e in converted for f in e.get("targets", []) if (session.repo / f).is_file()})
-        inputs = None
+        key_path = None  # looked up once, and only when a SOPS file is there to check
         for rel in files:
             text = (session.repo / rel).read_text()
-            if method == "sops" or "sops:" in text:
-                if inputs is None:
-                    key = keys.age_key(session)
-                    inputs = key.path
-                try:
-                    if not cv.sops_filestatus(session, rel):
-                        problems.append(f"{rel} is not encrypted (sops filestatus)")
-                        continue
-                    cv.sops_decrypt(session, text, rel, inputs)
-                except (cv.KeyMissing, cv.NotEncrypted) as e:
-                    problems.append(str(e))
+            if method.checks_as_sops(text):
+                if key_path is None:
+                    key_path = keys.age_key(session).path
+                found, readable = _sops_check(session, rel, text, key_path)
+                problems += found
+                if not readable:
                     continue
-                problems += [f"{rel}: {p}" for p in cv.sops_metadata_ok(text)]
             checked.append(rel)
         return problems, checked
 
     def plan(self, session) -> Plan:
-        method = method_of(session)
+        method = methods.chosen(session)
         u = gitstate.ensure_clean(session, self.id)
-        _key_inputs(session, method)
+        method.key_inputs(session)
         fs = findings(session)
         paths = sorted({f.path for f in fs if f.convertible})
-        fps = [fp for fp in (cv.plan_file(session.repo, p, method) for p in paths) if fp]
+        fps = [fp for fp in (cv.plan_file(session.repo, p, method.name) for p in paths) if fp]
         steps = [Step("info", "finish the interrupted conversion")] if u else []
         for fp in fps:
             fp.committed = cv.in_history(session, fp.path)
-            what = ", ".join(f"{o} ({', '.join(fp.keys[o])})" for o in fp.objects)
-            if method == "sops":
-                desc = (f"sops encrypt {fp.path} in place" if not fp.split else
-                        f"move the Secrets of {fp.path} to {fp.target} (sops-encrypted)")
-            else:
-                desc = f"kubeseal --cert (scope {session.answers.get('sealed-scope', SCOPE.default)}) each Secret of {fp.path} in place"
-            steps.append(Step("edit", desc, what))
-            if fp.committed:
-                steps.append(Step("info", f"warning: {fp.path} is already in git history: after converting, rotate "
-                                          f"{', '.join(fp.objects)} (change the password/token where it is used)"))
+            steps += _file_steps(session, method, fp)
         others = [f for f in fs if not f.convertible]
-        for f in others:
-            steps.append(Step("info", f"not converted automatically: {f.describe()}"))
+        steps += [Step("info", f"not converted automatically: {f.describe()}") for f in others]
         if not fps and not u:
             return Plan(self.id, "Nothing to convert: no plaintext Secret left." +
                         (f" {len(others)} other finding(s) need a manual fix." if others else ""), steps,
                         changes="nothing", data={"files": []})
-        return Plan(self.id, f"convert {sum(len(fp.objects) for fp in fps)} Secret(s) in {len(fps)} file(s) with {method}",
+        return Plan(self.id, f"convert {sum(len(fp.objects) for fp in fps)} Secret(s) in {len(fps)} file(s) "
+                             f"with {method.name}",
                     steps, changes="repo",
-                    data={"method": method, "files": [fp.op(method) for fp in fps],
+                    data={"method": method.name, "files": [fp.op(method.name) for fp in fps],
                           "rotate": sorted({o for fp in fps if fp.committed for o in fp.objects}),
                           "resume": bool(u)})
 
@@ -120,46 +147,46 @@ class Convert(Item):
         resume = gitstate.unfinished(session) if plan.data.get("resume") else None
         if resume is None and not plan.data.get("files"):
             return
-        method = plan.data["method"]
-        st = session.state
+        method = methods.by_name(plan.data["method"])
+        ops = self._begin(session, plan, resume, progress)
+        inputs = method.key_inputs(session)
+        written = _already_written(session, resume) | self._convert_all(session, method, ops, inputs, progress)
+        if written:
+            session.git.run("add", "--", *sorted(written))
+        self._finish(session, plan, method, ops, resume, progress)
+
+    def _begin(self, session, plan, resume: dict | None, progress) -> list[dict]:
+        """The files to convert: the plan's, plus those an interrupted run had not finished."""
         ops = plan.data["files"]
         if resume is None:
-            st.record(gitstate.APPLY, item=self.id, phase="begin", base_head=gitstate.head(session), ops=ops,
-                      rotate=plan.data.get("rotate", []))
+            session.state.record(gitstate.APPLY, item=self.id, phase="begin", base_head=gitstate.head(session),
+                                 ops=ops, rotate=plan.data.get("rotate", []))
             session.store.save()
-        else:
-            ops = ops + [o for o in resume.get("ops", []) if o["path"] not in {x["path"] for x in ops}]
-            progress(f"finishing the interrupted conversion (started {resume['at']})")
-        inputs = _key_inputs(session, method)
+            return ops
+        ops = ops + [o for o in resume.get("ops", []) if o["path"] not in {x["path"] for x in ops}]
+        progress(f"finishing the interrupted conversion (started {resume['at']})")
+        return ops
+
+    def _convert_all(self, session, method, ops: list[dict], inputs: dict, progress) -> set[str]:
         written: set[str] = set()
-        # Targets of the interrupted run (already converted before the kill) are staged too, with
-        # the folder's kustomization.yaml a split file was listed in.
-        for o in (resume or {}).get("ops", []):
-            folder = PurePosixPath(o["path"]).parent
-            kfiles = [str(folder / n) for n in KUSTOMIZATION_NAMES] if o["target"] != o["path"] else []
-            written.update(p for p in (o["path"], o["target"], *kfiles) if (session.repo / p).exists())
         pause = os.environ.get(PAUSE_ENV, "")
         for n, o in enumerate(ops, 1):
             fp = cv.FilePlan(o["path"], o["target"], o["objects"], o["keys"])
             if not (session.repo / fp.path).is_file():
                 continue
-            try:
-                out = cv.convert_file(session, fp, method, progress=progress, **inputs)
-            except cv.AlreadyEncrypted as e:
-                progress(str(e))
-                out = []
-            written.update(out)
-            st.record(Kind.SECRETS_FILE, item=self.id, n=n, path=fp.path, target=fp.target, objects=fp.objects)
+            written.update(_convert_one(session, fp, method, inputs, progress))
+            # journaled file by file, so a rerun after a kill knows how far the conversion got
+            session.state.record(Kind.SECRETS_FILE, item=self.id, n=n, path=fp.path, target=fp.target,
+                                 objects=fp.objects)
             session.store.save()
-            progress(f"{'encrypted' if method == 'sops' else 'sealed'} {', '.join(fp.objects)} → {fp.target}")
-            if pause == str(n):
-                print(f"PAUSED secrets.convert:{n}", flush=True)
-                sys.stdout.flush()
-                time.sleep(3600)
-        if written:
-            session.git.run("add", "--", *sorted(written))
+            progress(f"{method.done} {', '.join(fp.objects)} → {fp.target}")
+            _pause_for_tests(pause, n)
+        return written
+
+    def _finish(self, session, plan, method, ops: list[dict], resume: dict | None, progress) -> None:
+        st = session.state
         rotate = sorted(set(plan.data.get("rotate", [])) | set((resume or {}).get("rotate", [])))
-        st.record(CONVERTED, method=method, targets=sorted({o["target"] for o in ops}),
+        st.record(CONVERTED, method=method.name, targets=sorted({o["target"] for o in ops}),
                   objects=[x for o in ops for x in o["objects"]], rotate=rotate)
         base = resume["base_head"] if resume else gitstate.head(session)
         st.record(gitstate.APPLY, item=self.id, phase="done", base_head=base, tree=gitstate.index_tree(session))

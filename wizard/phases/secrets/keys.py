@@ -12,6 +12,7 @@ from ...session import Blocked, UsageError, WizardError
 from ...secrets import convert as cv
 from ...secrets import detect, keys
 from .common import CERT, KEYS, METHOD, SCOPE, method_of
+from .methods import sealed_scope
 
 
 # -- S.2 --------------------------------------------------------------------------------------------------------
@@ -32,6 +33,15 @@ def _sops_targets(session) -> list[str]:
             out.append(fp.target)
     out += [rel for rel, i in scan(session.repo).files.items() if i.sops]
     return sorted(set(out))
+
+
+def _live_cert(session) -> str:
+    """The newest sealing key's certificate, read from the controller's key Secrets."""
+    live = [k for k in keys.sealing_keys(session) if k["cert"]]
+    if not live:
+        raise Blocked(f"no sealing key Secret in {keys.SEALED_NS} (label {keys.SEALED_LABEL}); is the "
+                      "sealed-secrets controller installed? Or pass --set sealed-cert=FILE.")
+    return live[-1]["cert"]
 
 
 class Keys(Item):
@@ -62,7 +72,7 @@ class Keys(Item):
 
     def _verify_sealed(self, session) -> Verdict:
         cert = keys.cert_path(session.repo)
-        scope = session.answers.get("sealed-scope", SCOPE.default)
+        scope = sealed_scope(session)
         ev: dict = {"method": "sealed-secrets", "cert": str(cert), "scope": scope}
         if not cert.is_file() or not keys.valid_cert(cert.read_text()):
             return Verdict("pending", "no Sealed Secrets certificate yet; run secrets.keys (with --set sealed-cert=FILE, "
@@ -91,29 +101,33 @@ class Keys(Item):
     def plan(self, session) -> Plan:
         method = method_of(session)
         keys.refuse_exposed_key_files(session)
-        if method == "sops":
-            key = keys.age_key(session)
-            keys.check_key_location(session, key)
-            u = gitstate.ensure_clean(session, self.id)
-            steps = []
-            if not key.exists:
-                if key.source == "SOPS_AGE_KEY_FILE":
-                    raise Blocked(f"SOPS_AGE_KEY_FILE points at {key.path}, which does not exist; create the key there "
-                                  "(age-keygen -o FILE) or unset SOPS_AGE_KEY_FILE to let the wizard make one.")
-                steps.append(Step("command", f"age-keygen -o {key.path} (private key, 0600, in a 0700 folder outside "
-                                             "the repo; back it up in your password manager)"))
-                recipient = "<the new key's public key>"
-            else:
-                recipient = keys.age_public_key(session, key)
-                steps.append(Step("info", f"use the age key {key.path} ({key.source}), public key {recipient}"))
-            ops = [] if u else sops_ops(session, recipient)
-            if u:
-                steps.append(Step("info", "finish the interrupted run"))
-            steps += preview_steps(session.repo, ops) if key.exists else [
-                Step("write", "write .sops.yaml (creation rule: encrypted_regex ^(data|stringData)$, age recipient)")]
-            changes = "repo" if (ops or not key.exists or u) else "nothing"
-            return Plan(self.id, "age key and .sops.yaml for SOPS", steps, changes=changes,
-                        data={"method": "sops", "generate": not key.exists, "resume": bool(u)})
+        return self._plan_sops(session) if method == "sops" else self._plan_sealed(session)
+
+    def _plan_sops(self, session) -> Plan:
+        key = keys.age_key(session)
+        keys.check_key_location(session, key)
+        u = gitstate.ensure_clean(session, self.id)
+        steps = []
+        if not key.exists:
+            if key.source == "SOPS_AGE_KEY_FILE":
+                raise Blocked(f"SOPS_AGE_KEY_FILE points at {key.path}, which does not exist; create the key there "
+                              "(age-keygen -o FILE) or unset SOPS_AGE_KEY_FILE to let the wizard make one.")
+            steps.append(Step("command", f"age-keygen -o {key.path} (private key, 0600, in a 0700 folder outside "
+                                         "the repo; back it up in your password manager)"))
+            recipient = "<the new key's public key>"
+        else:
+            recipient = keys.age_public_key(session, key)
+            steps.append(Step("info", f"use the age key {key.path} ({key.source}), public key {recipient}"))
+        ops = [] if u else sops_ops(session, recipient)
+        if u:
+            steps.append(Step("info", "finish the interrupted run"))
+        steps += preview_steps(session.repo, ops) if key.exists else [
+            Step("write", "write .sops.yaml (creation rule: encrypted_regex ^(data|stringData)$, age recipient)")]
+        changes = "repo" if (ops or not key.exists or u) else "nothing"
+        return Plan(self.id, "age key and .sops.yaml for SOPS", steps, changes=changes,
+                    data={"method": "sops", "generate": not key.exists, "resume": bool(u)})
+
+    def _plan_sealed(self, session) -> Plan:
         steps = []
         given = (session.answers.get("sealed-cert") or "").strip()
         if given:
@@ -127,37 +141,36 @@ class Keys(Item):
                                          "(the newest key's tls.crt; output withheld from the log)"))
         steps.append(Step("command", f"kubectl get secret -n {keys.SEALED_NS} -l {keys.SEALED_LABEL} -o yaml > "
                                      f"{keys.backups_dir(session.repo)}/{keys.BACKUP_PREFIX}<time>.yaml (0600)"))
-        steps.append(Step("pin", f"scope {session.answers.get('sealed-scope', SCOPE.default)}"))
+        steps.append(Step("pin", f"scope {sealed_scope(session)}"))
         return Plan(self.id, "Sealed Secrets certificate and sealing-key backup", steps, changes="local",
                     data={"method": "sealed-secrets", "cert": given})
 
     def apply(self, session, plan, progress) -> None:
         if plan.data["method"] == "sops":
-            key = keys.age_key(session)
-            if plan.data.get("generate") and not key.exists:
-                keys.generate_age_key(session, key)
-                progress(f"generated the age key {key.path} (0600)")
-            recipient = keys.age_public_key(session, key)
-            resume = gitstate.unfinished(session) if plan.data.get("resume") else None
-            ops = [] if resume else sops_ops(session, recipient)
-            if resume or ops:
-                apply_ops(session, self.id, ops, progress, resume)
-            session.state.record(KEYS, method="sops", key_file=str(key.path), recipient=recipient)
-            session.store.save()
-            return
-        session.ensure_same_cluster() if session.state.cluster is not None else None
-        if plan.data.get("cert"):
-            pem = Path(plan.data["cert"]).expanduser().read_text()
+            self._apply_sops(session, plan, progress)
         else:
-            live = [k for k in keys.sealing_keys(session) if k["cert"]]
-            if not live:
-                raise Blocked(f"no sealing key Secret in {keys.SEALED_NS} (label {keys.SEALED_LABEL}); is the "
-                              "sealed-secrets controller installed? Or pass --set sealed-cert=FILE.")
-            pem = live[-1]["cert"]
+            self._apply_sealed(session, plan, progress)
+
+    def _apply_sops(self, session, plan, progress) -> None:
+        key = keys.age_key(session)
+        if plan.data.get("generate") and not key.exists:
+            keys.generate_age_key(session, key)
+            progress(f"generated the age key {key.path} (0600)")
+        recipient = keys.age_public_key(session, key)
+        resume = gitstate.unfinished(session) if plan.data.get("resume") else None
+        ops = [] if resume else sops_ops(session, recipient)
+        if resume or ops:
+            apply_ops(session, self.id, ops, progress, resume)
+        session.state.record(KEYS, method="sops", key_file=str(key.path), recipient=recipient)
+        session.store.save()
+
+    def _apply_sealed(self, session, plan, progress) -> None:
+        session.ensure_same_cluster() if session.state.cluster is not None else None
+        pem = Path(plan.data["cert"]).expanduser().read_text() if plan.data.get("cert") else _live_cert(session)
         path = keys.store_cert(session.repo, pem)
         progress(f"certificate stored in {path}")
         backup = keys.backup_sealing_keys(session)
         progress(f"sealing keys backed up to {backup} (0600)")
         session.state.record(KEYS, method="sealed-secrets", cert=str(path), backup=str(backup),
-                             scope=session.answers.get("sealed-scope", SCOPE.default))
+                             scope=sealed_scope(session))
         session.store.save()
