@@ -16,7 +16,8 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Collection, Iterable
+from collections import namedtuple
+from collections.abc import Callable, Collection, Iterable
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
@@ -94,64 +95,117 @@ def selectorless_services(services: Iterable[dict]) -> set[tuple[str, str]]:
             for s in services if not (s.get("spec") or {}).get("selector")}
 
 
+# What the skip rules look at, read once from the object (a namedtuple: this module imports
+# nothing beyond the standard library basics, see test_clean_module_is_pure).
+_Facts = namedtuple("_Facts", "obj kind group meta ns name labels annotations selectorless")
+
+
 def should_skip(obj: dict, selectorless: Collection[tuple[str, str]] | None = None) -> str | None:
     """The reason `obj` stays out of the backup, or None to keep it.
 
     `selectorless` holds (namespace, name) of Services without a selector (see
     selectorless_services); without it, Endpoints are judged by their controllers' own markers.
     """
-    kind, group = obj.get("kind", ""), _group(obj)
     meta = obj.get("metadata", {})
-    ns, name = meta.get("namespace", ""), meta.get("name", "")
-    labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
-    if (group, kind) in SKIP_KINDS:
-        return f"{kind}: {SKIP_KINDS[group, kind]}"
-    if kind == "Namespace" and name in SYSTEM_NAMESPACES:
-        return f"system namespace {name}: owned by the distribution"
-    if ns in SYSTEM_NAMESPACES and not (applied_by_hand(meta) or is_flux_owned(obj)):
+    facts = _Facts(obj, obj.get("kind", ""), _group(obj), meta, meta.get("namespace", ""), meta.get("name", ""),
+                   meta.get("labels") or {}, meta.get("annotations") or {}, selectorless)
+    for rule in _SKIP_RULES:
+        reason = rule(facts)
+        if reason:
+            return reason
+    return None
+
+
+def _skip_kind(f: _Facts) -> str | None:
+    if (f.group, f.kind) in SKIP_KINDS:
+        return f"{f.kind}: {SKIP_KINDS[f.group, f.kind]}"
+    return None
+
+
+def _skip_system(f: _Facts) -> str | None:
+    if f.kind == "Namespace" and f.name in SYSTEM_NAMESPACES:
+        return f"system namespace {f.name}: owned by the distribution"
+    if f.ns in SYSTEM_NAMESPACES and not (applied_by_hand(f.meta) or is_flux_owned(f.obj)):
         # Only what the cluster made: a ConfigMap the owner applied into kube-system (coredns-custom)
         # is the owner's, and the repo holds it.
-        return f"in system namespace {ns}: owned by the distribution"
-    if DISTRIBUTION_LABEL in labels:
-        return f"{kind}: deployed by k3s from its own manifests ({DISTRIBUTION_LABEL})"
-    if kind == "PersistentVolume" and PROVISIONED_BY in annotations:
-        return f"PersistentVolume: made by the provisioner {annotations[PROVISIONED_BY]} for its claim"
-    if meta.get("deletionTimestamp"):
-        return f"{kind}: being deleted, so gone by the time of any restore"
-    if kind == "ServiceAccount" and name == "default" and not (
+        return f"in system namespace {f.ns}: owned by the distribution"
+    return None
+
+
+def _skip_provisioned(f: _Facts) -> str | None:
+    if DISTRIBUTION_LABEL in f.labels:
+        return f"{f.kind}: deployed by k3s from its own manifests ({DISTRIBUTION_LABEL})"
+    if f.kind == "PersistentVolume" and PROVISIONED_BY in f.annotations:
+        return f"PersistentVolume: made by the provisioner {f.annotations[PROVISIONED_BY]} for its claim"
+    return None
+
+
+def _skip_deleting(f: _Facts) -> str | None:
+    if f.meta.get("deletionTimestamp"):
+        return f"{f.kind}: being deleted, so gone by the time of any restore"
+    return None
+
+
+def _skip_default_service_account(f: _Facts) -> str | None:
+    obj = f.obj
+    if f.kind == "ServiceAccount" and f.name == "default" and not (
             obj.get("imagePullSecrets") or obj.get("secrets") or "automountServiceAccountToken" in obj
-            or labels or annotations):
+            or f.labels or f.annotations):
         return "ServiceAccount default: created in every namespace by the service-account controller"
-    built_in = _built_in(group, kind, meta)
+    return None
+
+
+def _skip_control_plane(f: _Facts) -> str | None:
+    built_in = _built_in(f.group, f.kind, f.meta)
     if built_in:
-        return f"{kind}: {built_in}"
-    if kind == "ConfigMap" and name == "kube-root-ca.crt":
+        return f"{f.kind}: {built_in}"
+    if f.kind == "ConfigMap" and f.name == "kube-root-ca.crt":
         return "kube-root-ca.crt: published into every namespace by the control plane"
-    if kind == "Service" and (ns, name) == ("default", "kubernetes"):
+    if f.kind == "Service" and (f.ns, f.name) == ("default", "kubernetes"):
         return "default/kubernetes: the API server's own Service"
-    if group in ("", "discovery.k8s.io") and kind in ("Endpoints", "EndpointSlice"):
-        service = name if kind == "Endpoints" else labels.get("kubernetes.io/service-name")
-        if selectorless is not None:
-            generated = service is not None and (ns, service) not in selectorless
-        else:
-            generated = (labels.get("endpointslice.kubernetes.io/managed-by") in ENDPOINT_CONTROLLERS
-                         or labels.get("endpoints.kubernetes.io/managed-by") in ENDPOINT_CONTROLLERS
-                         or "endpoints.kubernetes.io/last-change-trigger-time" in annotations)
-        if generated:
-            return f"{kind}: generated from the selector of Service {ns}/{service}"
-    if (group, kind) in CONTROLLED_KINDS:
-        owner = next((o for o in meta.get("ownerReferences") or [] if o.get("controller")), None)
-        if owner:
-            return f"{kind}: re-created by its controller {owner.get('kind')}/{owner.get('name')}"
-    status = obj.get("status") or {}
-    if kind == "Pod" and status.get("phase") in ("Succeeded", "Failed"):
+    return None
+
+
+def _skip_generated_endpoints(f: _Facts) -> str | None:
+    if f.group not in ("", "discovery.k8s.io") or f.kind not in ("Endpoints", "EndpointSlice"):
+        return None
+    service = f.name if f.kind == "Endpoints" else f.labels.get("kubernetes.io/service-name")
+    if f.selectorless is not None:
+        generated = service is not None and (f.ns, service) not in f.selectorless
+    else:
+        generated = (f.labels.get("endpointslice.kubernetes.io/managed-by") in ENDPOINT_CONTROLLERS
+                     or f.labels.get("endpoints.kubernetes.io/managed-by") in ENDPOINT_CONTROLLERS
+                     or "endpoints.kubernetes.io/last-change-trigger-time" in f.annotations)
+    return f"{f.kind}: generated from the selector of Service {f.ns}/{service}" if generated else None
+
+
+def _skip_controlled(f: _Facts) -> str | None:
+    if (f.group, f.kind) not in CONTROLLED_KINDS:
+        return None
+    owner = next((o for o in f.meta.get("ownerReferences") or [] if o.get("controller")), None)
+    return f"{f.kind}: re-created by its controller {owner.get('kind')}/{owner.get('name')}" if owner else None
+
+
+def _skip_finished(f: _Facts) -> str | None:
+    status = f.obj.get("status") or {}
+    if f.kind == "Pod" and status.get("phase") in ("Succeeded", "Failed"):
         return f"completed Pod (phase {status['phase']}): re-applying would run it again"
-    if kind == "Job" and any(c.get("type") == "Complete" and c.get("status") == "True"
-                             for c in status.get("conditions") or []):
+    if f.kind == "Job" and any(c.get("type") == "Complete" and c.get("status") == "True"
+                               for c in status.get("conditions") or []):
         return "completed Job: re-applying would run it again"
-    if kind == "Secret" and obj.get("type") == SA_TOKEN and _auto_token(meta):
+    return None
+
+
+def _skip_minted_token(f: _Facts) -> str | None:
+    if f.kind == "Secret" and f.obj.get("type") == SA_TOKEN and _auto_token(f.meta):
         return "service-account token minted by the token controller"
     return None
+
+
+# In this order: the first rule that names a reason wins, and the reason says which rule it was.
+_SKIP_RULES: tuple[Callable[[_Facts], str | None], ...] = (
+    _skip_kind, _skip_system, _skip_provisioned, _skip_deleting, _skip_default_service_account, _skip_control_plane,
+    _skip_generated_endpoints, _skip_controlled, _skip_finished, _skip_minted_token)
 
 
 def applied_by_hand(meta: dict) -> bool:
@@ -187,6 +241,16 @@ def clean(obj: dict) -> dict:
     kind = out.get("kind")
     explicit = _explicit_node_ports(out) if kind == "Service" else None  # before the evidence goes
     meta = out.setdefault("metadata", {})
+    _strip_server_fields(out, meta)
+    _clean_kind(out, kind, meta, out.get("spec") or {}, explicit)
+    for key in ("annotations", "labels"):
+        if key in meta and not meta[key]:
+            del meta[key]
+    return out
+
+
+def _strip_server_fields(out: dict, meta: dict) -> None:
+    """Identity, status and what the API server added, for every kind."""
     for key in STRIP_METADATA:
         meta.pop(key, None)
     if meta.get("name"):
@@ -195,11 +259,13 @@ def clean(obj: dict) -> dict:
     for key in STRIP_ANNOTATIONS & annotations.keys():
         del annotations[key]
     out.pop("status", None)
-    spec = out.get("spec") or {}
     for tmeta in _template_metadata(out):  # live templates carry `creationTimestamp: null`
         tmeta.pop("creationTimestamp", None)
-    for pvc in spec.get("volumeClaimTemplates") or []:
+    for pvc in (out.get("spec") or {}).get("volumeClaimTemplates") or []:
         pvc.pop("status", None)
+
+
+def _clean_kind(out: dict, kind, meta: dict, spec: dict, explicit: tuple[set[tuple[int, str]], bool] | None) -> None:
     if kind == "Service":
         _clean_service(spec, explicit)
     elif kind == "Pod":
@@ -215,13 +281,9 @@ def clean(obj: dict) -> dict:
         # the token controller fills these in again for the new ServiceAccount UID
         for key in ("token", "ca.crt"):
             (out.get("data") or {}).pop(key, None)
-        annotations.pop("kubernetes.io/service-account.uid", None)
+        (meta.get("annotations") or {}).pop("kubernetes.io/service-account.uid", None)
         if not out.get("data"):
             out.pop("data", None)
-    for key in ("annotations", "labels"):
-        if key in meta and not meta[key]:
-            del meta[key]
-    return out
 
 
 def _template_metadata(obj: dict) -> list[dict]:
@@ -243,25 +305,35 @@ def _explicit_node_ports(svc: dict) -> tuple[set[tuple[int, str]], bool] | None:
     managed = meta.get("managedFields") or []
     if not raw and not managed and not (meta.get("uid") or meta.get("resourceVersion")):
         return None
-    ports: set[tuple[int, str]] = set()
-    health = False
-    if raw:
-        try:
-            applied = (json.loads(raw).get("spec") or {})
-        except (ValueError, AttributeError):
-            applied = {}
-        ports |= {(p.get("port"), p.get("protocol", "TCP")) for p in applied.get("ports") or [] if p.get("nodePort")}
-        health = bool(applied.get("healthCheckNodePort"))
+    ports, health = _applied_node_ports(raw) if raw else (set(), False)
     for entry in managed:
         if entry.get("manager") in NON_USER_MANAGERS:
             continue
-        fspec = (entry.get("fieldsV1") or {}).get("f:spec") or {}
-        health = health or "f:healthCheckNodePort" in fspec
-        for key, fields in (fspec.get("f:ports") or {}).items():
-            if key.startswith("k:") and "f:nodePort" in (fields or {}):
-                k = json.loads(key[2:])
-                ports.add((k.get("port"), k.get("protocol", "TCP")))
+        entry_ports, entry_health = _managed_node_ports(entry)
+        ports |= entry_ports
+        health = health or entry_health
     return ports, health
+
+
+def _applied_node_ports(raw: str) -> tuple[set[tuple[int, str]], bool]:
+    """Node ports set in the last-applied configuration."""
+    try:
+        applied = (json.loads(raw).get("spec") or {})
+    except (ValueError, AttributeError):
+        applied = {}
+    ports = {(p.get("port"), p.get("protocol", "TCP")) for p in applied.get("ports") or [] if p.get("nodePort")}
+    return ports, bool(applied.get("healthCheckNodePort"))
+
+
+def _managed_node_ports(entry: dict) -> tuple[set[tuple[int, str]], bool]:
+    """Node ports owned by one managedFields entry (server-side apply or an edit)."""
+    fspec = (entry.get("fieldsV1") or {}).get("f:spec") or {}
+    ports: set[tuple[int, str]] = set()
+    for key, fields in (fspec.get("f:ports") or {}).items():
+        if key.startswith("k:") and "f:nodePort" in (fields or {}):
+            k = json.loads(key[2:])
+            ports.add((k.get("port"), k.get("protocol", "TCP")))
+    return ports, "f:healthCheckNodePort" in fspec
 
 
 def _clean_service(spec: dict, explicit: tuple[set[tuple[int, str]], bool] | None) -> None:

@@ -53,32 +53,48 @@ def list_cluster(kubectl: Kubectl, cancel=None, progress=lambda line: None) -> L
         names = [r for r, ns in types if ns == namespaced]
         if not names:
             continue
-        try:
-            # One call for all types is several times faster than one call per type.
-            batch = _get(kubectl, names, namespaced, cancel)
-        except Cancelled:
-            raise
-        except ToolError:
-            # Some type cannot be listed (an aggregated API that is down, say): find which,
-            # one type at a time, and keep everything else.
-            batch = []
-            for name in names:
-                try:
-                    batch += _get(kubectl, [name], namespaced, cancel)
-                except Cancelled:
-                    raise
-                except ToolError as e:
-                    listing.not_listable[name] = str(e).splitlines()[-1][:300]
+        batch = _list_types(kubectl, names, namespaced, cancel, listing)
         for it in batch:
             listing.namespaced[f"{it.get('kind')}.{group_of(it.get('apiVersion', ''))}"] = namespaced
         raw += batch
         progress(f"listed {len(batch)} {'namespaced' if namespaced else 'cluster-scoped'} objects of {len(names)} types")
+    _classify(listing, raw)
+    return listing
+
+
+def _list_types(kubectl: Kubectl, names: list[str], namespaced: bool, cancel, listing: Listing) -> list[dict]:
+    try:
+        # One call for all types is several times faster than one call per type.
+        return _get(kubectl, names, namespaced, cancel)
+    except Cancelled:
+        raise
+    except ToolError:
+        pass
+    # Some type cannot be listed (an aggregated API that is down, say): find which,
+    # one type at a time, and keep everything else.
+    batch: list[dict] = []
+    for name in names:
+        try:
+            batch += _get(kubectl, [name], namespaced, cancel)
+        except Cancelled:
+            raise
+        except ToolError as e:
+            listing.not_listable[name] = str(e).splitlines()[-1][:300]
+    return batch
+
+
+def _terminating_namespaces(raw: list[dict]) -> set[str]:
+    return {o["metadata"]["name"] for o in raw if o.get("kind") == "Namespace"
+            and ((o.get("status") or {}).get("phase") == "Terminating" or o["metadata"].get("deletionTimestamp"))}
+
+
+def _classify(listing: Listing, raw: list[dict]) -> None:
+    """File each listed object as skipped (counted by rule), Flux-owned, or kept."""
     # Endpoints of Services with a selector are recreated by Kubernetes; those without a
     # selector were written by someone and must be kept.
     selectorless = selectorless_services(o for o in raw if o.get("kind") == "Service")
     # Everything in a namespace that is being deleted goes with it.
-    terminating = {o["metadata"]["name"] for o in raw if o.get("kind") == "Namespace"
-                   and ((o.get("status") or {}).get("phase") == "Terminating" or o["metadata"].get("deletionTimestamp"))}
+    terminating = _terminating_namespaces(raw)
     seen: set[ObjectKey] = set()
     for obj in raw:
         k = key_of(obj)
@@ -95,4 +111,3 @@ def list_cluster(kubectl: Kubectl, cancel=None, progress=lambda line: None) -> L
             listing.flux_owned.append(obj)
         else:
             listing.objects.append(obj)
-    return listing

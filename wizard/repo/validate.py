@@ -4,6 +4,7 @@
 - `validate_schema()` checks a manifest against the openAPI schema of the Flux CRD shipped in
   assets/flux-schemas (extracted from kustomize-controller and source-controller v1.9.4): types,
   required fields, enums, patterns, and unknown fields (the API server would drop them silently).
+  It lives in wizard.repo.schema and stays importable from here.
 - `server_dry_run()` sends a rendered path to the API server with `--dry-run=server`; kinds
   whose API is not served yet (a CRD not installed) are reported as ordering questions.
 - `target_namespace_problems()` / `namespace_field_problems()`: a Flux Kustomization's
@@ -14,13 +15,10 @@
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
 from collections import Counter
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import yaml
@@ -28,6 +26,13 @@ import yaml
 from ..runner import ToolError
 from ..tools.kubectl import Kubectl
 from .scan import CLUSTER_SCOPED, KUSTOMIZATION_NAMES, Manifest, ObjectKey, ScanResult, group_of, is_k8s_object
+# The Flux schema checks live in wizard.repo.schema; their names stay importable from here.
+from .schema import CURRENT_API, NOTIFICATION_API, SCHEMA_FILES, current_api_version, load_schema, validate_schema
+
+__all__ = ["B3_FIX", "BuildFailed", "CURRENT_API", "FLUX_KS_GROUP", "NOTIFICATION_API", "NS_FIELD_FIX", "ORIGIN",
+           "SCHEMA_FILES", "build", "build_with_origin", "compare", "current_api_version", "exists_dir", "key_of",
+           "keystr", "load_schema", "multiset", "namespace_field_problems", "namespaceless", "parse_keystr",
+           "plaintext_secrets", "served_kinds", "server_dry_run", "target_namespace_problems", "validate_schema"]
 
 _SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -73,110 +78,6 @@ def compare(before: Counter, after: Counter) -> tuple[list[str], list[str], list
     added = sorted(k for k in after if before[k] == 0)
     dup = sorted(k for k in after if after[k] > max(1, before[k]))
     return lost, added, dup
-
-
-# -- Flux schemas ------------------------------------------------------------------------------
-SCHEMA_FILES = {
-    ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"): "kustomize.toolkit.fluxcd.io_v1_kustomization.json",
-    ("source.toolkit.fluxcd.io/v1", "GitRepository"): "source.toolkit.fluxcd.io_v1_gitrepository.json",
-    ("source.toolkit.fluxcd.io/v1", "HelmRepository"): "source.toolkit.fluxcd.io_v1_helmrepository.json",
-    ("source.toolkit.fluxcd.io/v1", "OCIRepository"): "source.toolkit.fluxcd.io_v1_ocirepository.json",
-}
-# Current API versions (flux2 cmd/flux/migrate.go, Flux 2.7-2.9).
-CURRENT_API = {
-    "source.toolkit.fluxcd.io": "v1", "kustomize.toolkit.fluxcd.io": "v1", "helm.toolkit.fluxcd.io": "v2",
-    "image.toolkit.fluxcd.io": "v1",
-}
-NOTIFICATION_API = {"Receiver": "v1", "Alert": "v1beta3", "Provider": "v1beta3"}
-
-
-def current_api_version(api_version: str, kind: str) -> str | None:
-    """The current apiVersion for an outdated Flux one, or None when it is current (or not Flux)."""
-    group = group_of(api_version)
-    want = NOTIFICATION_API.get(kind) if group == "notification.toolkit.fluxcd.io" else CURRENT_API.get(group)
-    if want is None:
-        return None
-    new = f"{group}/{want}"
-    return None if new == api_version else new
-
-
-@lru_cache(maxsize=None)
-def load_schema(api_version: str, kind: str) -> dict | None:
-    name = SCHEMA_FILES.get((api_version, kind))
-    if name is None:
-        return None
-    text = (resources.files("assets") / "flux-schemas" / name).read_text()
-    return json.loads(text)["openAPIV3Schema"]
-
-
-_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool}
-
-
-def _check(value, schema: dict, path: str, errors: list[str]) -> None:
-    if schema.get("x-kubernetes-int-or-string"):
-        if not isinstance(value, (int, str)) or isinstance(value, bool):
-            errors.append(f"{path}: must be an integer or a string")
-        return
-    t = schema.get("type")
-    if t == "integer":
-        if not isinstance(value, int) or isinstance(value, bool):
-            errors.append(f"{path}: must be an integer, not {value!r}")
-            return
-    elif t == "number":
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            errors.append(f"{path}: must be a number, not {value!r}")
-            return
-    elif t in _TYPES and not isinstance(value, _TYPES[t]):
-        errors.append(f"{path}: must be {'an' if t[0] in 'aeiou' else 'a'} {t}, not {type(value).__name__}")
-        return
-    if "enum" in schema and value not in schema["enum"]:
-        errors.append(f"{path}: {value!r} is not one of {', '.join(map(str, schema['enum']))}")
-    if isinstance(value, str):
-        if "pattern" in schema and not re.search(schema["pattern"], value):
-            errors.append(f"{path}: {value!r} does not match {schema['pattern']}")
-        if "maxLength" in schema and len(value) > schema["maxLength"]:
-            errors.append(f"{path}: longer than {schema['maxLength']} characters")
-        if "minLength" in schema and len(value) < schema["minLength"]:
-            errors.append(f"{path}: shorter than {schema['minLength']} characters")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            errors.append(f"{path}: below the minimum {schema['minimum']}")
-        if "maximum" in schema and value > schema["maximum"]:
-            errors.append(f"{path}: above the maximum {schema['maximum']}")
-    if isinstance(value, dict):
-        props = schema.get("properties")
-        for req in schema.get("required", []):
-            if req not in value:
-                errors.append(f"{path}.{req}: required")
-        for k, v in value.items():
-            if props is not None and k in props:
-                _check(v, props[k], f"{path}.{k}", errors)
-            elif isinstance(schema.get("additionalProperties"), dict):
-                _check(v, schema["additionalProperties"], f"{path}.{k}", errors)
-            elif props is not None and not schema.get("x-kubernetes-preserve-unknown-fields") \
-                    and schema.get("additionalProperties") is not True:
-                errors.append(f"{path}.{k}: unknown field (the API server would drop it)")
-    if isinstance(value, list) and "items" in schema:
-        for i, v in enumerate(value):
-            _check(v, schema["items"], f"{path}[{i}]", errors)
-        if "maxItems" in schema and len(value) > schema["maxItems"]:
-            errors.append(f"{path}: more than {schema['maxItems']} items")
-
-
-def validate_schema(doc: dict) -> list[str] | None:
-    """Schema errors of a Flux object (empty: valid), or None when no schema ships for it."""
-    schema = load_schema(doc.get("apiVersion"), doc.get("kind"))
-    if schema is None:
-        return None
-    errors: list[str] = []
-    body = {k: v for k, v in doc.items() if k not in ("apiVersion", "kind", "metadata")}
-    schema = {**schema, "properties": {k: v for k, v in schema.get("properties", {}).items()
-                                       if k not in ("apiVersion", "kind", "metadata")}}
-    _check(body, schema, doc.get("kind", "?"), errors)
-    md = doc.get("metadata") or {}
-    if not md.get("name"):
-        errors.append(f"{doc.get('kind')}.metadata.name: required")
-    return errors
 
 
 # -- plaintext Secrets, lint -------------------------------------------------------------------
@@ -326,6 +227,54 @@ def _flux_kustomizations(scan_result: ScanResult, cluster: str) -> list[Manifest
             and (m.path.startswith(f"clusters/{cluster}/") or not m.path.startswith("clusters/"))]
 
 
+def _git_path(session, spec: dict) -> tuple[str, str] | None:
+    """(path as written, repo folder) of a Flux Kustomization rendered from this repository, or None."""
+    ref = spec.get("sourceRef") if isinstance(spec.get("sourceRef"), dict) else {}
+    if ref.get("kind", "GitRepository") != "GitRepository":
+        return None  # an OCI artifact or bucket: not rendered from this repository
+    raw = str(spec.get("path") or "./")
+    path = raw.removeprefix("./").strip("/") or "."
+    if "\\" in path or ".." in path.split("/") or not (session.repo / path).is_dir():
+        return None  # a path outside this repo (or missing: reported by the path check)
+    return raw, path
+
+
+def _where(manifests: list[Manifest], kind: str, name: str, origin: str | None, namespace: str | None = None) -> str:
+    src = _source(manifests, kind, name, origin, namespace)
+    return src.where if src else (origin or "?")
+
+
+def _retargeted(manifests: list[Manifest], docs: list[tuple[dict, str | None]],
+                target: str) -> tuple[list[str], list[str]]:
+    """(Namespace objects targetNamespace renames, namespaced objects it moves out of their namespace)."""
+    namespaces, moved = [], []
+    for d, origin in docs:
+        md = d["metadata"]
+        if d["kind"] == "Namespace":
+            what = "renamed to " + target if md["name"] != target else "already named so"
+            namespaces.append(f"Namespace {md['name']} ({_where(manifests, 'Namespace', md['name'], origin)}; {what})")
+        elif d["kind"] not in CLUSTER_SCOPED and d["kind"] != "CustomResourceDefinition" \
+                and md.get("namespace") and md["namespace"] != target:
+            where = _where(manifests, d["kind"], md["name"], origin, md["namespace"])
+            moved.append(f"{d['kind']} {md['namespace']}/{md['name']} ({where})")
+    return namespaces, moved
+
+
+def _renames_message(head: str, ks: Manifest, target: str, namespaces: list[str]) -> str:
+    return (f"{head} renders Namespace objects: {', '.join(namespaces)}. Flux sets the namespace of "
+            f"everything at that path, Namespace names included, so the Kustomization would own (and on "
+            f"prune or deletion delete) the namespace {target} with everything in it (pitfall B.3, "
+            f"flux2#4570): {B3_FIX}"
+            + (" (e.g. infra-controllers, where the wizard puts them)" if ks.name != "infra-controllers" else ""))
+
+
+def _moves_message(head: str, target: str, moved: list[str]) -> str:
+    return (f"{head} moves {len(moved)} object(s) out of the namespace their manifests name into {target}: "
+            f"{', '.join(moved[:10])}{' …' if len(moved) > 10 else ''}. Drop targetNamespace and keep "
+            "metadata.namespace in the manifests, or move those objects to another Kustomization that sets "
+            "no targetNamespace")
+
+
 def target_namespace_problems(session, scan_result: ScanResult, cluster: str) -> list[str]:
     """Flux Kustomizations whose spec.targetNamespace would rename Namespace objects or move objects
     out of the namespace their manifests name (pitfall B.3). One message per finding."""
@@ -335,13 +284,10 @@ def target_namespace_problems(session, scan_result: ScanResult, cluster: str) ->
         target = spec.get("targetNamespace")
         if not isinstance(target, str) or not target:
             continue
-        ref = spec.get("sourceRef") if isinstance(spec.get("sourceRef"), dict) else {}
-        if ref.get("kind", "GitRepository") != "GitRepository":
-            continue  # an OCI artifact or bucket: not rendered from this repository
-        raw = str(spec.get("path") or "./")
-        path = raw.removeprefix("./").strip("/") or "."
-        if "\\" in path or ".." in path.split("/") or not (session.repo / path).is_dir():
-            continue  # a path outside this repo (or missing: reported by the path check)
+        paths = _git_path(session, spec)
+        if paths is None:
+            continue
+        raw, path = paths
         head = (f"{ks.where}: Flux Kustomization {ks.name} sets targetNamespace: {target} over {raw}, "
                 "which")
         try:
@@ -349,30 +295,11 @@ def target_namespace_problems(session, scan_result: ScanResult, cluster: str) ->
         except BuildFailed as e:
             out.append(f"{head} does not build, so its Namespace objects cannot be checked: {e}")
             continue
-        namespaces, moved = [], []
-        for d, origin in docs:
-            md = d["metadata"]
-            if d["kind"] == "Namespace":
-                src = _source(scan_result.manifests, "Namespace", md["name"], origin)
-                where = src.where if src else (origin or "?")
-                what = "renamed to " + target if md["name"] != target else "already named so"
-                namespaces.append(f"Namespace {md['name']} ({where}; {what})")
-            elif d["kind"] not in CLUSTER_SCOPED and d["kind"] != "CustomResourceDefinition" \
-                    and md.get("namespace") and md["namespace"] != target:
-                src = _source(scan_result.manifests, d["kind"], md["name"], origin, md["namespace"])
-                where = src.where if src else (origin or "?")
-                moved.append(f"{d['kind']} {md['namespace']}/{md['name']} ({where})")
+        namespaces, moved = _retargeted(scan_result.manifests, docs, target)
         if namespaces:
-            out.append(f"{head} renders Namespace objects: {', '.join(namespaces)}. Flux sets the namespace of "
-                       f"everything at that path, Namespace names included, so the Kustomization would own (and on "
-                       f"prune or deletion delete) the namespace {target} with everything in it (pitfall B.3, "
-                       f"flux2#4570): {B3_FIX}"
-                       + (" (e.g. infra-controllers, where the wizard puts them)" if ks.name != "infra-controllers" else ""))
+            out.append(_renames_message(head, ks, target, namespaces))
         if moved:
-            out.append(f"{head} moves {len(moved)} object(s) out of the namespace their manifests name into {target}: "
-                       f"{', '.join(moved[:10])}{' …' if len(moved) > 10 else ''}. Drop targetNamespace and keep "
-                       "metadata.namespace in the manifests, or move those objects to another Kustomization that sets "
-                       "no targetNamespace")
+            out.append(_moves_message(head, target, moved))
     return out
 
 
@@ -383,44 +310,67 @@ def _field_line(text: str, key: str) -> int:
     return 1
 
 
+def _namespace_field(session, scan_result: ScanResult, kf: str) -> tuple[str, str] | None:
+    """(text, namespace) of a kustomization file that sets a `namespace:`, or None."""
+    info = scan_result.files.get(kf)
+    if info is None or info.sops:
+        return None
+    try:
+        text = (session.repo / kf).read_text()
+        doc = yaml.load(text, Loader=_SAFE)
+    except (OSError, yaml.YAMLError):
+        return None  # unreadable files are reported by the scan
+    if not isinstance(doc, dict) or not isinstance(doc.get("namespace"), str) or not doc["namespace"]:
+        return None
+    return text, doc["namespace"]
+
+
+def _collision(scan_result: ScanResult, folder: str, head: str, target: str, e: BuildFailed) -> str | None:
+    """The message for a folder that does not build because its Namespaces collide once renamed, or None
+    (other build failures are reported by the build check)."""
+    if "namespace transformation produces ID conflict" not in str(e):
+        return None
+    names = sorted(set(re.findall(r'previousNames\\?":\\?"([^"\\]+)', str(e))))
+    below = [f"Namespace {m.name} ({m.where})" for m in scan_result.manifests if m.kind == "Namespace"
+             and (folder == "." or m.path.startswith(folder + "/"))]
+    return (f"{head} renames every Namespace object it builds "
+            f"({', '.join(below or names) or 'more than one'}) to {target}, so they collide and the "
+            f"folder does not build (pitfall B.3): {NS_FIELD_FIX}")
+
+
+def _renamed(manifests: list[Manifest], docs: list[tuple[dict, str | None]]) -> list[str]:
+    """Namespace manifests whose built object no longer carries their name."""
+    renamed = []
+    for d, origin in docs:
+        if d["kind"] != "Namespace":
+            continue
+        in_file = [m for m in manifests if m.path == origin and m.kind == "Namespace"]
+        if any(m.name == d["metadata"]["name"] for m in in_file):
+            continue
+        renamed += [f"Namespace {m.name} ({m.where})" for m in in_file] or [f"a Namespace from {origin or '?'}"]
+    return renamed
+
+
 def namespace_field_problems(session, scan_result: ScanResult, kfiles: list[str] | None = None) -> list[str]:
     """kustomization.yaml files whose `namespace:` renames a Namespace object (kustomize sets the name of
     every Namespace it builds to that field, exactly as Flux's targetNamespace does). A Namespace that
     already has that name is the usual `namespace: x` + Namespace x idiom and is left alone."""
     out = []
     for kf in scan_result.kustomizations if kfiles is None else kfiles:
-        info = scan_result.files.get(kf)
-        if info is None or info.sops:
+        found = _namespace_field(session, scan_result, kf)
+        if found is None:
             continue
-        try:
-            text = (session.repo / kf).read_text()
-            doc = yaml.load(text, Loader=_SAFE)
-        except (OSError, yaml.YAMLError):
-            continue  # unreadable files are reported by the scan
-        if not isinstance(doc, dict) or not isinstance(doc.get("namespace"), str) or not doc["namespace"]:
-            continue
-        target = doc["namespace"]
+        text, target = found
         folder = str(os.path.dirname(kf)) or "."
         head = f"{kf}:{_field_line(text, 'namespace')}: namespace: {target}"
         try:
             docs = build_with_origin(session, folder)
         except BuildFailed as e:
-            names = sorted(set(re.findall(r'previousNames\\?":\\?"([^"\\]+)', str(e))))
-            if "namespace transformation produces ID conflict" in str(e):
-                below = [f"Namespace {m.name} ({m.where})" for m in scan_result.manifests if m.kind == "Namespace"
-                         and (folder == "." or m.path.startswith(folder + "/"))]
-                out.append(f"{head} renames every Namespace object it builds "
-                           f"({', '.join(below or names) or 'more than one'}) to {target}, so they collide and the "
-                           f"folder does not build (pitfall B.3): {NS_FIELD_FIX}")
-            continue  # other build failures are reported by the build check
-        renamed = []
-        for d, origin in docs:
-            if d["kind"] != "Namespace":
-                continue
-            in_file = [m for m in scan_result.manifests if m.path == origin and m.kind == "Namespace"]
-            if any(m.name == d["metadata"]["name"] for m in in_file):
-                continue
-            renamed += [f"Namespace {m.name} ({m.where})" for m in in_file] or [f"a Namespace from {origin or '?'}"]
+            collision = _collision(scan_result, folder, head, target, e)
+            if collision:
+                out.append(collision)
+            continue
+        renamed = _renamed(scan_result.manifests, docs)
         if renamed:
             out.append(f"{head} renames {', '.join(renamed)} to {target} (kustomize sets the name of every Namespace "
                        f"object it builds to this field, as Flux's targetNamespace does; pitfall B.3): {NS_FIELD_FIX}")

@@ -273,39 +273,63 @@ def convert_file(session, fp: FilePlan, method: str, *, key_path: Path | None = 
         return []
     values = [v for i in secret_idx for v in values_of(docs[i])]
     _register(session, values)  # kubeseal and sops errors may echo them
-    written: list[str] = []
     if method == "sealed-secrets":
-        new = list(lines)
-        for i in reversed(secret_idx):
-            sealed = kubeseal(session, docs[i], cert, scope)
-            problems = check_sealed(sealed, docs[i], scope)
-            if problems or any(v in sealed for v in values):
-                raise WizardError(f"sealing {_object(docs[i])} from {fp.path} failed its check: "
-                                  f"{'; '.join(problems) or 'a value appears in the output'}; the file was left untouched.")
-            new[sp[i].node_start:sp[i].end] = [sealed]
-        new, dropped = scrub_comments(new, values)
+        sealed, dropped = _seal(session, fp, docs, sp, lines, secret_idx, values, cert, scope)
         _register(session, values)
-        _write(src, "".join(new))
-        if dropped:
-            progress(f"{fp.path}: dropped {dropped} comment line(s) that repeated a secret value")
-        return [fp.path]
-    # sops
-    if fp.split:
-        body = []
-        for i in secret_idx:
-            seg = lines[sp[i].seg_start:sp[i].end]
-            while seg and not seg[0].strip():
-                seg = seg[1:]
-            if seg and not seg[0].startswith("---"):
-                seg = ["---\n", *seg]
-            body += seg
-        plain = "".join(scrub_comments(body, values)[0])
-        keep = [ln for i in range(len(sp)) if i not in secret_idx for ln in lines[sp[i].seg_start:sp[i].end]]
-        rest, dropped = scrub_comments(keep, values)
+        _write(src, sealed)
+        written = [fp.path]
     else:
+        plain, rest, dropped = _sops_plaintext(lines, sp, secret_idx, values, fp.split)
+        _register(session, values)  # before sops sees them: a sops error that echoes a line is masked too
+        enc = _sops_encrypt_checked(session, fp, plain, values, key_path)
+        written = _write_sops(repo, fp, enc, rest)
+    if dropped:
+        progress(f"{fp.path}: dropped {dropped} comment line(s) that repeated a secret value")
+    return written
+
+
+def _seal(session, fp: FilePlan, docs: list, sp: list[Span], lines: list[str], secret_idx: list[int],
+          values: list[str], cert: Path | None, scope: str) -> tuple[str, int]:
+    """The file with each Secret document replaced by its checked SealedSecret (text, comments dropped)."""
+    new = list(lines)
+    for i in reversed(secret_idx):  # from the end, so the spans of earlier documents stay valid
+        sealed = kubeseal(session, docs[i], cert, scope)
+        problems = check_sealed(sealed, docs[i], scope)
+        if problems or any(v in sealed for v in values):
+            raise WizardError(f"sealing {_object(docs[i])} from {fp.path} failed its check: "
+                              f"{'; '.join(problems) or 'a value appears in the output'}; the file was left untouched.")
+        new[sp[i].node_start:sp[i].end] = [sealed]
+    new, dropped = scrub_comments(new, values)
+    return "".join(new), dropped
+
+
+def _secret_segments(lines: list[str], sp: list[Span], secret_idx: list[int]) -> list[str]:
+    """The Secret documents' lines, each opened by `---` (the split-off file holds several)."""
+    body = []
+    for i in secret_idx:
+        seg = lines[sp[i].seg_start:sp[i].end]
+        while seg and not seg[0].strip():
+            seg = seg[1:]
+        if seg and not seg[0].startswith("---"):
+            seg = ["---\n", *seg]
+        body += seg
+    return body
+
+
+def _sops_plaintext(lines: list[str], sp: list[Span], secret_idx: list[int], values: list[str],
+                    split: bool) -> tuple[str, list[str] | None, int]:
+    """(text to encrypt, lines left in the original file when split, comment lines dropped)."""
+    if not split:
         scrubbed, dropped = scrub_comments(lines, values)
-        plain = "".join(scrubbed)
-    _register(session, values)  # before sops sees them: a sops error that echoes a line is masked too
+        return "".join(scrubbed), None, dropped
+    plain = "".join(scrub_comments(_secret_segments(lines, sp, secret_idx), values)[0])
+    keep = [ln for i in range(len(sp)) if i not in secret_idx for ln in lines[sp[i].seg_start:sp[i].end]]
+    rest, dropped = scrub_comments(keep, values)
+    return plain, rest, dropped
+
+
+def _sops_encrypt_checked(session, fp: FilePlan, plain: str, values: list[str], key_path: Path | None) -> str:
+    """sops output for `plain`, proven to decrypt back to the same documents; nothing is written yet."""
     enc = sops_encrypt(session, plain, fp.target)
     rt = _round_trip_runner(session)
     back = sops_decrypt(session, enc, fp.target, key_path, runner=rt)
@@ -315,24 +339,23 @@ def convert_file(session, fp: FilePlan, method: str, *, key_path: Path | None = 
                           "written. Check the sops and age versions ('homelab-wizard doctor').")
     if any(v in enc for v in values) or sops_metadata_ok(enc):
         raise WizardError(f"the encrypted form of {fp.path} still shows a value or lacks sops metadata; nothing was written.")
-    target = repo / fp.target
-    if fp.split:
-        # Encrypted file first: a kill -9 in between leaves the plaintext where it was (found
-        # again on resume), never a lost Secret.
-        _write(target, enc)
-        written.append(fp.target)
-        _write(src, "".join(rest))
-        written.append(fp.path)
-        if os.environ.get(PAUSE_IN_SPLIT) == fp.path:  # test hook: where a kill -9 used to leave a mess
-            print(f"PAUSED split {fp.path}", flush=True)
-            time.sleep(3600)
-        written += _list_in_kustomization(repo, fp)
-    else:
+    return enc
+
+
+def _write_sops(repo: Path, fp: FilePlan, enc: str, rest: list[str] | None) -> list[str]:
+    src = repo / fp.path
+    if not fp.split:
         _write(src, enc)
-        written.append(fp.path)
-    if dropped:
-        progress(f"{fp.path}: dropped {dropped} comment line(s) that repeated a secret value")
-    return written
+        return [fp.path]
+    # Encrypted file first: a kill -9 in between leaves the plaintext where it was (found
+    # again on resume), never a lost Secret.
+    _write(repo / fp.target, enc)
+    _write(src, "".join(rest))
+    written = [fp.target, fp.path]
+    if os.environ.get(PAUSE_IN_SPLIT) == fp.path:  # test hook: where a kill -9 used to leave a mess
+        print(f"PAUSED split {fp.path}", flush=True)
+        time.sleep(3600)
+    return written + _list_in_kustomization(repo, fp)
 
 
 def _register(session, values: list[str]) -> None:
