@@ -68,6 +68,9 @@ def status_data(state: dict, items=None) -> dict:
 
 
 def status_text(data: dict) -> str:
+    """The CLI's text form of `status` (answers worded as --set)."""
+    from .phrasing import for_cli
+
     st = data["cluster"]
     lines = [f"repo: {data['repo']}",
              f"cluster: {st['context']} {st['server']} (kube-system {st['uid']})" if st else "cluster: not pinned yet"]
@@ -75,7 +78,8 @@ def status_text(data: dict) -> str:
         done = sum(i["status"] == "passed" for i in ph["items"])
         lines.append(f"\n{ph['number']}. {ph['title']}  ({done}/{len(ph['items'])})")
         for i in ph["items"]:
-            lines.append(f"  {ICONS.get(i['status'], '?')} {i['alias']:>4} {i['id']:<28} {i['status']:<8} {i['message']}")
+            lines.append(f"  {ICONS.get(i['status'], '?')} {i['alias']:>4} {i['id']:<28} {i['status']:<8} "
+                         f"{for_cli(i['message'])}")
     nxt = data.get("next")
     lines.append(f"\nnext: {nxt['alias']} {nxt['id']} ({nxt['title']})" if nxt else "\nevery available item has passed")
     return "\n".join(lines)

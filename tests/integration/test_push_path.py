@@ -117,7 +117,7 @@ def test_refused_by_a_server_hook_advises_another_branch(repo, session):
     r = push(session, "origin", "main", item_id="test.item")
     assert r.status == REJECTED and "pre-receive hook declined" in r.reason
     assert "the remote refused the push (protected branch? a server hook?)" in r.advice
-    assert "push to another branch (--set branch=<name>)" in r.advice and "git pull" not in r.advice
+    assert "push to another branch (answer branch=<name>)" in r.advice and "git pull" not in r.advice
     assert remote_head(repo) == before
     assert pushes_journaled(repo)[-1]["status"] == "rejected"
 
@@ -192,7 +192,7 @@ def test_rollback_revert_pushes_through_it(repo, session, tmp_path):
         Revert().run(session, plan, lambda line: None)
     msg = str(e.value)
     assert msg.startswith("the revert commits are made locally, not pushed to origin/main: ")
-    assert "could not be reached" in msg and "git push origin HEAD:main" in msg and "--set branch" not in msg
+    assert "could not be reached" in msg and "git push origin HEAD:main" in msg and "branch=" not in msg
     journal = session.state.journal
     assert journal[-2]["action"] == gitstate.PUSH and journal[-2]["status"] == UNREACHABLE
     assert journal[-2]["item"] == "rollback.revert"

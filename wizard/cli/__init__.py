@@ -91,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         code = exit_code_for_error(e)
         if code is None:
             raise
-        print(f"error: {e}", file=sys.stderr)
+        from ..phrasing import for_cli
+
+        print(f"error: {for_cli(str(e))}", file=sys.stderr)
         for q in getattr(e, "questions", None) or []:  # NeedsAnswers: each question, answerable with --set
             choices = " | ".join(v for v, _ in q.choices or []) or "…"
             print(f"  {q.key}: {q.prompt}\n    --set {q.key}=<{choices}>", file=sys.stderr)

@@ -10,6 +10,7 @@ from ..catalog import items_for
 from ..checklist import Item, Question, Verdict
 from ..engine import Engine
 from ..session import NotAGitRepo, Session
+from ..phrasing import for_cli
 from ..status_view import ICONS
 from .. import usecase
 from . import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_REFUSED, emit_json, stdin_interactive
@@ -34,7 +35,7 @@ def exit_code_for(verdicts: list[tuple[Item, Verdict]], explicit: bool) -> int:
 
 
 def print_verdict(item: Item, v: Verdict) -> None:
-    print(f"{ICONS.get(v.status, '?')} {item.alias:>4} {item.id:<28} {v.status:<8} {v.message}")
+    print(f"{ICONS.get(v.status, '?')} {item.alias:>4} {item.id:<28} {v.status:<8} {for_cli(v.message)}")
 
 
 # -- status / verify -----------------------------------------------------------------------

@@ -130,7 +130,7 @@ def resolve(session, *, need_token: bool = True) -> Credential:
     a = session.answers
     url = a.get("git-url") or default_remote_url(session)
     if not url:
-        raise Blocked("there is no git URL to bootstrap from: pass --set git-url=<https or ssh URL of the repository>, "
+        raise Blocked("there is no git URL to bootstrap from: answer git-url=<https or ssh URL of the repository>, "
                       "or add a remote (git remote add origin <url>).")
     provider = a.get("provider") or infer_provider(url)
     if provider not in TOKEN_ENV:
@@ -158,8 +158,8 @@ def _repo_ref(a, provider: str, url: str) -> RepoRef:
     if provider == "gitea" and a.get("hostname"):
         ref.host = a["hostname"]
     if provider in ("github", "gitea") and not (ref.owner and ref.repository):
-        raise UsageError(f"cannot tell owner and repository from {url!r}; pass --set owner=<user or org> "
-                         "--set repository=<name>.")
+        raise UsageError(f"cannot tell owner and repository from {url!r}; answer owner=<user or org> "
+                         "and answer repository=<name>.")
     return ref
 
 
@@ -169,18 +169,18 @@ def _git_auth(a, ref: RepoRef, url: str) -> str:
     if auth not in ("token", "ssh"):
         raise UsageError(f"git-auth={auth!r} is not one of: token, ssh")
     if auth == "token" and ref.scheme == "ssh":
-        raise UsageError(f"{url} is an ssh URL; token auth needs the https URL (--set git-url=https://…), or use "
-                         "--set git-auth=ssh with a deploy key.")
+        raise UsageError(f"{url} is an ssh URL; token auth needs the https URL (answer git-url=https://…), or use "
+                         "answer git-auth=ssh with a deploy key.")
     if ref.scheme == "http" and ref.host.split(":")[0] not in LOOPBACK and a.get("allow-insecure-http") != "true":
-        raise Blocked(f"{url} is plain http: the token would cross the network unencrypted. Use https, or pass "
-                      "--set allow-insecure-http=true if this really is a trusted network.")
+        raise Blocked(f"{url} is plain http: the token would cross the network unencrypted. Use https, or "
+                      "answer allow-insecure-http=true if this really is a trusted network.")
     return auth
 
 
 def _ssh_credential(a, provider: str, ref: RepoRef) -> Credential:
     key = a.get("ssh-key-file")
     if not key:
-        raise Blocked("ssh auth needs a deploy key: pass --set ssh-key-file=<path of the private key> whose public "
+        raise Blocked("ssh auth needs a deploy key: answer ssh-key-file=<path of the private key> whose public "
                       "half is a deploy key with write access on the repository.")
     key = str(Path(key).expanduser())
     if not Path(key).is_file():

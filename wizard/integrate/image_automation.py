@@ -59,8 +59,8 @@ def chosen(answer: str | None) -> list[tuple[str, str]]:
         if not part:
             continue
         if part.count("/") != 1 or not all(part.split("/")):
-            raise UsageError(f"--set image-automation={raw}: {part!r} is not <namespace>/<deployment> "
-                             "(for example --set image-automation=apps/podinfo,apps/web), or 'skip'.")
+            raise UsageError(f"answer image-automation={raw}: {part!r} is not <namespace>/<deployment> "
+                             "(for example answer image-automation=apps/podinfo,apps/web), or 'skip'.")
         ns, name = part.split("/")
         if (ns, name) not in out:
             out.append((ns, name))
@@ -77,9 +77,9 @@ def policy_spec(answer: str | None) -> dict:
         try:
             re.compile(val)
         except re.error as e:
-            raise UsageError(f"--set image-policy={raw}: the regex does not compile: {e}") from None
+            raise UsageError(f"answer image-policy={raw}: the regex does not compile: {e}") from None
         return {"filterTags": {"pattern": val}, "policy": {"alphabetical": {"order": "asc"}}}
-    raise UsageError(f"--set image-policy={raw!r}: use semver:<range> (e.g. semver:>=1.0.0) or regex:<pattern> "
+    raise UsageError(f"answer image-policy={raw!r}: use semver:<range> (e.g. semver:>=1.0.0) or regex:<pattern> "
                      "(e.g. regex:^v?[0-9.]+$).")
 
 
@@ -288,10 +288,10 @@ def repo_files(targets: list[Target], spec: dict, branch: str, cluster: str) -> 
 def bootstrap_hint(session) -> str:
     cluster = session.answers.get("cluster", "homelab")
     return (f"the image controllers are not installed: flux bootstrap needs --components-extra={COMPONENTS}. Re-run "
-            f"bootstrap with them: 'homelab-wizard run bootstrap.run --set image-automation=true --set "
+            f"bootstrap with them: 'homelab-wizard run bootstrap.run with the answer image-automation=true answer "
             f"existing-bootstrap=rerun' (it runs flux bootstrap … --path=clusters/{cluster} "
             f"--components-extra={COMPONENTS}; bootstrap is idempotent), then run integrate.image-automation again "
-            f"with --set image-automation=<namespace>/<deployment>.")
+            f"with the answer image-automation=<namespace>/<deployment>.")
 
 
 # -- the cluster ------------------------------------------------------------------------------------

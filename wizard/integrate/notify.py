@@ -93,7 +93,7 @@ def refuse_url_in_answers(session) -> None:
                 "://" in v and k not in ("events-url", "git-url", "sealed-cert")):
             del session.answers[k]
             session.store.save()
-            raise UsageError(f"--set {k}=… looks like the webhook address, which is a secret: it was dropped from the "
+            raise UsageError(f"answer {k}=… looks like the webhook address, which is a secret: it was dropped from the "
                              f"wizard's state. Export {URL_ENV} instead; if the command line is in your shell history, "
                              "rotate the webhook.")
 
@@ -129,5 +129,5 @@ def post_event(events_url: str, event: dict, timeout: float = 15) -> int:
                       f"{e.read()[:200].decode(errors='replace')}") from None
     except (urllib.error.URLError, OSError) as e:
         raise Blocked(f"cannot reach the notification-controller's event endpoint {events_url}: {e}. Start "
-                      "`kubectl -n flux-system port-forward svc/notification-controller 9090:80` and pass "
-                      "--set events-url=http://127.0.0.1:9090/") from None
+                      "`kubectl -n flux-system port-forward svc/notification-controller 9090:80` and "
+                      "answer events-url=http://127.0.0.1:9090/") from None

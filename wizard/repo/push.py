@@ -52,7 +52,7 @@ def advice(status: str, reason: str, remote: str, branch: str, retry: str, branc
         return (f"{remote}/{branch} has commits this clone does not have: run 'git pull --rebase {remote} {branch}' "
                 f"(the wizard never force-pushes), check the result, then {retry}")
     if status == REJECTED:
-        where = "push to another branch" + (" (--set branch=<name>)" if branch_hint else "")
+        where = "push to another branch" + (" (answer branch=<name>)" if branch_hint else "")
         return (f"the remote refused the push (protected branch? a server hook?); {where} and open a merge "
                 f"request, or ask the server's admin, then {retry}")
     return (f"the remote could not be reached; check 'git remote get-url {remote}' (and its credentials) and "

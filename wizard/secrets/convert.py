@@ -231,7 +231,7 @@ def kubeseal(session, doc: dict, cert: Path, scope: str) -> str:
     md = doc.get("metadata") or {}
     if scope != "cluster-wide" and not md.get("namespace"):
         raise Blocked(f"{_object(doc)} has no metadata.namespace; a {scope} SealedSecret is bound to one namespace. "
-                      "Add the namespace to the Secret, or choose --set sealed-scope=cluster-wide.")
+                      "Add the namespace to the Secret, or choose the answer sealed-scope=cluster-wide.")
     res = session.kubeseal.run("--cert", str(cert), "--scope", scope, "--format", "yaml",
                                stdin=json.dumps(doc), stdin_is_secret=True, timeout=60)
     out = res.stdout

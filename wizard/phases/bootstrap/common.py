@@ -58,7 +58,7 @@ def cluster_path(session) -> str:
 def branch_of(session) -> str:
     b = session.answers.get("branch") or gitstate.current_branch(session)
     if not b:
-        raise Blocked("HEAD is detached; check out the branch Flux should follow, or pass --set branch=<name>.")
+        raise Blocked("HEAD is detached; check out the branch Flux should follow, or answer branch=<name>.")
     return b
 
 

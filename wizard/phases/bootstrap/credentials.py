@@ -13,7 +13,7 @@ class Credentials(Item):
 
     def verify(self, session) -> Verdict:
         if not any(e.get("action") == Kind.CREDENTIALS_CHOSEN for e in session.state.journal):
-            return Verdict("pending", "no provider chosen yet; run bootstrap.credentials (--set provider=github|gitea|git)")
+            return Verdict("pending", "no provider chosen yet; run bootstrap.credentials (answer provider=github|gitea|git)")
         cred = creds.resolve(session)
         res = creds.ls_remote(session, cred, f"refs/heads/{branch_of(session)}")
         ev = {"provider": cred.provider, "url": cred.http_url, "auth": cred.auth, "credential": cred.source,

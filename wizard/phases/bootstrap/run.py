@@ -111,12 +111,12 @@ class Run(Item):
         if earlier and norm_path(earlier) != path:
             raise Refused(f"an earlier bootstrap of this cluster used --path={earlier}; bootstrapping again with "
                           f"--path={path} would fail ('would overwrite path') or leave two syncs. Set the cluster "
-                          f"name back (--set cluster={earlier.split('/')[-1]}), or uninstall Flux first.")
+                          f"name back (answer cluster={earlier.split('/')[-1]}), or uninstall Flux first.")
         ex = existing(session)
         if ex["path"] is not None and ex["path"] != path:
             raise Refused(f"this cluster is already bootstrapped: Kustomization flux-system/flux-system syncs "
                           f"./{ex['path']} from {ex['url']}. A bootstrap with --path={path} would not replace it; keep "
-                          f"--set cluster={ex['path'].split('/')[-1]}, or uninstall Flux first "
+                          f"answer cluster={ex['path'].split('/')[-1]}, or uninstall Flux first "
                           "('flux uninstall --keep-namespace' keeps your workloads).")
         argv = bootstrap_argv(session, cred)
         same_repo = ex["url"] is not None and creds.parse_url(ex["url"]).key == cred.repo.key
@@ -131,7 +131,7 @@ class Run(Item):
                             [Step("info", "existing bootstrap", f"GitRepository flux-system: {describe_condition(ex['gitrepository'])}\n"
                                                                 f"Kustomization flux-system: {describe_condition(ex['kustomization'])}"),
                              Step("pin", f"record --path={path} in the wizard's state"),
-                             Step("info", "to re-run it anyway: --set existing-bootstrap=rerun")],
+                             Step("info", "to re-run it anyway: answer existing-bootstrap=rerun")],
                             changes="state", data={**data, "adopt": True})
         steps = []
         if ex["namespace"] and not complete:
@@ -173,9 +173,9 @@ class Run(Item):
             if "would overwrite" in msg:
                 hint = " The repository holds another cluster's flux-system at that path."
             elif "x509" in msg:
-                hint = " The server's certificate is not trusted: pass --set ca-file=<CA bundle>."
+                hint = " The server's certificate is not trusted: answer ca-file=<CA bundle>."
             elif "protected branch" in msg:
-                hint = " The branch is protected: bootstrap to another branch (--set branch=…)."
+                hint = " The branch is protected: bootstrap to another branch (answer branch=…)."
             raise WizardError(f"flux bootstrap did not finish: {msg}.{hint} Run bootstrap.run again when fixed: "
                               "bootstrap is idempotent and finishes a half-done run.") from e
         head = creds.remote_head(session, cred, d["branch"])

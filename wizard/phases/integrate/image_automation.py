@@ -11,7 +11,7 @@ from .shared import PUSH, commit_step, differing
 # -- 5.3 --------------------------------------------------------------------------------------------
 IMG_TARGETS = Question("image-automation", "Deployments whose image Flux updates (<namespace>/<deployment>, comma "
                        "separated), or 'skip'", default=None,
-                       help="--set image-automation=skip --set image-automation-reason=<why> skips the item.")
+                       help="answer image-automation=skip and answer image-automation-reason=<why> skips the item.")
 
 
 IMG_POLICY = Question("image-policy", "Which tags count as newer", default="semver:>=0.0.0",
@@ -83,10 +83,10 @@ class ImageAutomation(Item):
         answer = str(session.answers.get("image-automation", "")).strip()
         if answer == "skip":
             return Verdict("pending", "image-automation=skip is chosen but not recorded: run integrate.image-automation "
-                                      "--set image-automation-reason=<why> (or 'homelab-wizard skip 5.3 --reason …')")
+                                      "with the answer image-automation-reason=<why> (or 'homelab-wizard skip 5.3 --reason …')")
         if not ia.chosen(answer):
-            return Verdict("pending", "no Deployments chosen: run integrate.image-automation --set "
-                                      "image-automation=<namespace>/<deployment>[,...] (or image-automation=skip)")
+            return Verdict("pending", "no Deployments chosen: run integrate.image-automation with the "
+                                      "answer image-automation=<namespace>/<deployment>[,...] (or image-automation=skip)")
         targets, spec, branch, files = self._want(session)
         ev: dict = {"api": ia.API, "deployments": [f"{t.namespace}/{t.deployment}" for t in targets],
                     "policy": spec, "branch": branch, "files": sorted(files)}
@@ -102,12 +102,12 @@ class ImageAutomation(Item):
         if answer == "skip":
             reason = str(session.answers.get("image-automation-reason", "")).strip()
             if not reason:
-                raise UsageError("--set image-automation=skip needs --set image-automation-reason=<why> (it is recorded).")
+                raise UsageError("answer image-automation=skip needs answer image-automation-reason=<why> (it is recorded).")
             return Plan(self.id, f"skip image automation: {reason}", [Step("info", f"record the skip: {reason}")],
                         changes="state", data={"skip": reason})
         if not ia.chosen(answer):
-            raise UsageError("choose the Deployments: --set image-automation=<namespace>/<deployment>[,...] "
-                             "(or --set image-automation=skip --set image-automation-reason=<why>).")
+            raise UsageError("choose the Deployments: answer image-automation=<namespace>/<deployment>[,...] "
+                             "(or answer image-automation=skip and answer image-automation-reason=<why>).")
         targets, spec, branch, files = self._want(session)
         ctl = ia.controllers(session)
         if not ctl["crds_ok"]:

@@ -16,7 +16,7 @@ MODE = Question("manual-apply", "What to do with kubectl apply steps for paths F
                 [("reconcile", "replace them with `flux reconcile kustomization … --with-source`"),
                  ("remove", "remove them (Flux applies on its interval)")],
                 default="reconcile",
-                help="Keep one on purpose with --set keep.<file>:<line>=<reason>; the reason is recorded.")
+                help="Keep one on purpose with the answer keep.<file>:<line>=<reason>; the reason is recorded.")
 
 
 # -- 5.2 --------------------------------------------------------------------------------------------
@@ -26,7 +26,7 @@ def keeps(session) -> dict[str, str]:
     for k, v in session.answers.items():
         if k.startswith("keep."):
             if not str(v).strip():
-                raise UsageError(f"--set {k}= needs a reason (why this kubectl command stays).")
+                raise UsageError(f"answer {k}= needs a reason (why this kubectl command stays).")
             out[k[len("keep."):]] = str(v).strip()
     return out
 
@@ -51,7 +51,7 @@ def _check_keep_refs(answers_keeps: dict[str, str], found: list[ma.Finding]) -> 
     known = {f.ref for f in found}
     for ref in answers_keeps:
         if ref not in known and not any(f.file == ref.rsplit(":", 1)[0] for f in found):
-            raise UsageError(f"--set keep.{ref}: there is no kubectl command at {ref}; "
+            raise UsageError(f"answer keep.{ref}: there is no kubectl command at {ref}; "
                              "'homelab-wizard verify integrate.no-manual-apply --json' lists them.")
 
 
@@ -93,7 +93,7 @@ def _rewrite(session, rel: str, fs: list[ma.Finding], mode: str, kept_cmds: set[
 def _note_steps(new_keeps: list[dict], unknown: list[ma.Finding]) -> list[Step]:
     return ([Step("info", f"keep {k['file']}:{k['line']} `{k['command']}` on purpose: {k['reason']}") for k in new_keeps]
             + [Step("info", f"cannot tell what {f.ref} `{f.command}` applies ({f.note}); edit it by hand "
-                            f"or keep it with --set keep.{f.ref}=<reason>") for f in unknown])
+                            f"or keep it with the answer keep.{f.ref}=<reason>") for f in unknown])
 
 
 class NoManualApply(Item):
@@ -125,7 +125,7 @@ class NoManualApply(Item):
             what = "; ".join(f"{f.ref} `{f.command}` ({'targets ' + ', '.join(f.owners) if f.status == 'owned' else f.note})"
                              for f in left[:8])
             return Verdict("failed", f"{len(left)} manual kubectl command(s) still apply paths Flux owns: {what}. Run "
-                                     "integrate.no-manual-apply to rewrite them, or keep one with --set "
+                                     "integrate.no-manual-apply to rewrite them, or keep one with the answer "
                                      "keep.<file>:<line>=<reason>", ev)
         msg = "no manual kubectl apply left for paths Flux owns"
         if kept:

@@ -116,14 +116,14 @@ def _test_event_verdict(session, method: str, ev: dict) -> Verdict:
     sent = _last_sent(session)
     if sent is None:
         return Verdict("pending", "Provider and Alert are in place; no test event sent yet: run integrate.notifications "
-                                  "--set events-url=http://127.0.0.1:PORT/ (the notification-controller's event "
+                                  "answer events-url=http://127.0.0.1:PORT/ (the notification-controller's event "
                                   "endpoint, e.g. through 'kubectl -n flux-system port-forward svc/notification-controller "
                                   "9090:80')", ev)
     ev["test_event"] = {"code": sent["code"], "sent_at": sent["at"], "events_url": sent["events_url"]}
     got = (session.answers.get("notify-received") or "").strip()
     if got != sent["code"]:
         msg = (f"a test event with code {sent['code']} went through the notification-controller at {sent['at']}; "
-               f"when it arrives, confirm with: homelab-wizard run integrate.notifications --set notify-received=<code>")
+               f"when it arrives, confirm with: homelab-wizard run integrate.notifications with the answer notify-received=<code>")
         if got:
             msg = f"the confirmed code {got!r} is not the code of the last test event; " + msg
         return Verdict("pending", msg, ev)
@@ -180,7 +180,7 @@ def _test_event_steps(session, events_url: str, send: bool) -> list[Step]:
     if send:
         return [Step("command", f"POST a test event (Kustomization flux-system, info) to {events_url}")]
     if not events_url and _last_sent(session) is None:
-        return [Step("info", "no test event: pass --set events-url=http://127.0.0.1:PORT/ to send one")]
+        return [Step("info", "no test event: answer events-url=http://127.0.0.1:PORT/ to send one")]
     return []
 
 
@@ -296,4 +296,4 @@ class Notifications(Item):
         session.state.record(nt.SENT, item=self.id, code=code, events_url=d["events_url"], http_status=status)
         session.store.save()
         progress(f"sent a test event (code {code}) to {d['events_url']} (HTTP {status}); when it arrives, confirm "
-                 f"with --set notify-received={code}")
+                 f"with the answer notify-received={code}")

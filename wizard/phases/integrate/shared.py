@@ -26,7 +26,7 @@ def secrets_method(session) -> str:
     m = session.answers.get("secrets")
     if m not in ("sops", "sealed-secrets"):
         raise Blocked("the webhook address must sit in an encrypted Secret; choose how first: homelab-wizard run "
-                      "secrets.scan --set secrets=sops (or secrets=sealed-secrets).")
+                      "secrets.scan answer secrets=sops (or secrets=sealed-secrets).")
     return m
 
 

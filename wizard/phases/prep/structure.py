@@ -46,7 +46,7 @@ class Structure(Item):
             raise Blocked(f"no Kubernetes manifests were found in {session.repo}; run the wizard in your manifests repo.")
         option = session.answers.get("option")
         if option not in ("a", "b"):
-            raise Blocked("choose an option first: --set option=a (minimal) or --set option=b (full restructure).")
+            raise Blocked("choose an option first: answer option=a (minimal) or answer option=b (full restructure).")
         steps = [Step("info", "What Option A would do", a.render()), Step("info", "What Option B would do", b.render())]
         if result.errors:
             steps.append(Step("info", f"{len(result.errors)} files could not be read and are left untouched",

@@ -38,7 +38,7 @@ class CommitPush(Item):
         branch = session.answers.get("branch") or gitstate.current_branch(session)
         remote = session.answers.get("remote", REMOTE.default)
         if not branch:
-            raise Blocked("HEAD is detached; check out a branch or pass --set branch=<name>.")
+            raise Blocked("HEAD is detached; check out a branch or answer branch=<name>.")
         return remote, branch
 
     def verify(self, session) -> Verdict:
@@ -82,7 +82,7 @@ class CommitPush(Item):
         remote, branch = self._target(session)
         if session.git.run("remote", "get-url", remote, ok_codes=(0, 2, 128)).exit_code != 0:
             raise Blocked(f"the repository has no remote {remote!r}; add one with 'git remote add {remote} <url>' "
-                          "(or pass --set remote=<name>), then run repo.commit-push again.")
+                          "(or answer remote=<name>), then run repo.commit-push again.")
         msgs = self._messages(ctx)
         steps = []
         prev = gitstate.head_tree(session)

@@ -41,7 +41,7 @@ PAUSE_ENV = "HOMELAB_WIZARD_TEST_PAUSE_SECRETS"  # test hook: "<n>" sleeps after
 def method_of(session) -> str:
     m = session.answers.get("secrets")
     if m not in ("sops", "sealed-secrets"):
-        raise Blocked("choose how to encrypt Secrets first: homelab-wizard run secrets.scan --set secrets=sops "
+        raise Blocked("choose how to encrypt Secrets first: homelab-wizard run secrets.scan with the answer secrets=sops "
                       "(or secrets=sealed-secrets).")
     return m
 

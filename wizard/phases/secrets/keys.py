@@ -40,7 +40,7 @@ def _live_cert(session) -> str:
     live = [k for k in keys.sealing_keys(session) if k["cert"]]
     if not live:
         raise Blocked(f"no sealing key Secret in {keys.SEALED_NS} (label {keys.SEALED_LABEL}); is the "
-                      "sealed-secrets controller installed? Or pass --set sealed-cert=FILE.")
+                      "sealed-secrets controller installed? Or answer sealed-cert=FILE.")
     return live[-1]["cert"]
 
 
@@ -75,7 +75,7 @@ class Keys(Item):
         scope = sealed_scope(session)
         ev: dict = {"method": "sealed-secrets", "cert": str(cert), "scope": scope}
         if not cert.is_file() or not keys.valid_cert(cert.read_text()):
-            return Verdict("pending", "no Sealed Secrets certificate yet; run secrets.keys (with --set sealed-cert=FILE, "
+            return Verdict("pending", "no Sealed Secrets certificate yet; run secrets.keys (with the answer sealed-cert=FILE, "
                                       "or with the cluster reachable)", ev)
         ev["cert_sha256"] = hashlib.sha256(cert.read_bytes()).hexdigest()[:16]
         backup = keys.latest_backup(session.repo)

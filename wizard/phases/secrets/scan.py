@@ -21,7 +21,7 @@ class Scan(Item):
             return Verdict("pending", f"not reviewed yet: {detect.summary(fs)}; run secrets.scan to review them and "
                                       "choose SOPS or Sealed Secrets", ev)
         if conv and session.answers.get("secrets") not in ("sops", "sealed-secrets"):
-            return Verdict("pending", f"{detect.summary(fs)}; choose a method: --set secrets=sops|sealed-secrets", ev)
+            return Verdict("pending", f"{detect.summary(fs)}; choose a method: answer secrets=sops|sealed-secrets", ev)
         if not fs:
             return Verdict("passed", "no plaintext secrets in the repository (Secrets, ConfigMaps, env, annotations, "
                                      "registry logins, age keys, GitHub tokens)", ev)
@@ -35,10 +35,10 @@ class Scan(Item):
         other = [f for f in fs if not f.convertible]
         if other:
             steps.append(Step("info", f"{len(other)} finding(s) are not Secrets: move each value into a Secret "
-                                      "(or mark a false positive with --set secrets-ignore=PATH[:KEY])"))
+                                      "(or mark a false positive with the answer secrets-ignore=PATH[:KEY])"))
         method = session.answers.get("secrets")
         if any(f.convertible for f in fs) and method not in ("sops", "sealed-secrets"):
-            raise Blocked("choose how to encrypt them: --set secrets=sops or --set secrets=sealed-secrets")
+            raise Blocked("choose how to encrypt them: answer secrets=sops or answer secrets=sealed-secrets")
         steps.append(Step("pin", f"record the review and the method: {method}"))
         return Plan(self.id, f"{detect.summary(fs)} in {session.repo.name} (values are never shown)", steps,
                     changes="state", data={"method": method, "count": len(fs)})
