@@ -260,11 +260,17 @@ class WizardApp(NavigationActions, App[int]):
             self.notify("Another step is still running; wait for it or press x to stop it.", severity="warning")
             return
         unanswered = [q for q in item.questions if q.key not in self.session.answers]
-        if item.questions and (confirm or unanswered):
-            self.push_screen(AnswersDialog(item, self.session.answers),
-                             lambda answers: answers is not None and self._answered(item_id, answers, confirm))
-        else:
+        if not (item.questions and (confirm or unanswered)):
             self._start_plan(item_id, confirm)
+        elif self.engine.missing_prerequisites(item):
+            # Checked live, off the UI thread: a blocked item says what it needs before asking anything.
+            self._start(partial(jobs.ask_when_runnable, self, item_id, confirm), "plan", f"Checking what {item_id} needs")
+        else:
+            self.show_questions(item_id, confirm)
+
+    def show_questions(self, item_id: str, confirm: bool) -> None:
+        self.push_screen(AnswersDialog(self.engine.item(item_id), self.session.answers),
+                         lambda answers: answers is not None and self._answered(item_id, answers, confirm))
 
     def edit_answers(self, item_id: str) -> None:
         item = self.engine.item(item_id)

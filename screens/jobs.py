@@ -46,6 +46,18 @@ def reverify_passed(app: "WizardApp") -> dict[str, Verdict]:
     return app.engine.reverify_passed()
 
 
+def ask_when_runnable(app: "WizardApp", item_id: str, confirm: bool) -> None:
+    """The item's prerequisites, checked live; only when they hold does the App ask its questions."""
+    try:
+        app.engine.check_runnable(app.engine.item(item_id))
+    except WizardError as e:
+        app.post_message(PlanRefused(item_id, str(e)))
+        if confirm:
+            raise
+        return
+    app.call_from_thread(app.show_questions, item_id, confirm)
+
+
 def prepare_plan(app: "WizardApp", item_id: str, confirm: bool) -> Plan | None:
     """Compute what running the item would do. A refusal is shown; when running, it is also raised.
 

@@ -76,7 +76,7 @@ class Engine:
 
     def plan(self, ref: str) -> Plan:
         item = self.item(ref)
-        self._check_runnable(item)
+        self.check_runnable(item)
         try:
             # Answers are validated first (exit 2 beats "which cluster?"); run() guards the cluster.
             plan = item.plan(self.session)
@@ -94,7 +94,7 @@ class Engine:
         if item.needs_cluster and not getattr(item, "pins_cluster", False):
             self.session.ensure_same_cluster()
 
-    def _check_runnable(self, item: Item) -> None:
+    def check_runnable(self, item: Item) -> None:
         if item.unavailable:
             raise Blocked(f"{item.id} ({item.title}) is not available yet: {item.unavailable}")
         missing = self.missing_prerequisites(item, recheck=True)
@@ -105,7 +105,7 @@ class Engine:
     def run(self, ref: str, plan: Plan, progress: Callable[[str], None] = lambda line: None) -> Verdict:
         """Apply a previewed plan, then verify. The plan must come from plan() on this session."""
         item = self.item(ref)
-        self._check_runnable(item)
+        self.check_runnable(item)
         if plan.data.get("skip"):  # the plan is to skip (the user said so, e.g. 5.3 with image-automation=skip)
             progress(f"skipped: {plan.data['skip']}")
             return self.skip(item.id, plan.data["skip"])

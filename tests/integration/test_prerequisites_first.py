@@ -1,0 +1,62 @@
+"""A blocked item says what it needs before it asks anything (issue 15, point 7), in every front end.
+
+3.1 has questions (provider, git URL) and needs 1.0 and 1.2. On a fresh repo, --plain (a faked terminal,
+questionary's prompts replaced by the test) and the TUI (Pilot) both report the missing items and ask
+no question.
+"""
+from __future__ import annotations
+
+import sys
+
+from tests.helpers import NO_CLUSTER, cli_env, make_repo
+from wizard.cli import main
+from wizard.session import Session
+
+
+class FakeTTY:
+    def isatty(self) -> bool:
+        return True
+
+    def readline(self):  # pragma: no cover - a prompt that was not faked would end up here
+        raise AssertionError("stdin was read: a prompt was not faked")
+
+
+def test_plain_names_the_missing_items_before_any_question(tmp_path, monkeypatch, capsys):
+    import screens.plain
+
+    repo = make_repo(tmp_path / "repo")
+    for k, v in cli_env(**NO_CLUSTER, HOMELAB_WIZARD_DATA=str(tmp_path / "data")).items():
+        monkeypatch.setenv(k, v)
+    asked = []
+    monkeypatch.setattr(screens.plain, "ask_question", lambda q: asked.append(q.key) or "github")
+    monkeypatch.setattr(sys, "stdin", FakeTTY())
+    rc = main(["--repo", str(repo), "--plain", "run", "3.1"])
+    err = capsys.readouterr().err
+    assert rc == 3 and asked == [], (rc, asked, err)
+    assert "prep.preflight" in err and "prep.backup" in err
+
+
+async def test_the_tui_names_the_missing_items_before_the_answers_form(tmp_path, monkeypatch):
+    from screens.app import make_app
+    from screens.dialogs.answers import AnswersDialog
+    from tests.tui.conftest import settle, wait_for
+
+    repo = make_repo(tmp_path / "repo")
+    for k, v in cli_env(**NO_CLUSTER, HOMELAB_WIZARD_DATA=str(tmp_path / "data")).items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("HOMELAB_WIZARD_NONINTERACTIVE", raising=False)
+    s = Session.open(repo)
+    s.store.acquire("tui-test")
+    try:
+        s.store.load()
+        app = make_app(s)
+        async with app.run_test(size=(110, 34)) as pilot:
+            await settle(pilot)
+            app.request_preview("bootstrap.credentials")
+            await wait_for(pilot, lambda: "bootstrap.credentials" in app.plan_refusals)
+            await settle(pilot)
+            assert not isinstance(app.screen, AnswersDialog)
+            reason = app.plan_refusals["bootstrap.credentials"]
+            assert "prep.preflight" in reason and "prep.backup" in reason, reason
+    finally:
+        s.store.release()
