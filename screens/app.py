@@ -49,7 +49,11 @@ class WizardApp(NavigationActions, App[int]):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("f1", "help", "Help", show=False, id="app.help-f1"),
         Binding("x", "stop", "Stop", id="app.stop"),
-        Binding("u", "rollback", "Rollback", show=False, id="app.rollback"),
+        # One key map: these open the same screen from every screen, and every footer shows them.
+        Binding("P", "open_plan", "Plan", id="app.plan"),
+        Binding("S", "open_secrets", "Secrets", id="app.secrets"),
+        Binding("F", "open_flux_status", "Flux", id="app.flux-status"),
+        Binding("u", "rollback", "Rollback", id="app.rollback"),
         Binding("ctrl+q", "quit", "Save & quit", priority=True, id="app.quit"),
     ]
 

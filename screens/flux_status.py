@@ -63,11 +63,11 @@ class FluxStatusScreen(Screen):
 The Kustomizations and sources (GitRepository, OCIRepository, HelmRepository…) in the cluster,
 read with kubectl: Ready state, the revision applied (Kustomizations) or fetched (sources),
 the last reconcile (the Ready condition's transition time) and its reason. Suspended objects
-are marked; Flux changes nothing for them. r reads the cluster again; Esc goes back.
+are marked; Flux changes nothing for them. g reads the cluster again; Esc goes back.
 """
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="flux-status.back"),
-        Binding("r", "refresh", "Refresh", id="flux-status.refresh"),
+        Binding("g", "refresh", "Refresh", id="flux-status.refresh"),
     ]
 
     def __init__(self) -> None:
@@ -121,7 +121,7 @@ are marked; Flux changes nothing for them. r reads the cluster again; Esc goes b
             lines = [ln.strip() for ln in message.error.replace(" / ", "\n").splitlines() if ln.strip()]
             last = lines[-1] if lines else message.error
             msg.update(Text.assemble(("The cluster is not reachable", "bold red"),
-                                     f" (read at {at}): {last}\nCheck the kubeconfig/context and press r to try again."))
+                                     f" (read at {at}): {last}\nCheck the kubeconfig/context and press g to try again."))
             msg.set_class(True, "-error")
             return
         msg.set_class(False, "-error")

@@ -36,9 +36,6 @@ into the command log.
         Binding("p", "preview_item", "Preview", id="phase.preview"),
         Binding("r", "run_item", "Run", id="phase.run"),
         Binding("a", "edit_answers", "Answers", id="phase.answers"),
-        Binding("P", "open_plan", "Plan", id="phase.plan"),
-        Binding("S", "open_secrets", "Secrets", id="phase.secrets"),
-        Binding("F", "open_flux_status", "Flux status", id="phase.flux-status"),
     ]
 
     def __init__(self, phase_id: str) -> None:
@@ -102,10 +99,6 @@ into the command log.
 
     # -- actions -------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("open_plan", "open_secrets"):  # only on their own phase (the palette has them everywhere)
-            return self.phase_id == {"open_plan": "repo", "open_secrets": "secrets"}[action]
-        if action == "open_flux_status":  # Phases 3 and 4 (the palette has it everywhere)
-            return self.phase_id in ("bootstrap", "validate")
         if action not in ("run_item", "preview_item", "verify_item", "verify_phase", "edit_answers"):
             return True
         item = self.selected_item

@@ -61,6 +61,12 @@ class Finished(Message):
 class RollbackScreen(Screen):
     """Lists the rollback actions; Enter previews one, the Run button confirms and runs it."""
 
+    HELP = """\
+What can be undone now, from the wizard's own records: each action says what it would do and
+what it would leave. Move to an action and press Enter for its preview (on the right); the Run
+button then asks for confirmation (actions that delete or may let Flux prune ask you to type
+the context name). g looks again at what can be undone; Esc goes back.
+"""
     BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="rollback.back"),
                 Binding("g", "refresh", "Refresh", id="rollback.refresh")]
 

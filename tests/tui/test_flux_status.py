@@ -28,12 +28,12 @@ async def test_no_cluster_shows_not_reachable_and_refresh_and_back(app):
         assert isinstance(screen, FluxStatusScreen)
         await wait_for(pilot, lambda: not screen.loading)
         assert "The cluster is not reachable" in _message(screen), _message(screen)
-        assert "press r to try again" in _message(screen)
+        assert "press g to try again" in _message(screen)
         assert "Unhandled Error" not in _message(screen)  # the tool's last line, not its noise
         assert screen.query_one("#flux-status-table", DataTable).row_count == 0
         assert not app.busy  # the status read never blocks the wizard's steps
 
-        await pilot.press("r")
+        await pilot.press("g")
         await pilot.pause()
         await wait_for(pilot, lambda: not screen.loading)
         assert "The cluster is not reachable" in _message(screen)
@@ -43,19 +43,33 @@ async def test_no_cluster_shows_not_reachable_and_refresh_and_back(app):
         assert isinstance(app.screen, PhaseScreen)
 
 
-async def test_flux_status_key_only_on_phases_3_and_4_and_in_the_palette(app):
+async def test_the_screen_keys_work_from_every_screen_and_refresh_is_g_everywhere(app):
+    """Issue 15 (point 3): P, S, F and u open their screens from home and from any phase; refresh is g."""
+    from screens.home import HomeScreen
+    from screens.plan import PlanScreen
+    from screens.rollback import RollbackScreen
+    from screens.secrets import SecretsScreen
+
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.action_open_phase("prep")
+        for where in ("home", "prep", "integrate"):
+            for key, screen_type in (("P", PlanScreen), ("S", SecretsScreen), ("F", FluxStatusScreen),
+                                     ("u", RollbackScreen)):
+                app.action_go_home()
+                if where != "home":
+                    app.action_open_phase(where)
+                await pilot.pause()
+                footer = {b.binding.key for b in app.screen.active_bindings.values() if b.binding.show}
+                assert key in footer, (where, key, sorted(footer))
+                await pilot.press(key)
+                await wait_for(pilot, lambda: isinstance(app.screen, screen_type))
+                refresh = [b.binding.key for b in app.screen.active_bindings.values()
+                           if b.binding.action == "refresh"]
+                assert refresh in ([], ["g"]), (screen_type.__name__, refresh)
+                await settle(pilot)
+        app.action_go_home()
         await pilot.pause()
-        await pilot.press("F")
-        await pilot.pause()
-        assert isinstance(app.screen, PhaseScreen)  # not bound on Phase 1
-        app.action_open_phase("bootstrap")
-        await pilot.pause()
-        await pilot.press("F")
-        await pilot.pause()
-        assert isinstance(app.screen, FluxStatusScreen)
+        assert isinstance(app.screen, HomeScreen)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Flux status" in titles
         app.action_open_flux_status()  # already there: not pushed twice
@@ -106,3 +120,16 @@ async def test_rows_show_ready_revision_reconcile_reason_and_mark_suspended(app)
 def test_row_of_without_revision():
     st = ObjState("Kustomization flux-system/x", False, False, "", "", None, None, False)
     assert row_of(st)[2] == "—" and row_of(st)[4] == "—"
+
+
+async def test_every_screen_has_its_own_help_section(app):
+    """Issue 15 (point 2): the rollback screen's help had an empty "This screen" section."""
+    from screens.flux_status import FluxStatusScreen as Flux
+    from screens.home import HomeScreen
+    from screens.phase import PhaseScreen as Phase
+    from screens.plan import PlanScreen
+    from screens.rollback import RollbackScreen
+    from screens.secrets import SecretsScreen
+
+    for screen_type in (HomeScreen, Phase, PlanScreen, RollbackScreen, SecretsScreen, Flux):
+        assert (getattr(screen_type, "HELP", "") or "").strip(), f"{screen_type.__name__} has no help text"
