@@ -49,6 +49,11 @@ class ConfirmDialog(ModalScreen[bool]):
                 yield Button(self.ok_label, id="ok", variant="error" if self.danger else "primary",
                              disabled=self.require_text is not None)
 
+    def on_mount(self) -> None:
+        if self.require_text is not None:
+            # Typing the word is the confirmation: the keys go to it at once (Cancel stays one Tab away).
+            self.query_one("#confirm-text", Input).focus()
+
     @on(Input.Changed, "#confirm-text")
     def typed(self, event: Input.Changed) -> None:
         self.query_one("#ok", Button).disabled = event.value.strip() != self.require_text
