@@ -21,6 +21,9 @@ def wizard_commands(app: "WizardApp", screen: Screen) -> Iterable[SystemCommand]
         yield SystemCommand("Verify all", "Run the live check of every checklist item now", app.action_verify_all)
     if isinstance(screen, PhaseScreen) and not app.busy:
         yield SystemCommand("Verify this phase", "Run the live checks of this phase's items", screen.action_verify_phase)
+        if screen.selected_item is not None:
+            yield SystemCommand(f"Skip {screen.selected_item.alias} {screen.selected_item.id}",
+                                "Skip the highlighted item, with a reason that is recorded", screen.action_skip_item)
     for pid, num, title in PHASES:
         label = f"phase {num}" if num.isdigit() else "the secrets group"
         yield SystemCommand(f"Go to {label}: {title}", f"Open the checklist of {title}",

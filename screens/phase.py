@@ -26,8 +26,9 @@ class PhaseScreen(Screen):
     HELP = """\
 Move through the items with the arrow keys; the right-hand panes follow the highlight.
 v checks the item now, p previews what running it would do, r runs it (after a form for
-its answers and a confirmation), a edits its answers. Output of running commands streams
-into the command log.
+its answers and a confirmation), a edits its answers, k skips it (with a reason, recorded; a
+skipped item counts as done for what comes after it). Output of running commands streams into
+the command log.
 """
     BINDINGS = [
         Binding("escape", "back", "Back", id="phase.back"),
@@ -36,6 +37,7 @@ into the command log.
         Binding("p", "preview_item", "Preview", id="phase.preview"),
         Binding("r", "run_item", "Run", id="phase.run"),
         Binding("a", "edit_answers", "Answers", id="phase.answers"),
+        Binding("k", "skip_item", "Skip", id="phase.skip"),
     ]
 
     def __init__(self, phase_id: str) -> None:
@@ -99,14 +101,14 @@ into the command log.
 
     # -- actions -------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action not in ("run_item", "preview_item", "verify_item", "verify_phase", "edit_answers"):
+        if action not in ("run_item", "preview_item", "verify_item", "verify_phase", "edit_answers", "skip_item"):
             return True
         item = self.selected_item
         busy = self.app.busy
         if action in ("run_item", "preview_item"):
             return None if busy or item is None or item.unavailable or not item.acts else True
-        if action == "verify_item":
-            return None if busy or item is None else True
+        if action in ("verify_item", "skip_item"):
+            return None if busy or item is None or (action == "skip_item" and item.unavailable) else True
         if action == "verify_phase":
             return None if busy else True
         if action == "edit_answers":
@@ -130,6 +132,10 @@ into the command log.
     def action_run_item(self) -> None:
         if self.check_action("run_item", ()):
             self.app.request_run(self.selected_item.id)
+
+    def action_skip_item(self) -> None:
+        if self.check_action("skip_item", ()):
+            self.app.request_skip(self.selected_item.id)
 
     def action_edit_answers(self) -> None:
         if self.check_action("edit_answers", ()):
