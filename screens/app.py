@@ -276,29 +276,6 @@ class WizardApp(NavigationActions, App[int]):
         self.push_screen(AnswersDialog(self.engine.item(item_id), self.session.answers),
                          lambda answers: answers is not None and self._answered(item_id, answers, confirm))
 
-    def request_skip(self, item_id: str) -> None:
-        """Skip an item with a reason (the CLI's `skip ITEM --reason`): asked in the form, stored by the engine."""
-        from types import SimpleNamespace
-
-        from wizard.checklist import Question
-
-        item = self.engine.item(item_id)
-        reason = Question("skip-reason", f"Why skip {item.alias} {item.id}? (recorded with the item)")
-        form = SimpleNamespace(alias=item.alias, title=f"Skip: {item.title}", questions=[reason])
-
-        def answered(answers: dict | None) -> None:
-            if answers is None:
-                return
-            try:
-                verdict = self.engine.skip(item_id, answers["skip-reason"])
-            except (WizardError, StateError) as e:
-                self.push_screen(ErrorDialog(f"{item_id} was not skipped", str(e)))
-                return
-            self.write_log(f"{item_id}: {verdict.message}")
-            self.revision += 1
-
-        self.push_screen(AnswersDialog(form, {}), answered)
-
     def edit_answers(self, item_id: str) -> None:
         item = self.engine.item(item_id)
         self.push_screen(AnswersDialog(item, self.session.answers),

@@ -134,8 +134,34 @@ the command log.
             self.app.request_run(self.selected_item.id)
 
     def action_skip_item(self) -> None:
-        if self.check_action("skip_item", ()):
-            self.app.request_skip(self.selected_item.id)
+        """Skip with a reason (the CLI's `skip ITEM --reason`): asked in the form, stored by the engine."""
+        from types import SimpleNamespace
+
+        from wizard.checklist import Question
+        from wizard.session import WizardError
+        from wizard.state import StateError
+
+        from .dialogs.answers import AnswersDialog
+        from .dialogs.error import ErrorDialog
+
+        if not self.check_action("skip_item", ()):
+            return
+        app, item = self.app, self.selected_item
+        reason = Question("skip-reason", f"Why skip {item.alias} {item.id}? (recorded with the item)")
+        form = SimpleNamespace(alias=item.alias, title=f"Skip: {item.title}", questions=[reason])
+
+        def answered(answers: dict | None) -> None:
+            if answers is None:
+                return
+            try:
+                verdict = app.engine.skip(item.id, answers["skip-reason"])
+            except (WizardError, StateError) as e:
+                app.push_screen(ErrorDialog(f"{item.id} was not skipped", str(e)))
+                return
+            app.write_log(f"{item.id}: {verdict.message}")
+            app.revision += 1
+
+        app.push_screen(AnswersDialog(form, {}), answered)
 
     def action_edit_answers(self) -> None:
         if self.check_action("edit_answers", ()):
