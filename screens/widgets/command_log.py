@@ -20,3 +20,6 @@ class CommandLog(Log):
         self._seen = count
         if lines:
             self.write_lines(lines)
+            # The replay on a new screen happens before the log has a size, so Log's own scroll
+            # to the end does nothing then: follow the newest line once the layout is known.
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
