@@ -64,13 +64,16 @@ def render_evidence(item: Item, st: ItemState, status: str, missing: list[Item])
     if missing:
         names = ", ".join(f"{m.alias} {m.id}" for m in missing)
         text.append(f"Needs first: {names}\n", style="yellow")
-    if not item.acts:
-        text.append("This item is checked, not run: press v to verify it.\n", style="dim")
+    never = st.status == "pending" and not st.checked_at
+    if never:
+        text.append("Not checked yet: press v to check it now" + (", or r to run it.\n" if item.acts else ".\n"),
+                    style="dim")
+    if not item.acts:  # "checked, not run" beside "not checked yet" read as a contradiction
+        text.append("This item only checks; there is nothing to run. It passes once what it checks is true.\n",
+                    style="dim")
     if st.evidence:
         text.append("\nEvidence\n", style="bold underline")
         text.append("\n".join(format_evidence(st.evidence)))
-    elif st.status == "pending" and not st.checked_at:
-        text.append("\nNot checked yet: press v to verify it now.", style="dim")
     return text
 
 
