@@ -18,36 +18,53 @@ def _parent(path: str) -> str:
     return path.rsplit("/", 1)[0] if "/" in path else "."
 
 
-def move_ops(session, ctx: Ctx) -> list[dict]:
-    """git mv for every unit not at its target: a kustomize tree as a whole folder; a plain folder's
-    manifests with the other files beside them (values, JSON, scripts, configs), never its subfolders."""
-    ops = []
+def _tracked_by_folder(session) -> dict[str, list[str]]:
     tracked: dict[str, list[str]] = {}
     for f in session.git.out("ls-files", "-z").split("\0"):
         if f:
             tracked.setdefault(_parent(f), []).append(f)
+    return tracked
+
+
+def _moves_whole(session, u) -> bool:
+    """A kustomize tree, or a kustomization.yaml written by hand, only builds with everything beside it."""
+    return bool(u.tree or (u.kustomization and not written_by_wizard(session, u.kustomization)))
+
+
+def _siblings(session, ctx: Ctx, u, tracked: dict[str, list[str]], claimed: set[str]) -> list[str]:
+    """The files that travel with a plain folder's manifests: not another unit's, not left out, and
+    not a manifest, compose file or CI file of their own."""
+    lay = ctx.layout
+    siblings = []
+    if u.path in (".", ""):  # the repo root's other files (README, CI, …) stay; its file list goes along
+        if u.kustomization and written_by_wizard(session, u.kustomization):
+            siblings.append(u.kustomization)
+        return siblings
+    own = set(u.files)
+    for f in tracked.get(u.path, []):
+        info = ctx.scan.files.get(f)
+        if f in own or f in claimed or f in lay.excluded_files:
+            continue
+        if info is not None and info.cls in (K8S, COMPOSE, CI):
+            continue
+        siblings.append(f)
+    return siblings
+
+
+def move_ops(session, ctx: Ctx) -> list[dict]:
+    """git mv for every unit not at its target: a kustomize tree as a whole folder; a plain folder's
+    manifests with the other files beside them (values, JSON, scripts, configs), never its subfolders."""
+    ops = []
+    tracked = _tracked_by_folder(session)
     lay = ctx.layout
     claimed = {f for u in lay.units for f in u.files}
     for u in lay.units:
         if u.target == u.path or u.carried:
             continue
-        if u.tree or (u.kustomization and not written_by_wizard(session, u.kustomization)):
+        if _moves_whole(session, u):
             ops.append(op_move(u.path, u.target, None, whole=True))
             continue
-        own = set(u.files)
-        siblings = []
-        if u.path in (".", ""):  # the repo root's other files (README, CI, …) stay; its file list goes along
-            if u.kustomization and written_by_wizard(session, u.kustomization):
-                siblings.append(u.kustomization)
-        else:
-            for f in tracked.get(u.path, []):
-                info = ctx.scan.files.get(f)
-                if f in own or f in claimed or f in lay.excluded_files:
-                    continue
-                if info is not None and info.cls in (K8S, COMPOSE, CI):
-                    continue
-                siblings.append(f)
-        files = [f for f in u.files if f not in lay.excluded_files] + siblings
+        files = [f for f in u.files if f not in lay.excluded_files] + _siblings(session, ctx, u, tracked, claimed)
         ops.append(op_move(u.path, u.target, sorted(set(files)), whole=False))
     return ops
 

@@ -1,18 +1,17 @@
 """2.4 repo.flux-manifests: Flux Kustomizations for infrastructure and apps, valid and in order."""
 from __future__ import annotations
 
-from collections import Counter
 from ...checklist import Item, Plan, Step, Verdict
 from ...session import Blocked, WizardError
 from ...repo import gitstate
-from ...repo.validate import (BuildFailed, compare, current_api_version, key_of, keystr, multiset, namespace_field_problems,
-                             namespaceless, server_dry_run, target_namespace_problems, validate_schema)
-from .baseline import compare_msg, ensure_baseline, expected_objects, scaffold_entries
+from ...repo.validate import key_of, keystr, namespace_field_problems, server_dry_run, target_namespace_problems
+from .baseline import ensure_baseline
 from .common import Ctx, SCAFFOLD, context, kustomization_files, layout_notes, open_questions, stop_if_open, with_namespace_problems
-from .flux_ops import PRUNE, STATEFUL, flux_ops, scaffold_problems, unit_in
+from .flux_checks import (dry_run_findings, flux_kustomizations, namespaceless_warnings, ordering_problems,
+                          outdated_api_problems, passed_message, read_flux_documents, render_flux_paths,
+                          rendered_set_problems, schema_findings, tier_rank)
+from .flux_ops import PRUNE, STATEFUL, flux_ops, unit_in
 from .steps import apply_plan, plan_ops, resume_plan
-
-
 
 
 class FluxManifests(Item):
@@ -68,94 +67,38 @@ class FluxManifests(Item):
         apply_plan(self, session, plan, progress)
 
     def verify(self, session) -> Verdict:
-        import yaml
-
         ctx = context(session)
         q = open_questions(ctx)
         if q:
             return with_namespace_problems(session, ctx, q)
-        lay = ctx.layout
-        d = session.repo / "clusters" / ctx.cluster
-        problems, warnings, questions = [], [], []
-        docs = []
-        for name in ("infrastructure.yaml", "apps.yaml"):
-            f = d / name
-            if f.is_file():
-                try:
-                    docs += [(f"clusters/{ctx.cluster}/{name}", x) for x in yaml.safe_load_all(f.read_text()) if x]
-                except yaml.YAMLError as e:
-                    problems.append(f"clusters/{ctx.cluster}/{name} is not valid YAML ({e})")
-        ks = {x["metadata"]["name"]: (where, x) for where, x in docs
-              if isinstance(x, dict) and x.get("kind") == "Kustomization" and isinstance(x.get("metadata"), dict)}
+        docs, yaml_problems = read_flux_documents(session, ctx.cluster)
+        ks = flux_kustomizations(docs)
         if not ks:
             return Verdict("pending", f"no Flux Kustomizations in clusters/{ctx.cluster}/ yet (run repo.flux-manifests)")
-        for where, x in docs:
-            errs = validate_schema(x)
-            if errs is None:
-                warnings.append(f"{where}: no schema shipped for {x.get('apiVersion')} {x.get('kind')}; not checked")
-            problems += [f"{where}: {e}" for e in errs or []]
+        problems, warnings = schema_findings(docs)
+        problems = yaml_problems + problems
         # targetNamespace (or a kustomization's namespace:) must not rename Namespace objects (pitfall B.3).
         problems += target_namespace_problems(session, ctx.scan, ctx.cluster)
         problems += namespace_field_problems(session, ctx.scan, kustomization_files(ctx))
-        # Order: infrastructure before apps, CRD owners before their custom resources.
-        order = {"infra-controllers": 0, "infra-configs": 1, "apps": 2}
-        for name, (where, x) in ks.items():
-            deps = [dd.get("name") for dd in (x.get("spec") or {}).get("dependsOn") or []]
-            for dep in deps:
-                if dep not in ks:
-                    problems.append(f"{where}: {name} depends on {dep}, which is not defined")
-            if name in order:
-                earlier = [n for n in ks if order.get(n, 9) < order[name]]
-                if earlier and not set(deps) & set(earlier):
-                    problems.append(f"{where}: {name} must depend on {' or '.join(earlier)}")
-        # Every path builds; together they render the same objects as before.
-        after: Counter = Counter()
-        rendered: dict[str, list[dict]] = {}
-        for name, (where, x) in ks.items():
-            path = str((x.get("spec") or {}).get("path", "")).removeprefix("./").strip("/")
-            if "\\" in path or not (session.repo / path).is_dir():
-                problems.append(f"{where}: {name} points to ./{path}, which does not exist")
-                continue
-            if not any((session.repo / path / k).is_file() for k in ("kustomization.yaml", "kustomization.yml",
-                                                                       "Kustomization")):
-                problems.append(f"{where}: ./{path} has no kustomization.yaml (Flux would apply every file below it)")
-            try:
-                rendered[name] = ctx.render(session, path)
-            except BuildFailed as e:
-                problems.append(str(e))
-                continue
-            after.update(multiset(key_of(o) for o in rendered[name]))
-        before, replaced = expected_objects(session, ctx)
-        lost, added, dup = compare(before, after)
-        for e in scaffold_entries(session):
-            problems += scaffold_problems(session, e)
-        if lost or added or dup:
-            problems.append("the Flux paths do not render the same objects as before: " + compare_msg(lost, added, dup))
-        outdated = [f"{m.where} {m.kind} {m.api_version}" for u in lay.units for m in u.manifests
-                    if current_api_version(m.api_version, m.kind)]
-        if outdated:
-            problems.append("outdated Flux API versions: " + ", ".join(outdated[:5]))
-        warnings += [f"namespaced object without a namespace: {x}" for u in lay.units
-                     for x in namespaceless(u.manifests)]
+        problems += ordering_problems(ks)
+        after, rendered, found = render_flux_paths(session, ctx, ks)
+        problems += found
+        found, replaced = rendered_set_problems(session, ctx, after)
+        problems += found + outdated_api_problems(ctx)
+        warnings += namespaceless_warnings(ctx)
         ev = {"kustomizations": sorted(ks), "objects": sum(after.values()), "warnings": warnings,
               "replaced": replaced}
-        if not problems:
-            dry = self._server_dry_run(session, ctx, ks, rendered)
-            if dry is not None:
-                ev["server_dry_run"] = dry
-                for r in dry:
-                    problems += [f"server dry-run of {r['path']}: {e}" for e in r["errors"]]
-                    questions += r["questions"]
+        questions = []
+        # The cluster is asked only about manifests that pass every offline check.
+        dry = None if problems else self._server_dry_run(session, ctx, ks, rendered)
+        if dry is not None:
+            ev["server_dry_run"] = dry
+            found, questions = dry_run_findings(dry)
+            problems += found
         ev["questions"] = questions
         if problems:
             return Verdict("failed", "; ".join(problems[:6]), ev)
-        msg = (f"{len(ks)} Flux Kustomizations ({', '.join(sorted(ks, key=lambda n: order.get(n, 9)))}) valid against "
-               f"the Flux CRD schemas; every path builds and together they render the same {sum(after.values())} objects")
-        if "server_dry_run" in ev:
-            msg += "; the cluster accepts them (server-side dry-run)"
-        if questions:
-            msg += f"; {len(questions)} ordering question(s): " + "; ".join(questions[:3])
-        return Verdict("passed", msg, ev)
+        return Verdict("passed", passed_message(ks, sum(after.values()), "server_dry_run" in ev, questions), ev)
 
     def _server_dry_run(self, session, ctx: Ctx, ks: dict, rendered: dict) -> list[dict] | None:
         """With a pinned, reachable, same cluster: dry-run every path in dependency order."""
@@ -165,7 +108,7 @@ class FluxManifests(Item):
             session.ensure_same_cluster()
         except WizardError:
             return None
-        order = sorted(rendered, key=lambda n: {"infra-controllers": 0, "infra-configs": 1, "apps": 2}.get(n, 9))
+        order = sorted(rendered, key=tier_rank)
         provided: set[str] = set()
         out = []
         for name in order:

@@ -44,38 +44,50 @@ def flux_ops(session, ctx: Ctx) -> list[dict]:
     return scaffold + ops
 
 
+def _sources_unit(ctx: Ctx) -> Unit:
+    """The folder for HelmRepositories: the first sources folder, else a new one added to the layout
+    (so the aggregators and the Flux Kustomizations written after the scaffolds include it)."""
+    lay = ctx.layout
+    srcs = lay.by_tier(SOURCES)
+    if srcs:
+        return srcs[0]
+    folder = "infrastructure/sources" if ctx.option == "b" else f"{lay.aggregators[CONTROLLERS]}/sources"
+    su = Unit(folder, [], [], origin=folder, role=INFRA, tier=SOURCES, target=folder,
+              reason="new: the HelmRepository of a Helm scaffold")
+    lay.units.append(su)
+    return su
+
+
+def _source_ops(session, ctx: Ctx, sc) -> list[dict]:
+    """Write a scaffold's HelmRepository and list it in its folder's kustomization.yaml."""
+    su = _sources_unit(ctx)
+    path = f"{su.target}/{sc.source_name}.yaml"
+    if (session.repo / path).exists() and not written_by_wizard(session, path):
+        raise Blocked(f"{path} already exists (a different chart repository?); rename it or choose another "
+                      f"URL for helm-repo.{sc.request.folder}, then run repo.flux-manifests again.")
+    ops = [op_write(path, helm.source_file(sc.source))]
+    if su.kustomization and not written_by_wizard(session, su.kustomization):
+        text = (session.repo / su.kustomization).read_text()
+        if f"{sc.source_name}.yaml" not in text:
+            raise Blocked(f"{su.kustomization} was written by hand: add '- {sc.source_name}.yaml' to its "
+                          "resources (or let the wizard own it), then run repo.flux-manifests again.")
+    else:
+        files = sorted(set(su.files) | {path})
+        kpath = su.kustomization or f"{su.target}/kustomization.yaml"
+        ops.append(op_write(kpath, unit_kustomization(Unit(su.path, files, []), ctx.layout.excluded_files)))
+        su.files = files  # the next HelmRepository in this folder is listed beside this one
+    return ops
+
+
 def scaffold_ops(session, ctx: Ctx) -> list[dict]:
     """HelmRepository + HelmRelease scaffolds asked for with helm.<folder> (see wizard/repo/helm.py)."""
-    lay = ctx.layout
-    ctx.scaffolds = helm.plan_scaffolds(session.repo, lay, ctx.scan.manifests, session.answers)
+    ctx.scaffolds = helm.plan_scaffolds(session.repo, ctx.layout, ctx.scan.manifests, session.answers)
     ops: list[dict] = []
     written: set[str] = set()
     for sc in ctx.scaffolds:
         if sc.source is not None and sc.source_name not in written:
             written.add(sc.source_name)
-            srcs = lay.by_tier(SOURCES)
-            if srcs:
-                su = srcs[0]
-            else:
-                folder = "infrastructure/sources" if ctx.option == "b" else f"{lay.aggregators[CONTROLLERS]}/sources"
-                su = Unit(folder, [], [], origin=folder, role=INFRA, tier=SOURCES, target=folder,
-                          reason="new: the HelmRepository of a Helm scaffold")
-                lay.units.append(su)
-            path = f"{su.target}/{sc.source_name}.yaml"
-            if (session.repo / path).exists() and not written_by_wizard(session, path):
-                raise Blocked(f"{path} already exists (a different chart repository?); rename it or choose another "
-                              f"URL for helm-repo.{sc.request.folder}, then run repo.flux-manifests again.")
-            ops.append(op_write(path, helm.source_file(sc.source)))
-            if su.kustomization and not written_by_wizard(session, su.kustomization):
-                text = (session.repo / su.kustomization).read_text()
-                if f"{sc.source_name}.yaml" not in text:
-                    raise Blocked(f"{su.kustomization} was written by hand: add '- {sc.source_name}.yaml' to its "
-                                  "resources (or let the wizard own it), then run repo.flux-manifests again.")
-            else:
-                files = sorted(set(su.files) | {path})
-                kpath = su.kustomization or f"{su.target}/kustomization.yaml"
-                ops.append(op_write(kpath, unit_kustomization(Unit(su.path, files, []), lay.excluded_files)))
-                su.files = files
+            ops += _source_ops(session, ctx, sc)
         u = sc.unit
         # From now on Helm renders this folder's objects: no health checks or prune patches for the old ones.
         u.manifests = [m for m in u.manifests if m.kind == "HelmRelease"]

@@ -29,6 +29,23 @@ def kustomization_ops(session, ctx: Ctx) -> list[dict]:
     return ops
 
 
+def _listing_problems(session, ctx: Ctx, u, got: Counter) -> list[str]:
+    """What a folder's kustomization.yaml gets wrong, given the objects it built (`got`)."""
+    problems = []
+    if not u.tree:  # the owner's own kustomize tree: its render is the reference, not its files
+        want = multiset(m.key for m in u.manifests if m.path not in ctx.layout.excluded_files)
+        missing = sorted(k for k in want if got[k] < want[k])
+        if missing:
+            problems.append(f"{u.kustomization} does not render {', '.join(missing[:5])} (not listed?)")
+    twice = sorted(k for k in got if got[k] > 1)
+    if twice:
+        problems.append(f"{u.kustomization} renders {', '.join(twice[:5])} more than once")
+    text = (session.repo / u.kustomization).read_text()
+    if any(line.startswith("bases:") for line in text.splitlines()):
+        problems.append(f"{u.kustomization} uses the deprecated 'bases' (use 'resources')")
+    return problems
+
+
 class Kustomizations(Item):
 
     def verify(self, session) -> Verdict:
@@ -50,17 +67,7 @@ class Kustomizations(Item):
             built += 1
             got = multiset(key_of(d) for d in rendered)
             after.update(got)
-            if not u.tree:
-                want = multiset(m.key for m in u.manifests if m.path not in ctx.layout.excluded_files)
-                missing = sorted(k for k in want if got[k] < want[k])
-                if missing:
-                    problems.append(f"{u.kustomization} does not render {', '.join(missing[:5])} (not listed?)")
-            twice = sorted(k for k in got if got[k] > 1)
-            if twice:
-                problems.append(f"{u.kustomization} renders {', '.join(twice[:5])} more than once")
-            text = (session.repo / u.kustomization).read_text()
-            if any(line.startswith("bases:") for line in text.splitlines()):
-                problems.append(f"{u.kustomization} uses the deprecated 'bases' (use 'resources')")
+            problems += _listing_problems(session, ctx, u, got)
         if not problems:
             before, _ = expected_objects(session, ctx)
             lost, added, dup = compare(before, after)

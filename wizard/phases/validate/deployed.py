@@ -18,32 +18,29 @@ def kubectl_only(obj: dict) -> bool:
     return bool(ms) and all(m.startswith(KUBECTL_MANAGERS) for m in ms)
 
 
-def coverage(session) -> dict:
-    """Rows of what Flux manages and what it does not, from the API and the repo."""
-    from ..repo.common import context  # the Phase 2 layout: which manifests sit under a Flux path
-
-    kss = kustomizations(session)
+def _inventories(kss: list[dict]) -> dict:
+    """key → the first Kustomization whose inventory lists it."""
     managed = {}
     for ks in kss:
         for key in inventory_keys(ks):
             managed.setdefault(key, f"{ks['metadata']['namespace']}/{ks['metadata']['name']}")
-    listing = list_cluster(session.kubectl)
-    live = {key_of(o): o for o in listing.objects + listing.flux_owned}
-    ctx = context(session)
+    return managed
+
+
+def _repo_objects(ctx, namespaced) -> tuple[dict, dict]:
+    """(meant, excluded): key → where in the repo, for the manifests under a Flux path and for the ones
+    the user left out."""
     meant, excluded = {}, {}
     for u in ctx.layout.units:
         for m in u.manifests:
-            k = repo_key(m, listing.namespaced)
+            k = repo_key(m, namespaced)
             (excluded if m.path in ctx.layout.excluded_files else meant).setdefault(k, m.where)
-    rows = {"managed": [], "missing": [], "excluded": [], "not_in_repo": [], "kubectl_only": [], "shared_with_kubectl": []}
-    for k, where in sorted(meant.items(), key=lambda kv: str(kv[0])):
-        if k in managed:
-            rows["managed"].append(f"{k} (Kustomization {managed[k]})")
-        else:
-            rows["missing"].append(f"{k} ({where})" + ("" if k in live else "; not in the cluster either"))
-    for k, where in sorted(excluded.items(), key=lambda kv: str(kv[0])):
-        if k not in managed:
-            rows["excluded"].append(f"{k} ({where}, left out by choice)")
+    return meant, excluded
+
+
+def _live_rows(rows: dict, live: dict, managed: dict, meant: dict, excluded: dict) -> None:
+    """Sort the live objects into rows: inventoried ones that kubectl also (or only) manages, and the
+    ones the repo does not define (flux-system's own objects aside)."""
     for k, obj in sorted(live.items(), key=lambda kv: str(kv[0])):
         if k in managed:
             ms = managers(obj)
@@ -57,6 +54,28 @@ def coverage(session) -> dict:
         rows["not_in_repo"].append(str(k))
         if kubectl_only(obj):
             rows["kubectl_only"].append(f"{k} (not managed by Flux; owned only by kubectl)")
+
+
+def coverage(session) -> dict:
+    """Rows of what Flux manages and what it does not, from the API and the repo."""
+    from ..repo.common import context  # the Phase 2 layout: which manifests sit under a Flux path
+
+    kss = kustomizations(session)
+    managed = _inventories(kss)
+    listing = list_cluster(session.kubectl)
+    live = {key_of(o): o for o in listing.objects + listing.flux_owned}
+    ctx = context(session)
+    meant, excluded = _repo_objects(ctx, listing.namespaced)
+    rows = {"managed": [], "missing": [], "excluded": [], "not_in_repo": [], "kubectl_only": [], "shared_with_kubectl": []}
+    for k, where in sorted(meant.items(), key=lambda kv: str(kv[0])):
+        if k in managed:
+            rows["managed"].append(f"{k} (Kustomization {managed[k]})")
+        else:
+            rows["missing"].append(f"{k} ({where})" + ("" if k in live else "; not in the cluster either"))
+    for k, where in sorted(excluded.items(), key=lambda kv: str(kv[0])):
+        if k not in managed:
+            rows["excluded"].append(f"{k} ({where}, left out by choice)")
+    _live_rows(rows, live, managed, meant, excluded)
     rows["kustomizations"] = [f"{ks['metadata']['namespace']}/{ks['metadata']['name']}: "
                               f"{len(inventory_keys(ks))} objects" for ks in kss]
     return rows

@@ -26,9 +26,13 @@ def _owned_by_flux(obj: dict, field: list[str]) -> bool:
     return False
 
 
-def pick_target(session) -> dict:
-    """A ConfigMap key, else a Deployment label, that Git defines and Flux owns; never in flux-system."""
-    wanted = session.answers.get("drift-target")  # Kind/namespace/name[:key]
+def _resource(kind: str) -> str:
+    return "configmap" if kind == "ConfigMap" else "deployment.apps"
+
+
+def _candidates(session) -> list[tuple]:
+    """(rank, key, Kustomization) for every ConfigMap and Deployment outside flux-system in the inventory
+    of a Kustomization that is not suspended (a suspended one would never revert the drift); ConfigMaps first."""
     candidates = []
     for ks in kustomizations(session):
         if (ks.get("spec") or {}).get("suspend") or ks["metadata"]["name"] == "flux-system":
@@ -37,26 +41,39 @@ def pick_target(session) -> dict:
             if k.namespace and k.namespace != NS and (k.kind, k.group) in (("ConfigMap", ""), ("Deployment", "apps")):
                 candidates.append((0 if k.kind == "ConfigMap" else 1, k, ks))
     candidates.sort(key=lambda c: (c[0], str(c[1])))
-    for _, k, ks in candidates:
+    return candidates
+
+
+def _fields(obj: dict, kind: str, wanted: str | None) -> list[list[str]]:
+    """The fields of `obj` that could be changed: the key named in drift-target (or every data key) of a
+    ConfigMap, or a Deployment's labels other than the ones Flux itself sets."""
+    if kind == "ConfigMap":
+        keys = [wanted.split(":", 1)[1]] if wanted and ":" in wanted else sorted((obj.get("data") or {}))
+        return [["data", key] for key in keys if key in (obj.get("data") or {})]
+    labels = obj["metadata"].get("labels") or {}
+    return [["labels", lk] for lk in sorted(labels) if not lk.startswith("kustomize.toolkit.fluxcd.io/")]
+
+
+def _target(k, ks: dict, obj: dict, f: list[str]) -> dict:
+    value = (obj.get("data") if f[0] == "data" else obj["metadata"]["labels"])[f[1]]
+    return {"kind": k.kind, "resource": _resource(k.kind),
+            "namespace": k.namespace, "name": k.name, "field": f, "git_value": value,
+            "kustomization": [ks["metadata"]["namespace"], ks["metadata"]["name"]],
+            "ks_path": (ks.get("spec") or {}).get("path")}
+
+
+def pick_target(session) -> dict:
+    """A ConfigMap key, else a Deployment label, that Git defines and Flux owns; never in flux-system."""
+    wanted = session.answers.get("drift-target")  # Kind/namespace/name[:key]
+    for _, k, ks in _candidates(session):
         if wanted and not wanted.split(":")[0] == f"{k.kind}/{k.namespace}/{k.name}":
             continue
-        obj = get_or_none(session.kubectl, "configmap" if k.kind == "ConfigMap" else "deployment.apps", "-n",
-                          k.namespace, k.name, "--show-managed-fields")
+        obj = get_or_none(session.kubectl, _resource(k.kind), "-n", k.namespace, k.name, "--show-managed-fields")
         if obj is None:
             continue
-        if k.kind == "ConfigMap":
-            keys = [wanted.split(":", 1)[1]] if wanted and ":" in wanted else sorted((obj.get("data") or {}))
-            fields = [["data", key] for key in keys if key in (obj.get("data") or {})]
-        else:
-            labels = obj["metadata"].get("labels") or {}
-            fields = [["labels", lk] for lk in sorted(labels) if not lk.startswith("kustomize.toolkit.fluxcd.io/")]
-        for f in fields:
+        for f in _fields(obj, k.kind, wanted):
             if _owned_by_flux(obj, f):
-                value = (obj.get("data") if f[0] == "data" else obj["metadata"]["labels"])[f[1]]
-                return {"kind": k.kind, "resource": "configmap" if k.kind == "ConfigMap" else "deployment.apps",
-                        "namespace": k.namespace, "name": k.name, "field": f, "git_value": value,
-                        "kustomization": [ks["metadata"]["namespace"], ks["metadata"]["name"]],
-                        "ks_path": (ks.get("spec") or {}).get("path")}
+                return _target(k, ks, obj, f)
     raise Blocked("found no safe drift target: a ConfigMap key or a Deployment label that Git defines and Flux applies "
                   "(outside flux-system, in a Kustomization that is not suspended). Name one with "
                   "--set drift-target=ConfigMap/<ns>/<name>:<key> or Deployment/<ns>/<name>.")

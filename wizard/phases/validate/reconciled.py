@@ -20,26 +20,44 @@ def reconcile_report(session, head: str, objects=None) -> tuple[list[str], list[
     for s in sources:
         st = ObjState.of(s)
         ev["sources"].append(vars(st))
-        url = (s.get("spec") or {}).get("url", "")
-        tracks = s.get("kind") == "GitRepository" and url and creds.parse_url(url).key == cred.repo.key
+        tracks = _tracks(s, cred)
         if tracks:
             ours.add((s["metadata"]["namespace"], s["metadata"]["name"]))
-        problem = _problem(st)
-        if not problem and tracks and revision_hash(st.revision) != head:
-            problem = f"fetched {revision_hash(st.revision) or 'nothing'}, not the pushed commit {head[:12]}"
-        (bad if problem else ok).append(f"{st.ref}: {problem}" if problem else st.line())
+        _add_line(ok, bad, st, _source_problem(st, tracks, head))
     for ks in kss:
         st = ObjState.of(ks)
         ev["kustomizations"].append(vars(st))
-        sref = (ks.get("spec") or {}).get("sourceRef") or {}
-        src = (sref.get("namespace") or ks["metadata"]["namespace"], sref.get("name"))
-        problem = _problem(st)
-        if not problem and sref.get("kind") == "GitRepository" and src in ours and revision_hash(st.revision) != head:
-            problem = f"applied {revision_hash(st.revision) or 'nothing'}, not the pushed commit {head[:12]}"
-        (bad if problem else ok).append(f"{st.ref}: {problem}" if problem else st.line())
+        _add_line(ok, bad, st, _kustomization_problem(ks, st, ours, head))
     if not kss:
         bad.append("there is no Kustomization at all")
     return ok, bad, ev
+
+
+def _tracks(s: dict, cred) -> bool:
+    """A GitRepository that fetches the repository the wizard pushes to (so it must be at the pushed commit)."""
+    url = (s.get("spec") or {}).get("url", "")
+    return bool(s.get("kind") == "GitRepository" and url and creds.parse_url(url).key == cred.repo.key)
+
+
+def _source_problem(st: ObjState, tracks: bool, head: str) -> str | None:
+    problem = _problem(st)
+    if not problem and tracks and revision_hash(st.revision) != head:
+        problem = f"fetched {revision_hash(st.revision) or 'nothing'}, not the pushed commit {head[:12]}"
+    return problem
+
+
+def _kustomization_problem(ks: dict, st: ObjState, ours: set, head: str) -> str | None:
+    """Only a Kustomization applying one of our GitRepositories must be at the pushed commit."""
+    sref = (ks.get("spec") or {}).get("sourceRef") or {}
+    src = (sref.get("namespace") or ks["metadata"]["namespace"], sref.get("name"))
+    problem = _problem(st)
+    if not problem and sref.get("kind") == "GitRepository" and src in ours and revision_hash(st.revision) != head:
+        problem = f"applied {revision_hash(st.revision) or 'nothing'}, not the pushed commit {head[:12]}"
+    return problem
+
+
+def _add_line(ok: list[str], bad: list[str], st: ObjState, problem: str | None) -> None:
+    (bad if problem else ok).append(f"{st.ref}: {problem}" if problem else st.line())
 
 
 def _problem(st: ObjState) -> str | None:
