@@ -66,9 +66,10 @@ class WizardApp(NavigationActions, App[int]):
     last_command: reactive[str] = reactive("")
     """The command the runner started most recently (redacted)."""
 
-    def __init__(self, session: Session, engine: Engine | None = None) -> None:
+    def __init__(self, session: Session, engine: Engine | None = None, notice: str | None = None) -> None:
         super().__init__()
         self.session = session
+        self.notice = notice  # why this screen opened where it did (the demo, outside a git repo)
         self.engine = engine or Engine(session)
         for item in self.engine.items:
             # Create every item's entry now, on the UI thread: a worker saving the state
@@ -90,6 +91,9 @@ class WizardApp(NavigationActions, App[int]):
 
     def on_mount(self) -> None:
         self.session.runner.on_command = lambda argv: self.post_message(CommandStarted(list(argv)))
+        if self.notice:  # said here: a line printed before the TUI starts is hidden until it quits
+            self.write_log(self.notice)
+            self.notify(self.notice, title="The demo", timeout=20)
         passed = [it for it in self.engine.items if self.session.state.item(it.id).status == "passed"]
         if passed:
             self.push_screen(ResumeDialog(passed))
@@ -361,14 +365,14 @@ class WizardApp(NavigationActions, App[int]):
                             "suspended", self.action_open_flux_status)
 
 
-def make_app(session: Session, engine: Engine | None = None) -> WizardApp:
+def make_app(session: Session, engine: Engine | None = None, notice: str | None = None) -> WizardApp:
     """The app for a locked, loaded session (tests and benchmarks build it the same way)."""
-    return WizardApp(session, engine)
+    return WizardApp(session, engine, notice)
 
 
-def run_app(session: Session) -> int:
+def run_app(session: Session, notice: str | None = None) -> int:
     """Run the TUI until the user quits; returns the exit code for the CLI."""
-    app = make_app(session)
+    app = make_app(session, notice=notice)
     app.run()
     # A step stopped at quit still records "interrupted" in the state: wait for that while
     # the CLI holds the lock.

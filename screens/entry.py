@@ -11,7 +11,7 @@ def start(front: str, args) -> int:
         from .app import run_app
 
         with usecase.locked(args.repo or str(Path.cwd()), args.kubeconfig, args.context, "tui") as session:
-            return run_app(session)
+            return run_app(session, getattr(args, "notice", None))
     from . import plain
 
     if front == "plain-run":

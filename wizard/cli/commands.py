@@ -249,6 +249,7 @@ def interactive(args) -> int:
     except NotAGitRepo as e:
         if args.repo:
             raise
+        args.notice = f"{e} So this is the demo: a sample homelab repo to try the wizard on."
         print(f"{e}\nStarting the demo instead.", file=sys.stderr)
         args.dir = None
         return cmd_demo(args)
