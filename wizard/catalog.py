@@ -75,7 +75,7 @@ CATALOG: list = [
     LazyItem("Kustomizations", "repo.kustomizations", "2.2", "Kustomization files for every manifest folder",
           ("prep.structure",)),
     LazyItem("Apps", "repo.apps", "2.3", "Move app manifests to apps/ (git mv)", ("prep.structure",)),
-    LazyItem("FluxManifests", "repo.flux-manifests", "2.4", "Flux GitRepository and Kustomization manifests",
+    LazyItem("FluxManifests", "repo.flux-manifests", "2.4", "Flux Kustomizations: infrastructure, then apps",
           ("prep.structure",)),
     LazyItem("Scan", "secrets.scan", "S.1", "Find plaintext secrets", ("prep.structure",)),
     LazyItem("Keys", "secrets.keys", "S.2", "Encryption keys (age or Sealed Secrets) kept safe", ("secrets.scan",)),

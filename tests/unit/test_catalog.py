@@ -40,3 +40,12 @@ def test_an_item_does_not_build_an_engine():
     offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "wizard" / "phases").rglob("*.py")
                  if "Engine(" in p.read_text() or "from ...engine" in p.read_text()]
     assert offenders == []
+
+
+def test_2_4_says_what_it_writes_and_its_help_names_no_internal_setting():
+    """Issue 15 (point 11): 2.4 writes Flux Kustomizations only (bootstrap writes the GitRepository)."""
+    from wizard.catalog import item_by_ref
+
+    item = item_by_ref("2.4")
+    assert "GitRepository" not in item.title and "Kustomization" in item.title
+    assert all("stateful-prune=" not in q.help for q in item.questions)

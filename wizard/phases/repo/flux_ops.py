@@ -14,7 +14,8 @@ from .common import Ctx, written_by_wizard
 
 PRUNE = Question("prune", "Let Flux prune objects removed from git", [("true", "yes (recommended)"), ("false", "no")],
                  default="true", help="Namespaces, PVCs and StatefulSets are never pruned either way "
-                                      "(kustomize.toolkit.fluxcd.io/prune: disabled) unless stateful-prune=enabled.")
+                                      "(kustomize.toolkit.fluxcd.io/prune: disabled), unless you choose to prune them too (the next "
+                                      "question).")
 STATEFUL = Question("stateful-prune", "Pruning of Namespaces, PVCs and StatefulSets",
                     [("disabled", "never pruned (recommended)"), ("enabled", "pruned like everything else")],
                     default="disabled")

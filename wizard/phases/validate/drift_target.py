@@ -75,8 +75,8 @@ def pick_target(session) -> dict:
             if _owned_by_flux(obj, f):
                 return _target(k, ks, obj, f)
     raise Blocked("found no safe drift target: a ConfigMap key or a Deployment label that Git defines and Flux applies "
-                  "(outside flux-system, in a Kustomization that is not suspended). Name one with "
-                  "--set drift-target=ConfigMap/<ns>/<name>:<key> or Deployment/<ns>/<name>.")
+                  "(outside flux-system, in a Kustomization that is not suspended). Name one with the "
+                  "answer drift-target=ConfigMap/<ns>/<name>:<key> or Deployment/<ns>/<name>.")
 
 
 def target_str(t: dict) -> str:

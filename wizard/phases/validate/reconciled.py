@@ -130,7 +130,7 @@ class Reconciled(Item):
                 last = bad
             if time.monotonic() > deadline:
                 raise WizardError(f"Flux did not reconcile {head[:12]} within {timeout:g}s; last state: "
-                                  + "; ".join(bad) + ". Fix the cause (see the reason), or raise --set reconcile-timeout=…")
+                                  + "; ".join(bad) + ". Fix the cause (see the reason), or raise the answer reconcile-timeout=…")
             time.sleep(2)
 
 
