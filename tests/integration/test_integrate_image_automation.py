@@ -10,7 +10,7 @@ import yaml
 from tests.helpers import git, make_repo, push_to_bare_remote, record_prerequisites_passed, run_cli
 from wizard.engine import Engine
 from wizard.integrate import image_automation as ia
-from wizard.session import Session, UsageError
+from wizard.session import NeedsAnswers, Session, UsageError
 
 PODINFO = """\
 # podinfo: the demo app (my comment)
@@ -167,8 +167,9 @@ def test_skip_records_the_reason_and_never_passes(tmp_path, cluster):
     repo, _ = _repo(tmp_path)
     s, engine = _engine(repo, **{"image-automation": "skip"})
     try:
-        with pytest.raises(UsageError, match="image-automation-reason"):
+        with pytest.raises(NeedsAnswers, match="image-automation-reason") as e:  # a question any front end asks
             engine.plan("5.3")
+        assert [q.key for q in e.value.questions] == ["image-automation-reason"]
         s.answers["image-automation-reason"] = "images are pinned by digest on purpose"
         plan = engine.plan("5.3")
         assert plan.changes == "state"
@@ -189,4 +190,4 @@ def test_cli_bad_answers_are_usage_errors(tmp_path):
                   "--set", "image-policy=latest")
     assert res.returncode == 2 and "semver:<range>" in res.stderr, res.stderr
     res = run_cli("--repo", str(repo), "run", "5.3", "--dry-run", "--set", "image-automation=skip")
-    assert res.returncode == 2 and "image-automation-reason" in res.stderr, res.stderr
+    assert res.returncode == 3 and "--set image-automation-reason=" in res.stderr, res.stderr  # a question

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..session import Blocked, UsageError
+from ..checklist import Question
+from ..session import Blocked, NeedsAnswers, UsageError
 
 TOKEN_ENV = {"github": "GITHUB_TOKEN", "gitea": "GITEA_TOKEN", "git": "GIT_PASSWORD"}
 # What the token must be allowed to do, per provider (shown where a token is asked for).
@@ -130,8 +131,9 @@ def resolve(session, *, need_token: bool = True) -> Credential:
     a = session.answers
     url = a.get("git-url") or default_remote_url(session)
     if not url:
-        raise Blocked("there is no git URL to bootstrap from: answer git-url=<https or ssh URL of the repository>, "
-                      "or add a remote (git remote add origin <url>).")
+        raise NeedsAnswers("there is no git URL to bootstrap from: answer git-url=<https or ssh URL of the "
+                           "repository>, or add a remote (git remote add origin <url>)",
+                           [Question("git-url", "The https or ssh URL of the repository Flux syncs from")])
     provider = a.get("provider") or infer_provider(url)
     if provider not in TOKEN_ENV:
         raise UsageError(f"provider={provider!r} is not one of: github, gitea, git")
@@ -158,8 +160,10 @@ def _repo_ref(a, provider: str, url: str) -> RepoRef:
     if provider == "gitea" and a.get("hostname"):
         ref.host = a["hostname"]
     if provider in ("github", "gitea") and not (ref.owner and ref.repository):
-        raise UsageError(f"cannot tell owner and repository from {url!r}; answer owner=<user or org> "
-                         "and answer repository=<name>.")
+        raise NeedsAnswers(f"cannot tell owner and repository from {url!r}; answer owner=<user or org> "
+                           "and answer repository=<name>",
+                           [Question("owner", f"The user or organisation that owns the repository on {provider}"),
+                            Question("repository", "The repository's name")])
     return ref
 
 
@@ -172,16 +176,19 @@ def _git_auth(a, ref: RepoRef, url: str) -> str:
         raise UsageError(f"{url} is an ssh URL; token auth needs the https URL (answer git-url=https://…), or use "
                          "answer git-auth=ssh with a deploy key.")
     if ref.scheme == "http" and ref.host.split(":")[0] not in LOOPBACK and a.get("allow-insecure-http") != "true":
-        raise Blocked(f"{url} is plain http: the token would cross the network unencrypted. Use https, or "
-                      "answer allow-insecure-http=true if this really is a trusted network.")
+        raise NeedsAnswers(f"{url} is plain http: the token would cross the network unencrypted. Use https, or "
+                           "answer allow-insecure-http=true if this really is a trusted network",
+                           [Question("allow-insecure-http", f"Send the token in plain http to {ref.host}?",
+                                     [("true", "yes: this network is trusted"), ("false", "no")], default="false")])
     return auth
 
 
 def _ssh_credential(a, provider: str, ref: RepoRef) -> Credential:
     key = a.get("ssh-key-file")
     if not key:
-        raise Blocked("ssh auth needs a deploy key: answer ssh-key-file=<path of the private key> whose public "
-                      "half is a deploy key with write access on the repository.")
+        raise NeedsAnswers("ssh auth needs a deploy key: answer ssh-key-file=<path of the private key> whose public "
+                           "half is a deploy key with write access on the repository",
+                           [Question("ssh-key-file", "The private key file of a deploy key with write access")])
     key = str(Path(key).expanduser())
     if not Path(key).is_file():
         raise Blocked(f"the deploy key {key} does not exist; create one (ssh-keygen -t ed25519 -f {key}) and add "

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ...checklist import Item, Plan, Question, Step, Verdict
 from ...integrate import common
 from ...integrate import image_automation as ia
-from ...session import Blocked, UsageError
+from ...session import Blocked, NeedsAnswers, UsageError
 from .shared import PUSH, commit_step, differing
 
 
@@ -102,7 +102,9 @@ class ImageAutomation(Item):
         if answer == "skip":
             reason = str(session.answers.get("image-automation-reason", "")).strip()
             if not reason:
-                raise UsageError("answer image-automation=skip needs answer image-automation-reason=<why> (it is recorded).")
+                raise NeedsAnswers("answer image-automation=skip needs answer image-automation-reason=<why> (it is "
+                                   "recorded)", [Question("image-automation-reason", "Why skip image automation? "
+                                                                                     "(recorded with the item)")])
             return Plan(self.id, f"skip image automation: {reason}", [Step("info", f"record the skip: {reason}")],
                         changes="state", data={"skip": reason})
         if not ia.chosen(answer):

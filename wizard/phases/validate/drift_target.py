@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 from ...flux.status import (NS, get_or_none, inventory_keys)
-from ...session import Blocked
+from ...checklist import Question
+from ...session import NeedsAnswers
 from .common import FLUX_MANAGER, kustomizations
 
 
@@ -74,9 +75,11 @@ def pick_target(session) -> dict:
         for f in _fields(obj, k.kind, wanted):
             if _owned_by_flux(obj, f):
                 return _target(k, ks, obj, f)
-    raise Blocked("found no safe drift target: a ConfigMap key or a Deployment label that Git defines and Flux applies "
-                  "(outside flux-system, in a Kustomization that is not suspended). Name one with the "
-                  "answer drift-target=ConfigMap/<ns>/<name>:<key> or Deployment/<ns>/<name>.")
+    raise NeedsAnswers("found no safe drift target: a ConfigMap key or a Deployment label that Git defines and Flux "
+                       "applies (outside flux-system, in a Kustomization that is not suspended). Name one with the "
+                       "answer drift-target=ConfigMap/<ns>/<name>:<key> or Deployment/<ns>/<name>",
+                       [Question("drift-target", "The object 4.3 changes by hand (ConfigMap/<ns>/<name>:<key> or "
+                                                 "Deployment/<ns>/<name>)")])
 
 
 def target_str(t: dict) -> str:
