@@ -50,7 +50,7 @@ async def test_rollback_screen_lists_previews_and_reverts_with_typed_confirmatio
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, ConfirmDialog) and dialog.require_text == "main"
-        assert app.focused.id == "cancel"  # Cancel is focused by default
+        assert app.focused.id == "confirm-text"  # the typed word is the confirmation; Run stays disabled
         assert dialog.query_one("#ok", Button).disabled
         dialog.query_one("#confirm-text", Input).value = "main"
         await pilot.pause()
