@@ -26,10 +26,11 @@ COLUMNS = ("Object", "Ready", "Revision", "Last reconcile", "Reason")
 class FluxStatusFetched(Message):
     """The worker read the Flux objects (or could not reach the cluster)."""
 
-    def __init__(self, rows: list, error: str = "") -> None:
+    def __init__(self, rows: list, error: str = "", unpinned: bool = False) -> None:
         super().__init__()
         self.rows = rows
         self.error = error
+        self.unpinned = unpinned  # no cluster pinned yet: nothing to read, nothing is wrong
 
 
 def ready_cell(st) -> Text:
@@ -101,7 +102,8 @@ are marked; Flux changes nothing for them. g reads the cluster again; Esc goes b
             try:
                 rows = flux_overview(app.session)
             except Exception as e:  # noqa: BLE001 - shown on the screen
-                screen.post_message(FluxStatusFetched([], str(e).strip() or type(e).__name__))
+                unpinned = app.session.state.cluster is None
+                screen.post_message(FluxStatusFetched([], str(e).strip() or type(e).__name__, unpinned))
                 return
             screen.post_message(FluxStatusFetched(rows))
 
@@ -116,6 +118,10 @@ are marked; Flux changes nothing for them. g reads the cluster again; Esc goes b
         table.clear()
         msg = self.query_one("#flux-status-message", Static)
         at = time.strftime("%H:%M:%S")
+        if message.unpinned:
+            msg.update(Text.assemble(("No cluster pinned yet", "bold"), f": {message.error}."))
+            msg.set_class(False, "-error")
+            return
         if message.error:
             # The runner joins a tool's stderr lines with " / "; its last line says what is wrong.
             lines = [ln.strip() for ln in message.error.replace(" / ", "\n").splitlines() if ln.strip()]

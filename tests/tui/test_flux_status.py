@@ -16,7 +16,21 @@ def _message(screen) -> str:
     return text_of(screen.query_one("#flux-status-message"))
 
 
-async def test_no_cluster_shows_not_reachable_and_refresh_and_back(app):
+async def test_before_preflight_it_says_no_cluster_is_pinned_and_reads_nothing(app):
+    """Issue 15 (point 5): not a raw 'connection to localhost:8080 refused'."""
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("F")
+        await wait_for(pilot, lambda: isinstance(app.screen, FluxStatusScreen) and not app.screen.loading)
+        text = _message(app.screen)
+        assert text.startswith("No cluster pinned yet") and "1.0 prep.preflight" in text, text
+        assert "refused" not in text and "localhost" not in text
+
+
+async def test_no_cluster_shows_not_reachable_and_refresh_and_back(app, session):
+    from wizard.state import ClusterIdentity
+
+    session.state.cluster = ClusterIdentity("lab", "https://127.0.0.1:1", "uid-1")  # pinned, not reachable
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         app.action_open_phase("validate")

@@ -166,8 +166,15 @@ def flux_overview(session) -> list[ObjState]:
     """Every Kustomization and Flux source (GitRepository, ...) in the cluster, sources first.
 
     Only the kinds whose CRDs are installed are listed; no Flux at all gives an empty list.
-    Raises the runner's ToolError when the cluster cannot be reached.
+    Read from the pinned cluster only: Blocked before preflight has pinned one (or when it is not
+    reachable), Refused for another cluster; the runner's ToolError when a read fails.
     """
+    from ..session import Blocked
+
+    if session.state.cluster is None:
+        raise Blocked("no cluster is pinned yet: run 1.0 prep.preflight first (Phase 1); it pins the cluster "
+                      "this migration works on")
+    session.ensure_same_cluster()
     crds = flux_crds(session.kubectl)
     names = {c["metadata"]["name"] for c in crds}
     resources = installed_sources(crds) + ([KS_RESOURCE] if KS_RESOURCE in names else [])
