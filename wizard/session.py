@@ -57,6 +57,15 @@ class NotAGitRepo(UsageError):
     pass
 
 
+def _missing_kubeconfig(explicit: str | None) -> str | None:
+    """The kubeconfig path kubectl would read, when no such file exists (else None)."""
+    import os
+
+    paths = [explicit] if explicit else [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+    paths = paths or [os.path.expanduser("~/.kube/config")]
+    return None if any(Path(p).is_file() for p in paths) else ", ".join(paths)
+
+
 @dataclass
 class Session:
     repo: Path
@@ -176,7 +185,12 @@ class Session:
         """Read the identity of the cluster the pinned kubeconfig/context points at now."""
         k = self.kubectl
         if not k.context:
-            raise Blocked("no kubeconfig context is selected; pass --context, or set one with 'kubectl config use-context'.")
+            missing = _missing_kubeconfig(k.kubeconfig)
+            if missing:
+                raise Blocked(f"there is no kubeconfig file at {missing}: point KUBECONFIG (or --kubeconfig) at your "
+                              "cluster's kubeconfig, or put it at ~/.kube/config, then run the check again.")
+            raise Blocked("the kubeconfig selects no context: choose one with 'kubectl config use-context NAME' "
+                          "(or start the wizard with --context NAME), then run the check again.")
         try:
             server = k.server_url() or "?"
             uid = k.kube_system_uid()

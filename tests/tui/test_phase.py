@@ -43,7 +43,7 @@ async def test_verifying_without_a_cluster_shows_why_in_the_evidence(app, sessio
         await settle(pilot)
         st = session.state.item("prep.preflight")
         assert st.status == "failed"
-        assert "context" in st.message  # the core's "no kubeconfig context is selected" check
+        assert "no kubeconfig file at" in st.message  # the core's check names the missing file
         shown = evidence(app.screen)
         assert st.message[:60] in shown.replace("\n", " ")
         assert "checks:" in shown

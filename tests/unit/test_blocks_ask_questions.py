@@ -33,3 +33,22 @@ def test_no_git_url_is_a_question(monkeypatch):
     with pytest.raises(NeedsAnswers) as e:
         creds.resolve(session_with({}))
     assert [q.key for q in e.value.questions] == ["git-url"]
+
+
+def test_a_missing_kubeconfig_file_is_named_as_such(tmp_path, monkeypatch):
+    """Issue 15 (point 5): not "no kubeconfig context is selected" when there is no kubeconfig at all."""
+    from wizard.session import Blocked, Session
+    from tests.helpers import make_repo
+
+    missing = tmp_path / "nowhere" / "config"
+    monkeypatch.setenv("KUBECONFIG", str(missing))
+    monkeypatch.setenv("HOMELAB_WIZARD_DATA", str(tmp_path / "data"))
+    s = Session.open(make_repo(tmp_path / "repo"))
+    with pytest.raises(Blocked, match=f"there is no kubeconfig file at {missing}"):
+        s.live_identity()
+    empty = tmp_path / "empty-config"
+    empty.write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n")
+    monkeypatch.setenv("KUBECONFIG", str(empty))
+    s = Session.open(make_repo(tmp_path / "repo2"))
+    with pytest.raises(Blocked, match="selects no context"):
+        s.live_identity()
