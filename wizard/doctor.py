@@ -53,8 +53,9 @@ def check_tools(runner: Runner, names: list[str], server_version=None, kubeconfi
     for name in names:
         path = runner.which(name)
         if path is None:
-            out.append(Check(name, False, f"{name} is not on PATH; install it (see README.md) and run the check again",
-                             {"path": None}))
+            how = ("'homelab-wizard doctor --install-tools' installs the pinned version" if name in ("flux", "kubeseal")
+                   else "install it (see README.md)")
+            out.append(Check(name, False, f"{name} is not on PATH; {how}, then run the check again", {"path": None}))
             continue
         try:
             v = versions[name]()

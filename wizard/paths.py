@@ -34,6 +34,11 @@ def data_home() -> Path:
     return Path(os.environ.get("HOMELAB_WIZARD_DATA") or Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / "homelab-wizard")
 
 
+def tools_bin() -> Path:
+    """Where `doctor --install-tools` puts flux and kubeseal; on the wizard's PATH after the user's own."""
+    return data_home() / "bin"
+
+
 def repo_key(repo: Path) -> str:
     """A readable, unique folder name for a repository: its name plus a hash of its path."""
     import hashlib  # here: `status` never needs it, and its start-up time is a benchmark target

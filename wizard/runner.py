@@ -111,11 +111,16 @@ class Runner:
         env.update(extra or {})
         # kubectl and sops also come as PyPI wheels next to this interpreter; the user's own
         # tools on PATH still win.
-        venv_bin = os.path.dirname(sys.executable)
+        # flux and kubeseal from `doctor --install-tools` sit in the wizard's data dir.
+        from .paths import tools_bin
+
         path = env.get("PATH", "")
         # HOMELAB_WIZARD_PATH_ONLY=1: use PATH as given (tests of a missing tool need it).
-        if env.get("HOMELAB_WIZARD_PATH_ONLY") != "1" and venv_bin not in path.split(os.pathsep):
-            env["PATH"] = f"{path}{os.pathsep}{venv_bin}" if path else venv_bin
+        if env.get("HOMELAB_WIZARD_PATH_ONLY") != "1":
+            for extra_dir in (os.path.dirname(sys.executable), str(tools_bin())):
+                if extra_dir not in path.split(os.pathsep):
+                    path = f"{path}{os.pathsep}{extra_dir}" if path else extra_dir
+            env["PATH"] = path
         return env
 
     def which(self, tool: str, env: Mapping[str, str] | None = None) -> str | None:

@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--reason", required=True)
     d = sub.add_parser("doctor", help="tools, versions, cluster, repo")
     d.add_argument("--json", action="store_true")
+    d.add_argument("--install-tools", action="store_true",
+                   help="install the pinned flux and kubeseal into the wizard's data dir (built with Go; asks first)")
+    d.add_argument("--yes", action="store_true", help="with --install-tools: do not ask")
     rb = sub.add_parser("rollback", help="undo part of the migration")
     rb.add_argument("action", nargs="?", metavar="ACTION",
                     help="restore | revert | discard | suspend | resume | stop-gitops (none: list what can be undone now)")

@@ -148,9 +148,42 @@ def cmd_run(args) -> int:
 
 
 # -- doctor --------------------------------------------------------------------------------
+def install_tools(args) -> int:
+    """Install the pinned flux and kubeseal that are not on PATH (asks first unless --yes)."""
+    from ..runner import Runner
+    from ..tools import install
+
+    runner = Runner(audit_log=None)
+    missing = [t for t in install.TOOLS if runner.which(t) is None]
+    if not missing:
+        print("flux and kubeseal are already on PATH; nothing to install.")
+        return EXIT_OK
+    todo = install.plan(missing)
+    for t in todo:
+        print(f"  {t.describe()}")
+    if not args.yes:
+        if not stdin_interactive():
+            print("error: installing tools needs confirmation: pass --yes (after reading the lines above).",
+                  file=sys.stderr)
+            return EXIT_REFUSED
+        if input("Install them? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("cancelled: nothing was installed.")
+            return EXIT_OK
+    install.install(runner, todo, progress=lambda line: print(f"  {line}", flush=True))
+    from ..doctor import check_tools
+
+    checks = check_tools(runner, list(install.TOOLS))  # found where the wizard looks, with their versions
+    for c in checks:
+        print(f"  {'✔' if c.ok else '✘'} {c.detail}")
+    return EXIT_OK if all(c.ok for c in checks) else EXIT_FAILED
+
+
 def cmd_doctor(args) -> int:
     from ..doctor import ALL_TOOLS, check_cluster, check_repo, check_tools
     from ..runner import Runner
+
+    if getattr(args, "install_tools", False):
+        return install_tools(args)
 
     report: dict = {"tools": [], "repo": [], "cluster": []}
     try:
