@@ -11,9 +11,10 @@ from textual.widgets import Button, Input, Label
 from wizard.checklist import Item
 
 from ..widgets.answer_form import AnswerForm
+from .fit import FittedDialog
 
 
-class AnswersDialog(ModalScreen[dict | None]):
+class AnswersDialog(FittedDialog, ModalScreen[dict | None]):
     """Dismisses with the validated answers, or None when the user backs out."""
 
     AUTO_FOCUS = "#answer-form Select, #answer-form Input"

@@ -14,10 +14,11 @@ from textual.widgets import Button, Input, Label, Static
 
 from wizard.checklist import Item, Plan
 from wizard.session import Session
+from .fit import FittedDialog
 
 
 
-class ConfirmDialog(ModalScreen[bool]):
+class ConfirmDialog(FittedDialog, ModalScreen[bool]):
     """Asks yes or no; dismisses with True only when the user explicitly goes ahead."""
 
     AUTO_FOCUS = "#cancel"

@@ -6,9 +6,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
+from .fit import FittedDialog
 
 
-class ErrorDialog(ModalScreen[None]):
+class ErrorDialog(FittedDialog, ModalScreen[None]):
     """Shows what went wrong in the core's own words; Enter or Esc closes it."""
 
     AUTO_FOCUS = "#close"

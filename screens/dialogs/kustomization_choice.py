@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, SelectionList, Static
 
 from wizard.rollback import Options
+from .fit import FittedDialog
 
 DEFAULTS = {"suspend": "every Kustomization that is reconciling now",
             "resume": "every Kustomization that is suspended now"}
@@ -24,7 +25,7 @@ def scope_text(verb: str, chosen: list[str]) -> str:
     return f"{verb}: {', '.join(chosen) if chosen else DEFAULTS[verb]}"
 
 
-class KustomizationChoiceDialog(ModalScreen[Options | None]):
+class KustomizationChoiceDialog(FittedDialog, ModalScreen[Options | None]):
     """Dismisses with `Options(kustomizations=[…])`, or None when the user backs out."""
 
     AUTO_FOCUS = "#ks-list"

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, SelectionList, Static, Switch
 
 from wizard.rollback import Options
+from .fit import FittedDialog
 
 OVERWRITE_OFF = ("Off: an object that exists in the cluster now is left exactly as it is (listed as skipped "
                  "in the preview); only missing objects are re-created.")
@@ -29,7 +30,7 @@ def describe(opts: Options) -> str:
             f"existing objects: {'overwritten' if opts.overwrite else 'skipped'}")
 
 
-class RestoreOptionsDialog(ModalScreen[Options | None]):
+class RestoreOptionsDialog(FittedDialog, ModalScreen[Options | None]):
     """Dismisses with the restore `Options`, or None when the user backs out."""
 
     AUTO_FOCUS = "#restore-namespaces"

@@ -11,9 +11,10 @@ from textual.widgets import Button, Label, Static
 from wizard.checklist import Item
 
 from ..status import icon
+from .fit import FittedDialog
 
 
-class ResumeDialog(ModalScreen[None]):
+class ResumeDialog(FittedDialog, ModalScreen[None]):
     """Lists the items that passed earlier, starts their re-verification and shows the outcome."""
 
     AUTO_FOCUS = "#continue"

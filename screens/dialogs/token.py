@@ -15,9 +15,10 @@ from textual.widgets import Button, Input, Label, Static
 
 from wizard.flux.prompt import prompt_text, remember_prompted_token
 from wizard.session import Session, WizardError
+from .fit import FittedDialog
 
 
-class TokenDialog(ModalScreen[bool]):
+class TokenDialog(FittedDialog, ModalScreen[bool]):
     """Dismisses with True once the token is held by the session, False when the user backs out."""
 
     DEFAULT_CSS = """

@@ -1,0 +1,38 @@
+"""Issue 15 (point 1): at 80x24 every dialog keeps its buttons on the screen; long content scrolls."""
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Button
+
+from screens.dialogs.answers import AnswersDialog
+from screens.dialogs.confirm import ConfirmDialog
+from screens.dialogs.error import ErrorDialog
+
+from .conftest import settle, wait_for_screen
+
+LONG = "\n".join(f"line {i}: what this step would do, spelled out at length for the preview" for i in range(60))
+
+
+def dialogs(app):
+    run = app.engine.item("bootstrap.run")  # the item with the most questions
+    return {
+        "answers": (AnswersDialog(run, {}), "#submit"),
+        "confirm": (ConfirmDialog("Run 2.4?", LONG), "#ok"),
+        "typed": (ConfirmDialog("Run 3.2?", LONG, require_text="homelab-admin"), "#ok"),
+        "error": (ErrorDialog("It failed", LONG), "Button"),
+    }
+
+
+@pytest.mark.parametrize("name", ["answers", "confirm", "typed", "error"])
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)])
+async def test_the_buttons_are_on_screen(app, name, size):
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        dialog, button = dialogs(app)[name]
+        app.push_screen(dialog)
+        await wait_for_screen(pilot, type(dialog), button)
+        await pilot.pause()
+        screen = app.screen.region
+        for b in app.screen.query(Button):
+            r = b.region
+            assert r.height >= 3 and screen.contains_region(r), (name, size, b.id, r, screen)
