@@ -68,7 +68,13 @@ button then asks for confirmation (actions that delete or may let Flux prune ask
 the context name). g looks again at what can be undone; Esc goes back.
 """
     BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="rollback.back"),
-                Binding("g", "refresh", "Refresh", id="rollback.refresh")]
+                Binding("g", "refresh", "Refresh", id="rollback.refresh"),
+                Binding("d", "toggle_details", "Details", id="rollback.details")]
+    # The list takes what its rows need, up to 40%: the preview below it stays in view at 80x24.
+    DEFAULT_CSS = """
+    #rollback-actions { height: auto; max-height: 40%; }
+    #rollback-detail { height: 1fr; min-height: 5; }
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -77,6 +83,9 @@ the context name). g looks again at what can be undone; Esc goes back.
         self.chosen: str | None = None
         self.restore_options: Options | None = None  # the last choices, offered again
         self.ks_choices: dict[str, list[str]] = {}  # suspend/resume: the last Kustomizations chosen
+        self.details = ""  # the tool's own text behind the last error's sentence (d shows it)
+        self.error_note = ""
+        self.showing_details = False
 
     def compose(self) -> ComposeResult:
         yield Label("Rollback: undo part of the migration", classes="dialog-title", id="rollback-title")
@@ -90,6 +99,36 @@ the context name). g looks again at what can be undone; Esc goes back.
 
     def on_mount(self) -> None:
         self.action_refresh()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_details":
+            return True if self.details else None
+        return True
+
+    def show_error(self, head: str, error: str) -> str:
+        """One sentence for the error (wizard.explain); the tool's text waits behind d."""
+        from wizard.explain import explain
+
+        sentence, self.details = explain(error)
+        self.error_note = f"{head}:\n{escape(sentence)}"
+        self.showing_details = False
+        self.refresh_bindings()
+        self._show_note()
+        return self.error_note
+
+    def _show_note(self) -> None:
+        if not self.details:
+            extra = ""
+        elif self.showing_details:
+            extra = f"\n\n[b]Details[/b] (d hides them)\n{escape(self.details)}"
+        else:
+            extra = "\n\n[dim]d shows the tool's output[/dim]"
+        self.query_one("#rollback-text", Static).update(self.error_note + extra)
+
+    def action_toggle_details(self) -> None:
+        if self.details:
+            self.showing_details = not self.showing_details
+            self._show_note()
 
     def action_refresh(self, note: str | None = None, *, chained: bool = False) -> None:
         """Recompute what can be undone; `note` (the last action's result) stays on top of the text."""
@@ -174,7 +213,7 @@ the context name). g looks again at what can be undone; Esc goes back.
                 raise Blocked("there is no complete Phase 1 backup to restore from; run prep.backup first.")
             namespaces, kinds = backup_contents(info)
         except Exception as e:  # noqa: BLE001 - shown on the screen
-            text.update(f"[b]restore[/b] cannot run now:\n{escape(str(e))}")
+            self.show_error("[b]restore[/b] cannot run now", str(e))
             return
         text.update("Choose what to restore (Esc cancels)…")
         source = (f"Backup of {info.created_at} ({info.index.get('objects', '?')} objects, "
@@ -215,13 +254,16 @@ the context name). g looks again at what can be undone; Esc goes back.
             return
         text = self.query_one("#rollback-text", Static)
         if message.error:
-            text.update(f"[b]{message.name}[/b] cannot run now:\n{message.error}")
+            self.show_error(f"[b]{message.name}[/b] cannot run now", message.error)
             return
+        self.details = ""
+        self.refresh_bindings()
         self.plan = message.plan
         body = message.plan.render()
         if message.plan.data.get("prune_risk"):
             body += "\n\nWith prune on, Flux may delete the objects listed above."
         text.update(body)
+        self.query_one("#rollback-detail").scroll_home(animate=False)
         self.query_one("#rollback-run", Button).disabled = message.plan.changes == "nothing"
 
     @on(Button.Pressed, "#rollback-back")
@@ -268,11 +310,11 @@ the context name). g looks again at what can be undone; Esc goes back.
     def finished(self, message: Finished) -> None:
         text = self.query_one("#rollback-text", Static)
         if message.error:
-            note = f"[b]{message.name}[/b] stopped:\n{escape(message.error)}"
+            note = self.show_error(f"[b]{message.name}[/b] stopped", message.error)
         else:
             v = message.verdict
             note = f"[b]{message.name}[/b]: {v.status}\n{escape(v.message)}"
-        text.update(note)
+            text.update(note)
         self.app.revision += 1
         self.plan = None
         # The run's worker is still finishing when this arrives: the read-only overview is chained
