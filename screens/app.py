@@ -277,12 +277,13 @@ class WizardApp(NavigationActions, App[int]):
             self.show_questions(item_id, confirm)
 
     def show_questions(self, item_id: str, confirm: bool) -> None:
-        self.push_screen(AnswersDialog(self.engine.item(item_id), self.session.answers),
+        item = self.engine.item(item_id)
+        self.push_screen(AnswersDialog(item, {**item.suggested(self.session), **self.session.answers}),
                          lambda answers: answers is not None and self._answered(item_id, answers, confirm))
 
     def edit_answers(self, item_id: str) -> None:
         item = self.engine.item(item_id)
-        self.push_screen(AnswersDialog(item, self.session.answers),
+        self.push_screen(AnswersDialog(item, {**item.suggested(self.session), **self.session.answers}),
                          lambda answers: answers is not None and self._save_answers(answers))
 
     def _save_answers(self, answers: dict) -> bool:

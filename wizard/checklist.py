@@ -70,6 +70,11 @@ class Question:
     help: str = ""
     optional: bool = False  # empty is an answer: the item then uses what the prompt says it falls back to
     check: Callable[[str], str | None] | None = None  # a format rule: what is wrong with a value, or None
+    # Asked only when this holds for the answers so far (Sealed Secrets' certificate after choosing SOPS: never).
+    when: Callable[[dict], bool] | None = None
+
+    def applies(self, answers: dict) -> bool:
+        return self.when is None or bool(self.when(answers))
 
     def validate(self, value: str) -> str:
         value = value.strip()
@@ -127,6 +132,10 @@ class Item:
     @property
     def phase(self) -> str:
         return self.id.split(".", 1)[0]
+
+    def suggested(self, session: "Session") -> dict[str, str]:
+        """Answers worked out from the repo (the provider a remote's URL implies), offered as defaults."""
+        return {}
 
     @property
     def acts(self) -> bool:

@@ -153,11 +153,15 @@ def set_answers(session, item, sets: dict[str, str]) -> None:
             raise UsageError(str(e)) from None
 
 
-def fill_questions(session, questions, asker: Asker) -> None:
-    """Ask each unanswered question; where the front end cannot ask, the default (if any) stands."""
+def fill_questions(session, questions, asker: Asker, suggested: dict | None = None) -> None:
+    """Ask each unanswered question that applies; where the front end cannot ask, the default (the
+    item's suggestion, else the question's own) stands."""
+    from dataclasses import replace
+
     for q in questions:
-        if q.key in session.answers:
+        if q.key in session.answers or not q.applies(session.answers):
             continue
+        q = replace(q, default=(suggested or {}).get(q.key, q.default))
         value = asker.question(q)
         if value is None:
             value = q.default
@@ -205,7 +209,7 @@ def run_item(session, ref: str, asker: Asker, *, sets: dict[str, str] | None = N
         session.store.stored_answers = dict(session.answers)
     set_answers(session, item, sets or {})
     engine.check_runnable(item)  # what it needs first says so before any question is asked
-    fill_questions(session, item.questions, asker)
+    fill_questions(session, item.questions, asker, item.suggested(session))
     session.repin = repin
     session.store.save()
     token_for(session, item, asker)

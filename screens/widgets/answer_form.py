@@ -28,22 +28,46 @@ class AnswerForm(Vertical):
     def compose(self) -> ComposeResult:
         for q in self.questions:
             current = self.answers.get(q.key, q.default)
-            yield Label(q.prompt, classes="answer-prompt")
-            if q.choices:
-                values = [v for v, _ in q.choices]
-                yield Select([(lbl, v) for v, lbl in q.choices], value=current if current in values else values[0],
-                             allow_blank=False, id=field_id(q))
-            else:
-                yield Input(value=current or "", placeholder=q.default or "", id=field_id(q))
-            if q.help:
-                yield Static(q.help, classes="answer-help")
-            yield Label("", classes="answer-error", id=f"{field_id(q)}-error")
+            with Vertical(classes="answer-row", id=f"{field_id(q)}-row"):
+                yield Label(q.prompt, classes="answer-prompt")
+                if q.choices:
+                    values = [v for v, _ in q.choices]
+                    yield Select([(lbl, v) for v, lbl in q.choices], value=current if current in values else values[0],
+                                 allow_blank=False, id=field_id(q))
+                else:
+                    yield Input(value=current or "", placeholder=q.default or "", id=field_id(q))
+                if q.help:
+                    yield Static(q.help, classes="answer-help")
+                yield Label("", classes="answer-error", id=f"{field_id(q)}-error")
+
+    def on_mount(self) -> None:
+        self.show_what_applies()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.show_what_applies()
+
+    def current(self) -> dict:
+        """The stored answers with what the form holds now (a choice changes which questions apply)."""
+        out = dict(self.answers)
+        for q in self.questions:
+            widget = self.query_one(f"#{field_id(q)}")
+            if isinstance(widget, Select) and widget.value is not Select.NULL:
+                out[q.key] = str(widget.value)
+        return out
+
+    def show_what_applies(self) -> None:
+        now = self.current()
+        for q in self.questions:
+            self.query_one(f"#{field_id(q)}-row").display = q.applies(now)
 
     def values(self) -> dict[str, str] | None:
-        """The validated answers, or None after marking the fields that are wrong."""
+        """The validated answers of the questions that apply, or None after marking the wrong fields."""
         out: dict[str, str] = {}
         ok = True
+        now = self.current()
         for q in self.questions:
+            if not q.applies(now):
+                continue
             widget = self.query_one(f"#{field_id(q)}")
             raw = widget.value if isinstance(widget, (Input, Select)) else ""
             error = self.query_one(f"#{field_id(q)}-error", Label)

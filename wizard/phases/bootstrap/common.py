@@ -29,12 +29,17 @@ PROVIDER = Question("provider", "Git provider", [("github", "GitHub (GITHUB_TOKE
 GIT_URL = Question("git-url", "Repository URL (empty: the URL of the remote)", default=None, optional=True)
 
 
+def _hosted(answers: dict) -> bool:
+    """GitHub and Gitea have owners and can create the repository; a plain git server cannot."""
+    return answers.get("provider", "github") in ("github", "gitea")
+
+
 PERSONAL = Question("personal", "The repository belongs to a user, not an organisation", [("true", "yes"), ("false", "no")],
-                    default="true")
+                    default="true", when=_hosted)
 
 
 PRIVATE = Question("private", "Create the repository as private if it does not exist", [("true", "yes"), ("false", "no")],
-                   default="true")
+                   default="true", when=_hosted)
 
 
 IMAGES = Question("image-automation", "Install the image automation controllers (Phase 5.3)",

@@ -11,6 +11,11 @@ from .common import GIT_URL, PROVIDER, branch_of
 class Credentials(Item):
     questions = (PROVIDER, GIT_URL)
 
+    def suggested(self, session) -> dict[str, str]:
+        """The provider the remote's URL implies (github.com: GitHub; anything else: a plain git server)."""
+        url = session.answers.get("git-url") or creds.default_remote_url(session)
+        return {"provider": creds.infer_provider(url)} if url else {}
+
     def verify(self, session) -> Verdict:
         if not any(e.get("action") == Kind.CREDENTIALS_CHOSEN for e in session.state.journal):
             return Verdict("pending", "no provider chosen yet; run bootstrap.credentials (answer provider=github|gitea|git)")

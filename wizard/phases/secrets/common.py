@@ -21,11 +21,13 @@ METHOD = Question("secrets", "How to encrypt Secrets", [("sops", "SOPS + age (fi
 
 
 CERT = Question("sealed-cert", "The Sealed Secrets controller certificate (a PEM file; empty: read it from the "
-                               "controller's key Secret through the API)", default="", optional=True)
+                               "controller's key Secret through the API)", default="", optional=True,
+                when=lambda a: a.get("secrets") == "sealed-secrets")
 
 
 SCOPE = Question("sealed-scope", "Sealed Secrets scope", [(s, s) for s in cv.SCOPES], default="strict",
-                 help="strict: the sealed value only works for this name in this namespace (recommended).")
+                 help="strict: the sealed value only works for this name in this namespace (recommended).",
+                 when=lambda a: a.get("secrets") == "sealed-secrets")
 
 
 IGNORE = Question("secrets-ignore", "Findings that are not secrets (comma-separated path or path:KEY; empty: none)", default="",
