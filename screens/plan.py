@@ -93,6 +93,7 @@ screen (Esc).
     def __init__(self) -> None:
         super().__init__()
         self.snapshot: PlanSnapshot | None = None
+        self.changed: str | None = None  # the folder whose class c changed last
 
     def compose(self) -> ComposeResult:
         yield Label("Phase 2 plan", classes="dialog-title", id="plan-title")
@@ -110,7 +111,9 @@ screen (Esc).
     def on_mount(self) -> None:
         table = self.query_one("#plan-folders", DataTable)
         table.border_title = "Folders (c: change class)"
-        table.add_columns("Folder", "Class", "Target")
+        table.add_column("Folder")
+        table.add_column("Class", width=max(len(c) for c in CLASSES) + 2)  # never cut: it is what c changes
+        table.add_column("Target")
         self.query_one("#plan-before", Static).border_title = "Before"
         self.query_one("#plan-after", Static).border_title = "After"
         self.query_one("#plan-moves", Static).border_title = "Moves (git mv)"
@@ -140,7 +143,10 @@ screen (Esc).
         keep = table.cursor_row
         table.clear()
         for r in snap.folders:
-            cls = r.role + (f"/{r.tier}" if r.tier else "")
+            # The class alone (the value c cycles through); the tier shows in the target's path.
+            cls = Text(r.role, style="bold reverse" if r.key == self.changed else "")
+            if r.key == self.changed:
+                cls.append(" ◀")
             table.add_row(r.path, cls, "" if r.role == "exclude" else (r.target if r.target != r.path else "(stays)"),
                           key=r.key)
         if snap.folders:
@@ -195,7 +201,9 @@ screen (Esc).
         row = self.snapshot.folders[table.cursor_row]
         new = CLASSES[(CLASSES.index(row.role) + 1) % len(CLASSES)] if row.role in CLASSES else CLASSES[0]
         if self.app._save_answers({f"class.{row.key}": new}):
+            self.changed = row.key  # highlighted in the table once the plan is recomputed
             self.app.write_log(f"class.{row.key}={new} (plan recomputed)")
+            self.notify(f"{row.key}/ is now {new}; the plan is computed again.", title="Class changed")
             self.action_refresh()
 
     def action_helm(self) -> None:

@@ -88,7 +88,11 @@ async def test_class_override_is_stored_and_changes_the_plan(option_a_session):
         await pilot.press("c")  # apps → exclude
         await settle(pilot)
         assert option_a_session.answers[f"class.{SERVICES}"] == "exclude"
-        assert folders(screen)[SERVICES][1] == "exclude"
+        assert folders(screen)[SERVICES][1] == "exclude ◀"  # what c just changed is marked (issue 15, point 9)
+        cell = table.get_row(SERVICES)[1]
+        assert "reverse" in str(cell.style)
+        others = [str(c[1]) for k, c in folders(screen).items() if k != SERVICES]
+        assert all("◀" not in c for c in others)
         assert "apps/services" not in text_of(screen.query_one("#plan-moves"))
         assert f"{SERVICES}/kustomization.yaml" not in text_of(screen.query_one("#plan-files"))
 
@@ -96,7 +100,7 @@ async def test_class_override_is_stored_and_changes_the_plan(option_a_session):
         await pilot.press("c")  # exclude → infrastructure: stays where it is under Option A
         await settle(pilot)
         assert option_a_session.answers[f"class.{SERVICES}"] == "infrastructure"
-        assert folders(screen)[SERVICES][1].startswith("infrastructure")
+        assert folders(screen)[SERVICES][1] == "infrastructure ◀"
         assert folders(screen)[SERVICES][2] == "(stays)"
         assert "No folder moves." in text_of(screen.query_one("#plan-moves"))
     assert f"class.{SERVICES}" in option_a_session.store.path.read_text()  # saved, not only in memory
@@ -116,3 +120,19 @@ async def test_plan_and_secrets_screens_are_in_the_command_palette(app):
         await settle(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Phase 2 plan" in titles and "Secrets" in titles
+
+
+async def test_the_class_column_is_never_cut_at_80x24(option_a_session):
+    """Issue 15 (point 9): the Class column read 'infruct' at 80x24; it shows the real class names whole."""
+    from screens.plan import CLASSES
+
+    app = make_app(option_a_session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_plan(pilot)
+        table = screen.query_one("#plan-folders", DataTable)
+        classes = {c.split(" ")[0] for _, c, _ in folders(screen).values()}
+        assert classes and classes <= set(CLASSES)
+        width = list(table.columns.values())[1].get_render_width(table)
+        assert width >= max(len(c) for c in CLASSES)
+        help_text = type(screen).HELP
+        assert all(c in help_text for c in CLASSES)
