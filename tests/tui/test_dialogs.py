@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from textual.command import CommandList
-from textual.widgets import Button, Input
+from textual.widgets import Button
 
 from screens.app import make_app
 from screens.dialogs.confirm import ConfirmDialog, confirm_for_plan
