@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 import assets
+from .widgets.title_bar import TitleBar
 
 COLUMNS = ("Object", "Ready", "Revision", "Last reconcile", "Reason")
 
@@ -78,6 +79,7 @@ are marked; Flux changes nothing for them. g reads the cluster again; Esc goes b
         self.loading = False
 
     def compose(self) -> ComposeResult:
+        yield TitleBar("Flux status")
         yield Label("Flux status: Kustomizations and sources", classes="dialog-title", id="flux-status-title")
         yield Static("Reading the Flux objects…", id="flux-status-message")
         yield DataTable(id="flux-status-table", cursor_type="row", zebra_stripes=True)

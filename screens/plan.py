@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 import assets
 from wizard.checklist import Step
 from wizard.views.phase2_plan import PLAN_ITEMS, PlanSnapshot, compute_snapshot
+from .widgets.title_bar import TitleBar
 
 VALIDATION_ITEMS = ("repo.kustomizations", "repo.flux-manifests")
 CLASSES = ("infrastructure", "apps", "exclude")
@@ -96,6 +97,7 @@ screen (Esc).
         self.changed: str | None = None  # the folder whose class c changed last
 
     def compose(self) -> ComposeResult:
+        yield TitleBar("Phase 2 plan")
         yield Label("Phase 2 plan", classes="dialog-title", id="plan-title")
         with Horizontal(id="plan-body"):
             yield DataTable(id="plan-folders", cursor_type="row", zebra_stripes=True)

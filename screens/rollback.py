@@ -30,6 +30,7 @@ from .dialogs.confirm import ConfirmDialog
 from .dialogs.kustomization_choice import KustomizationChoiceDialog, scope_text
 from .dialogs.restore_options import RestoreOptionsDialog, describe
 from .messages import OutputLogged
+from .widgets.title_bar import TitleBar
 
 
 class Overview(Message):
@@ -88,6 +89,7 @@ the context name). g looks again at what can be undone; Esc goes back.
         self.showing_details = False
 
     def compose(self) -> ComposeResult:
+        yield TitleBar("Rollback")
         yield Label("Rollback: undo part of the migration", classes="dialog-title", id="rollback-title")
         yield OptionList(id="rollback-actions")
         with VerticalScroll(id="rollback-detail"):

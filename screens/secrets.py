@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Footer, Label, RadioButton, RadioSet, Sta
 import assets
 
 from .widgets.command_log import CommandLog
+from .widgets.title_bar import TitleBar
 
 METHODS = (("sops", "SOPS + age (files stay in git, Flux decrypts)"),
            ("sealed-secrets", "Sealed Secrets (the controller decrypts)"))
@@ -89,6 +90,7 @@ streams into the command log. v checks the secrets items again; g scans again.
         self.findings: list = []
 
     def compose(self) -> ComposeResult:
+        yield TitleBar("Secrets")
         yield Label("Secret management", classes="dialog-title", id="secrets-title")
         with Horizontal(id="secrets-body"):
             yield DataTable(id="secrets-findings", cursor_type="row", zebra_stripes=True)

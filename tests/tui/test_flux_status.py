@@ -147,3 +147,18 @@ async def test_every_screen_has_its_own_help_section(app):
 
     for screen_type in (HomeScreen, Phase, PlanScreen, RollbackScreen, SecretsScreen, Flux):
         assert (getattr(screen_type, "HELP", "") or "").strip(), f"{screen_type.__name__} has no help text"
+
+
+async def test_every_screen_has_the_app_header(app):
+    """Issue 15 (point 11): the plan, secrets, Flux status and rollback screens lacked the title bar."""
+    from screens.widgets.title_bar import TitleBar
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for key in ("P", "S", "F", "u"):
+            app.action_go_home()
+            await pilot.pause()
+            await pilot.press(key)
+            await wait_for(pilot, lambda: len(app.screen_stack) > 1 and app.screen.query(TitleBar))
+            assert app.screen.query_one(TitleBar).region.y == 0
+            await settle(pilot)
