@@ -30,6 +30,11 @@ METHODS = (("sops", "SOPS + age (files stay in git, Flux decrypts)"),
 SECRETS_ITEMS = ("secrets.scan", "secrets.keys", "secrets.convert")
 
 
+def method_label(value: str, chosen: str | None) -> str:
+    label = dict(METHODS)[value]
+    return f"{label}  ← chosen" if value == chosen else label
+
+
 class FindingsScanned(Message):
     """The worker finished scanning the repository for plaintext secrets."""
 
@@ -74,12 +79,14 @@ class SecretsScreen(Screen):
     CSS_PATH = Path(assets.__file__).parent / "styles" / "secrets.tcss"
     HELP = """\
 Plaintext secrets found in the repository: file:line, object and key names. Values are never
-read into the screen. Choose SOPS or Sealed Secrets (stored as the answer `secrets`), then
-c converts the Secrets with secrets.convert (preview and confirmation first); its output
-streams into the command log. v checks the secrets items again; g scans again.
+read into the screen. Choose SOPS or Sealed Secrets (stored as the answer `secrets`; the chosen
+one is marked "chosen"), then e sets up the encryption keys (secrets.keys) and c converts the
+Secrets (secrets.convert), each after a preview and a confirmation; the output streams into the
+command log. v checks the secrets items again; g scans again.
 """
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="secrets.back"),
+        Binding("e", "keys", "Keys", id="secrets.keys"),
         Binding("c", "convert", "Convert", id="secrets.convert"),
         Binding("v", "verify", "Verify", id="secrets.verify"),
         Binding("g", "refresh", "Scan again", id="secrets.refresh"),
@@ -98,7 +105,7 @@ streams into the command log. v checks the secrets items again; g scans again.
                 current = self.app.session.answers.get("secrets")
                 with RadioSet(id="secrets-method"):
                     for value, label in METHODS:
-                        yield RadioButton(label, value=value == current, id=f"method-{value}")
+                        yield RadioButton(method_label(value, current), value=value == current, id=f"method-{value}")
                 with VerticalScroll(id="secrets-status"):
                     yield Static(id="secrets-progress", classes="secrets-section")
                     yield Static(id="secrets-keys", classes="secrets-section")
@@ -153,6 +160,8 @@ streams into the command log. v checks the secrets items again; g scans again.
     @on(RadioSet.Changed, "#secrets-method")
     def method_chosen(self, event: RadioSet.Changed) -> None:
         value = (event.pressed.id or "").removeprefix("method-")
+        for v, _ in METHODS:  # the choice in words too: without colour the two radios look alike
+            self.query_one(f"#method-{v}", RadioButton).label = method_label(v, value)
         if value and self.app.session.answers.get("secrets") != value:
             if self.app._save_answers({"secrets": value}):
                 self.app.write_log(f"secrets={value}")
@@ -180,11 +189,23 @@ streams into the command log. v checks the secrets items again; g scans again.
 
     # -- actions ---------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("convert", "verify", "refresh") and self.app.busy:
+        if action in ("convert", "keys", "verify", "refresh") and self.app.busy:
             return None
-        if action == "convert" and self.app.session.answers.get("secrets") not in ("sops", "sealed-secrets"):
+        if action in ("convert", "keys") and self.app.session.answers.get("secrets") not in ("sops", "sealed-secrets"):
             return None
         return True
+
+    def unavailable_reason(self, action: str) -> str | None:
+        """Why a key is off now, for the help (instead of a bare "not available")."""
+        if action in ("convert", "keys", "verify", "refresh") and self.app.busy:
+            return "wait for the running step"
+        if action in ("convert", "keys"):
+            return "choose SOPS or Sealed Secrets first"
+        return None
+
+    def action_keys(self) -> None:
+        if self.check_action("keys", ()):
+            self.app.request_run("secrets.keys")
 
     def action_convert(self) -> None:
         if self.check_action("convert", ()):

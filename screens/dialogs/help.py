@@ -34,7 +34,8 @@ def keys_markdown(screen: Screen) -> str:
         if not b.show or not b.description or (b.action, b.description) in seen:  # no arrow-key noise
             continue
         seen.add((b.action, b.description))
-        note = "" if active.enabled else " *(not available here)*"
+        why = getattr(screen, "unavailable_reason", lambda action: None)(b.action)
+        note = "" if active.enabled else f" *({why or 'not available now'})*"
         rows.append(f"| `{screen.app.get_key_display(b)}` | {b.description}{note} |")
     general = [f"| `{k}` | {d} |" for k, d in GENERAL]
     return "\n".join(["| Key | Does |", "|---|---|", *rows, *general])

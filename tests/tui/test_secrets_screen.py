@@ -114,3 +114,26 @@ async def test_convert_runs_through_the_app_and_streams_into_the_log(demo_sessio
         await pilot.pause()
         assert any("n8n-auth" in line for line in screen.query_one("#secrets-log").lines)
         assert MARKER not in on_screen(app)
+
+
+async def test_the_secrets_screen_runs_s2_says_why_a_key_is_off_and_marks_the_choice_in_words(demo_session):
+    """Issue 15 (point 8)."""
+    from screens.dialogs.answers import AnswersDialog
+    from screens.dialogs.confirm import ConfirmDialog
+    from screens.dialogs.help import keys_markdown
+
+    from .conftest import wait_for
+
+    app = make_app(demo_session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_secrets(pilot)
+        keys = keys_markdown(screen)
+        assert "Convert *(choose SOPS or Sealed Secrets first)*" in keys and "Keys *(choose" in keys
+        screen.query_one("#method-sops", RadioButton).value = True
+        await settle(pilot)
+        assert str(screen.query_one("#method-sops", RadioButton).label).endswith("← chosen")
+        assert "chosen" not in str(screen.query_one("#method-sealed-secrets", RadioButton).label)
+        assert "not available" not in keys_markdown(screen) and "choose SOPS" not in keys_markdown(screen)
+        await pilot.press("e")  # S.2 from this screen: its answers, then its preview and confirmation
+        await wait_for(pilot, lambda: isinstance(app.screen, (AnswersDialog, ConfirmDialog))
+                       or "secrets.keys" in app.plan_refusals)
