@@ -32,7 +32,7 @@ from .dialogs.confirm import ConfirmDialog, confirm_for_plan
 from .dialogs.error import ErrorDialog
 from .dialogs.resume import ResumeDialog
 from .home import HomeScreen
-from .messages import CommandStarted, ItemChecked, ItemStarted, OutputLogged, PlanPrepared, PlanRefused
+from .messages import CommandStarted, ItemChecked, ItemStarted, JobEnded, OutputLogged, PlanPrepared, PlanRefused
 from .navigation import NavigationActions
 from .palette import wizard_commands
 
@@ -155,6 +155,15 @@ class WizardApp(NavigationActions, App[int]):
 
         self.push_screen(confirm_for_plan(self.engine.item(item_id), plan, self.session), decided)
 
+    @on(JobEnded)
+    def job_ended(self, message: JobEnded) -> None:
+        """Show what the step left behind, also when it was stopped (its worker reported earlier)."""
+        self.busy = self.work_running()
+        if not self.busy:
+            self.active_items.clear()
+        self.revision += 1
+        self.screen.refresh_bindings()
+
     @on(Worker.StateChanged)
     def worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "apply" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR,
@@ -173,7 +182,9 @@ class WizardApp(NavigationActions, App[int]):
 
     # -- starting work ---------------------------------------------------------------------
     def work_running(self) -> bool:
-        return any(w.group == "apply" and not w.is_finished for w in self.workers)
+        # The job count, not the workers' states: a stopped worker says CANCELLED at once, while its
+        # thread still finishes the step (and records it); until then the step is running.
+        return not self.idle.is_set()
 
     def _start(self, fn: Callable[[], object], name: str, description: str, *, chained: bool = False) -> Worker | None:
         """Run `fn` in a thread worker on the App (group "apply"); one piece of work at a time."""
@@ -193,6 +204,7 @@ class WizardApp(NavigationActions, App[int]):
                     self._jobs -= 1
                     if self._jobs == 0:
                         self.idle.set()
+                self.post_message(JobEnded())
 
         self.busy = True
         return self.run_worker(guarded, name=name, group="apply", description=description, thread=True,

@@ -26,6 +26,10 @@ class OutputLogged(Message):
         self.line = line
 
 
+class JobEnded(Message):
+    """A piece of work's thread has returned (a stopped worker reports CANCELLED before that)."""
+
+
 class ItemStarted(Message):
     """A worker began verifying or running an item."""
 

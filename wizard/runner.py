@@ -69,6 +69,10 @@ class CancelToken:
     def cancelled(self) -> bool:
         return self._event.is_set()
 
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to `seconds`, waking at once when cancelled; True when cancelled."""
+        return self._event.wait(seconds)
+
 
 @dataclass
 class Result:

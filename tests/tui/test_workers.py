@@ -15,6 +15,8 @@ from screens.phase import PhaseScreen
 from wizard.catalog import CATALOG
 from wizard.checklist import Item, Plan, Step, Verdict
 from wizard.engine import Engine
+from wizard.session import WizardError
+from textual.screen import ModalScreen
 
 from .conftest import SIZE, settle, text_of, wait_for, wait_for_screen
 
@@ -215,3 +217,45 @@ async def test_x_stops_a_tool_call_that_was_not_handed_the_token_fake_hanging_gi
         assert not survived, f"x did not end the process group of the hanging push ({pid}) within 2 s"
         st = session.state.item("prep.push")
         assert st.status == "failed" and "interrupted" in st.message, st
+
+
+class WaitingItem(Item):
+    """Waits in Python (no subprocess), as 4.2 waits for Flux, and says so when it is stopped."""
+
+    id, alias, title = "prep.wait", "9.4", "Wait for something"
+
+    def verify(self, session) -> Verdict:
+        return Verdict("pending", "never finishes")
+
+    def plan(self, session) -> Plan:
+        return Plan(self.id, "Wait", [Step("info", "wait")], changes="state")
+
+    def apply(self, session, plan, progress) -> None:
+        progress("waiting: for something that never comes")
+        while not session.cancel.wait(0.2):
+            pass
+        time.sleep(0.5)  # the step takes a moment to wind down after the stop, as a real one does
+        raise WizardError("stopped while waiting")
+
+
+async def test_x_during_a_wait_ends_with_the_step_recorded_and_shown_not_running(session):
+    """Issue 15 (point 10): x during 4.2 left the list and the evidence at "running" and lost "x Stop"."""
+
+    app = make_app(session, Engine(session, items=[WaitingItem(), *CATALOG]))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "r")
+        await wait_for_screen(pilot, ConfirmDialog, "#ok")
+        await pilot.press("tab", "enter")
+        await wait_for(pilot, lambda: "prep.wait" in app.active_items)
+        await pilot.press("x")
+        await pilot.pause()
+        if session.state.item("prep.wait").status == "running":  # winding down: still a running step
+            assert app.busy and app.check_action("stop", ()) is True
+        await wait_for(pilot, lambda: session.state.item("prep.wait").status == "failed")
+        await wait_for(pilot, lambda: not app.busy and "prep.wait" not in app.active_items)
+        while isinstance(app.screen, ModalScreen):  # the error dialog that reports the stop
+            app.pop_screen()
+            await pilot.pause()
+        shown = text_of(app.screen.query_one("#evidence-text"))
+        assert "Status: ✘ failed" in shown or "failed" in shown.split("\n")[2], shown
+        assert "running" not in shown.split("\n")[2]

@@ -7,6 +7,7 @@ from ...checklist import Item, Plan, Step, Verdict
 from ...flux import creds
 from ...flux.status import (KS_RESOURCE, REQUESTED_AT, ObjState, condition, ref, revision_hash,
                            settled_failure)
+from ...runner import Cancelled
 from ...session import WizardError
 from .common import TIMEOUT, flux_objects, pushed_commit, request_reconcile
 
@@ -113,7 +114,7 @@ class Reconciled(Item):
         deadline, bad, last = time.monotonic() + timeout, [], None
         while True:
             if session.cancel.cancelled:
-                raise WizardError("cancelled while waiting for Flux")
+                raise Cancelled("stopped while waiting for Flux")
             objects = flux_objects(session)
             _, bad, _ = reconcile_report(session, head, objects)
             if not bad:
@@ -131,7 +132,7 @@ class Reconciled(Item):
             if time.monotonic() > deadline:
                 raise WizardError(f"Flux did not reconcile {head[:12]} within {timeout:g}s; last state: "
                                   + "; ".join(bad) + ". Fix the cause (see the reason), or raise the answer reconcile-timeout=…")
-            time.sleep(2)
+            session.cancel.wait(2)  # a stop wakes it at once
 
 
 def _settled(objects, head: str, tokens: dict[str, str]) -> list[str]:
