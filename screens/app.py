@@ -49,12 +49,13 @@ class WizardApp(NavigationActions, App[int]):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("f1", "help", "Help", show=False, id="app.help-f1"),
         Binding("x", "stop", "Stop", id="app.stop"),
-        # One key map: these open the same screen from every screen, and every footer shows them.
-        Binding("P", "open_plan", "Plan", id="app.plan"),
-        Binding("S", "open_secrets", "Secrets", id="app.secrets"),
-        Binding("F", "open_flux_status", "Flux", id="app.flux-status"),
-        Binding("u", "rollback", "Rollback", id="app.rollback"),
-        Binding("ctrl+q", "quit", "Save & quit", priority=True, id="app.quit"),
+        # One key map: these open the same screen from every screen. The home footer shows them (an
+        # 80-column footer has no room on the busier screens); every help lists them.
+        Binding("P", "open_plan", "Plan", show=False, id="app.plan"),
+        Binding("S", "open_secrets", "Secrets", show=False, id="app.secrets"),
+        Binding("F", "open_flux_status", "Flux", show=False, id="app.flux-status"),
+        Binding("u", "rollback", "Undo", show=False, id="app.rollback"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),  # it saves first (see the help)
     ]
 
     revision: reactive[int] = reactive(0)

@@ -23,6 +23,10 @@ Open a phase to see its checklist, the evidence of each item and what running it
     BINDINGS = [
         Binding("enter", "open_selected", "Open phase", id="home.open"),
         Binding("v", "app.verify_all", "Verify all", id="home.verify-all"),
+        Binding("P", "app.open_plan", "Plan", id="home.plan"),
+        Binding("S", "app.open_secrets", "Secrets", id="home.secrets"),
+        Binding("F", "app.open_flux_status", "Flux", id="home.flux-status"),
+        Binding("u", "app.rollback", "Undo", id="home.rollback"),
         *[Binding(num.lower(), f"app.open_phase('{pid}')", f"Phase {num}", show=False, id=f"home.phase-{num.lower()}")
           for pid, num, _ in PHASES],
     ]

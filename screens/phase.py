@@ -31,9 +31,9 @@ skipped item counts as done for what comes after it). Output of running commands
 the command log.
 """
     BINDINGS = [
-        Binding("escape", "back", "Back", id="phase.back"),
+        Binding("escape", "back", "Back", show=False, id="phase.back"),  # in the help; the footer has no room at 80 columns
         Binding("v", "verify_item", "Verify", id="phase.verify"),
-        Binding("V", "verify_phase", "Verify phase", id="phase.verify-phase"),
+        Binding("V", "verify_phase", "Verify phase", show=False, id="phase.verify-phase"),  # help and palette
         Binding("p", "preview_item", "Preview", id="phase.preview"),
         Binding("r", "run_item", "Run", id="phase.run"),
         Binding("a", "edit_answers", "Answers", id="phase.answers"),

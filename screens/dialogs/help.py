@@ -22,6 +22,8 @@ GENERAL = [
     ("tab / shift+tab", "move between panes and buttons"),
     ("esc", "back out of a dialog or a phase"),
     ("x", "stop the running check or action"),
+    ("P / S / F / u", "from every screen: the Phase 2 plan, secrets, Flux status, undo (rollback)"),
+    ("g", "on the plan, secrets, Flux status and rollback screens: read it all again"),
     ("ctrl+q", "save and quit (asks first while something runs)"),
 ]
 
@@ -31,7 +33,8 @@ def keys_markdown(screen: Screen) -> str:
     rows, seen = [], set()
     for key, active in screen.active_bindings.items():
         b = active.binding
-        if not b.show or not b.description or (b.action, b.description) in seen:  # no arrow-key noise
+        # Every key that works here, also those the footer has no room for; not the arrow-key noise.
+        if not b.description or b.key in ("left", "right", "up", "down") or (b.action, b.description) in seen:
             continue
         seen.add((b.action, b.description))
         why = getattr(screen, "unavailable_reason", lambda action: None)(b.action)

@@ -36,3 +36,31 @@ async def test_the_buttons_are_on_screen(app, name, size):
         for b in app.screen.query(Button):
             r = b.region
             assert r.height >= 3 and screen.contains_region(r), (name, size, b.id, r, screen)
+
+
+async def test_at_80_columns_the_footer_shows_help_and_quit_on_every_screen(app):
+    """Issue 15 (point 1): the footer was cut at ^q (Help hidden)."""
+    import re
+
+    from screens.phase import PhaseScreen
+
+    def footer_line() -> str:
+        svg = app.export_screenshot()
+        rows = {}
+        for m in re.finditer(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg):
+            rows.setdefault(float(m.group(2)), []).append((float(m.group(1)), m.group(3)))
+        last = rows[max(rows)]
+        return "".join(t for _, t in sorted(last)).replace("&#160;", " ")
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        line = footer_line()
+        for word in ("? Help", "^q Quit", "P Plan", "S Secrets", "F Flux", "u Undo"):
+            assert word in line, line
+        for phase in ("prep", "repo", "bootstrap"):
+            app.action_go_home()
+            app.action_open_phase(phase)
+            await settle(pilot)
+            assert isinstance(app.screen, PhaseScreen)
+            line = footer_line()
+            assert "? Help" in line and "^q Quit" in line and "r Run" in line, line
