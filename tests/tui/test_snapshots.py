@@ -6,6 +6,7 @@ checking the new SVGs by eye (pytest writes snapshot_report.html on a mismatch).
 """
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input
 
 from screens.dialogs.confirm import confirm_for_plan
@@ -66,3 +67,61 @@ class TestConfirm:
             await freeze_cursors(pilot)
 
         assert snap_compare(app, terminal_size=SIZE, run_before=push_dialog)
+
+
+SIZES = [(80, 24), (120, 40)]
+
+
+async def _open(pilot, action: str) -> None:
+    app = pilot.app
+    await settle(pilot)
+    getattr(app, action)()
+    await settle(pilot)
+    await pilot.pause()
+
+
+class TestEveryScreenAtTwoSizes:
+    """Issue 15: every screen and dialog at 80x24 and 120x40 (no cluster, a fresh state)."""
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_home(self, app, snap_compare, size):
+        assert snap_compare(app, terminal_size=size)
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    @pytest.mark.parametrize("screen", ["action_open_plan", "action_open_secrets", "action_open_flux_status",
+                                         "action_rollback", "action_help"])
+    def test_screen(self, app, snap_compare, screen, size):
+        async def run_before(pilot):
+            await _open(pilot, screen)
+
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    @pytest.mark.parametrize("phase", ["prep", "repo", "secrets", "bootstrap", "validate", "integrate"])
+    def test_phase(self, app, snap_compare, phase, size):
+        async def run_before(pilot):
+            await settle(pilot)
+            pilot.app.action_open_phase(phase)
+            await settle(pilot)
+
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    @pytest.mark.parametrize("dialog", ["answers", "confirm", "error"])
+    def test_dialog(self, app, snap_compare, dialog, size):
+        from screens.dialogs.answers import AnswersDialog
+        from screens.dialogs.confirm import ConfirmDialog
+        from screens.dialogs.error import ErrorDialog
+
+        async def run_before(pilot):
+            app = pilot.app
+            await settle(pilot)
+            made = {"answers": lambda: AnswersDialog(app.engine.item("bootstrap.run"), {}),
+                    "confirm": lambda: ConfirmDialog("Run 3.2 Run flux bootstrap?", "It changes the cluster.\n" * 30,
+                                                     require_text="homelab-admin"),
+                    "error": lambda: ErrorDialog("3.2 did not finish", "the reason, at length. " * 60)}[dialog]
+            app.push_screen(made())
+            await pilot.pause()
+            await freeze_cursors(pilot)
+
+        assert snap_compare(app, terminal_size=size, run_before=run_before)

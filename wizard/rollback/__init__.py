@@ -34,12 +34,20 @@ def action(name: str) -> Action:
 
 def overview(session) -> list[Availability]:
     """Every action with whether it applies now and what it would do. Never raises for one action."""
+    from ..explain import explain
+
     out = []
     for a in ACTIONS.values():
+        if a.reads_the_cluster and session.state.cluster is None:
+            # Nothing to ask a cluster yet (and no raw "localhost:8080 refused" from kubectl's fallback).
+            out.append(Availability(a.name, a.title, False, "no cluster is pinned yet (1.0 Preflight pins the one "
+                                    "the wizard acts on)", "", a.destructive, a.changes))
+            continue
         try:
             out.append(a.available(session))
         except Exception as e:  # noqa: BLE001 - an unreachable cluster makes cluster actions unavailable, not the list
-            out.append(Availability(a.name, a.title, False, f"cannot tell now: {e}", "", a.destructive, a.changes))
+            out.append(Availability(a.name, a.title, False, f"cannot tell now: {explain(str(e))[0]}", "",
+                                    a.destructive, a.changes))
     return out
 
 

@@ -51,6 +51,7 @@ class Action:
     title = ""
     destructive = False  # needs a typed confirmation (the context name) in interactive front ends
     changes = "cluster"
+    reads_the_cluster = False  # whether available() asks the cluster (Flux's Kustomizations)
 
     def available(self, session) -> Availability:
         raise NotImplementedError

@@ -109,6 +109,7 @@ class Suspend(Action):
     name = "suspend"
     title = "Pause Flux (suspend Kustomizations)"
     changes = "cluster"
+    reads_the_cluster = True
 
     def available(self, session):
         kss = kustomizations(session)
@@ -185,6 +186,7 @@ class Resume(Action):
     name = "resume"
     title = "Resume Flux (resume Kustomizations)"
     changes = "cluster"
+    reads_the_cluster = True
 
     def available(self, session):
         kss = kustomizations(session)
@@ -246,6 +248,7 @@ class StopGitOps(Action):
     title = "Stop GitOps, keep the workloads (flux uninstall)"
     destructive = True
     changes = "cluster"
+    reads_the_cluster = True
 
     def available(self, session):
         kss = kustomizations(session)
