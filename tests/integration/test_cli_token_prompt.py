@@ -152,6 +152,12 @@ def test_fake_tty_plain_asks_with_questionary_password(lab, monkeypatch, capsys)
 
     monkeypatch.setattr(sys, "stdin", FakeTTY())
     monkeypatch.setattr(questionary, "password", lambda message, **kw: asked.append(message) or Answer())
+
+    class Token:  # 3.1 asks how to authenticate to a plain git server: a token (the default offered)
+        def unsafe_ask(self):
+            return "token"
+
+    monkeypatch.setattr(questionary, "select", lambda message, **kw: Token())
     monkeypatch.setattr(getpass, "getpass", lambda prompt="": pytest.fail("--plain asks with questionary"))
     assert run_credentials(repo, url, "--plain") == 0, capsys.readouterr().err
     assert asked and asked[0].startswith("GIT_PASSWORD") and "authenticated" in seen

@@ -26,6 +26,16 @@ PROVIDER = Question("provider", "Git provider", [("github", "GitHub (GITHUB_TOKE
                     default=None, help="Default: github for github.com remotes, git otherwise.")
 
 
+GIT_AUTH = Question("git-auth", "How to authenticate to the git server", [("token", "an https token"),
+                                                                          ("ssh", "an ssh deploy key")],
+                    default=None, when=lambda a: a.get("provider") == "git",
+                    help="Default: ssh for an ssh:// URL, a token otherwise.")
+SSH_KEY = Question("ssh-key-file", "The private key file of a deploy key with write access", optional=True,
+                   when=lambda a: a.get("git-auth") == "ssh")
+CA_FILE = Question("ca-file", "A CA bundle for a git server whose certificate is not publicly trusted (empty: none)",
+                   optional=True, when=lambda a: a.get("provider", "github") != "github")
+
+
 GIT_URL = Question("git-url", "Repository URL (empty: the URL of the remote)", default=None, optional=True)
 
 

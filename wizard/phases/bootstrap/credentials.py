@@ -4,17 +4,20 @@ from __future__ import annotations
 from ...journal import Kind
 from ...checklist import Item, Plan, Step, Verdict
 from ...flux import creds
-from .common import GIT_URL, PROVIDER, branch_of
+from .common import GIT_AUTH, GIT_URL, PROVIDER, SSH_KEY, branch_of
 
 
 # -- 3.1 ----------------------------------------------------------------------------------------
 class Credentials(Item):
-    questions = (PROVIDER, GIT_URL)
+    questions = (PROVIDER, GIT_URL, GIT_AUTH, SSH_KEY)
 
     def suggested(self, session) -> dict[str, str]:
         """The provider the remote's URL implies (github.com: GitHub; anything else: a plain git server)."""
         url = session.answers.get("git-url") or creds.default_remote_url(session)
-        return {"provider": creds.infer_provider(url)} if url else {}
+        if not url:
+            return {}
+        return {"provider": creds.infer_provider(url),
+                "git-auth": "ssh" if creds.parse_url(url).scheme == "ssh" else "token"}
 
     def verify(self, session) -> Verdict:
         if not any(e.get("action") == Kind.CREDENTIALS_CHOSEN for e in session.state.journal):

@@ -8,7 +8,7 @@ from ...flux.status import (GITREPO_RESOURCE, KS_RESOURCE, NS, describe_conditio
 from ...repo import gitstate
 from ...runner import ToolError
 from ...session import Refused, WizardError
-from .common import ADOPTED, AFTER_BOOTSTRAP, BOOTSTRAPPED, EXISTING, FAILED, IMAGES, IMAGE_COMPONENTS, NETPOL, PERSONAL, PRIVATE, STARTED, branch_of, cluster_path, decrypting, norm_path, stored_path
+from .common import ADOPTED, AFTER_BOOTSTRAP, BOOTSTRAPPED, CA_FILE, EXISTING, FAILED, IMAGES, IMAGE_COMPONENTS, NETPOL, PERSONAL, PRIVATE, STARTED, branch_of, cluster_path, decrypting, norm_path, stored_path
 
 
 def bootstrap_argv(session, cred: creds.Credential) -> list[str]:
@@ -71,7 +71,7 @@ def remote_has_flux_system(session, cred: creds.Credential, branch: str, path: s
 
 
 class Run(Item):
-    questions = (PERSONAL, PRIVATE, IMAGES, NETPOL, EXISTING)
+    questions = (PERSONAL, PRIVATE, IMAGES, NETPOL, EXISTING, CA_FILE)
 
     def verify(self, session) -> Verdict:
         session.ensure_same_cluster()

@@ -24,6 +24,15 @@ SEVERITY = Question("notify-severity", "Which events", [("info", "every reconcil
                                                          ("error", "errors only")], default="info")
 
 
+EVENTS_URL = Question("events-url", "The notification-controller's event endpoint, to send a test event "
+                                    "(e.g. http://127.0.0.1:9090/ through a port-forward; empty: no test event)",
+                      optional=True)
+
+
+RECEIVED = Question("notify-received", "The code the test event carried, as your webhook received it (empty: "
+                                       "not arrived yet)", optional=True, when=lambda a: bool(a.get("events-url")))
+
+
 def _repo_files(session, method: str) -> dict[str, str]:
     cluster = session.answers.get("cluster", "homelab")
     ptype = session.answers.get("notify-provider", PTYPE.default)
@@ -213,7 +222,7 @@ def _secret_manifest(session, method: str, sec: str, url: str | None) -> str:
 
 
 class Notifications(Item):
-    questions = (PTYPE, SEVERITY, PUSH)
+    questions = (PTYPE, SEVERITY, PUSH, EVENTS_URL, RECEIVED)
 
     def verify(self, session) -> Verdict:
         nt.refuse_url_in_answers(session)

@@ -32,7 +32,7 @@ MESSAGES_B = {"repo.apps": "homelab-wizard 2.3: restructure into infrastructure/
 
 
 class CommitPush(Item):
-    questions = (REMOTE,)
+    questions = (REMOTE, BRANCH)
 
     def _target(self, session) -> tuple[str, str]:
         branch = session.answers.get("branch") or gitstate.current_branch(session)
