@@ -119,7 +119,7 @@ async def through_the_tui(repo, env, monkeypatch) -> dict:
     from screens.dialogs.confirm import ConfirmDialog
     from screens.dialogs.resume import ResumeDialog
     from screens.widgets.answer_form import AnswerForm
-    from tests.tui.conftest import settle, wait_for, wait_for_screen
+    from tests.tui.conftest import mounted_select, settle, wait_for, wait_for_screen
 
     for k, v in env.items():
         monkeypatch.setenv(k, v)
@@ -137,7 +137,7 @@ async def through_the_tui(repo, env, monkeypatch) -> dict:
             await wait_for_screen(pilot, AnswersDialog, "#answer-form Select")
             form = app.screen.query_one(AnswerForm)
             questions = sorted(q.key for q in form.questions)
-            form.query_one(Select).value = KEEP
+            (await mounted_select(pilot, form.query_one(Select))).value = KEEP
             await pilot.press("ctrl+s")
             dialog = await wait_for_screen(pilot, ConfirmDialog, "#ok")
             kind = "typed" if dialog.require_text is not None else "yes"

@@ -168,6 +168,13 @@ async def wait_for_screen(pilot, screen_type, ready: str, timeout: float = 30.0)
     return pilot.app.screen
 
 
+async def mounted_select(pilot, select):
+    """A Select whose own parts are mounted: setting its value before that fails on a busy machine
+    (NoMatches for its '#label', seen in CI), although the Select itself is already queryable."""
+    await wait_for(pilot, lambda: bool(select.query("SelectCurrent #label")))
+    return select
+
+
 def text_of(widget) -> str:
     """The plain text a Static shows."""
     content = widget.content

@@ -12,7 +12,7 @@ from screens.widgets.answer_form import AnswerForm, field_id
 from wizard.phases.secrets.common import CERT, METHOD, SCOPE
 from wizard.usecase import fill_questions
 
-from .conftest import SIZE, git, settle, wait_for_screen
+from .conftest import SIZE, git, mounted_select, settle, wait_for_screen
 
 
 def shown(form: AnswerForm, q) -> bool:
@@ -25,7 +25,7 @@ async def test_the_sealed_secrets_questions_show_only_for_sealed_secrets(app):
         app.edit_answers("secrets.keys")
         dialog = await wait_for_screen(pilot, AnswersDialog, "#answer-form Select")
         form = dialog.query_one(AnswerForm)
-        method = form.query_one(f"#{field_id(METHOD)}", Select)
+        method = await mounted_select(pilot, form.query_one(f"#{field_id(METHOD)}", Select))
         method.value = "sops"
         await pilot.pause()
         assert not shown(form, CERT) and not shown(form, SCOPE)

@@ -16,7 +16,7 @@ from wizard.checklist import Question
 from wizard.engine import Engine
 from wizard.session import Session
 
-from .conftest import SIZE, git, settle, text_of, wait_for, wait_for_screen
+from .conftest import SIZE, git, mounted_select, settle, text_of, wait_for, wait_for_screen
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: web\ndata:\n  mode: {mode}\n"
 DEPLOY = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: web\nspec:\n  ports:\n    - port: 80\n"
@@ -55,7 +55,7 @@ async def test_a_duplicate_is_asked_in_the_form_and_the_preview_removes_one_docu
             q_key = "duplicate.ConfigMap/web/settings"
             fid = f"#{field_id(Question(q_key, ''))}"
             await wait_for_screen(pilot, AnswersDialog, fid)  # the form's field, not only the screen
-            select = app.screen.query_one(fid, Select)
+            select = await mounted_select(pilot, app.screen.query_one(fid, Select))
             labels = "\n".join(text_of(w) for w in app.screen.query("Static"))
             assert "ConfigMap web/settings is defined 2 times" in labels
             select.value = "web/settings.yaml:1"
