@@ -104,6 +104,10 @@ CATALOG: list = [
 ]
 
 
+# An item's properties (id, title …) look their entry up here on every use: by target, not a scan.
+_BY_TARGET = {it.target: it for it in CATALOG}
+
+
 class ItemMeta:
     """The metadata of an item class that is not in the catalog (a test's own item)."""
 
@@ -115,8 +119,7 @@ class ItemMeta:
 
 def meta_of(cls: type) -> LazyItem | ItemMeta:
     """The catalog entry of an item class (found by its module and name)."""
-    target = f"{cls.__module__}:{cls.__name__}"
-    return next((it for it in CATALOG if it.target == target), ItemMeta())
+    return _BY_TARGET.get(f"{cls.__module__}:{cls.__name__}") or ItemMeta()
 
 
 def item_by_ref(ref: str, items: list[Item] | None = None) -> Item:

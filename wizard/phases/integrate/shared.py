@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ...checklist import Question, Step
 from ...repo.generate import HEADER, _dump
-from ...session import Blocked
 
 
 PUSH = Question("push", "Push the commit to the branch Flux follows", [("true", "yes"), ("false", "no, commit only")],
@@ -23,11 +22,10 @@ def differing(session, files: dict[str, str]) -> dict[str, str]:
 
 
 def secrets_method(session) -> str:
-    m = session.answers.get("secrets")
-    if m not in ("sops", "sealed-secrets"):
-        raise Blocked("the webhook address must sit in an encrypted Secret; choose how first: homelab-wizard run "
-                      "secrets.scan answer secrets=sops (or secrets=sealed-secrets).")
-    return m
+    """The secrets method Phase 5 encrypts its webhook Secret with (S.2's choice)."""
+    from ..secrets.common import method_of
+
+    return method_of(session, why="the webhook address must sit in an encrypted Secret")
 
 
 def yaml_docs(docs: list[dict]) -> str:

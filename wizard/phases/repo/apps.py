@@ -4,13 +4,12 @@ from __future__ import annotations
 from collections import Counter
 from ...checklist import Item, Plan, Verdict
 from ...runner import ToolError
-from ...repo import gitstate
 from ...repo.ops import op_move
 from ...repo.scan import COMPOSE, CI, K8S
 from ...repo.validate import (BuildFailed, compare, key_of, multiset)
 from .baseline import compare_msg, expected_objects, unit_objects
-from .common import Ctx, context, layout_notes, open_questions, stop_if_open, written_by_wizard
-from .steps import apply_plan, plan_ops, resume_plan
+from .common import Ctx, context, layout_notes, open_questions, written_by_wizard
+from .steps import apply_plan, begin, plan_ops
 
 
 # -- 2.3 --------------------------------------------------------------------------------------------
@@ -100,11 +99,9 @@ class Apps(Item):
                                  f"unchanged ({sum(after.values())} objects)", ev)
 
     def plan(self, session) -> Plan:
-        ctx = context(session)
-        u = gitstate.ensure_clean(session, self.id)
-        if u:
-            return resume_plan(self, session, u)
-        stop_if_open(ctx)
+        ctx, resumed = begin(self, session)
+        if resumed:
+            return resumed
         what = "move app manifests to apps/ with git mv (history kept)" if ctx.option == "a" else \
             "move infrastructure to infrastructure/{base,sources}/ and apps to apps/base/ with git mv (history kept)"
         return plan_ops(self, session, ctx, move_ops(session, ctx), what, layout_notes(ctx))

@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 from ...checklist import Item, Plan, Verdict
-from ...repo import gitstate
 from ...repo.generate import cluster_readme
 from ...repo.ops import (op_mkdir, op_write)
-from .common import context, stop_if_open
-from .steps import apply_plan, plan_ops, resume_plan
+from .steps import apply_plan, begin, plan_ops
 
 
 # -- 2.1 --------------------------------------------------------------------------------------------
@@ -20,11 +18,9 @@ class ClusterDir(Item):
         return Verdict("pending", f"clusters/{cluster}/ does not exist yet (run repo.cluster-dir)")
 
     def plan(self, session) -> Plan:
-        ctx = context(session)
-        u = gitstate.ensure_clean(session, self.id)
-        if u:
-            return resume_plan(self, session, u)
-        stop_if_open(ctx)
+        ctx, resumed = begin(self, session)
+        if resumed:
+            return resumed
         d = f"clusters/{ctx.cluster}"
         ops = [op_mkdir(d)]
         if not ((session.repo / d).is_dir() and any((session.repo / d).iterdir())):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from ...checklist import Item, Plan, Step, Verdict
 from ...session import Blocked, WizardError
-from ...repo import gitstate
 from ...repo.validate import key_of, keystr, namespace_field_problems, server_dry_run, target_namespace_problems
 from .baseline import ensure_baseline
 from .common import Ctx, SCAFFOLD, context, kustomization_files, layout_notes, open_questions, stop_if_open, with_namespace_problems
@@ -11,18 +10,15 @@ from .flux_checks import (dry_run_findings, flux_kustomizations, namespaceless_w
                           outdated_api_problems, passed_message, read_flux_documents, render_flux_paths,
                           rendered_set_problems, schema_findings, tier_rank)
 from .flux_ops import PRUNE, STATEFUL, flux_ops, unit_in
-from .steps import apply_plan, plan_ops, resume_plan
+from .steps import apply_plan, begin, plan_ops
 
 
 class FluxManifests(Item):
     questions = (PRUNE, STATEFUL)
 
     def plan(self, session) -> Plan:
-        ctx = context(session)
-        u = gitstate.ensure_clean(session, self.id)
-        if u:
-            return resume_plan(self, session, u)
-        return self.plan_in(session, ctx)
+        ctx, resumed = begin(self, session)
+        return resumed or self.plan_in(session, ctx)
 
     def plan_in(self, session, ctx: Ctx) -> Plan:
         """The plan for the repository as `ctx` sees it (also used on a scratch worktree by proof.py)."""

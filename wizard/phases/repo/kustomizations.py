@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from collections import Counter
 from ...checklist import Item, Plan, Step, Verdict
-from ...repo import gitstate
 from ...repo.generate import unit_kustomization
 from ...repo.ops import (op_edit, op_write)
 from ...repo.validate import (BuildFailed, compare, key_of, multiset, namespace_field_problems)
 from .baseline import compare_msg, expected_objects
-from .common import Ctx, context, kustomization_files, layout_notes, open_questions, stop_if_open, with_namespace_problems
-from .steps import apply_plan, plan_ops, resume_plan
+from .common import Ctx, context, kustomization_files, layout_notes, open_questions, with_namespace_problems
+from .steps import apply_plan, begin, plan_ops
 
 
 # -- 2.2 --------------------------------------------------------------------------------------------
@@ -84,11 +83,9 @@ class Kustomizations(Item):
                                  "every manifest once, and 'kubectl kustomize' builds each", ev)
 
     def plan(self, session) -> Plan:
-        ctx = context(session)
-        u = gitstate.ensure_clean(session, self.id)
-        if u:
-            return resume_plan(self, session, u)
-        stop_if_open(ctx)
+        ctx, resumed = begin(self, session)
+        if resumed:
+            return resumed
         info = [Step("info", f"{x.path}: {x.role}{'/' + x.tier if x.tier else ''} ({x.reason})"
                              + (f", the {x.env} overlay ({x.build_path})" if x.env else "")) for x in ctx.layout.units]
         info += [Step("info", f"warning: {w}") for w in ctx.layout.warnings] + layout_notes(ctx)

@@ -9,7 +9,18 @@ from ...session import WizardError
 from ...repo import gitstate
 from ...repo.ops import (apply_ops, is_done, preview_steps)
 from .baseline import ensure_baseline
-from .common import Ctx
+from .common import Ctx, context, stop_if_open
+
+
+def begin(item: Item, session) -> tuple[Ctx, Plan | None]:
+    """What 2.1-2.4's plans start from: the layout, or the plan that finishes an interrupted run of
+    `item` (then nothing else is planned); open questions stop a new plan before anything is written."""
+    ctx = context(session)
+    u = gitstate.ensure_clean(session, item.id)
+    if u:
+        return ctx, resume_plan(item, session, u)
+    stop_if_open(ctx)
+    return ctx, None
 
 
 def resume_plan(item: Item, session, u: dict) -> Plan:

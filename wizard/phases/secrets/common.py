@@ -40,11 +40,12 @@ CONVERTED, KEYS, SCANNED = Kind.SECRETS_CONVERTED, Kind.SECRETS_KEYS, Kind.SECRE
 PAUSE_ENV = "HOMELAB_WIZARD_TEST_PAUSE_SECRETS"  # test hook: "<n>" sleeps after converting file n
 
 
-def method_of(session) -> str:
+def method_of(session, why: str = "") -> str:
+    """The chosen encryption method; Blocked (with `why` it is needed, when given) until there is one."""
     m = session.answers.get("secrets")
     if m not in ("sops", "sealed-secrets"):
-        raise Blocked("choose how to encrypt Secrets first: homelab-wizard run secrets.scan with the answer secrets=sops "
-                      "(or secrets=sealed-secrets).")
+        raise Blocked((f"{why}; choose" if why else "choose") + " how to encrypt Secrets first: homelab-wizard run "
+                      "secrets.scan with the answer secrets=sops (or secrets=sealed-secrets).")
     return m
 
 
