@@ -65,17 +65,21 @@ class FluxStatusScreen(Screen):
 The Kustomizations and sources (GitRepository, OCIRepository, HelmRepository…) in the cluster,
 read with kubectl: Ready state, the revision applied (Kustomizations) or fetched (sources),
 the last reconcile (the Ready condition's transition time) and its reason. Suspended objects
-are marked; Flux changes nothing for them. g reads the cluster again; Esc goes back.
+are marked; Flux changes nothing for them. The highlighted row's whole reason is shown, wrapped,
+under the table. g reads the cluster again; d shows the tool's own output of an error; Esc goes back.
 """
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="flux-status.back"),
         Binding("g", "refresh", "Refresh", id="flux-status.refresh"),
+        Binding("d", "toggle_details", "Details", id="flux-status.details"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.rows: list = []
         self.error = ""
+        self.details = ""  # the tool's own text behind an error sentence (d shows it)
+        self.showing_details = False
         self.loading = False
 
     def compose(self) -> ComposeResult:
@@ -83,6 +87,9 @@ are marked; Flux changes nothing for them. g reads the cluster again; Esc goes b
         yield Label("Flux status: Kustomizations and sources", classes="dialog-title", id="flux-status-title")
         yield Static("Reading the Flux objects…", id="flux-status-message")
         yield DataTable(id="flux-status-table", cursor_type="row", zebra_stripes=True)
+        # Reasons are long ("BuildFailed: kustomize build failed: …"); the table cuts them at the
+        # column, so the highlighted row's reason is shown whole here, wrapped.
+        yield Static(id="flux-status-detail")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -112,26 +119,60 @@ are marked; Flux changes nothing for them. g reads the cluster again; Esc goes b
         app.run_worker(work, name="flux-status", group="flux-status", description="Reading the Flux status",
                        thread=True, exclusive=True, exit_on_error=False)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_details":
+            return True if self.details else None
+        return True
+
+    def action_toggle_details(self) -> None:
+        if self.details:
+            self.showing_details = not self.showing_details
+            self._show_error()
+
+    def _show_error(self) -> None:
+        """One sentence (wizard.explain, as the rollback screen words it); the tool's text behind d."""
+        from wizard.explain import explain
+
+        sentence, self.details = explain(self.error)
+        text = Text.assemble(("The Flux objects could not be read", "bold red"),
+                             f" (read at {self._read_at}): {sentence}\nWhen that is fixed, press g to try again.")
+        if self.details:
+            text.append("\n\nDetails (d hides them)\n" + self.details if self.showing_details
+                        else "\nd shows the tool's output.", style="dim")
+        self.query_one("#flux-status-message", Static).update(text)
+        self.refresh_bindings()
+
+    @on(DataTable.RowHighlighted, "#flux-status-table")
+    def show_reason(self, event: DataTable.RowHighlighted) -> None:
+        ref = event.row_key.value if event.row_key else None
+        st = next((r for r in self.rows if r.ref == ref), None)
+        detail = self.query_one("#flux-status-detail", Static)
+        if st is None:
+            detail.update("")
+            return
+        reason = row_of(st)[-1]
+        detail.update(Text.assemble((f"{st.ref}: ", "bold"), reason))
+
     @on(FluxStatusFetched)
     def show(self, message: FluxStatusFetched) -> None:
         self.loading = False
         self.rows, self.error = message.rows, message.error
+        self.details, self.showing_details = "", False
         table = self.query_one("#flux-status-table", DataTable)
         table.clear()
+        self.query_one("#flux-status-detail", Static).update("")
         msg = self.query_one("#flux-status-message", Static)
-        at = time.strftime("%H:%M:%S")
+        self._read_at = at = time.strftime("%H:%M:%S")
         if message.unpinned:
             msg.update(Text.assemble(("No cluster pinned yet", "bold"), f": {message.error}."))
             msg.set_class(False, "-error")
+            self.refresh_bindings()
             return
         if message.error:
-            # The runner joins a tool's stderr lines with " / "; its last line says what is wrong.
-            lines = [ln.strip() for ln in message.error.replace(" / ", "\n").splitlines() if ln.strip()]
-            last = lines[-1] if lines else message.error
-            msg.update(Text.assemble(("The cluster is not reachable", "bold red"),
-                                     f" (read at {at}): {last}\nCheck the kubeconfig/context and press g to try again."))
             msg.set_class(True, "-error")
+            self._show_error()
             return
+        self.refresh_bindings()
         msg.set_class(False, "-error")
         for st in message.rows:
             table.add_row(*row_of(st), key=st.ref)
@@ -143,5 +184,5 @@ are marked; Flux changes nothing for them. g reads the cluster again; Esc goes b
         suspended = sum(r.suspended for r in message.rows)
         summary = (f"{len(kss)} Kustomization(s), {len(message.rows) - len(kss)} source(s); "
                    + (f"{len(bad)} need attention" if bad else "all Ready")
-                   + (f", {suspended} suspended" if suspended else "") + f" (read at {at}; r to refresh)")
+                   + (f", {suspended} suspended" if suspended else "") + f" (read at {at}; g to refresh)")
         msg.update(summary)

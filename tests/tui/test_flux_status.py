@@ -9,7 +9,7 @@ from screens.flux_status import FluxStatusScreen, row_of
 from screens.phase import PhaseScreen
 from wizard.flux.status import ObjState
 
-from .conftest import SIZE, settle, text_of, wait_for
+from .conftest import SIZE, settle, text_of, wait_for, wait_for_screen
 
 
 def _message(screen) -> str:
@@ -41,16 +41,23 @@ async def test_no_cluster_shows_not_reachable_and_refresh_and_back(app, session)
         screen = app.screen
         assert isinstance(screen, FluxStatusScreen)
         await wait_for(pilot, lambda: not screen.loading)
-        assert "The cluster is not reachable" in _message(screen), _message(screen)
+        assert "The Flux objects could not be read" in _message(screen), _message(screen)
+        assert "The kubeconfig has no context of that name" in _message(screen), _message(screen)
         assert "press g to try again" in _message(screen)
         assert "Unhandled Error" not in _message(screen)  # the tool's last line, not its noise
+        # One sentence (wizard.explain); the tool's own text only behind d.
+        assert "failed with exit code" not in _message(screen) and "d shows the tool's output" in _message(screen)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: "failed with exit code" in _message(screen))
+        await pilot.press("d")
+        await wait_for(pilot, lambda: "failed with exit code" not in _message(screen))
         assert screen.query_one("#flux-status-table", DataTable).row_count == 0
         assert not app.busy  # the status read never blocks the wizard's steps
 
         await pilot.press("g")
         await pilot.pause()
         await wait_for(pilot, lambda: not screen.loading)
-        assert "The cluster is not reachable" in _message(screen)
+        assert "The Flux objects could not be read" in _message(screen)
 
         await pilot.press("escape")
         await pilot.pause()
@@ -133,6 +140,26 @@ async def test_rows_show_ready_revision_reconcile_reason_and_mark_suspended(app)
         assert cells["GitRepository flux-system/flux-system"][1] == "Ready"
         msg = _message(screen)
         assert "3 Kustomization(s), 1 source(s)" in msg and "2 need attention" in msg and "1 suspended" in msg
+
+
+async def test_a_long_reason_is_shown_whole_and_wrapped_under_the_table_at_80_columns(app):
+    """Issue 15 (point 10): reasons were cut at the column ("BuildFailed: se")."""
+    from screens.flux_status import FluxStatusFetched
+
+    long = ("kustomize build failed: accumulating resources from 'apps/homelab': "
+            "'/tmp/kustomization-123/apps/homelab/missing.yaml' no such file or directory")
+    rows = [ObjState.of(_obj("Kustomization", "apps", ready=False, reason="BuildFailed", message=long))]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.action_open_flux_status()
+        screen = await wait_for_screen(pilot, FluxStatusScreen, "#flux-status-detail")
+        await wait_for(pilot, lambda: not screen.loading)
+        screen.post_message(FluxStatusFetched(rows))
+        detail = screen.query_one("#flux-status-detail")
+        await wait_for(pilot, lambda: "no such file or directory" in text_of(detail))
+        assert text_of(detail) == f"Kustomization flux-system/apps: BuildFailed: {long}"
+        await pilot.pause()
+        assert detail.region.height >= 3 and detail.region.right <= 80  # wrapped, not cut
 
 
 def test_row_of_without_revision():

@@ -20,3 +20,10 @@ def test_an_unknown_failure_keeps_the_tools_last_line():
 def test_the_wizards_own_sentences_are_left_alone():
     assert explain("no cluster is pinned yet: run 1.0 prep.preflight first") == \
         ("no cluster is pinned yet: run 1.0 prep.preflight first", "")
+
+
+def test_a_tool_failure_inside_a_wizard_sentence_is_explained_too():
+    """The Flux status screen gets the tool's text wrapped in the session's own sentence."""
+    text = f"the cluster of context 'homelab' is not reachable: {KUBECTL_8080}. Check that it is running"
+    sentence, details = explain(text)
+    assert sentence.startswith("No cluster is configured for kubectl here") and details == text
