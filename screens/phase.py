@@ -28,7 +28,8 @@ Move through the items with the arrow keys; the right-hand panes follow the high
 v checks the item now, p previews what running it would do, r runs it (after a form for
 its answers and a confirmation), a edits its answers, k skips it (with a reason, recorded; a
 skipped item counts as done for what comes after it). Output of running commands streams into
-the command log.
+the command log. Tab moves between the panes; z zooms the focused pane to the whole screen
+(z or Esc again to go back), for a long preview or log on a small terminal.
 """
     BINDINGS = [
         Binding("escape", "back", "Back", show=False, id="phase.back"),  # in the help; the footer has no room at 80 columns
@@ -38,6 +39,7 @@ the command log.
         Binding("r", "run_item", "Run", id="phase.run"),
         Binding("a", "edit_answers", "Answers", id="phase.answers"),
         Binding("k", "skip_item", "Skip", id="phase.skip"),
+        Binding("z", "zoom", "Zoom pane", show=False, id="phase.zoom"),  # in the help and the palette
     ]
 
     def __init__(self, phase_id: str) -> None:
@@ -116,7 +118,17 @@ the command log.
         return True
 
     def action_back(self) -> None:
+        if self.maximized is not None:  # Esc first leaves a zoomed pane, as z does
+            self.minimize()
+            return
         self.app.pop_screen()
+
+    def action_zoom(self) -> None:
+        """The focused pane fills the screen (at 80x24 the evidence and preview get a few lines)."""
+        if self.maximized is not None:
+            self.minimize()
+        elif self.focused is not None:
+            self.maximize(self.focused, container=False)
 
     def action_verify_item(self) -> None:
         if self.selected_item is not None:

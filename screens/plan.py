@@ -84,9 +84,9 @@ v re-runs the validation of 2.2 and 2.4, g recomputes the plan. Run the items fr
 screen (Esc).
 """
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="plan.back"),
-        Binding("c", "cycle_class", "Change class", id="plan.cycle-class"),
-        Binding("h", "helm", "Helm chart", id="plan.helm"),
+        Binding("escape", "app.pop_screen", "Back", show=False, id="plan.back"),  # in the help: no room at 80 columns
+        Binding("c", "cycle_class", "Class", id="plan.cycle-class"),
+        Binding("h", "helm", "Helm", id="plan.helm"),
         Binding("v", "validate", "Validate", id="plan.validate"),
         Binding("g", "refresh", "Recompute", id="plan.refresh"),
     ]

@@ -85,7 +85,7 @@ Secrets (secrets.convert), each after a preview and a confirmation; the output s
 command log. v checks the secrets items again; g scans again.
 """
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="secrets.back"),
+        Binding("escape", "app.pop_screen", "Back", show=False, id="secrets.back"),  # in the help: no room at 80 columns
         Binding("e", "keys", "Keys", id="secrets.keys"),
         Binding("c", "convert", "Convert", id="secrets.convert"),
         Binding("v", "verify", "Verify", id="secrets.verify"),

@@ -80,6 +80,8 @@ def render_evidence(item: Item, st: ItemState, status: str, missing: list[Item])
 class EvidenceView(VerticalScroll, can_focus=True):
     """A scrollable pane with the evidence of the highlighted item."""
 
+    ALLOW_MAXIMIZE = True  # z zooms it (a scroll container is not maximizable by default)
+
     def compose(self):
         yield Static(id="evidence-text")
 

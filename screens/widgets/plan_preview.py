@@ -12,6 +12,8 @@ from wizard.usecase import CHANGES
 class PlanPreview(VerticalScroll, can_focus=True):
     """Shows the last plan computed for the highlighted item, or why it cannot be planned."""
 
+    ALLOW_MAXIMIZE = True  # z zooms it (a scroll container is not maximizable by default)
+
     def compose(self):
         yield Static(id="preview-text")
 
@@ -20,7 +22,6 @@ class PlanPreview(VerticalScroll, can_focus=True):
 
     def show(self, item: Item | None, plan: Plan | None, refusal: str | None = None) -> None:
         body = self.query_one("#preview-text", Static)
-        body.set_class(plan is not None and item is not None and item.acts and not refusal, "-plan")
         if item is None:
             body.update("")
         elif item.unavailable:
@@ -33,8 +34,9 @@ class PlanPreview(VerticalScroll, can_focus=True):
             body.update(Text("Press p to preview what running it would do, or r to run it "
                              "(you confirm before anything changes).", style="dim"))
         else:
-            # Plans hold paths and commands: scroll sideways rather than wrap them mid-word.
-            text = Text(no_wrap=True, overflow="ignore")
+            # Plans hold long paths and commands: wrap at words, and fold a word longer than the
+            # pane, so the whole line is on screen without scrolling sideways (issue 15).
+            text = Text(overflow="fold")
             text.append(f"This {CHANGES.get(plan.changes, plan.changes)}.\n", style="bold")
             text.append(plan.render())
             body.update(text)

@@ -102,6 +102,15 @@ flux_controller() {  # <out> <name> <version> [extra replace ...]
 build_source_controller() { flux_controller "$1" source-controller "$SOURCE_CONTROLLER_VERSION" $SOURCE_CONTROLLER_EXTRA_REPLACES; }
 build_kustomize_controller() { flux_controller "$1" kustomize-controller "$KUSTOMIZE_CONTROLLER_VERSION"; }
 build_notification_controller() { flux_controller "$1" notification-controller "$NOTIFICATION_CONTROLLER_VERSION"; }
+build_helm_controller() { flux_controller "$1" helm-controller "$HELM_CONTROLLER_VERSION" $HELM_CONTROLLER_EXTRA_REPLACES; }
+
+# The helm CLI, to install a release by hand on the "before" cluster (issue 13's adoption test).
+build_helm() {
+  local w=$1/w
+  wrapper "$w"; cd "$w"
+  go get -tool "helm.sh/helm/v4/cmd/helm@$HELM_VERSION"
+  go build -trimpath -ldflags="$LDFLAGS -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" -o "$1/bin/helm" helm.sh/helm/v4/cmd/helm
+}
 
 build_sealed_secrets() {
   local w=$1/w mod=github.com/bitnami-labs/sealed-secrets
@@ -149,7 +158,8 @@ version_of() {
     etcd) echo "$ETCD_VERSION" ;; kubernetes) echo "$K8S_VERSION" ;; kwok) echo "$KWOK_VERSION" ;;
     source_controller) echo "$SOURCE_CONTROLLER_VERSION" ;; kustomize_controller) echo "$KUSTOMIZE_CONTROLLER_VERSION" ;;
     notification_controller) echo "$NOTIFICATION_CONTROLLER_VERSION" ;; sealed_secrets) echo "$SEALED_SECRETS_VERSION" ;;
-    flux) echo "$FLUX_VERSION" ;; *) die "unknown component $1" ;;
+    flux) echo "$FLUX_VERSION" ;; helm_controller) echo "$HELM_CONTROLLER_VERSION" ;; helm) echo "$HELM_VERSION" ;;
+    *) die "unknown component $1" ;;
   esac
 }
 
@@ -192,6 +202,9 @@ build_one() {
 if [ "${1:-}" = --one ]; then "build_$2" "$3"; exit 0; fi
 
 all="kubernetes etcd kwok sealed_secrets source_controller kustomize_controller notification_controller flux"
+# Built only when named (tests/testbed/build.sh helm_controller helm): the Helm adoption tests skip
+# without them, and a cold build of both takes long.
+optional="helm_controller helm"
 want=${*:-$all}
 want=${want//-/_}
 # Leftovers of builds that were killed: <component>.tmp.<pid> whose pid is gone.

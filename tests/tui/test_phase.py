@@ -48,7 +48,7 @@ async def test_verifying_without_a_cluster_shows_why_in_the_evidence(app, sessio
         assert st.message[:60] in shown.replace("\n", " ")
         assert "checks:" in shown
         log = app.screen.query_one("#log")
-        assert any(line.startswith("$ ") for line in log.lines), "the commands run were not logged"
+        assert any(line.startswith("$ ") for line in log.entries), "the commands run were not logged"
 
 
 class LaterItem(NotYetAvailable):

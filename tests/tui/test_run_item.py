@@ -40,7 +40,7 @@ async def test_cancelling_the_confirmation_changes_nothing(app, session, homelab
         assert session.state.item("prep.structure").status == "pending"
         assert not [e for e in session.state.journal if e["action"] == "structure-chosen"]
         assert git(homelab_repo, "status", "--porcelain") == ""
-        assert any("nothing was changed" in line for line in app.screen.query_one("#log").lines)
+        assert any("nothing was changed" in line for line in app.screen.query_one("#log").entries)
 
 
 async def test_confirming_records_the_choice_and_ticks_the_item(app, session, homelab_repo):
@@ -57,7 +57,7 @@ async def test_confirming_records_the_choice_and_ticks_the_item(app, session, ho
         # The stored state on disk agrees (saved after the step, not only on quit).
         assert '"structure-chosen"' in session.store.path.read_text()
         assert "Option B chosen" in text_of(app.screen.query_one("#evidence-text"))
-        assert "recorded Option B" in "\n".join(app.screen.query_one("#log").lines)
+        assert "recorded Option B" in "\n".join(app.screen.query_one("#log").entries)
         assert git(homelab_repo, "status", "--porcelain") == ""  # 1.1 only records a choice
 
 

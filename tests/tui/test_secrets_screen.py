@@ -53,7 +53,7 @@ def on_screen(app) -> str:
     parts += [text_of(s) for s in screen.query("Static")]
     table = screen.query_one("#secrets-findings", DataTable)
     parts += [str(c) for row in table.rows for c in table.get_row(row)]
-    parts += list(screen.query_one("#secrets-log").lines)
+    parts += list(screen.query_one("#secrets-log").entries)
     return "\n".join(parts)
 
 
@@ -112,7 +112,7 @@ async def test_convert_runs_through_the_app_and_streams_into_the_log(demo_sessio
         app.post_message(OutputLogged("encrypted Secret homelab/n8n-auth → services/secrets.yaml"))
         await pilot.pause()
         await pilot.pause()
-        assert any("n8n-auth" in line for line in screen.query_one("#secrets-log").lines)
+        assert any("n8n-auth" in line for line in screen.query_one("#secrets-log").entries)
         assert MARKER not in on_screen(app)
 
 

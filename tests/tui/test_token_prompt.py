@@ -81,7 +81,7 @@ async def test_the_token_is_typed_hidden_kept_in_memory_and_3_1_passes(app, sess
         assert st.status == "passed", st.message
         assert "authenticated" in seen  # the typed token reached git (credential helper, environment)
 
-        log = "\n".join(app.screen.query_one("#log").lines)
+        log = "\n".join(app.screen.query_one("#log").entries)
         assert "typed at the no-echo prompt" in log and CANARY not in log
 
     stored = session.store.path.read_text() + session.runner.audit_log.read_text()
@@ -99,7 +99,7 @@ async def test_cancelling_the_token_dialog_changes_nothing(app, session, lab):
         assert session.prompted_tokens == {}
         assert session.state.item("bootstrap.credentials").status == "pending"
         assert not [e for e in session.state.journal if e["action"] == "credentials-chosen"]
-        assert "no GIT_PASSWORD typed; nothing was changed" in "\n".join(app.screen.query_one("#log").lines)
+        assert "no GIT_PASSWORD typed; nothing was changed" in "\n".join(app.screen.query_one("#log").entries)
         assert seen == []
 
 

@@ -88,7 +88,7 @@ def work_app(session, gate):
 
 
 def log_lines(app) -> list[str]:
-    return list(app.screen.query_one("#log").lines)
+    return list(app.screen.query_one("#log").entries)
 
 
 async def start_sleeping(pilot) -> None:

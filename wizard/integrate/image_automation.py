@@ -288,8 +288,8 @@ def repo_files(targets: list[Target], spec: dict, branch: str, cluster: str) -> 
 def bootstrap_hint(session) -> str:
     cluster = session.answers.get("cluster", "homelab")
     return (f"the image controllers are not installed: flux bootstrap needs --components-extra={COMPONENTS}. Re-run "
-            f"bootstrap with them: 'homelab-wizard run bootstrap.run with the answer image-automation=true answer "
-            f"existing-bootstrap=rerun' (it runs flux bootstrap … --path=clusters/{cluster} "
+            f"bootstrap with them: run 3.2 bootstrap.run with the answer image-automation=true and the answer "
+            f"existing-bootstrap=rerun (it runs flux bootstrap … --path=clusters/{cluster} "
             f"--components-extra={COMPONENTS}; bootstrap is idempotent), then run integrate.image-automation again "
             f"with the answer image-automation=<namespace>/<deployment>.")
 

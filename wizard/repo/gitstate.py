@@ -140,7 +140,7 @@ def ensure_clean(session, item_id: str) -> dict | None:
     u = unfinished(session)
     if u is not None:
         if u["item"] != item_id:
-            raise Blocked(f"{u['item']} was interrupted half-way (at {u['at']}); run 'homelab-wizard run {u['item']}' "
+            raise Blocked(f"{u['item']} was interrupted half-way (at {u['at']}); run {u['item']} "
                           "to finish it before anything else.")
         return u
     listing = foreign_changes(session)

@@ -30,7 +30,7 @@ def check_discardable(session) -> tuple[list[tuple[str, str]], list[str]]:
     """(the staged changes, the items that made them); raises when they are not only the wizard's."""
     u = gitstate.unfinished(session)
     if u is not None:
-        raise Blocked(f"{u['item']} was interrupted half-way (at {u['at']}); run 'homelab-wizard run {u['item']}' to "
+        raise Blocked(f"{u['item']} was interrupted half-way (at {u['at']}); run {u['item']} to "
                       "finish it first (it resumes where it stopped), then discard.")
     steps = gitstate.pending_steps(session)
     if not steps:

@@ -233,7 +233,7 @@ def _checked_backup(session) -> BackupInfo:
     """The backup to restore from; Blocked when there is none or it fails its integrity check."""
     info = find_backup(session)
     if info is None:
-        raise Blocked("there is no complete Phase 1 backup to restore from; run 'homelab-wizard run prep.backup' "
+        raise Blocked("there is no complete Phase 1 backup to restore from; run 1.2 prep.backup "
                       "(while the cluster is still as you want it back).")
     problems = check_integrity(info)
     if problems:

@@ -132,7 +132,7 @@ def _test_event_verdict(session, method: str, ev: dict) -> Verdict:
     got = (session.answers.get("notify-received") or "").strip()
     if got != sent["code"]:
         msg = (f"a test event with code {sent['code']} went through the notification-controller at {sent['at']}; "
-               f"when it arrives, confirm with: homelab-wizard run integrate.notifications with the answer notify-received=<code>")
+               f"when it arrives, confirm it: run 5.4 integrate.notifications again with the answer notify-received=<code>")
         if got:
             msg = f"the confirmed code {got!r} is not the code of the last test event; " + msg
         return Verdict("pending", msg, ev)

@@ -44,8 +44,8 @@ def method_of(session, why: str = "") -> str:
     """The chosen encryption method; Blocked (with `why` it is needed, when given) until there is one."""
     m = session.answers.get("secrets")
     if m not in ("sops", "sealed-secrets"):
-        raise Blocked((f"{why}; choose" if why else "choose") + " how to encrypt Secrets first: homelab-wizard run "
-                      "secrets.scan with the answer secrets=sops (or secrets=sealed-secrets).")
+        raise Blocked((f"{why}; choose" if why else "choose") + " how to encrypt Secrets first: run S.1 secrets.scan with "
+                      "the answer secrets=sops (or secrets=sealed-secrets).")
     return m
 
 
