@@ -152,7 +152,14 @@ def test_plaintext_secret_blocks_the_commit_and_names_the_file(tmp_path, env):
     head = git(repo, "rev-parse", "HEAD")
     res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
     assert res.returncode == 3
-    assert "plaintext Secrets" in res.stderr and "apps/services/secret.yaml:2" in res.stderr
+    # 2.5 cites the Secret at the line the scan (and the Secrets screen) cites: its first value,
+    # not the line its document starts on (issue 15, point 8).
+    from wizard.secrets.detect import find
+    from wizard.secrets.rules import PLAINTEXT_SECRET
+
+    cited = [f"{f.path}:{f.line}" for f in find(repo) if f.rule == PLAINTEXT_SECRET]
+    assert cited == ["apps/services/secret.yaml:9"], cited
+    assert "plaintext Secrets" in res.stderr and "(apps/services/secret.yaml:9)" in res.stderr, res.stderr
     assert "secrets.scan" in res.stderr
     assert git(repo, "rev-parse", "HEAD") == head  # nothing committed
     assert "n8n-key-test" not in (repo / ".git/homelab-wizard/state.json").read_text()

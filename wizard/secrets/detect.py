@@ -171,6 +171,22 @@ def _secret_findings(doc: dict, rel: str, index: int, at, label: str, meta: dict
                     **meta)]
 
 
+def secret_where(root: Path, m) -> str:
+    """`path:line` of a plaintext Secret as the scan cites it: the line of its first value, the line a
+    person edits (2.5's refusal and the Secrets screen name the same line). Falls back to the
+    document's first line when the file cannot be read again."""
+    import yaml
+
+    try:
+        lines = key_lines((Path(root) / m.path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return m.where
+    keys = lines[m.index] if m.index < len(lines) else {}
+    vals = secret_values(m.doc)
+    first = min((keys.get(tuple(k.split(".", 1)), m.line) for k in vals), default=m.line)
+    return f"{m.path}:{first}"
+
+
 def _credential_findings(doc: dict, rel: str, index: int, at, label: str, meta: dict) -> list[Finding]:
     out = []
     for path, key in _walk_credentials({k: v for k, v in doc.items() if k != "metadata"}):

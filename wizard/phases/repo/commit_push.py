@@ -6,6 +6,7 @@ from ...runner import ToolError
 from ...session import Blocked
 from ...repo import gitstate, push
 from ...repo.validate import plaintext_secrets
+from ...secrets.detect import secret_where
 from .common import Ctx, context
 
 
@@ -76,7 +77,8 @@ class CommitPush(Item):
                    if m.path not in ctx.layout.excluded_files]
         if secrets:
             raise Blocked("refusing to commit: plaintext Secrets would sit under a Flux path: "
-                          + ", ".join(f"{m.kind} {m.namespace}/{m.name} ({m.where})" for m in secrets[:10])
+                          + ", ".join(f"{m.kind} {m.namespace}/{m.name} ({secret_where(session.repo, m)})"
+                                      for m in secrets[:10])
                           + ". Encrypt them first with the secrets items (secrets.scan, secrets.keys, "
                             "secrets.convert: SOPS or Sealed Secrets), then run repo.commit-push again.")
         remote, branch = self._target(session)
