@@ -250,7 +250,7 @@ class WizardApp(NavigationActions, App[int]):
         from types import SimpleNamespace
 
         item = self.engine.item(item_id)
-        shim = SimpleNamespace(alias=item.alias, title=f"{item.title}: questions about this repo", questions=questions)
+        shim = SimpleNamespace(alias=item.alias, title=f"{item.title}: what it needs to know", questions=questions)
 
         def answered(answers: dict | None) -> None:
             if answers is None:

@@ -128,10 +128,20 @@ class Session:
 
     # -- tools, pinned -----------------------------------------------------------------
     def _pins(self) -> tuple[str | None, str | None]:
-        pinned = self.state.cluster if self.store.state else None
+        state = self.store.state
+        pinned = state.cluster if state else None
         kubeconfig = self.kubeconfig or (pinned.kubeconfig if pinned else None)
-        context = self.context or (pinned.context if pinned else None)
+        # An explicit --context wins; then the context chosen in 1.0 (answer context=NAME), which may
+        # differ from the pin: the identity guards then refuse a different cluster (or 1.0 re-pins
+        # with --repin); then the pin.
+        chosen = state.answers.get("context") if state else None
+        context = self.context or chosen or (pinned.context if pinned else None)
         return kubeconfig, context
+
+    @property
+    def kubeconfig_file(self) -> str | None:
+        """The kubeconfig every tool is pinned to; None: kubectl's own (KUBECONFIG, else ~/.kube/config)."""
+        return self._pins()[0]
 
     @property
     def kubectl(self) -> Kubectl:

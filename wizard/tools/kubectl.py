@@ -26,6 +26,12 @@ class Kubectl(PinnedTool):
         res = self.runner.run([*args, "config", "current-context"], ok_codes=(0, 1), timeout=10)
         return res.stdout.strip() or None
 
+    def config_view(self) -> dict:
+        """The whole merged kubeconfig (every context, not only the pinned one), as JSON. Never --raw:
+        without it kubectl itself replaces tokens, passwords and key data by REDACTED / DATA+OMITTED."""
+        args = [self.exe] + (["--kubeconfig", self.kubeconfig] if self.kubeconfig else [])
+        return self.runner.run([*args, "config", "view", "-o", "json"], timeout=10).json()
+
     def server_url(self) -> str | None:
         # --minify keeps only the pinned context; credentials are omitted by kubectl itself.
         cfg = self.run("config", "view", "--minify", "-o", "json", timeout=10).json()
