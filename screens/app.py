@@ -77,6 +77,9 @@ class WizardApp(NavigationActions, App[int]):
             # iterates this dict, and the screens must not add keys to it meanwhile.
             session.state.item(item.id)
         self.active_items: set[str] = set()
+        # item id -> (started at, its latest progress line): a long step (3.2, 4.2) says what it
+        # is doing now in its evidence pane, not only "running".
+        self.progress: dict[str, tuple[str, str]] = {}
         self.plans: dict[str, Plan] = {}
         self.plan_refusals: dict[str, str] = {}
         self.idle = threading.Event()
@@ -122,13 +125,21 @@ class WizardApp(NavigationActions, App[int]):
 
     def on_output_logged(self, message: OutputLogged) -> None:
         self.write_log(f"  {message.line}")
+        if message.item_id in self.active_items:
+            started = self.progress.get(message.item_id, ("", ""))[0]
+            self.progress[message.item_id] = (started, message.line)
+            self.revision += 1
 
     def on_item_started(self, message: ItemStarted) -> None:
+        import time
+
         self.active_items.add(message.item_id)
+        self.progress[message.item_id] = (time.strftime("%H:%M:%S"), "")
         self.revision += 1
 
     def on_item_checked(self, message: ItemChecked) -> None:
         self.active_items.discard(message.item_id)
+        self.progress.pop(message.item_id, None)
         self.revision += 1
 
     def on_plan_refused(self, message: PlanRefused) -> None:

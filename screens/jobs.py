@@ -89,7 +89,7 @@ def run_item(app: "WizardApp", item_id: str, plan: Plan) -> Verdict | None:
     """Apply a confirmed plan, streaming its progress lines, then report the new verdict."""
     app.post_message(ItemStarted(item_id))
     try:
-        verdict = app.engine.run(item_id, plan, progress=lambda line: app.post_message(OutputLogged(line)))
+        verdict = app.engine.run(item_id, plan, progress=lambda line: app.post_message(OutputLogged(line, item_id)))
     except Cancelled:
         stored = app.session.state.item(item_id)
         app.post_message(OutputLogged(f"{item_id} was stopped: {stored.message}"))

@@ -21,9 +21,10 @@ class CommandStarted(Message):
 class OutputLogged(Message):
     """A line of progress from a running action (engine.run's progress callback)."""
 
-    def __init__(self, line: str) -> None:
+    def __init__(self, line: str, item_id: str | None = None) -> None:
         super().__init__()
         self.line = line
+        self.item_id = item_id  # set for a running item's progress: its evidence pane shows the latest
 
 
 class JobEnded(Message):

@@ -91,7 +91,8 @@ the command log. Tab moves between the panes; z zooms the focused pane to the wh
             return
         st = app.session.state.item(item.id)
         status = "running" if item.id in app.active_items else st.status
-        self.query_one(EvidenceView).show(item, st, status, app.engine.missing_prerequisites(item))
+        self.query_one(EvidenceView).show(item, st, status, app.engine.missing_prerequisites(item),
+                                          app.progress.get(item.id))
         self.query_one(PlanPreview).show(item, app.plans.get(item.id), app.plan_refusals.get(item.id))
         self.refresh_bindings()
 

@@ -214,11 +214,11 @@ class Session:
         live = self.live_identity()
         pinned = self.state.cluster
         if pinned is None:
-            raise Blocked("no cluster is pinned yet; run 'homelab-wizard run prep.preflight' first.")
+            raise Blocked("no cluster is pinned yet; run 1.0 prep.preflight first.")
         if not pinned.same_cluster(live):
             raise Refused(
                 f"this is not the cluster the migration started on: pinned {pinned.describe()}; now "
                 f"{live.describe()}. Switch back to the pinned cluster, or re-pin explicitly with "
-                "'homelab-wizard run prep.preflight --repin' if the cluster really was replaced."
+                "1.0 prep.preflight with --repin if the cluster really was replaced."
             )
         return live

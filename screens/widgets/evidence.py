@@ -45,8 +45,10 @@ def _scalar(v) -> str:
     return str(v)
 
 
-def render_evidence(item: Item, st: ItemState, status: str, missing: list[Item]) -> Text:
-    """Everything the user should know about one item, as one block of text."""
+def render_evidence(item: Item, st: ItemState, status: str, missing: list[Item],
+                    progress: tuple[str, str] | None = None) -> Text:
+    """Everything the user should know about one item, as one block of text. `progress` is a running
+    item's (start time, latest progress line)."""
     text = Text()
     text.append(f"{item.alias} {item.id}\n", style="bold")
     text.append(f"{item.title}\n\n")
@@ -59,7 +61,12 @@ def render_evidence(item: Item, st: ItemState, status: str, missing: list[Item])
     if st.checked_at:
         text.append(f"   checked {st.checked_at}", style="dim")
     text.append("\n")
-    if st.message:
+    if status == "running" and progress:
+        started, latest = progress
+        text.append(f"Running since {started}" if started else "Running", style="bold")
+        text.append(f": {latest}\n" if latest else "\n")
+        text.append("Every line it prints is in the command log; x stops it.\n", style="dim")
+    elif st.message:
         text.append(f"{st.message}\n")
     if missing:
         names = ", ".join(f"{m.alias} {m.id}" for m in missing)
@@ -89,9 +96,9 @@ class EvidenceView(VerticalScroll, can_focus=True):
         self.border_title = "Evidence"
 
     def show(self, item: Item | None, st: ItemState | None = None, status: str = "pending",
-             missing: list[Item] | None = None) -> None:
+             missing: list[Item] | None = None, progress: tuple[str, str] | None = None) -> None:
         body = self.query_one("#evidence-text", Static)
         if item is None or st is None:
             body.update("No item selected.")
             return
-        body.update(render_evidence(item, st, status, missing or []))
+        body.update(render_evidence(item, st, status, missing or [], progress))

@@ -112,6 +112,9 @@ async def test_output_streams_while_the_screen_stays_usable(work_app, session, g
         assert app.work_running() and "  line 3" not in log_lines(app)
         screen = app.screen
         assert screen.query_one("#checklist").get_option_at_index(0).prompt.plain.startswith("…")
+        # A long step says what it does now in its evidence, not only "running" (issue 15, point 10).
+        await wait_for(pilot, lambda: "Running since" in text_of(screen.query_one("#evidence-text"))
+                       and ": line 2" in text_of(screen.query_one("#evidence-text")))
         await pilot.press("down")  # the UI answers while the command still prints
         await pilot.pause()
         assert "9.2 prep.sleep" in text_of(screen.query_one("#evidence-text"))
