@@ -15,7 +15,7 @@ What runs, in order (each in its own session/process group, logging to <run dir>
   2. kube-apiserver            (https://127.0.0.1:<apiserver>, static token, openssl CA)
   3. kube-controller-manager, kube-scheduler, kwok (one fake Linux node), the git http server;
      meanwhile the Flux and Sealed Secrets CRDs are applied server-side and the node is created
-  4. source-, kustomize-, notification-controller (KUBECONFIG, RUNTIME_NAMESPACE=flux-system)
+  4. source-, kustomize-, notification-, helm-controller (KUBECONFIG, RUNTIME_NAMESPACE=flux-system)
      and sealed-secrets-controller (in-cluster config faked inside a private mount namespace)
 Start waits until every health endpoint answers; teardown kills every process group and checks
 that no process and no listening port is left.
@@ -193,6 +193,11 @@ class Testbed:
         path = [str(p) for p in self.bins.bin_dirs] + [str(self.bins.kubectl.parent), env.get("PATH", "/usr/bin:/bin")]
         env.update(PATH=os.pathsep.join(path), KUBECONFIG=str(self.kubeconfig),
                    SOPS_DISABLE_VERSION_CHECK="1", **self.proxy_guard_env)
+        # The helm CLI (on PATH from the build cache) keeps its repositories, cache and plugins in
+        # the run dir, never in the user's home.
+        helm = self.run_dir / "helm"
+        env.update(HELM_CONFIG_HOME=str(helm / "config"), HELM_CACHE_HOME=str(helm / "cache"),
+                   HELM_DATA_HOME=str(helm / "data"))
         return env
 
     @property
@@ -335,7 +340,7 @@ class Testbed:
         # While those start: CRDs first (the host controllers exit if their kinds are unknown).
         self._apply_crds_and_node()
         stage4 = [self._source_controller(bins), self._kustomize_controller(bins),
-                  self._notification_controller(bins), self._sealed_secrets(bins)]
+                  self._notification_controller(bins), self._helm_controller(bins), self._sealed_secrets(bins)]
         run(stage4)
         self._wait(stage3 + stage4, procs, deadline)
         self._wait_node_ready(deadline)
@@ -530,6 +535,16 @@ class Testbed:
             f"--metrics-addr=127.0.0.1:{p['notification_metrics']}",
             f"--health-addr=127.0.0.1:{p['notification_health']}",
         ], self._flux_env(), self._flux_probes("notification_health"))
+
+    def _helm_controller(self, b: Binaries) -> _Spec:
+        """Takes over hand-installed Helm releases (issue 13). It downloads chart artifacts from the
+        URL in a HelmChart's status, which source-controller builds from --storage-adv-addr: 127.0.0.1."""
+        p = self.ports
+        return _Spec("helm-controller", [
+            str(b["helm-controller"]), self._events_url(),
+            f"--metrics-addr=127.0.0.1:{p['helm_metrics']}",
+            f"--health-addr=127.0.0.1:{p['helm_health']}", "--log-level=debug",
+        ], self._flux_env(), self._flux_probes("helm_health"))
 
     def _sealed_secrets(self, b: Binaries) -> _Spec:
         """The controller only supports in-cluster config (rest.InClusterConfig()).

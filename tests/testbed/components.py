@@ -53,6 +53,9 @@ COMPONENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "kustomize-controller": ("KUSTOMIZE_CONTROLLER_VERSION", ("kustomize-controller",)),
     "notification-controller": ("NOTIFICATION_CONTROLLER_VERSION", ("notification-controller",)),
     "flux": ("FLUX_VERSION", ("flux",)),
+    # helm-controller adopts hand-installed Helm releases; the helm CLI installs one by hand (issue 13).
+    "helm-controller": ("HELM_CONTROLLER_VERSION", ("helm-controller",)),
+    "helm": ("HELM_VERSION", ("helm",)),
 }
 
 
@@ -82,7 +85,8 @@ class Binaries:
     def crd_files(self) -> list[Path]:
         """CRD YAMLs shipped next to the flux controllers and the sealed-secrets controller."""
         files: list[Path] = []
-        for comp in ("source-controller", "kustomize-controller", "notification-controller", "sealed-secrets"):
+        for comp in ("source-controller", "kustomize-controller", "notification-controller", "helm-controller",
+                     "sealed-secrets"):
             files += sorted((self.dirs[comp] / "crds").glob("*.yaml"))
         return files
 

@@ -38,6 +38,8 @@ LAYOUT: dict[str, tuple[int, str, str]] = {
     # to a non-loopback host (e.g. the flux CLI's GitHub version check) fails at once on
     # 127.0.0.1 instead of leaving the machine. Loopback itself is exempt via NO_PROXY.
     "proxy_guard": (18, "loopback-guard", "closed port used as HTTP(S)_PROXY"),
+    "helm_metrics": (19, "helm-controller", "metrics"),
+    "helm_health": (20, "helm-controller", "health probes"),
 }
 
 
