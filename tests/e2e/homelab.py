@@ -84,6 +84,7 @@ def phases_1_and_2(step) -> None:
     for item in ("secrets.scan", "secrets.keys", "secrets.convert", "secrets.decryption"):
         step("skip", item, "--reason", "no Secrets in this repo")
     step("run", "repo.commit-push", "--yes")
+    step("run", "bootstrap.ownership", "--yes")  # 3.0: what Flux takes over (3.2 needs it)
 
 
 def bootstrapped_repo(tb, tmp, env):

@@ -5,6 +5,7 @@ import time
 from ...journal import Kind
 from ...checklist import Item, Plan, Step, Verdict
 from ...flux import creds
+from ...flux.ownership import BLOCKING
 from ...flux.status import (KS_RESOURCE, REQUESTED_AT, ObjState, condition, ref, revision_hash,
                            settled_failure)
 from ...runner import Cancelled
@@ -79,8 +80,12 @@ class Reconciled(Item):
         head = pushed_commit(session)
         ok, bad, ev = reconcile_report(session, head)
         ev["ok"], ev["problems"] = ok, bad
+        ev["ownership"] = _ownership(session)  # 3.0's preview again, now that Flux owns what it applied
         if bad:
-            return Verdict("failed", f"{len(bad)} not reconciled at {head[:12]}: " + "; ".join(bad[:6]), ev)
+            blocking = [f for f in ev["ownership"].get("findings", []) if f["kind"] in BLOCKING]
+            why = ("; ownership preview: " + "; ".join(f"{f['kind']}: {f['object']}: {f['why']}" for f in blocking[:3])
+                   if blocking else "")
+            return Verdict("failed", f"{len(bad)} not reconciled at {head[:12]}: " + "; ".join(bad[:6]) + why, ev)
         return Verdict("passed", f"{len(ok)} sources and Kustomizations Ready at the pushed commit {head[:12]}", ev)
 
     def plan(self, session) -> Plan:
@@ -133,6 +138,19 @@ class Reconciled(Item):
                 raise WizardError(f"Flux did not reconcile {head[:12]} within {timeout:g}s; last state: "
                                   + "; ".join(bad) + ". Fix the cause (see the reason), or raise the answer reconcile-timeout=…")
             session.cancel.wait(2)  # a stop wakes it at once
+
+
+def _ownership(session) -> dict:
+    """The findings of 3.0's ownership preview (one render and two batched kubectl calls; only here, in
+    verify, never in the wait loop). A preview that cannot run says why; it never fails 4.2 by itself."""
+    from ...phases.bootstrap.ownership import run_preview
+    from ...runner import ToolError
+
+    try:
+        pv, _, stop = run_preview(session)
+    except (WizardError, ToolError) as e:
+        return {"error": str(e)[:500]}
+    return pv.evidence() if pv is not None else {"error": "; ".join(stop[:3])}
 
 
 def _settled(objects, head: str, tokens: dict[str, str]) -> list[str]:
