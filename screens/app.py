@@ -32,15 +32,15 @@ from .dialogs.confirm import ConfirmDialog, confirm_for_plan
 from .dialogs.error import ErrorDialog
 from .dialogs.resume import ResumeDialog
 from .home import HomeScreen
-from .messages import CommandStarted, ItemChecked, ItemStarted, JobEnded, OutputLogged, PlanPrepared, PlanRefused
+from .messages import CommandStarted, JobEnded, PlanPrepared, PlanRefused
+from .activity import ActivityLog
 from .navigation import NavigationActions
 from .palette import wizard_commands
 
 STYLES = Path(assets.__file__).parent / "styles"
-LOG_LIMIT = 5000  # lines of command output kept for the log panes
 
 
-class WizardApp(NavigationActions, App[int]):
+class WizardApp(ActivityLog, NavigationActions, App[int]):
     """The homelab-wizard TUI for one locked, loaded Session."""
 
     TITLE = "homelab-wizard"
@@ -104,43 +104,6 @@ class WizardApp(NavigationActions, App[int]):
 
     def on_unmount(self) -> None:
         self.session.runner.on_command = None
-
-    # -- the command log -------------------------------------------------------------------
-    def write_log(self, line: str) -> None:
-        self._log.append(line)
-        if len(self._log) > LOG_LIMIT:
-            drop = len(self._log) - LOG_LIMIT
-            del self._log[:drop]
-            self._log_offset += drop
-        self.log_count += 1
-
-    def log_since(self, seen: int) -> list[str]:
-        """The log lines after the first `seen` ever written (older ones may have been dropped)."""
-        return self._log[max(0, seen - self._log_offset):]
-
-    # -- messages from the workers -------------------------------------------------------
-    def on_command_started(self, message: CommandStarted) -> None:
-        self.last_command = " ".join(message.argv)
-        self.write_log(f"$ {self.last_command}")
-
-    def on_output_logged(self, message: OutputLogged) -> None:
-        self.write_log(f"  {message.line}")
-        if message.item_id in self.active_items:
-            started = self.progress.get(message.item_id, ("", ""))[0]
-            self.progress[message.item_id] = (started, message.line)
-            self.revision += 1
-
-    def on_item_started(self, message: ItemStarted) -> None:
-        import time
-
-        self.active_items.add(message.item_id)
-        self.progress[message.item_id] = (time.strftime("%H:%M:%S"), "")
-        self.revision += 1
-
-    def on_item_checked(self, message: ItemChecked) -> None:
-        self.active_items.discard(message.item_id)
-        self.progress.pop(message.item_id, None)
-        self.revision += 1
 
     def on_plan_refused(self, message: PlanRefused) -> None:
         self.plans.pop(message.item_id, None)

@@ -12,7 +12,7 @@ from pathlib import Path
 from wizard.catalog import CATALOG
 
 ROOT = Path(__file__).resolve().parents[2]
-PER_OBJECT = ("duplicate.", "helm.", "helm-repo.", "helm-values.", "class.", "environment.",
+PER_OBJECT = ("duplicate.", "helm.", "helm-repo.", "helm-values.", "class.", "environment.", "adopt.", "adopt-why.",
               "crd-provider.", "keep-field.")  # issue 13, 3.0 bootstrap.ownership
 # Not a declared question yet: 5.2's "keep this kubectl command" answer per file:line (given with
 # --set or in the state); named here so that it is a known gap, not a silent one.

@@ -125,8 +125,19 @@ def _remove_documents(docs, args) -> None:
             del docs[i]
 
 
+def _add_resource(docs, args) -> None:
+    """List `name` in the kustomization's resources (an adopted object's new file), once."""
+    for d in docs:
+        if isinstance(d, dict) and str(d.get("kind", "Kustomization")) == "Kustomization":
+            if d.get("resources") is None:
+                d["resources"] = []
+            if args["name"] not in [str(r).removeprefix("./") for r in d["resources"]]:
+                d["resources"].append(args["name"])
+            return
+
+
 TRANSFORMS = {"bases-to-resources": _bases_to_resources, "api-version": _api_version,
-              "remove-documents": _remove_documents}
+              "remove-documents": _remove_documents, "add-resource": _add_resource}
 
 
 def _expected(old_docs: list, transform: str, args: dict) -> list:

@@ -18,6 +18,7 @@ REMOTE = Question("remote", "Remote to push to", default="origin")
 
 # -- 2.5 --------------------------------------------------------------------------------------------
 MESSAGES = {
+    "repo.adopt": "homelab-wizard 2.0: adopt objects that existed only in the cluster",
     "repo.cluster-dir": "homelab-wizard 2.1: add clusters/{cluster}/, Flux's entry point",
     "repo.kustomizations": "homelab-wizard 2.2: add a kustomization.yaml to every manifest folder",
     "repo.apps": "homelab-wizard 2.3: move app manifests to apps/ (git mv)",

@@ -25,7 +25,7 @@ from ...repo import gitstate
 from ...repo.ops import is_done, run_op
 from ...session import Blocked
 
-CHAIN = ["repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests"]
+CHAIN = ["repo.adopt", "repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests"]
 
 
 class _ScratchStore:
@@ -104,7 +104,8 @@ def prove(item_id: str, session, ops: list[dict]) -> str:
             for later in CHAIN[CHAIN.index(item_id) + 1:]:
                 if later == "repo.flux-manifests" and not (scratch.repo / "clusters").is_dir():
                     break  # 2.1 not done yet: 2.4 cannot be planned, 2.2's and 2.3's results are checked below
-                _simulate(scratch, builders[later](scratch, context(scratch)))
+                if later in builders:  # 2.1 only adds clusters/<name>/: nothing later depends on it
+                    _simulate(scratch, builders[later](scratch, context(scratch)))
         except Blocked as e:
             raise Blocked(f"{head}, and a later step would stop: {e}. Nothing was changed.") from None
         if (scratch.repo / "clusters").is_dir():

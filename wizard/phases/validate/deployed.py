@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ...checklist import Item, Verdict
+from ...cluster.adopt import left_to_cluster
 from ...cluster.inventory import repo_key
 from ...cluster.listing import key_of, list_cluster
 from ...flux.status import (NS, inventory_keys)
@@ -38,9 +39,10 @@ def _repo_objects(ctx, namespaced) -> tuple[dict, dict]:
     return meant, excluded
 
 
-def _live_rows(rows: dict, live: dict, managed: dict, meant: dict, excluded: dict) -> None:
-    """Sort the live objects into rows: inventoried ones that kubectl also (or only) manages, and the
-    ones the repo does not define (flux-system's own objects aside)."""
+def _live_rows(rows: dict, live: dict, managed: dict, meant: dict, excluded: dict, left: dict[str, str]) -> None:
+    """Sort the live objects into rows: inventoried ones that kubectl also (or only) manages, the ones
+    the owner left to the cluster at 2.0 (with their reason), and the ones the repo does not define
+    (flux-system's own objects aside)."""
     for k, obj in sorted(live.items(), key=lambda kv: str(kv[0])):
         if k in managed:
             ms = managers(obj)
@@ -50,6 +52,10 @@ def _live_rows(rows: dict, live: dict, managed: dict, meant: dict, excluded: dic
                 rows["shared_with_kubectl"].append(f"{k} (also: {', '.join(sorted(m for m in ms if m.startswith(KUBECTL_MANAGERS)))})")
             continue
         if k in meant or k in excluded or k.namespace == NS:
+            continue
+        ref = f"{k.kind}/{k.namespace}/{k.name}"
+        if ref in left:
+            rows["left_to_cluster"].append(f"{k} (left to the cluster at 2.0: {left[ref]})")
             continue
         rows["not_in_repo"].append(str(k))
         if kubectl_only(obj):
@@ -66,7 +72,8 @@ def coverage(session) -> dict:
     live = {key_of(o): o for o in listing.objects + listing.flux_owned}
     ctx = context(session)
     meant, excluded = _repo_objects(ctx, listing.namespaced)
-    rows = {"managed": [], "missing": [], "excluded": [], "not_in_repo": [], "kubectl_only": [], "shared_with_kubectl": []}
+    rows = {"managed": [], "missing": [], "excluded": [], "left_to_cluster": [], "not_in_repo": [], "kubectl_only": [],
+            "shared_with_kubectl": []}
     for k, where in sorted(meant.items(), key=lambda kv: str(kv[0])):
         if k in managed:
             rows["managed"].append(f"{k} (Kustomization {managed[k]})")
@@ -75,7 +82,7 @@ def coverage(session) -> dict:
     for k, where in sorted(excluded.items(), key=lambda kv: str(kv[0])):
         if k not in managed:
             rows["excluded"].append(f"{k} ({where}, left out by choice)")
-    _live_rows(rows, live, managed, meant, excluded)
+    _live_rows(rows, live, managed, meant, excluded, left_to_cluster(session.answers))
     rows["kustomizations"] = [f"{ks['metadata']['namespace']}/{ks['metadata']['name']}: "
                               f"{len(inventory_keys(ks))} objects" for ks in kss]
     return rows
@@ -101,5 +108,7 @@ class Deployed(Item):
             extra.append(f"{len(rows['kubectl_only'])} owned only by kubectl field managers")
         if rows["excluded"]:
             extra.append(f"{len(rows['excluded'])} left out by choice")
+        if rows["left_to_cluster"]:
+            extra.append(f"{len(rows['left_to_cluster'])} left to the cluster by choice (2.0)")
         return Verdict("passed", f"Flux manages all {len(rows['managed'])} objects of the repo"
                        + (" (" + "; ".join(extra) + ")" if extra else ""), ev)

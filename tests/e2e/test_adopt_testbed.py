@@ -1,0 +1,107 @@
+"""2.0 repo.adopt on a private testbed (issue 13, part 1): objects made with `kubectl create` and never
+in git are asked about one by one, adopted into the repo (a Secret only encrypted with SOPS) or left
+to the cluster with a reason, and after the whole migration Flux manages every adopted object with
+the UID it had before (taken over, not recreated); 4.1 lists the one left behind as left by choice.
+Headless, with the real CLI. Loopback only: kubectl create/get/apply, never logs/exec/port-forward.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.homelab import CANARY, NS, hand_applied_homelab, kubectl, kubectl_json, wiz
+from tests.helpers import git
+
+pytestmark = pytest.mark.testbed
+
+SECRET_VALUE = "adopt-" + CANARY  # assembled at run time, never a real credential
+
+
+def uid(env, kind, name) -> str:
+    return kubectl_json(env, kind, name, "-n", NS)["metadata"]["uid"]
+
+
+@pytest.fixture(scope="module")
+def adopted(testbed_factory, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("adopt")
+    tb = testbed_factory("adopt")
+    env = {**tb.env, "HOMELAB_WIZARD_DATA": str(tmp / "data"), "GIT_PASSWORD": CANARY}
+    repo, url = hand_applied_homelab(tb, tmp, env)
+    # Made by hand, never in git.
+    kubectl(env, "create", "deployment", "hand-made", "--image=nginx:1.27", "-n", NS)
+    kubectl(env, "create", "configmap", "hand-cm", "--from-literal=mode=manual", "-n", NS)
+    kubectl(env, "create", "secret", "generic", "hand-secret", f"--from-literal=password={SECRET_VALUE}", "-n", NS)
+    kubectl(env, "create", "configmap", "scratch-notes", "--from-literal=note=temporary", "-n", NS)
+    before = {("deployment", "hand-made"): uid(env, "deployment", "hand-made"),
+              ("configmap", "hand-cm"): uid(env, "configmap", "hand-cm"),
+              ("secret", "hand-secret"): uid(env, "secret", "hand-secret")}
+
+    def run(item, *args, ok=(0,)):
+        return wiz(repo, "run", item, *args, "--yes", env=env, ok=ok)
+
+    run("prep.preflight")
+    run("prep.structure", "--set", "option=a", "--set", "cluster=homelab")
+    run("prep.backup")
+    run("prep.inventory")
+    asked = run("repo.adopt", ok=(3,))
+    return tb, env, repo, url, run, before, asked
+
+
+def test_each_object_made_by_hand_is_asked_before_anything_changes(adopted):
+    tb, env, repo, url, run, before, asked = adopted
+    assert "toolkit.fluxcd.io=" not in asked.stderr  # Flux's own CRDs are bootstrap's, never asked
+    for ref in ("Deployment/homelab/hand-made", "ConfigMap/homelab/hand-cm", "Secret/homelab/hand-secret",
+                "ConfigMap/homelab/scratch-notes"):
+        assert f"adopt.{ref}" in asked.stderr, asked.stderr
+    assert "--set adopt." in asked.stderr  # the CLI says how to answer
+    assert git(repo, "status", "--porcelain") == ""  # nothing written yet (1.3's report is git-ignored here)
+
+
+def test_adopted_objects_keep_their_uids_under_flux_and_the_left_one_is_listed_as_left(adopted):
+    tb, env, repo, url, run, before, asked = adopted
+    answers = ["--set", "adopt.Deployment/homelab/hand-made=adopt", "--set", "adopt.ConfigMap/homelab/hand-cm=adopt",
+               "--set", "adopt.Secret/homelab/hand-secret=adopt", "--set", "adopt.ConfigMap/homelab/scratch-notes=leave",
+               "--set", "adopt-why.ConfigMap/homelab/scratch-notes=scratch space, not configuration",
+               # The testbed installed the Sealed Secrets CRD by hand (as a homelab owner who applied its
+               # controller.yaml would have): left to the cluster, with its reason.
+               "--set", "adopt.CustomResourceDefinition//sealedsecrets.bitnami.com=leave",
+               "--set", "adopt-why.CustomResourceDefinition//sealedsecrets.bitnami.com=installed with its controller"]
+    # A Secret is written only encrypted: before S.2's key exists, 2.0 says so and writes nothing.
+    blocked = run("repo.adopt", *answers, ok=(3,))
+    assert "adopting Secret homelab/hand-secret writes it encrypted" in blocked.stderr, blocked.stderr
+    run("secrets.scan", "--set", "secrets=sops")
+    run("secrets.keys")
+    res = run("repo.adopt", *answers)
+    assert "adopt 3 object(s)" in res.stdout, res.stdout
+    tracked = git(repo, "ls-files").split()
+    files = [f for f in tracked if "hand-" in f]
+    assert len(files) == 3, tracked
+    for f in files:
+        text = (repo / f).read_text()
+        assert SECRET_VALUE not in text and "uid:" not in text and "resourceVersion" not in text
+        assert "last-applied-configuration" not in text and "status:" not in text.split("sops:")[0]
+    secret_file = next(f for f in files if "secret" in f)
+    assert "ENC[" in (repo / secret_file).read_text()
+    wiz(repo, "verify", "repo.adopt", env=env)  # passes: adopted or left by choice, nothing open
+
+    for item in ("repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests"):
+        run(item)
+    for item in ("secrets.convert", "secrets.decryption"):
+        run(item)
+    run("repo.commit-push")
+    run("bootstrap.credentials", "--set", "provider=git", "--set", f"git-url={url}")
+    run("bootstrap.ownership")
+    run("bootstrap.run")
+    run("secrets.decryption")
+    wiz(repo, "verify", "bootstrap.controllers", "bootstrap.namespace", env=env)
+    run("validate.reconciled")
+    deployed = wiz(repo, "verify", "validate.deployed", env=env)
+    assert "left to the cluster by choice" in deployed.stdout, deployed.stdout
+    for (kind, name), was in before.items():
+        live = kubectl_json(env, kind, name, "-n", NS)
+        assert live["metadata"]["uid"] == was, (kind, name)  # taken over, not recreated
+        assert live["metadata"]["labels"]["kustomize.toolkit.fluxcd.io/name"], (kind, name)
+    assert "scratch-notes" not in git(repo, "ls-files")
+    data = kubectl_json(env, "secret", "hand-secret", "-n", NS)["data"]
+    import base64
+
+    assert base64.b64decode(data["password"]).decode() == SECRET_VALUE  # decrypted by Flux, unchanged
