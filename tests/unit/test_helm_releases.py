@@ -140,7 +140,7 @@ def test_find_releases_takes_each_releases_latest_revision_and_skips_flux_manage
     found = hr.find_releases(s)
     assert [(r.key, r.revision) for r in found] == [("apps/web", 3)]
     args, kw = s.kubectl.calls[0]
-    assert args[:2] == ("get", "secrets") and "owner=helm" in args
+    assert args[:2] == ("get", "secrets,configmaps") and "owner=helm" in args
     # the listing holds values: never in the audit log; the credential is masked from then on
     assert kw["raw_stdout"] is True and kw["log_output"] is False
     assert "s3cr3t-pw" not in s.runner.redactor.redact("error: s3cr3t-pw")
@@ -257,3 +257,27 @@ def test_an_oci_chart_gets_an_oci_repository_at_the_installed_version_and_a_char
     spec = yaml.safe_load(a.files["apps/web/helm-release.yaml"])["spec"]
     assert spec["chartRef"] == {"kind": "OCIRepository", "name": "demo", "namespace": "flux-system"}
     assert "chart" not in spec
+
+
+def test_the_sources_pass_the_flux_crd_schemas_and_the_release_the_scaffold_check():
+    from wizard.repo.helm import release_problems
+    from wizard.repo.schema import validate_schema
+
+    r = hr.release_from_secret(storage_secret(release_json(config=CONFIG)))
+    for url, source_file in (("https://charts.example.org", "helm-repository-example.yaml"),
+                             ("oci://ghcr.io/org/charts", "oci-repository-demo.yaml")):
+        a = flux_objects(r, url)
+        assert validate_schema(yaml.safe_load(a.files[f"apps/web/{source_file}"])) == []
+    a = flux_objects(r, "https://charts.example.org")
+    assert release_problems(yaml.safe_load(a.files["apps/web/helm-release.yaml"])) == []
+
+
+def test_a_release_kept_in_configmaps_is_found_but_not_offered_helm_controller_reads_secrets_only_fake_kubectl():
+    rel = release_json(name="old")
+    cm = {"apiVersion": "v1", "kind": "ConfigMap",
+          "metadata": {"name": "old.v1", "namespace": "apps",
+                       "labels": {"owner": "helm", "name": "old", "status": "deployed", "version": "1"}},
+          "data": {"release": base64.b64encode(gzip.compress(json.dumps(rel).encode())).decode()}}
+    [r] = hr.find_releases(FakeSession([cm]))
+    assert (r.key, r.storage, r.chart) == ("apps/old", "ConfigMap", "demo")
+    assert "Secrets" in r.problem and hr.questions_for([r]) == []

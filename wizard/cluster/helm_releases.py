@@ -61,6 +61,7 @@ class Release:
     config: dict = field(default_factory=dict, repr=False)  # the user's values: may hold secrets
     manifest: str = field(default="", repr=False)
     flux_managed: bool = False
+    storage: str = "Secret"  # or "ConfigMap" (HELM_DRIVER=configmap)
 
     @property
     def key(self) -> str:
@@ -70,6 +71,10 @@ class Release:
     @property
     def problem(self) -> str | None:
         """Why helm-controller cannot take this release over as it is (None: it can)."""
+        if self.storage != "Secret":
+            return (f"release {self.key} is stored in {self.storage}s (HELM_DRIVER=configmap), and helm-controller "
+                    "reads releases only from Secrets: it would install the chart again instead of upgrading "
+                    "this release; move the release to Secret storage with helm first, or leave it to the cluster")
         if self.status == "deployed":
             return None
         if self.status.startswith("pending"):
@@ -95,10 +100,11 @@ def manifest_objects(manifest: str, namespace: str) -> list[ObjectKey]:
     return out
 
 
-def decode_release(data: str) -> dict:
-    """The release JSON from a release Secret's `release` value (as `kubectl get -o json` shows it)."""
+def decode_release(data: str, *, secret: bool = True) -> dict:
+    """The release JSON from a storage object's `release` value, as `kubectl get -o json` shows it
+    (a Secret's data adds a base64 layer that a ConfigMap's does not)."""
     try:
-        inner = base64.b64decode(data, validate=True)
+        inner = base64.b64decode(data, validate=True) if secret else data.encode()
         raw = base64.b64decode(inner, validate=True)
         if raw[:3] == _GZIP_MAGIC:
             raw = gzip.decompress(raw)
@@ -121,10 +127,11 @@ def _flux_managed(secret_labels: dict, manifest: str) -> bool:
 
 
 def release_from_secret(secret: dict) -> Release:
-    """A Release from one storage Secret (the whole object, as kubectl returns it)."""
+    """A Release from one storage Secret or ConfigMap (the whole object, as kubectl returns it)."""
     md = secret.get("metadata") or {}
     labels = md.get("labels") or {}
-    rel = decode_release(str((secret.get("data") or {}).get("release", "")))
+    storage = "ConfigMap" if secret.get("kind") == "ConfigMap" else "Secret"
+    rel = decode_release(str((secret.get("data") or {}).get("release", "")), secret=storage == "Secret")
     meta = ((rel.get("chart") or {}).get("metadata")) or {}
     manifest = rel.get("manifest") or ""
     config = rel.get("config") or {}
@@ -137,21 +144,21 @@ def release_from_secret(secret: dict) -> Release:
         chart=str(meta.get("name", "")), chart_version=str(meta.get("version", "")),
         app_version=str(meta.get("appVersion", "")), apply_method=str(rel.get("apply_method", "")),
         config=config if isinstance(config, dict) else {}, manifest=manifest,
-        flux_managed=_flux_managed(labels, manifest))
+        flux_managed=_flux_managed(labels, manifest), storage=storage)
 
 
 def _latest(secrets: list[dict]) -> list[dict]:
     """The storage Secret of each release's highest revision (by its labels, before decoding)."""
-    best: dict[tuple[str, str], dict] = {}
+    best: dict[tuple[str, str, str], dict] = {}
     for s in secrets:
         md = s.get("metadata") or {}
         labels = md.get("labels") or {}
-        if s.get("type") != RELEASE_TYPE or not labels.get("name"):
+        if (s.get("type") != RELEASE_TYPE and s.get("kind") != "ConfigMap") or not labels.get("name"):
             continue
-        k = (md.get("namespace", ""), labels["name"])
+        k = (s.get("kind", "Secret"), md.get("namespace", ""), labels["name"])
         if k not in best or _revision(s) > _revision(best[k]):
             best[k] = s
-    return [best[k] for k in sorted(best)]
+    return [best[k] for k in sorted(best, key=lambda k: (k[1], k[2], k[0]))]
 
 
 def _revision(secret: dict) -> int:
@@ -162,10 +169,10 @@ def _revision(secret: dict) -> int:
 
 
 def list_release_secrets(kubectl) -> list[dict]:
-    """Every Helm storage Secret in the cluster. The output holds the releases' values: raw_stdout
-    keeps it out of the audit log (its size and hash only), and nothing here prints it."""
-    res = kubectl.run("get", "secrets", "--all-namespaces", "-l", "owner=helm", "-o", "json", timeout=120,
-                      raw_stdout=True, log_output=False)
+    """Every Helm storage Secret and ConfigMap in the cluster. The output holds the releases' values:
+    raw_stdout keeps it out of the audit log (its size and hash only), and nothing here prints it."""
+    res = kubectl.run("get", "secrets,configmaps", "--all-namespaces", "-l", "owner=helm", "-o", "json",
+                      timeout=120, raw_stdout=True, log_output=False)
     return (res.json().get("items") or []) if res.stdout.strip() else []
 
 
@@ -185,7 +192,8 @@ def find_releases(session, *, include_flux_managed: bool = False) -> list[Releas
             md = s.get("metadata") or {}
             labels = md.get("labels") or {}
             rel = Release(labels.get("name", ""), md.get("namespace", ""), md.get("namespace", ""), _revision(s),
-                          "unreadable (not Helm's release encoding)", "", "")
+                          "unreadable (not Helm's release encoding)", "", "",
+                          storage="ConfigMap" if s.get("kind") == "ConfigMap" else "Secret")
         if rel.flux_managed and not include_flux_managed:
             continue
         for value in _leaves(split_values(rel.config).secret):
