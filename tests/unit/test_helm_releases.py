@@ -157,7 +157,9 @@ def test_an_unreadable_storage_secret_is_listed_with_a_problem_not_a_crash_fake_
 # ---- questions ----------------------------------------------------------------------------------
 def test_each_release_gets_a_choice_and_a_repository_question_asked_only_when_adopting():
     r = hr.release_from_secret(storage_secret(release_json()))
-    choice, url = hr.questions_for([r])
+    choice, url, why = hr.questions_for([r])
+    assert why.key == "helm-adopt-why.apps/web" and why.applies({choice.key: "leave"})
+    assert not why.applies({choice.key: "adopt"})
     assert choice.key == "helm-adopt.apps/web" and [c[0] for c in choice.choices] == ["adopt", "leave", "later"]
     assert choice.default == "later"
     assert url.key == "helm-adopt-repo.apps/web"
@@ -281,3 +283,21 @@ def test_a_release_kept_in_configmaps_is_found_but_not_offered_helm_controller_r
     [r] = hr.find_releases(FakeSession([cm]))
     assert (r.key, r.storage, r.chart) == ("apps/old", "ConfigMap", "demo")
     assert "Secrets" in r.problem and hr.questions_for([r]) == []
+
+
+def test_decisions_group_the_releases_and_name_what_is_still_open():
+    web = hr.release_from_secret(storage_secret(release_json()))
+    db = hr.release_from_secret(storage_secret(release_json(name="db")))
+    cache = hr.release_from_secret(storage_secret(release_json(name="cache")))
+    stuck = hr.release_from_secret(storage_secret(release_json(name="stuck", status="pending-install")))
+    rels = [web, db, cache, stuck]
+    by, open_qs = hr.decisions(rels, {})
+    assert [q.key for q in open_qs] == ["helm-adopt.apps/web", "helm-adopt.apps/db", "helm-adopt.apps/cache"]
+    answers = {"helm-adopt.apps/web": "adopt", "helm-adopt.apps/db": "leave", "helm-adopt.apps/cache": "later"}
+    by, open_qs = hr.decisions(rels, answers)
+    assert [q.key for q in open_qs] == ["helm-adopt-repo.apps/web", "helm-adopt-why.apps/db"]
+    answers.update({"helm-adopt-repo.apps/web": "https://charts.example.org", "helm-adopt-why.apps/db": "operator"})
+    by, open_qs = hr.decisions(rels, answers)
+    assert open_qs == [] and {k: [r.name for r in v] for k, v in by.items()} == {
+        "adopt": ["web"], "leave": ["db"], "later": ["cache"]}
+    assert hr.left_to_cluster(answers) == {"apps/db": "operator"}

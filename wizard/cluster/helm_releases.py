@@ -10,6 +10,12 @@ hold passwords. It stays in memory: the listing runs with raw_stdout (never in t
 Release's config and manifest are left out of its repr, so a log line or a state dump cannot carry
 them. Only names, namespaces, chart and revision numbers ever leave this module as text.
 
+Each release the owner decides on with declared Questions (questions_for; --set KEY=VALUE headless):
+  helm-adopt.<namespace>/<release> = adopt | leave | later
+  helm-adopt-repo.<namespace>/<release> = the chart repository URL (https://… or oci://…), when adopting
+  helm-adopt-why.<namespace>/<release> = the reason, when it is left to the cluster
+wizard.repo.helm_adopt.flux_objects writes the files for an adopted one.
+
 A release that helm-controller already manages is skipped: helm-controller's post-renderer labels
 every object it renders with helm.toolkit.fluxcd.io/name, and the stored manifest carries the labels.
 """
@@ -31,7 +37,7 @@ from ..session import NeedsAnswers
 RELEASE_TYPE = "helm.sh/release.v1"
 FLUX_LABEL = "helm.toolkit.fluxcd.io/name"
 ADOPT, LEAVE, LATER = "adopt", "leave", "later"
-CHOICE_PREFIX, REPO_PREFIX = "helm-adopt.", "helm-adopt-repo."
+CHOICE_PREFIX, REPO_PREFIX, WHY_PREFIX = "helm-adopt.", "helm-adopt-repo.", "helm-adopt-why."
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 # Kinds a chart may render without a namespace that are cluster-scoped (everything else lands in the
 # release's namespace, as Helm puts it there).
@@ -239,12 +245,49 @@ def questions_for(releases: list[Release]) -> list[Question]:
         out.append(Question(
             f"{REPO_PREFIX}{r.key}", f"Chart repository of {r.chart} for release {r.key} (https://… or oci://…)",
             check=repo_url_problem, when=lambda a, k=choice: a.get(k) == ADOPT))
+        out.append(Question(f"{WHY_PREFIX}{r.key}", f"Why the Helm release {r.key} stays outside Flux",
+                            when=lambda a, k=choice: a.get(k) == LEAVE))
     return out
 
 
 def choices(releases: list[Release], answers: dict) -> dict[str, str]:
     """{release key: adopt|leave|later} for the releases answered so far (unanswered: later)."""
     return {r.key: str(answers.get(f"{CHOICE_PREFIX}{r.key}") or LATER) for r in releases}
+
+
+def _open_question(r: Release, answers: dict, qs: dict[str, Question]) -> Question | None:
+    choice = str(answers.get(f"{CHOICE_PREFIX}{r.key}", "")).strip()
+    if choice not in (ADOPT, LEAVE, LATER):
+        return qs[f"{CHOICE_PREFIX}{r.key}"]
+    need = {ADOPT: REPO_PREFIX, LEAVE: WHY_PREFIX}.get(choice)
+    value = str(answers.get(f"{need}{r.key}", "")).strip() if need else "-"
+    if not value or (need == REPO_PREFIX and repo_url_problem(value)):
+        return qs[f"{need}{r.key}"]
+    return None
+
+
+def decisions(releases: list[Release], answers: dict) -> tuple[dict[str, list[Release]], list[Question]]:
+    """({adopt|leave|later: releases}, the questions still open), like wizard.cluster.adopt.decisions:
+    a release without a valid choice, adopted without a repository URL, or left without a reason is
+    open. Releases with a problem are in neither (they get no question; show Release.problem)."""
+    by: dict[str, list[Release]] = {ADOPT: [], LEAVE: [], LATER: []}
+    open_qs: list[Question] = []
+    qs = {q.key: q for q in questions_for(releases)}
+    for r in releases:
+        if r.problem:
+            continue
+        q = _open_question(r, answers, qs)
+        if q is not None:
+            open_qs.append(q)
+        else:
+            by[str(answers[f"{CHOICE_PREFIX}{r.key}"]).strip()].append(r)
+    return by, open_qs
+
+
+def left_to_cluster(answers: dict) -> dict[str, str]:
+    """{namespace/release: reason} of the Helm releases the owner chose to leave outside Flux."""
+    return {k[len(CHOICE_PREFIX):]: str(answers.get(f"{WHY_PREFIX}{k[len(CHOICE_PREFIX):]}", "")).strip()
+            for k, v in answers.items() if k.startswith(CHOICE_PREFIX) and v == LEAVE}
 
 
 def repo_url(release: Release, answers: dict) -> str:
