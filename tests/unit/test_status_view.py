@@ -163,10 +163,10 @@ def test_next_leads_back_to_s4_once_bootstrap_has_made_flux_system(tmp_path, mon
 
     write_state(repo, before)
     code, out, _ = run_status(monkeypatch, ["--repo", str(repo), "status", "--json"], fast=True)
-    assert json.loads(out)["next"]["id"] == "bootstrap.credentials"
+    assert json.loads(out)["next"]["id"] == "bootstrap.ownership"  # 3.0 comes first in Phase 3 (issue 13)
 
     def bootstrapped(state):
-        for ref in ("bootstrap.credentials", "bootstrap.run"):
+        for ref in ("bootstrap.ownership", "bootstrap.credentials", "bootstrap.run"):
             state.item(ref).status, state.item(ref).checked_at = "passed", "2026-12-01T11:00:00+00:00"
 
     write_state(repo, bootstrapped)
