@@ -72,6 +72,11 @@ def decisions(session, pv: Preview) -> tuple[list[Question], list[str], dict[str
             by_group.setdefault(f.key, []).append(f)
         elif f.blocking:
             problems.append(f.line())
+        elif f.key and session.answers.get(f.key) not in (None, *dict(KEEP_CHOICES)):
+            try:
+                keep_question(f).validate(session.answers[f.key])
+            except ValueError as e:
+                raise UsageError(str(e)) from None
         elif f.key and session.answers.get(f.key) == "git":
             problems.append(f"{f.object}: you answered {f.key}=git, but git does not have {', '.join(f.fields[:4])} "
                             "yet (put them in the manifest, then run 2.5 repo.commit-push)")
