@@ -75,6 +75,7 @@ def test_bootstrap_killed_half_way_resumes_and_a_second_clone_adopts(testbed_fac
     res = wiz(clone, "run", "bootstrap.run", "--dry-run", env=env, ok=(3,))
     assert "needs 2.5 repo.commit-push" in res.stderr
     wiz(clone, "verify", "repo.commit-push", env=env)
+    wiz(clone, "verify", "bootstrap.ownership", env=env)  # 3.0, a live check too
     res = wiz(clone, "run", "bootstrap.run", "--dry-run", env=env)
     assert "adopt it instead of re-running" in res.stdout, res.stdout
     wiz(clone, "run", "bootstrap.run", "--yes", env=env)
