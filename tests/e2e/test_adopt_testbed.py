@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import pytest
 
+import json
+
 from tests.e2e.homelab import CANARY, NS, hand_applied_homelab, kubectl, kubectl_json, wiz
 from tests.helpers import git
+from tests.testbed.charts import serve_chart_repo
+from tests.testbed.tools import condition, run as tb_run, wait_until
 
 pytestmark = pytest.mark.testbed
 
 SECRET_VALUE = "adopt-" + CANARY  # assembled at run time, never a real credential
+RELEASE = "greeter"  # a local chart put in with `helm install`, by hand
+CHART_PASSWORD = "chart-" + CANARY
+
+
+def helm_json(env, *args):
+    return json.loads(tb_run(["helm", *args, "-n", NS, "-o", "json"], env).stdout)
 
 
 def uid(env, kind, name) -> str:
@@ -31,9 +41,15 @@ def adopted(testbed_factory, tmp_path_factory):
     kubectl(env, "create", "configmap", "hand-cm", "--from-literal=mode=manual", "-n", NS)
     kubectl(env, "create", "secret", "generic", "hand-secret", f"--from-literal=password={SECRET_VALUE}", "-n", NS)
     kubectl(env, "create", "configmap", "scratch-notes", "--from-literal=note=temporary", "-n", NS)
+    charts = serve_chart_repo(tmp / "charts", env)  # on 127.0.0.1, for the whole module
+    tb_run(["helm", "install", RELEASE, str(charts.chart), "-n", NS, "--set", "greeting=hi-from-hand",
+            "--set", f"auth.password={CHART_PASSWORD}", "--wait", "--timeout", "2m"], env)
+    release_objects = {("deployment", RELEASE), ("configmap", f"{RELEASE}-config"), ("service", RELEASE)}
     before = {("deployment", "hand-made"): uid(env, "deployment", "hand-made"),
               ("configmap", "hand-cm"): uid(env, "configmap", "hand-cm"),
-              ("secret", "hand-secret"): uid(env, "secret", "hand-secret")}
+              ("secret", "hand-secret"): uid(env, "secret", "hand-secret"),
+              **{o: uid(env, *o) for o in release_objects}}
+    revision = max(h["revision"] for h in helm_json(env, "history", RELEASE))
 
     def run(item, *args, ok=(0,)):
         return wiz(repo, "run", item, *args, "--yes", env=env, ok=ok)
@@ -43,12 +59,15 @@ def adopted(testbed_factory, tmp_path_factory):
     run("prep.backup")
     run("prep.inventory")
     asked = run("repo.adopt", ok=(3,))
-    return tb, env, repo, url, run, before, asked
+    yield tb, env, repo, url, run, before, asked, charts, revision
+    charts.stop()
 
 
 def test_each_object_made_by_hand_is_asked_before_anything_changes(adopted):
-    tb, env, repo, url, run, before, asked = adopted
-    assert "toolkit.fluxcd.io=" not in asked.stderr  # Flux's own CRDs are bootstrap's, never asked
+    tb, env, repo, url, run, before, asked, charts, revision = adopted
+    assert "toolkit.fluxcd.io=" not in asked.stderr
+    # The chart's objects are not asked one by one: the release is the unit.
+    assert f"helm-adopt.{NS}/{RELEASE}" in asked.stderr and f"Deployment/{NS}/{RELEASE}=" not in asked.stderr  # Flux's own CRDs are bootstrap's, never asked
     for ref in ("Deployment/homelab/hand-made", "ConfigMap/homelab/hand-cm", "Secret/homelab/hand-secret",
                 "ConfigMap/homelab/scratch-notes"):
         assert f"adopt.{ref}" in asked.stderr, asked.stderr
@@ -57,8 +76,8 @@ def test_each_object_made_by_hand_is_asked_before_anything_changes(adopted):
 
 
 def test_adopted_objects_keep_their_uids_under_flux_and_the_left_one_is_listed_as_left(adopted):
-    tb, env, repo, url, run, before, asked = adopted
-    answers = ["--set", "adopt.Deployment/homelab/hand-made=adopt", "--set", "adopt.ConfigMap/homelab/hand-cm=adopt",
+    tb, env, repo, url, run, before, asked, charts, revision = adopted
+    answers = ["--set", f"helm-adopt.{NS}/{RELEASE}=adopt", "--set", f"helm-adopt-repo.{NS}/{RELEASE}={charts.url}","--set", "adopt.Deployment/homelab/hand-made=adopt", "--set", "adopt.ConfigMap/homelab/hand-cm=adopt",
                "--set", "adopt.Secret/homelab/hand-secret=adopt", "--set", "adopt.ConfigMap/homelab/scratch-notes=leave",
                "--set", "adopt-why.ConfigMap/homelab/scratch-notes=scratch space, not configuration",
                # The testbed installed the Sealed Secrets CRD by hand (as a homelab owner who applied its
@@ -71,10 +90,14 @@ def test_adopted_objects_keep_their_uids_under_flux_and_the_left_one_is_listed_a
     run("secrets.scan", "--set", "secrets=sops")
     run("secrets.keys")
     res = run("repo.adopt", *answers)
-    assert "adopt 3 object(s)" in res.stdout, res.stdout
+    assert "adopt 4 object(s) and Helm release(s)" in res.stdout, res.stdout
     tracked = git(repo, "ls-files").split()
     files = [f for f in tracked if "hand-" in f]
     assert len(files) == 3, tracked
+    helm_files = [f for f in tracked if RELEASE in f]
+    assert len(helm_files) == 3, tracked  # source, HelmRelease, values Secret (encrypted)
+    for f in helm_files:
+        assert CHART_PASSWORD not in (repo / f).read_text(), f
     for f in files:
         text = (repo / f).read_text()
         assert SECRET_VALUE not in text and "uid:" not in text and "resourceVersion" not in text
@@ -94,12 +117,25 @@ def test_adopted_objects_keep_their_uids_under_flux_and_the_left_one_is_listed_a
     run("secrets.decryption")
     wiz(repo, "verify", "bootstrap.controllers", "bootstrap.namespace", env=env)
     run("validate.reconciled")
-    deployed = wiz(repo, "verify", "validate.deployed", env=env)
-    assert "left to the cluster by choice" in deployed.stdout, deployed.stdout
+    deployed = wiz(repo, "verify", "validate.deployed", "--json", env=env)
+    ev = json.loads(deployed.stdout)
+    rows = next(i for i in ev["results"] if i["id"] == "validate.deployed")["evidence"]
+    assert (rows["not_in_repo"], rows["missing"]) == ([], []), rows  # nothing unmanaged
+    assert any("sealedsecrets.bitnami.com" in r for r in rows["left_to_cluster"]), rows
+
+    def helmrelease():
+        return kubectl_json(env, "helmrelease", RELEASE, "-n", NS)
+
+    wait_until("the adopted HelmRelease to be Ready", lambda: (condition(helmrelease(), "Ready") or {}).get("status")
+               == "True", timeout=180, state=lambda: helmrelease().get("status"))
+    history = helm_json(env, "history", RELEASE)
+    assert max(h["revision"] for h in history) == revision + 1, history  # an upgrade of the same release
+    assert helm_json(env, "get", "values", RELEASE) == {"greeting": "hi-from-hand", "auth": {"password": CHART_PASSWORD}}
     for (kind, name), was in before.items():
         live = kubectl_json(env, kind, name, "-n", NS)
         assert live["metadata"]["uid"] == was, (kind, name)  # taken over, not recreated
-        assert live["metadata"]["labels"]["kustomize.toolkit.fluxcd.io/name"], (kind, name)
+        owner = "helm.toolkit.fluxcd.io/name" if name.startswith(RELEASE) else "kustomize.toolkit.fluxcd.io/name"
+        assert live["metadata"]["labels"][owner], (kind, name)
     assert "scratch-notes" not in git(repo, "ls-files")
     data = kubectl_json(env, "secret", "hand-secret", "-n", NS)["data"]
     import base64

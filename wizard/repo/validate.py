@@ -146,6 +146,10 @@ def server_dry_run(session, path: str, docs: list[dict], provided_earlier: set[s
             if not line or line.startswith("Warning:"):
                 continue
             m = re.search(r'namespaces? "([^"]+)" not found', line)
+            if m and m.group(1) == "flux-system":  # e.g. an adopted Helm release's HelmRepository
+                questions.append(f"{path}: the namespace flux-system does not exist yet; flux bootstrap (3.2) "
+                                 "creates it before Flux applies the path")
+                continue
             if m and any(d["kind"] == "Namespace" and d["metadata"]["name"] == m.group(1) for d in docs):
                 questions.append(f"{path}: the namespace {m.group(1)} is created by this path itself but does not "
                                  "exist yet; Flux creates it first when it applies the path")

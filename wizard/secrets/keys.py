@@ -119,7 +119,7 @@ def refuse_exposed_key_files(session) -> None:
 def path_regex(folders: list[str]) -> str:
     """A creation-rule path_regex for YAML files below the repo's secret folders (unanchored:
     sops matches it against the path as given, relative or absolute)."""
-    tops = sorted({f.split("/", 1)[0] for f in folders if f and f != "."} | {"apps", "clusters", "infrastructure"})
+    tops = sorted({f.split("/", 1)[0] for f in folders if f and f != "."} | {"adopted", "apps", "clusters", "infrastructure"})
     return "(^|/)(" + "|".join(re.escape(t) for t in tops) + r")/.*\.ya?ml$"
 
 

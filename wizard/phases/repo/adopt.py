@@ -13,11 +13,13 @@ import yaml
 
 from ...checklist import Item, Plan, Step, Verdict
 from ...cluster import adopt as ad
+from ...cluster import helm_releases as hr
 from ...cluster.inventory import build_inventory
 from ...cluster.listing import key_of, list_cluster
 from ...repo.ops import op_edit, op_mkdir, op_write
 from ...repo.scan import scan
 from ...session import Blocked, NeedsAnswers
+from . import adopt_helm
 from .steps import apply_plan, begin, plan_ops
 
 HEADER = "# Adopted from the cluster by homelab-wizard 2.0 (it existed only there; cleaned of server-set fields)\n"
@@ -66,44 +68,71 @@ def _ops(session, ctx, adopt: list[ad.Candidate]) -> list[dict]:
     return ops
 
 
+class Survey:
+    """What exists only in the cluster now, and what the answers decide for it."""
+
+    def __init__(self, session) -> None:
+        self.cands, self.skipped = _survey(session)
+        self.by, self.open = ad.decisions(self.cands, session.answers)
+        self.releases, self.problems = adopt_helm.survey(session)
+        self.hby, hopen = hr.decisions(self.releases, session.answers)
+        self.open = self.open + hopen
+        self.helm_done = adopt_helm.in_repo(session, self.hby[hr.ADOPT])
+
+    def waiting(self) -> list[str]:
+        """Objects and releases still without a decision, or adopted and not in the repo yet."""
+        decided = {id(c) for k in (ad.ADOPT, ad.LEAVE) for c in self.by[k]}
+        out = [str(c.key) for c in self.cands if id(c) not in decided]
+        out += [f"Helm release {r.key}" for r in self.releases
+                if r not in self.hby[hr.LEAVE] and r.key not in self.helm_done]
+        return out
+
+    def evidence(self, session) -> dict:
+        return {"only_in_cluster": [str(c.key) for c in self.cands][:100],
+                "not_offered": dict(list(self.skipped.items())[:50]),
+                "left_to_cluster": ad.left_to_cluster(session.answers),
+                "helm_releases": {r.key: f"{r.chart} {r.chart_version} rev {r.revision}" for r in self.releases},
+                "helm_left_to_cluster": hr.left_to_cluster(session.answers),
+                "helm_not_adoptable": self.problems}
+
+
 class Adopt(Item):
 
     def verify(self, session) -> Verdict:
         session.ensure_same_cluster()
-        cands, skipped = _survey(session)
-        by, open_qs = ad.decisions(cands, session.answers)
-        ev = {"only_in_cluster": [str(c.key) for c in cands][:100], "not_offered": dict(list(skipped.items())[:50]),
-              "left_to_cluster": ad.left_to_cluster(session.answers), "later": [str(c.key) for c in by[ad.LATER]]}
-        if not cands:
-            return Verdict("passed", "every object in the cluster is in the repo or made by its owner"
-                           + (f" ({len(skipped)} made by a Helm release or a controller)" if skipped else ""), ev)
-        todo = by[ad.ADOPT] + by[ad.LATER] + [c for c in cands if c not in by[ad.LEAVE] + by[ad.ADOPT] + by[ad.LATER]]
-        if open_qs or by[ad.LATER]:
-            return Verdict("pending", f"{len(todo)} object(s) exist only in the cluster and wait for a decision: "
-                           + ", ".join(str(c.key) for c in todo[:5]) + ("…" if len(todo) > 5 else ""), ev)
-        if by[ad.ADOPT]:
-            return Verdict("pending", f"{len(by[ad.ADOPT])} object(s) chosen for adoption are not in the repo yet: "
-                           + ", ".join(str(c.key) for c in by[ad.ADOPT][:5]) + "; run repo.adopt", ev)
-        return Verdict("passed", f"{len(by[ad.LEAVE])} object(s) stay outside git by choice, with a reason; "
-                                 "nothing else exists only in the cluster", ev)
+        sv = Survey(session)
+        ev = sv.evidence(session)
+        todo = sv.waiting()
+        if todo:
+            return Verdict("pending", f"{len(todo)} thing(s) exist only in the cluster and wait for a decision or "
+                                      "for 2.0 to write them: " + ", ".join(todo[:5]) + ("…" if len(todo) > 5 else ""),
+                           ev)
+        left = len(sv.by[ad.LEAVE]) + len(sv.hby[hr.LEAVE])
+        return Verdict("passed", "nothing exists only in the cluster without a decision"
+                       + (f"; {left} left to the cluster by choice, with a reason" if left else "")
+                       + (f"; {len(sv.skipped)} made by a Helm release or a controller" if sv.skipped else ""), ev)
 
     def plan(self, session) -> Plan:
         session.ensure_same_cluster()
         ctx, resumed = begin(self, session)
         if resumed:
             return resumed
-        cands, skipped = _survey(session)
-        by, open_qs = ad.decisions(cands, session.answers)
-        if open_qs:
-            raise NeedsAnswers(f"{len(open_qs)} object(s) exist only in the cluster: for each, answer "
-                               f"{open_qs[0].key}=adopt|leave|later (a reason with adopt-why.<object> when left)",
-                               open_qs)
+        sv = Survey(session)
+        if sv.open:
+            raise NeedsAnswers(f"{len(sv.open)} thing(s) exist only in the cluster: for each, answer "
+                               f"{sv.open[0].key}=adopt|leave|later (with a reason when left)", sv.open)
         extra = [Step("info", f"leave {ref} to the cluster: {why}") for ref, why in
-                 sorted(ad.left_to_cluster(session.answers).items()) if any(c.ref == ref for c in cands)]
-        extra += [Step("info", f"decide later: {c.key}") for c in by[ad.LATER]]
-        extra += [Step("info", f"not offered: {k} ({why})") for k, why in sorted(skipped.items())[:20]]
-        return plan_ops(self, session, ctx, _ops(session, ctx, by[ad.ADOPT]),
-                        f"adopt {len(by[ad.ADOPT])} object(s) that exist only in the cluster", extra)
+                 sorted(ad.left_to_cluster(session.answers).items()) if any(c.ref == ref for c in sv.cands)]
+        extra += [Step("info", f"leave the Helm release {r.key} to the cluster") for r in sv.hby[hr.LEAVE]]
+        extra += [Step("info", f"decide later: {x}") for x in
+                  [str(c.key) for c in sv.by[ad.LATER]] + [f"Helm release {r.key}" for r in sv.hby[hr.LATER]]]
+        extra += [Step("info", f"not offered: {k} ({why})") for k, why in sorted(sv.skipped.items())[:20]]
+        extra += [Step("info", f"cannot adopt: {why}") for why in sv.problems.values()]
+        adopt = [r for r in sv.hby[hr.ADOPT] if r.key not in sv.helm_done]
+        ops = _ops(session, ctx, sv.by[ad.ADOPT]) + adopt_helm.ops(session, adopt, session.answers)
+        n = len(sv.by[ad.ADOPT]) + len(adopt)
+        return plan_ops(self, session, ctx, ops, f"adopt {n} object(s) and Helm release(s) that exist only in "
+                                                 "the cluster", extra)
 
     def apply(self, session, plan, progress) -> None:
         apply_plan(self, session, plan, progress)

@@ -3,10 +3,15 @@ from __future__ import annotations
 
 from ...checklist import Item, Verdict
 from ...cluster.adopt import left_to_cluster
+from ...cluster.helm_releases import left_to_cluster as helm_left_to_cluster
 from ...cluster.inventory import repo_key
 from ...cluster.listing import key_of, list_cluster
 from ...flux.status import (NS, inventory_keys)
 from .common import FLUX_MANAGER, KUBECTL_MANAGERS, kustomizations
+
+
+HELM_LABEL = "helm.toolkit.fluxcd.io/name"  # helm-controller labels what a HelmRelease renders
+HELM_RECORD = "helm.sh/release.v1"  # the type of Helm's storage Secrets (one per revision)
 
 
 # -- 4.1 ----------------------------------------------------------------------------------------
@@ -39,10 +44,35 @@ def _repo_objects(ctx, namespaced) -> tuple[dict, dict]:
     return meant, excluded
 
 
+def _release_of(obj: dict) -> str:
+    """`namespace/release` of an object a Helm release made (or of Helm's record of that release)."""
+    md = obj.get("metadata") or {}
+    name = ((md.get("labels") or {}).get("name", "") if obj.get("type") == HELM_RECORD
+            else (md.get("annotations") or {}).get("meta.helm.sh/release-name", ""))
+    return f"{md.get('namespace', '')}/{name}"
+
+
+def _outside_row(k, obj: dict, flux_releases: set[str], left: dict[str, str]) -> tuple[str, str]:
+    """(row, text) of a live object no Kustomization inventory lists and the repo does not define."""
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    if labels.get(HELM_LABEL):  # rendered by helm-controller: its HelmRelease is in an inventory
+        return "managed", f"{k} (HelmRelease {labels.get(HELM_LABEL + '-namespace', k.namespace)}/{labels[HELM_LABEL]})"
+    release = _release_of(obj)
+    if obj.get("type") == HELM_RECORD and release in flux_releases:  # Helm's record goes with its release
+        return "managed", f"{k} (the record of the Helm release {release}, under a HelmRelease)"
+    ref = f"{k.kind}/{k.namespace}/{k.name}"
+    why = left.get(ref) if ref in left else left.get(f"helm:{release}")
+    if why is not None:
+        return "left_to_cluster", f"{k} (left to the cluster at 2.0: {why})"
+    return "not_in_repo", str(k)
+
+
 def _live_rows(rows: dict, live: dict, managed: dict, meant: dict, excluded: dict, left: dict[str, str]) -> None:
     """Sort the live objects into rows: inventoried ones that kubectl also (or only) manages, the ones
-    the owner left to the cluster at 2.0 (with their reason), and the ones the repo does not define
-    (flux-system's own objects aside)."""
+    a HelmRelease renders, the ones the owner left to the cluster at 2.0 (with their reason), and the
+    ones the repo does not define (flux-system's own objects aside)."""
+    flux_releases = {_release_of(o) for o in live.values()
+                     if ((o.get("metadata") or {}).get("labels") or {}).get(HELM_LABEL)}
     for k, obj in sorted(live.items(), key=lambda kv: str(kv[0])):
         if k in managed:
             ms = managers(obj)
@@ -53,12 +83,9 @@ def _live_rows(rows: dict, live: dict, managed: dict, meant: dict, excluded: dic
             continue
         if k in meant or k in excluded or k.namespace == NS:
             continue
-        ref = f"{k.kind}/{k.namespace}/{k.name}"
-        if ref in left:
-            rows["left_to_cluster"].append(f"{k} (left to the cluster at 2.0: {left[ref]})")
-            continue
-        rows["not_in_repo"].append(str(k))
-        if kubectl_only(obj):
+        row, text = _outside_row(k, obj, flux_releases, left)
+        rows[row].append(text)
+        if row == "not_in_repo" and kubectl_only(obj):
             rows["kubectl_only"].append(f"{k} (not managed by Flux; owned only by kubectl)")
 
 
@@ -82,7 +109,9 @@ def coverage(session) -> dict:
     for k, where in sorted(excluded.items(), key=lambda kv: str(kv[0])):
         if k not in managed:
             rows["excluded"].append(f"{k} ({where}, left out by choice)")
-    _live_rows(rows, live, managed, meant, excluded, left_to_cluster(session.answers))
+    left = {**left_to_cluster(session.answers),
+            **{f"helm:{k}": why for k, why in helm_left_to_cluster(session.answers).items()}}
+    _live_rows(rows, live, managed, meant, excluded, left)
     rows["kustomizations"] = [f"{ks['metadata']['namespace']}/{ks['metadata']['name']}: "
                               f"{len(inventory_keys(ks))} objects" for ks in kss]
     return rows
