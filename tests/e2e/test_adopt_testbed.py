@@ -18,6 +18,9 @@ from tests.testbed.tools import condition, run as tb_run, wait_until
 pytestmark = pytest.mark.testbed
 
 SECRET_VALUE = "adopt-" + CANARY  # assembled at run time, never a real credential
+ISSUER_FILE = "infrastructure/kubernetes/certificates/cluster-issuer.yaml"
+ISSUER = ("apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata:\n  name: letsencrypt\nspec:\n"
+          "  acme:\n    server: https://acme.invalid/directory\n    privateKeySecretRef: {name: le}\n")
 RELEASE = "greeter"  # a local chart put in with `helm install`, by hand
 CHART_PASSWORD = "chart-" + CANARY
 
@@ -36,6 +39,14 @@ def adopted(testbed_factory, tmp_path_factory):
     tb = testbed_factory("adopt")
     env = {**tb.env, "HOMELAB_WIZARD_DATA": str(tmp / "data"), "GIT_PASSWORD": CANARY}
     repo, url = hand_applied_homelab(tb, tmp, env)
+    # In the repo but never applied: cert-manager was never installed, so its ClusterIssuer fails.
+    (repo / "infrastructure/kubernetes/certificates").mkdir(parents=True)
+    (repo / ISSUER_FILE).write_text(ISSUER)
+    git(repo, "add", ISSUER_FILE)
+    git(repo, "commit", "-qm", "a ClusterIssuer for later")
+    # A field changed on the cluster with kubectl edit (its field manager), never in git.
+    kubectl(env, "patch", "configmap", "redis-config", "-n", NS, "--field-manager=kubectl-edit", "--type=merge",
+            "-p", '{"data": {"maxclients": "100"}}')
     # Made by hand, never in git.
     kubectl(env, "create", "deployment", "hand-made", "--image=nginx:1.27", "-n", NS)
     kubectl(env, "create", "configmap", "hand-cm", "--from-literal=mode=manual", "-n", NS)
@@ -72,6 +83,9 @@ def test_each_object_made_by_hand_is_asked_before_anything_changes(adopted):
                 "ConfigMap/homelab/scratch-notes"):
         assert f"adopt.{ref}" in asked.stderr, asked.stderr
     assert "--set adopt." in asked.stderr  # the CLI says how to answer
+    # Asked in the same go: the ClusterIssuer's kind nothing provides, with both ways out.
+    assert "class.infrastructure/kubernetes/certificates=exclude" in asked.stderr, asked.stderr
+    assert "add the provider" in asked.stderr, asked.stderr
     assert git(repo, "status", "--porcelain") == ""  # nothing written yet (1.3's report is git-ignored here)
 
 
@@ -85,6 +99,7 @@ def test_adopted_objects_keep_their_uids_under_flux_and_the_left_one_is_listed_a
                "--set", "adopt.CustomResourceDefinition//sealedsecrets.bitnami.com=leave",
                "--set", "adopt-why.CustomResourceDefinition//sealedsecrets.bitnami.com=installed with its controller"]
     # A Secret is written only encrypted: before S.2's key exists, 2.0 says so and writes nothing.
+    answers += ["--set", "class.infrastructure/kubernetes/certificates=exclude"]
     blocked = run("repo.adopt", *answers, ok=(3,))
     assert "adopting Secret homelab/hand-secret writes it encrypted" in blocked.stderr, blocked.stderr
     run("secrets.scan", "--set", "secrets=sops")
@@ -112,7 +127,18 @@ def test_adopted_objects_keep_their_uids_under_flux_and_the_left_one_is_listed_a
         run(item)
     run("repo.commit-push")
     run("bootstrap.credentials", "--set", "provider=git", "--set", f"git-url={url}")
+    # Before 3.2: the hand-edited field is reported, with what Flux will do and the fixes.
+    preview = json.loads(wiz(repo, "verify", "bootstrap.ownership", "--json", env=env, ok=(0, 1)).stdout)
+    findings = json.dumps(preview["results"][0]["evidence"])
+    assert "redis-config" in findings and "maxclients" in findings, findings
+    # The owner keeps it: into git (where 2.3 put the file), committed, then 2.5 pushes it.
+    cfg = next(p for p in repo.rglob("config.yaml") if "redis-config" in p.read_text())
+    cfg.write_text(cfg.read_text().replace("  maxmemory: 64mb\n", "  maxmemory: 64mb\n  maxclients: \"100\"\n"))
+    git(repo, "commit", "-qam", "keep the hand-set maxclients")
+    run("repo.commit-push")
     run("bootstrap.ownership")
+    findings = json.dumps(json.loads(wiz(repo, "verify", "bootstrap.ownership", "--json", env=env).stdout))
+    assert "maxclients" not in findings, findings
     run("bootstrap.run")
     run("secrets.decryption")
     wiz(repo, "verify", "bootstrap.controllers", "bootstrap.namespace", env=env)
@@ -137,6 +163,7 @@ def test_adopted_objects_keep_their_uids_under_flux_and_the_left_one_is_listed_a
         owner = "helm.toolkit.fluxcd.io/name" if name.startswith(RELEASE) else "kustomize.toolkit.fluxcd.io/name"
         assert live["metadata"]["labels"][owner], (kind, name)
     assert "scratch-notes" not in git(repo, "ls-files")
+    assert kubectl_json(env, "configmap", "redis-config", "-n", NS)["data"]["maxclients"] == "100"  # from git now
     data = kubectl_json(env, "secret", "hand-secret", "-n", NS)["data"]
     import base64
 

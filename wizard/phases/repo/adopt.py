@@ -114,13 +114,20 @@ class Adopt(Item):
 
     def plan(self, session) -> Plan:
         session.ensure_same_cluster()
-        ctx, resumed = begin(self, session)
+        try:
+            ctx, resumed = begin(self, session)
+        except NeedsAnswers as layout_open:  # asked together with the adoption questions, in one go
+            ctx, resumed, layout_qs = None, None, (str(layout_open), layout_open.questions)
+        else:
+            layout_qs = ("", [])
         if resumed:
             return resumed
         sv = Survey(session)
-        if sv.open:
-            raise NeedsAnswers(f"{len(sv.open)} thing(s) exist only in the cluster: for each, answer "
-                               f"{sv.open[0].key}=adopt|leave|later (with a reason when left)", sv.open)
+        if sv.open or layout_qs[1]:
+            head = (f"{len(sv.open)} thing(s) exist only in the cluster: for each, answer {sv.open[0].key}="
+                    "adopt|leave|later (with a reason when left)") if sv.open else ""
+            raise NeedsAnswers("; ".join(x for x in (layout_qs[0].split(" (nothing was changed")[0], head) if x),
+                               layout_qs[1] + sv.open)
         extra = [Step("info", f"leave {ref} to the cluster: {why}") for ref, why in
                  sorted(ad.left_to_cluster(session.answers).items()) if any(c.ref == ref for c in sv.cands)]
         extra += [Step("info", f"leave the Helm release {r.key} to the cluster") for r in sv.hby[hr.LEAVE]]
