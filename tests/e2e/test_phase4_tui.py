@@ -125,7 +125,7 @@ async def test_phase4_through_the_tui(testbed_factory, tmp_path, monkeypatch):
                 session.state.item("validate.healing").message
             heal = session.state.item("validate.healing").evidence
             assert heal["seconds"] < 60 and heal["flux_diff"]["exit_code"] == 0
-            log = "\n".join(app.screen.query_one("#log").lines)
+            log = "\n".join(app.screen.query_one("#log").entries)
             assert "Flux reverted" in log and CANARY not in log
 
             # The Flux status view (F on Phase 4): every Kustomization Ready at the pushed commit.
