@@ -46,7 +46,7 @@ def test_each_object_is_a_question_and_leave_needs_a_reason():
     assert why.applies({"adopt.ConfigMap/homelab/settings": "leave"})
 
     by, open_qs = ad.decisions([c], {})
-    assert [q.key for q in open_qs] == ["adopt.ConfigMap/homelab/settings"]
+    assert [q.key for q in open_qs] == ["adopt.ConfigMap/homelab/settings", "adopt-why.ConfigMap/homelab/settings"]
     by, open_qs = ad.decisions([c], {"adopt.ConfigMap/homelab/settings": "leave"})
     assert [q.key for q in open_qs] == ["adopt-why.ConfigMap/homelab/settings"]
     answers = {"adopt.ConfigMap/homelab/settings": "leave", "adopt-why.ConfigMap/homelab/settings": "made by hand, on purpose"}

@@ -292,7 +292,9 @@ def test_decisions_group_the_releases_and_name_what_is_still_open():
     stuck = hr.release_from_secret(storage_secret(release_json(name="stuck", status="pending-install")))
     rels = [web, db, cache, stuck]
     by, open_qs = hr.decisions(rels, {})
-    assert [q.key for q in open_qs] == ["helm-adopt.apps/web", "helm-adopt.apps/db", "helm-adopt.apps/cache"]
+    # Each unanswered release brings its follow-ups too (a form shows them once the choice needs them).
+    assert [q.key for q in open_qs] == [f"{p}.apps/{r}" for r in ("web", "db", "cache")
+                                        for p in ("helm-adopt", "helm-adopt-repo", "helm-adopt-why")]
     answers = {"helm-adopt.apps/web": "adopt", "helm-adopt.apps/db": "leave", "helm-adopt.apps/cache": "later"}
     by, open_qs = hr.decisions(rels, answers)
     assert [q.key for q in open_qs] == ["helm-adopt-repo.apps/web", "helm-adopt-why.apps/db"]

@@ -98,8 +98,8 @@ def decisions(cands: list[Candidate], answers: dict) -> tuple[dict[str, list[Can
     qs = {q.key: q for q in questions(cands)}
     for c in cands:
         choice = str(answers.get(f"adopt.{c.ref}", "")).strip()
-        if choice not in by:
-            open_qs.append(qs[f"adopt.{c.ref}"])
+        if choice not in by:  # with its reason, which a form shows once "leave" is chosen
+            open_qs += [qs[f"adopt.{c.ref}"], qs[f"adopt-why.{c.ref}"]]
             continue
         if choice == LEAVE and not str(answers.get(f"adopt-why.{c.ref}", "")).strip():
             open_qs.append(qs[f"adopt-why.{c.ref}"])

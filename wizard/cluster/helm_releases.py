@@ -255,15 +255,15 @@ def choices(releases: list[Release], answers: dict) -> dict[str, str]:
     return {r.key: str(answers.get(f"{CHOICE_PREFIX}{r.key}") or LATER) for r in releases}
 
 
-def _open_question(r: Release, answers: dict, qs: dict[str, Question]) -> Question | None:
+def _open_questions(r: Release, answers: dict, qs: dict[str, Question]) -> list[Question]:
     choice = str(answers.get(f"{CHOICE_PREFIX}{r.key}", "")).strip()
-    if choice not in (ADOPT, LEAVE, LATER):
-        return qs[f"{CHOICE_PREFIX}{r.key}"]
+    if choice not in (ADOPT, LEAVE, LATER):  # with the follow-ups a form shows once a choice needs them
+        return [qs[f"{p}{r.key}"] for p in (CHOICE_PREFIX, REPO_PREFIX, WHY_PREFIX)]
     need = {ADOPT: REPO_PREFIX, LEAVE: WHY_PREFIX}.get(choice)
     value = str(answers.get(f"{need}{r.key}", "")).strip() if need else "-"
     if not value or (need == REPO_PREFIX and repo_url_problem(value)):
-        return qs[f"{need}{r.key}"]
-    return None
+        return [qs[f"{need}{r.key}"]]
+    return []
 
 
 def decisions(releases: list[Release], answers: dict) -> tuple[dict[str, list[Release]], list[Question]]:
@@ -276,9 +276,9 @@ def decisions(releases: list[Release], answers: dict) -> tuple[dict[str, list[Re
     for r in releases:
         if r.problem:
             continue
-        q = _open_question(r, answers, qs)
-        if q is not None:
-            open_qs.append(q)
+        missing = _open_questions(r, answers, qs)
+        if missing:
+            open_qs += missing
         else:
             by[str(answers[f"{CHOICE_PREFIX}{r.key}"]).strip()].append(r)
     return by, open_qs

@@ -20,6 +20,7 @@ from ...repo.ops import op_edit, op_mkdir, op_write
 from ...repo.scan import scan
 from ...session import Blocked, NeedsAnswers
 from . import adopt_helm
+from .baseline import add_adopted
 from .steps import apply_plan, begin, plan_ops
 
 HEADER = "# Adopted from the cluster by homelab-wizard 2.0 (it existed only there; cleaned of server-set fields)\n"
@@ -143,3 +144,5 @@ class Adopt(Item):
 
     def apply(self, session, plan, progress) -> None:
         apply_plan(self, session, plan, progress)
+        if plan.data.get("ops") or plan.data.get("resume"):
+            add_adopted(session)

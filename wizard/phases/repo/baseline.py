@@ -48,6 +48,16 @@ def ensure_baseline(session) -> None:
     session.store.save()
 
 
+def add_adopted(session) -> None:
+    """2.0 brought objects from the cluster into the repo: they belong to the reference set from now
+    on (2.2-2.4 check that Phase 2 neither loses nor adds objects; adopted ones are not "added")."""
+    ctx = context(session)
+    objs = unit_objects(session, ctx, ctx.layout.units)
+    session.state.record(BASELINE, head=gitstate.head(session), scope=_scope_answers(session),
+                         objects=sorted(objs.elements()), adopted=True)
+    session.store.save()
+
+
 def baseline(session, ctx: Ctx) -> Counter:
     scope = _scope_answers(session)
     entries = [e for e in session.state.journal if e.get("action") == BASELINE and e.get("scope", {}) == scope]

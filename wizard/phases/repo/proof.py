@@ -101,6 +101,10 @@ def prove(item_id: str, session, ops: list[dict]) -> str:
     with scratch_worktree(session) as scratch:
         try:
             _simulate(scratch, ops)
+            if item_id == "repo.adopt":  # what 2.0 writes is part of the reference set (as after its apply)
+                from .baseline import add_adopted
+
+                add_adopted(scratch)
             for later in CHAIN[CHAIN.index(item_id) + 1:]:
                 if later == "repo.flux-manifests" and not (scratch.repo / "clusters").is_dir():
                     break  # 2.1 not done yet: 2.4 cannot be planned, 2.2's and 2.3's results are checked below
