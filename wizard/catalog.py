@@ -71,7 +71,7 @@ CATALOG: list = [
           ("prep.preflight",), True),
     LazyItem("Inventory", "prep.inventory", "1.3", "Inventory: every deployed resource matched to the repo",
           ("prep.preflight",), True),
-    LazyItem("Adopt", "repo.adopt", "2.0", "Adopt what exists only in the cluster (or leave it, with a reason)",
+    LazyItem("Adopt", "repo.adopt", "2.0", "Adopt what only the cluster has",
           ("prep.preflight", "prep.structure"), True),
     LazyItem("ClusterDir", "repo.cluster-dir", "2.1", "Create clusters/<name>/", ("prep.structure",)),
     LazyItem("Kustomizations", "repo.kustomizations", "2.2", "Kustomization files for every manifest folder",
