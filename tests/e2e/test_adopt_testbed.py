@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 import json
+import subprocess
 
 from tests.e2e.homelab import CANARY, NS, hand_applied_homelab, kubectl, kubectl_json, wiz
 from tests.helpers import git
@@ -45,8 +46,13 @@ def adopted(testbed_factory, tmp_path_factory):
     git(repo, "add", ISSUER_FILE)
     git(repo, "commit", "-qm", "a ClusterIssuer for later")
     # A field changed on the cluster with kubectl edit (its field manager), never in git.
-    kubectl(env, "patch", "configmap", "redis-config", "-n", NS, "--field-manager=kubectl-edit", "--type=merge",
-            "-p", '{"data": {"maxclients": "100"}}')
+    # The real `kubectl edit`, its editor a sed script (kubectl records the change as manager kubectl-edit).
+    editor = {**env, "KUBE_EDITOR": "sed -i -e 's/^  maxmemory: 64mb$/  maxmemory: 64mb\\n  maxclients: \"100\"/'"}
+    res = subprocess.run(["kubectl", "edit", "configmap", "redis-config", "-n", NS], env=editor, capture_output=True,
+                         text=True)
+    assert res.returncode == 0, res.stderr
+    cm = kubectl_json(env, "configmap", "redis-config", "-n", NS, "--show-managed-fields")
+    assert cm["data"]["maxclients"] == "100" and "kubectl-edit" in {m["manager"] for m in cm["metadata"]["managedFields"]}
     # Made by hand, never in git.
     kubectl(env, "create", "deployment", "hand-made", "--image=nginx:1.27", "-n", NS)
     kubectl(env, "create", "configmap", "hand-cm", "--from-literal=mode=manual", "-n", NS)
