@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 from tests.helpers import NO_CLUSTER, cli_env, make_repo
 from wizard.cli import main
 from wizard.session import Session
@@ -60,3 +62,30 @@ async def test_the_tui_names_the_missing_items_before_the_answers_form(tmp_path,
             assert "prep.preflight" in reason and "prep.backup" in reason, reason
     finally:
         s.store.release()
+
+
+def test_plain_goes_back_to_its_menu_after_a_blocked_item(tmp_path, monkeypatch, capsys):
+    """Issue 15 (point 7): --plain quit to the shell (rc 3) on a blocked item instead of its menu."""
+    import screens.plain
+
+    repo = make_repo(tmp_path / "repo")
+    for k, v in cli_env(**NO_CLUSTER, HOMELAB_WIZARD_DATA=str(tmp_path / "data")).items():
+        monkeypatch.setenv(k, v)
+    picks = ["bootstrap.credentials", None]  # 3.1 (blocked: 1.0 and 1.2 first), then Quit
+    menus = []
+
+    class Pick:
+        def __init__(self, message, choices, **_):
+            menus.append([c.value for c in choices])
+
+        def unsafe_ask(self):
+            return picks.pop(0)
+
+    monkeypatch.setattr(screens.plain.questionary, "select", Pick)
+    monkeypatch.setattr(screens.plain, "ask_question", lambda q: pytest.fail(f"asked {q.key} before the prerequisites"))
+    monkeypatch.setattr(sys, "stdin", FakeTTY())
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # the menu needs a terminal on both ends
+    rc = main(["--repo", str(repo), "--plain"])
+    err = capsys.readouterr().err
+    assert rc == 0 and len(menus) == 2 and picks == [], (rc, menus, err)  # back at the menu, then Quit
+    assert "prep.preflight" in err and "prep.backup" in err
