@@ -21,6 +21,8 @@ def wizard_commands(app: "WizardApp", screen: Screen) -> Iterable[SystemCommand]
         yield SystemCommand("Verify all", "Run the live check of every checklist item now", app.action_verify_all)
     if isinstance(screen, PhaseScreen) and not app.busy:
         yield SystemCommand("Verify this phase", "Run the live checks of this phase's items", screen.action_verify_phase)
+        yield SystemCommand("Zoom the focused pane", "Fill the screen with the focused pane (z; z or Esc again "
+                            "to go back)", screen.action_zoom)
         if screen.selected_item is not None:
             yield SystemCommand(f"Skip {screen.selected_item.alias} {screen.selected_item.id}",
                                 "Skip the highlighted item, with a reason that is recorded", screen.action_skip_item)
