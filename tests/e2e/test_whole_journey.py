@@ -69,12 +69,17 @@ def journey(testbed_factory, tmp_path_factory):
     assert git(repo, "status", "--porcelain") == "?? docs/cluster-inventory.md\n"  # 1.3's report, nothing else
     # The user's answer: leave them out for now (cert-manager comes later).
     run("repo.cluster-dir", "--set", "class.infrastructure/kubernetes/certificates=exclude")
+    # 2.0: what only the cluster has. Here the Sealed Secrets CRD the testbed installed by hand, as an
+    # owner who applied its controller.yaml would have: left to the cluster, with the reason.
+    crd = "CustomResourceDefinition//sealedsecrets.bitnami.com"
+    run("repo.adopt", "--set", f"adopt.{crd}=leave", "--set", f"adopt-why.{crd}=installed with its controller")
     for item in ("repo.kustomizations", "repo.apps", "repo.flux-manifests"):
         run(item)
     for item in ("secrets.scan", "secrets.keys", "secrets.convert", "secrets.decryption"):
         run(item, "--set", "secrets=sops")
     run("repo.commit-push")
     run("bootstrap.credentials", "--set", "provider=git", "--set", f"git-url={url}")
+    run("bootstrap.ownership")  # 3.0: what Flux will take over, before the first reconcile
     boot = run("bootstrap.run")
     assert "next: run secrets.decryption (S.4) again" in boot.stdout, boot.stdout  # the plan leads there
     assert status_json(repo, env)["next"]["id"] == "secrets.decryption"  # and so do `status` and the home screen
