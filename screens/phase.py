@@ -64,8 +64,18 @@ the command log. Tab moves between the panes; z zooms the focused pane to the wh
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(Checklist).highlighted = 0
+        self.query_one(Checklist).highlighted = self._first_to_do()
         self.watch(self.app, "revision", self.show_state)
+
+    def _first_to_do(self) -> int:
+        """The item to start on: the first that has not passed and can run now (2.1 on a repo with no
+        cluster pinned, where 2.0 waits for 1.0), else the first."""
+        state, engine = self.app.session.state, self.app.engine
+        for i, it in enumerate(self.items):
+            if (not it.unavailable and state.item(it.id).status not in ("passed", "skipped")
+                    and not engine.missing_prerequisites(it)):
+                return i
+        return 0
 
     @property
     def selected_item(self) -> Item | None:

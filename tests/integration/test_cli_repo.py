@@ -27,7 +27,8 @@ def test_status_json_has_every_item_with_stable_ids(tmp_path):
     assert data["schema"] == 1 and data["repo"] == str(repo) and data["cluster"] is None
     ids = [i["id"] for ph in data["phases"] for i in ph["items"]]
     assert ids[:4] == ["prep.preflight", "prep.structure", "prep.backup", "prep.inventory"]
-    assert len(ids) == 25 and len(set(ids)) == 25
+    # The seed plan's 25, and issue 13's 2.0 (adopt) and 3.0 (ownership preview).
+    assert len(ids) == 27 and len(set(ids)) == 27 and {"repo.adopt", "bootstrap.ownership"} <= set(ids)
     for ph in data["phases"]:
         for i in ph["items"]:
             assert set(i) >= {"id", "title", "status", "checked_at", "message", "evidence"}

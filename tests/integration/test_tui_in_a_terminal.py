@@ -90,10 +90,10 @@ def test_a_newcomer_runs_1_1_and_2_1_from_the_keyboard(tmp_path):
         term.wait_for("Repository setup")
         term.press("2")
         term.wait_for("2.1 Create clusters/")
-        term.press("r")  # 2.1 changes the repository: a yes/no confirmation, Cancel first
+        term.press("r")  # 2.1 (the phase opens on it: 2.0 waits for 1.0) changes the repo: yes/no, Cancel first
         term.wait_for("Run it")
         term.press("tab", "enter")
-        term.wait_for("1/5 passed")
+        term.wait_for("1/6 passed")  # 2.0 and 2.1-2.5
         term.press("ctrl+q")
         assert term.close() == 0
     finally:

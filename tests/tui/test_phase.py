@@ -12,7 +12,7 @@ from wizard.catalog import CATALOG
 from wizard.checklist import NotYetAvailable
 from wizard.engine import Engine
 
-from .conftest import SIZE, settle, text_of
+from .conftest import SIZE, settle, text_of, wait_for
 
 
 def evidence(screen) -> str:
@@ -64,6 +64,9 @@ async def test_unavailable_items_say_so_and_cannot_be_run(session):
         await pilot.press("enter")
         await pilot.pause()
         screen = app.screen
+        assert screen.selected_item.id == "prep.preflight"  # the phase opens on what can run now
+        await pilot.press("home")
+        await pilot.pause()
         assert screen.selected_item.id == "prep.later"
         assert "not available yet: it is built in a later issue (test item)" in evidence(screen)
         assert "(not available yet)" in screen.query_one(Checklist).get_option("prep.later").prompt.plain
@@ -144,3 +147,17 @@ async def test_shift_v_verifies_the_whole_phase(app, session):
             assert session.state.item(item.id).checked_at, f"{item.id} was not verified"
         others = [it for it in app.engine.items if it.phase != "prep"]
         assert all(session.state.item(it.id).checked_at is None for it in others)  # other phases untouched
+
+
+async def test_a_phase_opens_on_the_first_item_that_can_run_now(app):
+    """Phase 2 on a repo with no cluster pinned: 2.0 waits for 1.0, so 2.1 (after 1.1) is where to start."""
+    from wizard.engine import Engine as E
+
+    async with app.run_test(size=SIZE) as pilot:
+        app.session.answers["option"] = "a"
+        engine = E(app.session)
+        assert engine.run("prep.structure", engine.plan("prep.structure")).status == "passed"
+        app.action_open_phase("repo")
+        await pilot.pause()
+        await wait_for(pilot, lambda: getattr(app.screen, "selected_item", None) is not None)
+        assert app.screen.selected_item.id == "repo.cluster-dir"
