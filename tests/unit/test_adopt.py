@@ -99,3 +99,20 @@ def test_flux_crds_are_bootstraps_not_offered():
     assert "flux bootstrap" in ad.made_by_someone_else(crd)
     other = {**crd, "metadata": {"name": "sealedsecrets.bitnami.com"}}
     assert ad.made_by_someone_else(other) is None
+
+
+def test_a_statefulsets_claims_are_its_own_not_offered():
+    sts = obj("StatefulSet", "qdrant", ns="databases", api="apps/v1",
+              spec={"volumeClaimTemplates": [{"metadata": {"name": "storage"}}]})
+    pvc = obj("PersistentVolumeClaim", "storage-qdrant-0", ns="databases")
+    other = obj("PersistentVolumeClaim", "storage-qdrant-extra", ns="databases")
+    live = {key(o): o for o in (sts, pvc, other)}
+    rows = [InventoryRow(key(o), "only in cluster", []) for o in (pvc, other)]
+    cands, skipped = ad.candidates(rows, live)
+    assert [c.ref for c in cands] == ["PersistentVolumeClaim/databases/storage-qdrant-extra"]
+    assert "StatefulSet databases/qdrant" in skipped["PersistentVolumeClaim databases/storage-qdrant-0"]
+
+
+def test_flux_system_is_flux_and_the_wizards_not_offered():
+    s = obj("Secret", "sops-age", ns="flux-system", type="Opaque")
+    assert "flux bootstrap and the wizard" in ad.made_by_someone_else(s)

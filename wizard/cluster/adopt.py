@@ -30,6 +30,7 @@ CHOICES = [(ADOPT, "adopt: write a cleaned manifest into the repo"),
 ADOPTED_ROOT = "adopted"
 HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
 FLUX_GROUP_SUFFIX = ".toolkit.fluxcd.io"
+FLUX_NAMESPACE = "flux-system"
 
 
 @dataclass
@@ -61,16 +62,42 @@ def made_by_someone_else(obj: dict) -> str | None:
         return "a Helm release's own record"
     if obj.get("kind") == "CustomResourceDefinition" and str(md.get("name", "")).endswith(FLUX_GROUP_SUFFIX):
         return "Flux's own CRD: flux bootstrap installs and manages it"
+    if md.get("namespace") == FLUX_NAMESPACE or (obj.get("kind") == "Namespace" and md.get("name") == FLUX_NAMESPACE):
+        return "in flux-system: flux bootstrap and the wizard (S.4's sops-age, the git credentials) make what is there"
+    return None
+
+
+def statefulset_claims(live: dict[ObjectKey, dict]) -> dict[tuple[str, str], str]:
+    """{(namespace, PVC name prefix): StatefulSet} for the claims StatefulSets make from their
+    volumeClaimTemplates (`<template>-<statefulset>-<ordinal>`); such a PVC has no owner reference."""
+    out = {}
+    for k, o in live.items():
+        if (k.group, k.kind) != ("apps", "StatefulSet"):
+            continue
+        for t in (o.get("spec") or {}).get("volumeClaimTemplates") or []:
+            name = (t.get("metadata") or {}).get("name")
+            if name:
+                out[(k.namespace, f"{name}-{k.name}-")] = k.name
+    return out
+
+
+def _claimed_by(k: ObjectKey, claims: dict[tuple[str, str], str]) -> str | None:
+    if (k.group, k.kind) != ("", "PersistentVolumeClaim"):
+        return None
+    for (ns, prefix), sts in claims.items():
+        if ns == k.namespace and k.name.startswith(prefix) and k.name[len(prefix):].isdigit():
+            return f"made by the StatefulSet {ns}/{sts} from its volumeClaimTemplates"
     return None
 
 
 def candidates(rows, live: dict[ObjectKey, dict]) -> tuple[list[Candidate], dict[str, str]]:
     """(the objects to decide on, {object: why it is not offered}) from 1.3's inventory rows."""
     out, skipped = [], {}
+    claims = statefulset_claims(live)
     for r in rows:
         if r.status != "only in cluster" or r.key not in live:
             continue
-        why = made_by_someone_else(live[r.key])
+        why = made_by_someone_else(live[r.key]) or _claimed_by(r.key, claims)
         if why:
             skipped[str(r.key)] = why
         else:

@@ -29,7 +29,8 @@ HEADER = "# Adopted from the cluster by homelab-wizard 2.0 (it existed only ther
 def _survey(session):
     """(candidates, skipped) from a fresh listing of the cluster against the repo as it is now."""
     listing = list_cluster(session.kubectl)
-    live = {key_of(o): o for o in listing.objects}
+    # Flux's objects too: a StatefulSet Flux applies still makes the claims of its templates.
+    live = {key_of(o): o for o in listing.objects + listing.flux_owned}
     return ad.candidates(build_inventory(listing, scan(session.repo)), live)
 
 
