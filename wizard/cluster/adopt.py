@@ -21,7 +21,6 @@ from pathlib import PurePosixPath
 
 from ..checklist import Question
 from ..repo.scan import ObjectKey
-from .clean import LAST_APPLIED, clean
 
 ADOPT, LEAVE, LATER = "adopt", "leave", "later"
 CHOICES = [(ADOPT, "adopt: write a cleaned manifest into the repo"),
@@ -142,16 +141,6 @@ def left_to_cluster(answers: dict) -> dict[str, str]:
         if k.startswith("adopt.") and v == LEAVE:
             ref = k[len("adopt."):]
             out[ref] = str(answers.get(f"adopt-why.{ref}", "")).strip()
-    return out
-
-
-def manifest(obj: dict) -> dict:
-    """The object as it goes into git: the backup's cleaning, and nothing the server or kubectl added."""
-    out = clean(obj)
-    md = out.get("metadata") or {}
-    (md.get("annotations") or {}).pop(LAST_APPLIED, None)
-    if not md.get("annotations"):
-        md.pop("annotations", None)
     return out
 
 

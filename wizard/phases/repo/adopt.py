@@ -14,6 +14,7 @@ import yaml
 from ...checklist import Item, Plan, Step, Verdict
 from ...cluster import adopt as ad
 from ...cluster import helm_releases as hr
+from ...cluster.clean import clean
 from ...cluster.inventory import build_inventory
 from ...cluster.listing import key_of, list_cluster
 from ...repo.ops import op_edit, op_mkdir, op_write
@@ -35,21 +36,15 @@ def _survey(session):
 
 
 def _secret_text(session, c: ad.Candidate, path: str) -> str:
-    """The Secret encrypted with the chosen method; Blocked (naming the way out) before S.2 is done."""
-    from ...secrets import convert as cv
-    from ..secrets import methods
+    """The Secret encrypted with S.2's method; Blocked (naming the way out) before S.2 is done."""
+    from ..secrets.methods import encrypter
 
     try:
-        method = methods.chosen(session)
-        inputs = method.key_inputs(session)
+        encrypt = encrypter(session)
     except Blocked as e:
         raise Blocked(f"adopting {c.key} writes it encrypted, and {e} Or answer adopt.{c.ref}=later "
                       "(or leave) for now.") from None
-    doc = ad.manifest(c.obj)
-    cv._register(session, cv.values_of(doc))  # masked in anything sops or kubeseal print
-    if method.name == "sealed-secrets":
-        return cv.kubeseal(session, doc, inputs["cert"], inputs["scope"])
-    return cv.sops_encrypt(session, yaml.safe_dump(doc, sort_keys=False), path)
+    return encrypt(path, clean(c.obj))
 
 
 def _ops(session, ctx, adopt: list[ad.Candidate]) -> list[dict]:
@@ -63,7 +58,7 @@ def _ops(session, ctx, adopt: list[ad.Candidate]) -> list[dict]:
             ops.append(op_mkdir(folder))
             made.add(folder)
         text = (_secret_text(session, c, path) if c.is_secret
-                else HEADER + yaml.safe_dump(ad.manifest(c.obj), sort_keys=False))
+                else HEADER + yaml.safe_dump(clean(c.obj), sort_keys=False))
         ops.append(op_write(path, text))
         if kustomization:
             ops.append(op_edit(kustomization, "add-resource", name=path.rsplit("/", 1)[-1]))

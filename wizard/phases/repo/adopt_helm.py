@@ -23,20 +23,16 @@ def survey(session) -> tuple[list, dict[str, str]]:
 
 def _seal(session, release):
     """How the values Secret of `release` is encrypted before it is written (S.2's method)."""
-    from ...secrets import convert as cv
-    from ..secrets import methods
+    import yaml
+
+    from ..secrets.methods import encrypter
 
     try:
-        method = methods.chosen(session)
-        inputs = method.key_inputs(session)
+        encrypt = encrypter(session)
     except Blocked as e:
         raise Blocked(f"the Helm release {release.key} has values that look like credentials, written only "
                       f"encrypted, and {e} Or answer {hr.CHOICE_PREFIX}{release.key}=later for now.") from None
-    if method.name == "sealed-secrets":
-        import yaml
-
-        return lambda path, text: cv.kubeseal(session, yaml.safe_load(text), inputs["cert"], inputs["scope"])
-    return lambda path, text: cv.sops_encrypt(session, text, path)
+    return lambda path, text: encrypt(path, yaml.safe_load(text))
 
 
 def ops(session, releases: list, answers: dict) -> list[dict]:

@@ -66,3 +66,23 @@ def chosen(session) -> Sops | SealedSecrets:
 def by_name(name: str) -> Sops | SealedSecrets:
     """The method a plan or journal entry recorded."""
     return METHODS[name]
+
+
+def encrypter(session):
+    """`(repo path, Secret document) -> the text to write`, encrypted with the chosen method (sops through
+    the repo's .sops.yaml, or kubeseal --cert). What writes a Secret outside S.3 (2.0's adoption) uses
+    this, so a Secret reaches a file only encrypted. Blocked before S.2 (no method, key or certificate)."""
+    import yaml
+
+    from ...secrets import convert as cv
+
+    method = chosen(session)
+    inputs = method.key_inputs(session)
+
+    def encrypt(path: str, doc: dict) -> str:
+        cv._register(session, cv.values_of(doc))  # masked in anything sops or kubeseal print
+        if method.name == "sealed-secrets":
+            return cv.kubeseal(session, doc, inputs["cert"], inputs["scope"])
+        return cv.sops_encrypt(session, yaml.safe_dump(doc, sort_keys=False), path)
+
+    return encrypt

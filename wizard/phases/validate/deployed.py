@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ...checklist import Item, Verdict
-from ...cluster.adopt import left_to_cluster
+from ...cluster.adopt import HELM_RELEASE_ANNOTATION, left_to_cluster
 from ...cluster.helm_releases import left_to_cluster as helm_left_to_cluster
 from ...cluster.inventory import repo_key
 from ...cluster.listing import key_of, list_cluster
@@ -48,7 +48,7 @@ def _release_of(obj: dict) -> str:
     """`namespace/release` of an object a Helm release made (or of Helm's record of that release)."""
     md = obj.get("metadata") or {}
     name = ((md.get("labels") or {}).get("name", "") if obj.get("type") == HELM_RECORD
-            else (md.get("annotations") or {}).get("meta.helm.sh/release-name", ""))
+            else (md.get("annotations") or {}).get(HELM_RELEASE_ANNOTATION, ""))
     return f"{md.get('namespace', '')}/{name}"
 
 
