@@ -97,10 +97,23 @@ def main(argv: list[str] | None = None) -> int:
         from ..phrasing import for_cli
 
         print(f"error: {for_cli(str(e))}", file=sys.stderr)
+        if "--json" in argv:  # scripts read the refusal and its questions as data, on stdout
+            emit_json(error_json(e, code))
         for q in getattr(e, "questions", None) or []:  # NeedsAnswers: each question, answerable with --set
             choices = " | ".join(v for v, _ in q.choices or []) or "…"
             print(f"  {q.key}: {q.prompt}\n    --set {q.key}=<{choices}>", file=sys.stderr)
         return code
+
+
+def error_json(e: Exception, code: int) -> dict:
+    """What `--json` prints for an error: its sentence, and each question it waits on (NeedsAnswers)
+    with the choices, the default and the file:line it is about, so a script can answer with --set."""
+    questions = getattr(e, "questions", None) or []
+    return {"status": "needs-answers" if questions else ("blocked" if code == EXIT_BLOCKED else "error"),
+            "exit_code": code, "message": str(e),
+            "questions": [{"key": q.key, "prompt": q.prompt, "default": q.default, "optional": q.optional,
+                           "choices": [{"value": v, "label": label} for v, label in q.choices or []],
+                           "where": getattr(q, "where", None) or None} for q in questions]}
 
 
 def exit_code_for_error(e: Exception) -> int | None:

@@ -121,13 +121,16 @@ def cmd_run(args) -> int:
         return start("plain-run", args)
     sets = usecase.parse_sets(args.set)
     with locked(args, f"run {args.item}") as session:
+        # With --json, stdout is one JSON document: the preview and progress go to stderr for people.
+        human = sys.stderr if args.json else sys.stdout
+
         def show(plan) -> None:
             if not (args.json and args.dry_run):
-                print(plan.render())
+                print(plan.render(), file=human)
 
         out = usecase.run_item(session, args.item, TerminalAsker(), sets=sets, dry_run=args.dry_run,
                                assume_yes=args.yes, repin=args.repin, show=show,
-                               progress=lambda line: print(f"  {line}", flush=True))
+                               progress=lambda line: print(f"  {line}", flush=True, file=human))
         item = Engine(session).item(args.item)
     if out.status == "previewed":
         if args.json:
@@ -138,6 +141,8 @@ def cmd_run(args) -> int:
         return EXIT_OK
     code = not_run(out)
     if code is not None:
+        if args.json:
+            emit_json({"id": item.id, "status": out.status, "message": out.message or "", "exit_code": code})
         return code
     verdict = out.verdict
     if args.json:
@@ -248,6 +253,8 @@ def cmd_rollback(args) -> int:
         return EXIT_OK
     code = not_run(out)
     if code is not None:
+        if args.json:
+            emit_json({"id": item.id, "status": out.status, "message": out.message or "", "exit_code": code})
         return code
     verdict = out.verdict
     if args.json:
