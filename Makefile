@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install run demo test test-fast testbed-build testbed-up testbed-down bench corpus
+.PHONY: install run demo test test-fast testbed-build testbed-up testbed-down bench corpus live-corpus
 
 $(BIN)/homelab-wizard: pyproject.toml
 	tests/testbed/install-system-deps.sh
@@ -39,6 +39,10 @@ testbed-down:
 # One row per corpus repo and option: each item's result, objects before and after, answers, seconds.
 corpus: install
 	$(PY) -m tests.corpus.driver
+
+# One row per corpus repo, live: applied by hand to its own testbed, then Next followed through Phase 4.
+live-corpus: install testbed-build
+	$(PY) -m tests.live $(REPOS)
 
 bench: install
 	$(PY) benchmarks/run.py
