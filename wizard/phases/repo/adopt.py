@@ -18,21 +18,64 @@ from ...cluster.clean import clean
 from ...cluster.inventory import build_inventory
 from ...cluster.listing import key_of, list_cluster
 from ...repo.ops import op_edit, op_mkdir, op_write
-from ...repo.scan import scan
-from ...session import Blocked, NeedsAnswers
+from ...repo.scan import ObjectKey, scan
+from ...repo.validate import BuildFailed
+from ...repo.validate import key_of as vkey_of
+from ...session import Blocked, NeedsAnswers, UsageError
 from . import adopt_helm
 from .baseline import add_adopted
+from .common import context, stop_if_open
 from .steps import apply_plan, begin, plan_ops
 
 HEADER = "# Adopted from the cluster by homelab-wizard 2.0 (it existed only there; cleaned of server-set fields)\n"
 
 
-def _survey(session):
-    """(candidates, skipped) from a fresh listing of the cluster against the repo as it is now."""
+def rendered_keys(session, ctx) -> set[ObjectKey]:
+    """Every object the repo's units render as Phase 2 reads them: a kustomize root's render (after its
+    `namespace:`, `namePrefix`, generators) and each plain manifest. An object a root renders is the
+    repo's, never "only in the cluster" (a generated ConfigMap has no file of its own to match)."""
+    keys: set[ObjectKey] = set()
+    for u in ctx.layout.units:
+        if u.tree:
+            try:
+                docs = ctx.render(session, u.build_path)
+            except BuildFailed:
+                continue  # the unit's own build check names it; its files are matched one by one below
+            keys.update(vkey_of(d) for d in docs if isinstance(d, dict) and d.get("kind") and
+                        (d.get("metadata") or {}).get("name"))
+    return keys
+
+
+def _survey(session, ctx=None):
+    """(candidates, skipped) from a fresh listing of the cluster against the repo as it is now (and,
+    with the layout, against what its kustomize roots render)."""
     listing = list_cluster(session.kubectl)
     # Flux's objects too: a StatefulSet Flux applies still makes the claims of its templates.
     live = {key_of(o): o for o in listing.objects + listing.flux_owned}
-    return ad.candidates(build_inventory(listing, scan(session.repo)), live)
+    cands, skipped = ad.candidates(build_inventory(listing, scan(session.repo)), live)
+    if ctx is None:
+        return cands, skipped
+    rendered = rendered_keys(session, ctx)
+    # A namespaced object rendered without a namespace lands in the default namespace when applied.
+    rendered |= {ObjectKey(k.group, k.kind, "default", k.name) for k in rendered if not k.namespace}
+    return [c for c in cands if c.key not in rendered], skipped
+
+
+def _layout(session):
+    """(the Phase 2 context, the layout's open questions): 2.0 reads the repo as 2.1-2.4 will, so the
+    environment of an overlay is asked before any object is offered (its render decides what the repo
+    holds). None while Option A/B is not chosen or the layout cannot be read yet."""
+    try:
+        ctx = context(session)
+    except (Blocked, UsageError):
+        return None, None
+    try:
+        stop_if_open(ctx)
+    except NeedsAnswers as e:
+        return ctx, e
+    except Blocked:
+        pass  # blocks that are not questions are the layout items' to report
+    return ctx, None
 
 
 def _secret_text(session, c: ad.Candidate, path: str) -> str:
@@ -65,11 +108,16 @@ def _ops(session, ctx, adopt: list[ad.Candidate]) -> list[dict]:
     return ops
 
 
+def _renders_depend_on(questions) -> bool:
+    qs = questions.questions if isinstance(questions, NeedsAnswers) else questions
+    return any(q.key.split(".", 1)[0] == "environment" for q in qs)
+
+
 class Survey:
     """What exists only in the cluster now, and what the answers decide for it."""
 
-    def __init__(self, session) -> None:
-        self.cands, self.skipped = _survey(session)
+    def __init__(self, session, ctx=None) -> None:
+        self.cands, self.skipped = _survey(session, ctx)
         self.by, self.open = ad.decisions(self.cands, session.answers)
         self.releases, self.problems = adopt_helm.survey(session)
         self.hby, hopen = hr.decisions(self.releases, session.answers)
@@ -97,7 +145,12 @@ class Adopt(Item):
 
     def verify(self, session) -> Verdict:
         session.ensure_same_cluster()
-        sv = Survey(session)
+        ctx, layout_open = _layout(session)
+        if layout_open is not None and _renders_depend_on(layout_open):
+            return Verdict("pending", "what the repo renders is open until these are answered: "
+                           + ", ".join(q.key for q in layout_open.questions[:5]),
+                           {"questions": [q.key for q in layout_open.questions]})
+        sv = Survey(session, ctx)
         ev = sv.evidence(session)
         todo = sv.waiting()
         if todo:
@@ -119,7 +172,14 @@ class Adopt(Item):
             layout_qs = ("", [])
         if resumed:
             return resumed
-        sv = Survey(session)
+        if layout_qs[1] and _renders_depend_on(layout_qs[1]):
+            # Which overlay this cluster runs decides what the repo renders, hence what exists only in
+            # the cluster: that is asked first, alone, and the objects after it.
+            qs = [q for q in layout_qs[1] if q.key.split(".", 1)[0] == "environment"]
+            raise NeedsAnswers(layout_qs[0].split(" (nothing was changed")[0], qs)
+        if ctx is None:
+            ctx, _ = _layout(session)
+        sv = Survey(session, ctx)
         if sv.open or layout_qs[1]:
             head = (f"{len(sv.open)} thing(s) exist only in the cluster: for each, answer {sv.open[0].key}="
                     "adopt|leave|later (with a reason when left)") if sv.open else ""
