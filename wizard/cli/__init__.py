@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    args = None
     try:
         if "status" in argv:
             # `status` is what scripts poll: read the state file without a Session when that is safe.
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         from ..phrasing import for_cli
 
         print(f"error: {for_cli(str(e))}", file=sys.stderr)
-        if "--json" in argv:  # scripts read the refusal and its questions as data, on stdout
+        if args is not None and args.command == "run" and args.json:  # a script reads the refusal as data
             emit_json(error_json(e, code))
         for q in getattr(e, "questions", None) or []:  # NeedsAnswers: each question, answerable with --set
             choices = " | ".join(v for v, _ in q.choices or []) or "…"

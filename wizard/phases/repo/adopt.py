@@ -141,6 +141,32 @@ class Survey:
                 "helm_not_adoptable": self.problems}
 
 
+def _head(e: NeedsAnswers | None) -> str:
+    return str(e).split(" (nothing was changed")[0] if e is not None else ""
+
+
+def _ask_open(sv: Survey, layout_open: NeedsAnswers | None) -> None:
+    """Every open question, the layout's and the adoption's, in one go (nothing is written before)."""
+    layout_qs = layout_open.questions if layout_open is not None else []
+    if not (sv.open or layout_qs):
+        return
+    head = (f"{len(sv.open)} thing(s) exist only in the cluster: for each, answer {sv.open[0].key}="
+            "adopt|leave|later (with a reason when left)") if sv.open else ""
+    raise NeedsAnswers("; ".join(x for x in (_head(layout_open), head) if x), layout_qs + sv.open)
+
+
+def _notes(session, sv: Survey) -> list[Step]:
+    """The preview's lines for what is not written: left, decided later, not offered, not adoptable."""
+    extra = [Step("info", f"leave {ref} to the cluster: {why}") for ref, why in
+             sorted(ad.left_to_cluster(session.answers).items()) if any(c.ref == ref for c in sv.cands)]
+    extra += [Step("info", f"leave the Helm release {r.key} to the cluster") for r in sv.hby[hr.LEAVE]]
+    extra += [Step("info", f"decide later: {x}") for x in
+              [str(c.key) for c in sv.by[ad.LATER]] + [f"Helm release {r.key}" for r in sv.hby[hr.LATER]]]
+    extra += [Step("info", f"not offered: {k} ({why})") for k, why in sorted(sv.skipped.items())[:20]]
+    extra += [Step("info", f"cannot adopt: {why}") for why in sv.problems.values()]
+    return extra
+
+
 class Adopt(Item):
 
     def verify(self, session) -> Verdict:
@@ -166,37 +192,26 @@ class Adopt(Item):
         session.ensure_same_cluster()
         try:
             ctx, resumed = begin(self, session)
-        except NeedsAnswers as layout_open:  # asked together with the adoption questions, in one go
-            ctx, resumed, layout_qs = None, None, (str(layout_open), layout_open.questions)
+        except NeedsAnswers as e:  # asked together with the adoption questions, in one go
+            ctx, resumed, layout_open = None, None, e
         else:
-            layout_qs = ("", [])
+            layout_open = None
         if resumed:
             return resumed
-        if layout_qs[1] and _renders_depend_on(layout_qs[1]):
+        if layout_open is not None and _renders_depend_on(layout_open):
             # Which overlay this cluster runs decides what the repo renders, hence what exists only in
             # the cluster: that is asked first, alone, and the objects after it.
-            qs = [q for q in layout_qs[1] if q.key.split(".", 1)[0] == "environment"]
-            raise NeedsAnswers(layout_qs[0].split(" (nothing was changed")[0], qs)
+            raise NeedsAnswers(_head(layout_open), [q for q in layout_open.questions
+                                                    if q.key.split(".", 1)[0] == "environment"])
         if ctx is None:
             ctx, _ = _layout(session)
         sv = Survey(session, ctx)
-        if sv.open or layout_qs[1]:
-            head = (f"{len(sv.open)} thing(s) exist only in the cluster: for each, answer {sv.open[0].key}="
-                    "adopt|leave|later (with a reason when left)") if sv.open else ""
-            raise NeedsAnswers("; ".join(x for x in (layout_qs[0].split(" (nothing was changed")[0], head) if x),
-                               layout_qs[1] + sv.open)
-        extra = [Step("info", f"leave {ref} to the cluster: {why}") for ref, why in
-                 sorted(ad.left_to_cluster(session.answers).items()) if any(c.ref == ref for c in sv.cands)]
-        extra += [Step("info", f"leave the Helm release {r.key} to the cluster") for r in sv.hby[hr.LEAVE]]
-        extra += [Step("info", f"decide later: {x}") for x in
-                  [str(c.key) for c in sv.by[ad.LATER]] + [f"Helm release {r.key}" for r in sv.hby[hr.LATER]]]
-        extra += [Step("info", f"not offered: {k} ({why})") for k, why in sorted(sv.skipped.items())[:20]]
-        extra += [Step("info", f"cannot adopt: {why}") for why in sv.problems.values()]
+        _ask_open(sv, layout_open)
         adopt = [r for r in sv.hby[hr.ADOPT] if r.key not in sv.helm_done]
         ops = _ops(session, ctx, sv.by[ad.ADOPT]) + adopt_helm.ops(session, adopt, session.answers)
         n = len(sv.by[ad.ADOPT]) + len(adopt)
         return plan_ops(self, session, ctx, ops, f"adopt {n} object(s) and Helm release(s) that exist only in "
-                                                 "the cluster", extra)
+                                                 "the cluster", _notes(session, sv))
 
     def apply(self, session, plan, progress) -> None:
         apply_plan(self, session, plan, progress)
