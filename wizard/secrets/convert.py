@@ -87,6 +87,45 @@ def values_of(doc: dict) -> list[str]:
     return [v for v in out if len(v.strip()) >= 6]
 
 
+def _scalars(obj, out: set[str]) -> set[str]:
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out.add(str(k))
+            _scalars(v, out)
+    elif isinstance(obj, list):
+        for v in obj:
+            _scalars(v, out)
+    elif obj is not None:
+        out.add(str(obj))
+    return out
+
+
+def hidden_values(docs: list, secret_idx: list[int]) -> list[str]:
+    """The Secrets' values that the file does not already show in plaintext elsewhere.
+
+    `POSTGRES_USER: homelab` beside `namespace: homelab`, or a user name the StatefulSet's env
+    repeats, is public in that very file: a comment or the metadata that shows it is no leak,
+    and dropping comments for it would only lose them."""
+    public: set[str] = set()
+    for i, d in enumerate(docs):
+        if i in secret_idx and isinstance(d, dict):
+            d = {k: v for k, v in d.items() if k not in ("data", "stringData")}
+        _scalars(d, public)
+    return [v for i in secret_idx for v in values_of(docs[i]) if v not in public]
+
+
+def shows_a_value(enc: str, hidden: list[str]) -> bool:
+    """Does sops output still show a secret: a data/stringData value left unencrypted, or a comment
+    holding a hidden value? (Checked on the structure, so a value that also names the namespace
+    does not count as seen.)"""
+    for _, d in load_documents(enc):
+        for block in ((d.get("data"), d.get("stringData")) if isinstance(d, dict) else ()):
+            for v in (block.values() if isinstance(block, dict) else ()):
+                if v not in ("", None) and not (isinstance(v, str) and v.startswith("ENC[")):
+                    return True
+    return any(ln.lstrip().startswith("#") and v in ln for ln in enc.splitlines() for v in hidden)
+
+
 def scrub_comments(lines: list[str], values: list[str]) -> tuple[list[str], int]:
     """Drop full-line comments that contain a secret value; returns (lines, number dropped)."""
     keep, dropped = [], 0
@@ -271,16 +310,15 @@ def convert_file(session, fp: FilePlan, method: str, *, key_path: Path | None = 
         if method == "sops" and fp.split and (repo / fp.target).is_file():
             return [fp.target, fp.path] + _list_in_kustomization(repo, fp)
         return []
-    values = [v for i in secret_idx for v in values_of(docs[i])]
-    _register(session, values)  # kubeseal and sops errors may echo them
+    values = hidden_values(docs, secret_idx)
+    # Before sops or kubeseal see them: an error that echoes a line is masked too.
+    _register(session, [v for i in secret_idx for v in values_of(docs[i])])
     if method == "sealed-secrets":
         sealed, dropped = _seal(session, fp, docs, sp, lines, secret_idx, values, cert, scope)
-        _register(session, values)
         _write(src, sealed)
         written = [fp.path]
     else:
-        plain, rest, dropped = _sops_plaintext(lines, sp, secret_idx, values, fp.split)
-        _register(session, values)  # before sops sees them: a sops error that echoes a line is masked too
+        plain, rest, dropped = _sops_plaintext(lines, sp, docs, secret_idx, values, fp.split)
         enc = _sops_encrypt_checked(session, fp, plain, values, key_path)
         written = _write_sops(repo, fp, enc, rest)
     if dropped:
@@ -303,24 +341,35 @@ def _seal(session, fp: FilePlan, docs: list, sp: list[Span], lines: list[str], s
     return "".join(new), dropped
 
 
+_DOC_MARKER = re.compile(r"^(---|\.\.\.)\s*$")
+
+
 def _secret_segments(lines: list[str], sp: list[Span], secret_idx: list[int]) -> list[str]:
-    """The Secret documents' lines, each opened by `---` (the split-off file holds several)."""
+    """The Secret documents' lines, each opened by exactly one `---` (the split-off file holds several).
+
+    A segment may start with a comment-only document (`# Credentials: …` then `---`): its marker
+    is dropped, or sops would get an empty document and encrypt it into one of bare metadata."""
     body = []
     for i in secret_idx:
-        seg = lines[sp[i].seg_start:sp[i].end]
-        while seg and not seg[0].strip():
-            seg = seg[1:]
-        if seg and not seg[0].startswith("---"):
-            seg = ["---\n", *seg]
-        body += seg
+        head = [ln for ln in lines[sp[i].seg_start:sp[i].node_start] if ln.strip() and not _DOC_MARKER.match(ln)]
+        content = lines[sp[i].node_start:sp[i].end]
+        body += (head + content) if content and content[0].startswith("---") else ["---\n", *head, *content]
     return body
 
 
-def _sops_plaintext(lines: list[str], sp: list[Span], secret_idx: list[int], values: list[str],
+def _without_empty_documents(lines: list[str], sp: list[Span], docs: list) -> list[str]:
+    """`lines` without the `---` of documents that hold nothing (their comments stay): sops would
+    encrypt an empty document into one of bare metadata, which decrypts to `{}` and which no
+    kustomize build accepts."""
+    empty = {n for i, d in enumerate(docs) if d is None for n in range(sp[i].seg_start, sp[i].end)}
+    return [ln for n, ln in enumerate(lines) if not (n in empty and _DOC_MARKER.match(ln))]
+
+
+def _sops_plaintext(lines: list[str], sp: list[Span], docs: list, secret_idx: list[int], values: list[str],
                     split: bool) -> tuple[str, list[str] | None, int]:
     """(text to encrypt, lines left in the original file when split, comment lines dropped)."""
     if not split:
-        scrubbed, dropped = scrub_comments(lines, values)
+        scrubbed, dropped = scrub_comments(_without_empty_documents(lines, sp, docs), values)
         return "".join(scrubbed), None, dropped
     plain = "".join(scrub_comments(_secret_segments(lines, sp, secret_idx), values)[0])
     keep = [ln for i in range(len(sp)) if i not in secret_idx for ln in lines[sp[i].seg_start:sp[i].end]]
@@ -337,7 +386,7 @@ def _sops_encrypt_checked(session, fp: FilePlan, plain: str, values: list[str], 
     if _comparable(rt.redactor, back) != _comparable(rt.redactor, want):
         raise WizardError(f"sops decrypt of the encrypted {fp.path} does not give back the original; nothing was "
                           "written. Check the sops and age versions ('homelab-wizard doctor').")
-    if any(v in enc for v in values) or sops_metadata_ok(enc):
+    if shows_a_value(enc, values) or sops_metadata_ok(enc):
         raise WizardError(f"the encrypted form of {fp.path} still shows a value or lacks sops metadata; nothing was written.")
     return enc
 
