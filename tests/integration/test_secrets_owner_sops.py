@@ -65,10 +65,10 @@ def test_owner_pgp_rule_is_kept_and_the_wizard_rule_goes_first(tmp_path, env, ow
     res = wiz(repo, "run", "secrets.keys", "--yes", env=env, ok=False)
     assert res.returncode == 3 and "sops-owner-keys" in res.stderr and MINECRAFT in res.stderr
     assert "does not fit" not in res.stdout + res.stderr
-    assert "sops-owner-keys=<flux-key | add-wizard-key>" in res.stderr  # the first choice leads on: see below
+    assert "sops-owner-keys=<add-wizard-key | flux-key>" in res.stderr  # the first choice leads on (next test)
 
     res = wiz(repo, "run", "secrets.keys", "--set", "sops-owner-keys=flux-key", "--yes", env=env)
-    assert "passed" in res.stdout, res.stdout
+    assert "passed" in res.stdout and "flux-system/sops-age also holds your key" in res.stdout, res.stdout
     text = (repo / ".sops.yaml").read_text()
     assert text.startswith("# my keys\ncreation_rules:\n") and text.endswith(sops_yaml.split("creation_rules:\n")[1])
     rules = yaml.safe_load(text)["creation_rules"]

@@ -13,6 +13,7 @@ from ...secrets import convert as cv
 from ...secrets import detect, existing, keys
 from .common import CERT, KEYS, METHOD, SCOPE, method_of
 from . import owner_keys
+from .flux_paths import SOPS_AGE
 from .methods import sealed_scope
 
 
@@ -115,7 +116,8 @@ class Keys(Item):
         msg = (f"age key {key.path} (0600, outside the repo); .sops.yaml encrypts data/stringData to {recipient}"
                + (" (its rule first, your rules kept after it)" if own.configs else ""))
         if own.secrets:
-            msg += (f". Your {len(own.secrets)} encrypted Secret file(s) keep their keys; Flux gets yours at S.4"
+            msg += (f". Your {len(own.secrets)} encrypted Secret file(s) keep their keys only: Flux decrypts them once "
+                    f"flux-system/{SOPS_AGE} also holds your key (an .agekey entry, or your PGP key as an .asc entry)"
                     if session.answers.get(owner_keys.OWNER_KEYS) == owner_keys.FLUX_KEY else "")
         if notes:
             msg += ". Not decrypted by Flux: " + "; ".join(notes[:4]) + (" …" if len(notes) > 4 else "")

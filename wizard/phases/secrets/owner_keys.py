@@ -1,11 +1,10 @@
 """The owner's own sops setup as S.2 meets it: files encrypted before the wizard, to keys only the
 owner holds, and how Flux gets to decrypt them.
 
-Two ways, a declared question (sops-owner-keys): give Flux the owner's keys (an age key file the
-owner names, read and never copied into the repo; a PGP secret key exported from the local gpg
-keyring, Flux's sops-gpg way) in flux-system/sops-age at S.4, or, with the owner's consent, add the
-wizard's age key to each file with `sops updatekeys` (PGP files are then encrypted to age as well).
-Both need the owner's private key on this machine; the choice that can work here is offered first.
+Two ways, a declared question (sops-owner-keys): with the owner's consent, add the wizard's age key
+to each file with `sops updatekeys` (PGP files are then encrypted to age as well; the owner's keys
+stay), or leave the files as they are and give Flux the owner's own key (an age key file, or the PGP
+key as Flux's sops-gpg `.asc` entry) in flux-system/sops-age. Both need the owner's private key.
 """
 from __future__ import annotations
 
@@ -26,8 +25,10 @@ from .flux_paths import flux_kustomizations, reachable_files
 
 OWNER_KEYS, OWNER_AGE_KEY = "sops-owner-keys", "sops-owner-age-key"
 FLUX_KEY, ADD_WIZARD_KEY = "flux-key", "add-wizard-key"
-_CHOICES = {FLUX_KEY: "give Flux your key (in flux-system/sops-age, at S.4); your files stay as they are",
-            ADD_WIZARD_KEY: "add the wizard's age key to each file with sops updatekeys (your keys stay too)"}
+# add-wizard-key first: it leads on by itself (Flux then needs only the wizard's key, which S.4 gives it);
+# with flux-key the owner's key has to reach flux-system/sops-age, which S.4 does not do yet.
+_CHOICES = {ADD_WIZARD_KEY: "add the wizard's age key to each file with sops updatekeys (your keys stay too)",
+            FLUX_KEY: "give Flux your own key (a .agekey or .asc entry in flux-system/sops-age); files stay as they are"}
 
 
 @dataclass
@@ -114,7 +115,7 @@ def questions(session, own: OwnerSops) -> list[Question]:
     qs = [Question(OWNER_KEYS, f"{len(own.secrets)} Secret file(s) are already encrypted to your own keys "
                                f"({', '.join(f.path for f in own.secrets[:3])}{' …' if len(own.secrets) > 3 else ''}): "
                                "how should Flux decrypt them?",
-                   [(k, v) for k, v in _CHOICES.items()], default=FLUX_KEY,
+                   [(k, v) for k, v in _CHOICES.items()], default=ADD_WIZARD_KEY,
                    help="Both need your private key on this machine: an age key file, or the PGP key in gpg.")]
     if any(f.age for f in own.secrets):
         found = default_age_key_file()
