@@ -82,6 +82,29 @@ def _pause_for_tests(pause: str, n: int) -> None:
         time.sleep(3600)
 
 
+def _file_plans(session, method, fs) -> list[cv.FilePlan]:
+    """One plan per file that holds plaintext Secrets, each knowing whether git history has them."""
+    paths = sorted({f.path for f in fs if f.convertible})
+    fps = [fp for fp in (cv.plan_file(session.repo, p, method.name) for p in paths) if fp]
+    for fp in fps:
+        fp.committed = cv.in_history(session, fp.path)
+    return fps
+
+
+def _title(method, fps: list[cv.FilePlan], decrypt: list[Step]) -> str:
+    if fps:
+        return f"convert {sum(len(fp.objects) for fp in fps)} Secret(s) in {len(fps)} file(s) with {method.name}"
+    return f"add spec.decryption to {len(decrypt)} Flux Kustomization(s)"
+
+
+def _decryption_steps(session, fps: list[cv.FilePlan]) -> list[Step]:
+    """Encrypting under a Flux path without decryption would stop that Kustomization at 3.4: S.3 adds it."""
+    need = [m for m, _ in needing_decryption(session, tuple(fp.path for fp in fps))
+            if (m.doc.get("spec") or {}).get("decryption") != DECRYPTION]
+    return [Step("edit", f"add spec.decryption (provider sops, secretRef {SOPS_AGE}) to Flux Kustomization {m.name} "
+                         f"({m.where}): its path builds sops-encrypted files") for m in need]
+
+
 def _missing_decryption(session) -> list:
     result, kss = flux_kustomizations(session)
     return missing_decryption(session.repo, [(m.where, m.doc) for m in kss], sops_files(result))
@@ -145,26 +168,19 @@ class Convert(Item):
         u = gitstate.ensure_clean(session, self.id)
         method.key_inputs(session)
         fs = findings(session)
-        paths = sorted({f.path for f in fs if f.convertible})
-        fps = [fp for fp in (cv.plan_file(session.repo, p, method.name) for p in paths) if fp]
+        fps = _file_plans(session, method, fs)
         steps = [Step("info", "finish the interrupted conversion")] if u else []
         for fp in fps:
-            fp.committed = cv.in_history(session, fp.path)
             steps += _file_steps(session, method, fp)
         others = [f for f in fs if not f.convertible]
         steps += [Step("info", f"not converted automatically: {f.describe()}") for f in others]
-        # Encrypting under a Flux path without decryption would stop that Kustomization at 3.4.
-        decrypt = [m for m, _ in needing_decryption(session, tuple(fp.path for fp in fps))
-                   if (m.doc.get("spec") or {}).get("decryption") != DECRYPTION]
-        steps += [Step("edit", f"add spec.decryption (provider sops, secretRef {SOPS_AGE}) to Flux Kustomization "
-                               f"{m.name} ({m.where}): its path builds sops-encrypted files") for m in decrypt]
+        decrypt = _decryption_steps(session, fps)
+        steps += decrypt
         if not fps and not u and not decrypt:
             return Plan(self.id, "Nothing to convert: no plaintext Secret left." +
                         (f" {len(others)} other finding(s) need a manual fix." if others else ""), steps,
                         changes="nothing", data={"files": []})
-        title = (f"convert {sum(len(fp.objects) for fp in fps)} Secret(s) in {len(fps)} file(s) with {method.name}"
-                 if fps else f"add spec.decryption to {len(decrypt)} Flux Kustomization(s)")
-        return Plan(self.id, title,
+        return Plan(self.id, _title(method, fps, decrypt),
                     steps, changes="repo",
                     data={"method": method.name, "files": [fp.op(method.name) for fp in fps],
                           "rotate": sorted({o for fp in fps if fp.committed for o in fp.objects}),

@@ -71,7 +71,7 @@ def owner_age_key_file(session) -> Path | None:
         return None
     if keys.inside(f, session.repo):
         raise Refused(f"{OWNER_AGE_KEY}={f} is inside the work tree; a private key must never be in the repository. "
-                      "Move it out (e.g. ~/.config/sops/age/keys.txt), then answer again.")
+                      "Move it out (e.g. ~/.config/sops/age/keys.txt) and give that path instead.")
     if not f.is_file():
         raise Blocked(f"{OWNER_AGE_KEY}={f}: no such file; answer with the path of your age key file.")
     return f
