@@ -4,6 +4,7 @@ from __future__ import annotations
 from ...checklist import Item, Plan, Step, Verdict
 from ...session import Blocked, WizardError
 from ...repo.validate import key_of, keystr, namespace_field_problems, server_dry_run, target_namespace_problems
+from ..secrets.flux_paths import describe_missing, missing_decryption, sops_files
 from .baseline import ensure_baseline
 from .common import Ctx, SCAFFOLD, context, kustomization_files, layout_notes, open_questions, stop_if_open, with_namespace_problems
 from .flux_checks import (dry_run_findings, flux_kustomizations, namespaceless_warnings, ordering_problems,
@@ -80,7 +81,7 @@ class FluxManifests(Item):
         after, rendered, found = render_flux_paths(session, ctx, ks)
         problems += found
         found, replaced = rendered_set_problems(session, ctx, after)
-        problems += found + outdated_api_problems(ctx)
+        problems += found + outdated_api_problems(ctx) + self._decryption_problems(session, ctx, ks)
         warnings += namespaceless_warnings(ctx)
         ev = {"kustomizations": sorted(ks), "objects": sum(after.values()), "warnings": warnings,
               "replaced": replaced}
@@ -95,6 +96,10 @@ class FluxManifests(Item):
         if problems:
             return Verdict("failed", "; ".join(problems[:6]), ev)
         return Verdict("passed", passed_message(ks, sum(after.values()), "server_dry_run" in ev, questions), ev)
+
+    def _decryption_problems(self, session, ctx: Ctx, ks: dict) -> list[str]:
+        missing = missing_decryption(session.repo, list(ks.values()), sops_files(ctx.scan))
+        return describe_missing(missing, "run repo.flux-manifests again (it adds it)")
 
     def _server_dry_run(self, session, ctx: Ctx, ks: dict, rendered: dict) -> list[dict] | None:
         """With a pinned, reachable, same cluster: dry-run every path in dependency order."""
