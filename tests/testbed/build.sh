@@ -8,6 +8,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BUILD_LOG_NAME=testbed-build
 # shellcheck source=../../wizard/toolchain/build.sh
 source "$here/../../wizard/toolchain/build.sh"
 

@@ -16,7 +16,7 @@ toolchain_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=pins.env
 source "$toolchain_dir/pins.env"
 CACHE=${TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/homelab-wizard/testbed}
-log() { printf '[testbed-build] %s\n' "$*" >&2; }
+log() { printf '[%s] %s\n' "${BUILD_LOG_NAME:-build}" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 KUBECTL=${KUBECTL:-$(command -v kubectl || true)}
