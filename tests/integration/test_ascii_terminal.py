@@ -55,3 +55,13 @@ def test_a_latin1_terminal_keeps_what_it_can_show_and_replaces_the_rest(demo):
     assert "·  1.0 prep.preflight" in out  # U+00B7 is in Latin-1: kept
     res = wizard(demo, *COMMANDS["preview"], encoding="latin-1")
     assert "  -> " in res.stdout.decode("latin-1")  # U+2192 is not: the stand-in
+
+
+def test_a_c_locale_without_utf8_mode_gets_ascii_too(demo):
+    repo, env = demo
+    env = {k: v for k, v in env.items() if not k.startswith(("LC_", "LANG", "PYTHONIOENCODING"))}
+    env.update(LC_ALL="POSIX", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")  # Python's own UTF-8 rescue off
+    res = subprocess.run([str(VENV_BIN / "homelab-wizard"), "--repo", str(repo), *COMMANDS["preview"]],
+                         capture_output=True, env=env, stdin=subprocess.DEVNULL, timeout=300)
+    assert b"Traceback" not in res.stderr and b"  -> " in res.stdout, res.stderr
+    res.stdout.decode("ascii")
