@@ -15,6 +15,7 @@ from .runner import Runner
 from .tools.flux import Flux
 from .tools.git import Git
 from .tools.kubectl import Kubectl
+from .tools.install import TOOLS as INSTALL_RECIPES
 from .tools.sops import Age, Kubeseal, Sops
 
 
@@ -36,9 +37,9 @@ def tools_needed(answers: dict) -> list[str]:
 
 
 ALL_TOOLS = ["kubectl", "flux", "git", "sops", "age", "age-keygen", "kubeseal"]
-# What `doctor --install-tools` can install (wizard/tools/install.py); the others come with the
-# wizard's own dependencies (kubectl, sops) or with any system (git).
-INSTALLABLE = ("flux", "kubeseal", "age", "age-keygen")
+# What `doctor --install-tools` can install; the others come with the wizard's own dependencies
+# (kubectl, sops) or with any system (git).
+INSTALLABLE = tuple(INSTALL_RECIPES)
 
 
 def install_hint(name: str) -> str:

@@ -13,6 +13,7 @@ import os
 import sys
 
 
+from .ascii_fallback import install as install_ascii_fallback
 from ..exitcodes import EXIT_BLOCKED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 
 
@@ -82,9 +83,7 @@ class VersionAction(argparse.Action):
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    from .ascii_fallback import install as ascii_fallback
-
-    ascii_fallback()  # before anything prints: no command dies on a terminal that cannot show → or ✔
+    install_ascii_fallback()  # before anything prints: no command dies on a terminal that cannot show → or ✔
     try:
         if "status" in argv:
             # `status` is what scripts poll: read the state file without a Session when that is safe.
