@@ -154,16 +154,17 @@ def cmd_run(args) -> int:
 
 # -- doctor --------------------------------------------------------------------------------
 def install_tools(args) -> int:
-    """Install the pinned flux and kubeseal that are not on PATH (asks first unless --yes)."""
+    """Install the pinned flux, kubeseal and age that are not on PATH (asks first unless --yes)."""
+    from ..doctor import INSTALLABLE, check_tools
     from ..runner import Runner
     from ..tools import install
 
     runner = Runner(audit_log=None)
-    missing = [t for t in install.TOOLS if runner.which(t) is None]
+    missing = [t for t in INSTALLABLE if runner.which(t) is None]
     if not missing:
-        print("flux and kubeseal are already on PATH; nothing to install.")
+        print(f"{', '.join(INSTALLABLE)} are already on PATH; nothing to install.")
         return EXIT_OK
-    todo = install.plan(missing)
+    todo = install.plan(missing, which=runner.which)
     for t in todo:
         print(f"  {t.describe()}")
     if not args.yes:
@@ -175,9 +176,7 @@ def install_tools(args) -> int:
             print("cancelled: nothing was installed.")
             return EXIT_OK
     install.install(runner, todo, progress=lambda line: print(f"  {line}", flush=True))
-    from ..doctor import check_tools
-
-    checks = check_tools(runner, list(install.TOOLS))  # found where the wizard looks, with their versions
+    checks = check_tools(runner, list(INSTALLABLE))  # found where the wizard looks, with their versions
     for c in checks:
         print(f"  {'✔' if c.ok else '✘'} {c.detail}")
     return EXIT_OK if all(c.ok for c in checks) else EXIT_FAILED
