@@ -146,7 +146,7 @@ def _require_sealing_cert(session, method: str) -> None:
     if method == "sealed-secrets":
         from ...secrets import keys
         if not keys.cert_path(session.repo).is_file():
-            raise Blocked("no Sealed Secrets certificate yet; run secrets.keys first.")
+            raise Blocked("no Sealed Secrets certificate yet; run secrets.keys first.", needs=("secrets.keys",))
 
 
 def _write_steps(session, changes: dict[str, str]) -> list[Step]:

@@ -52,7 +52,8 @@ class Ctx:
 def context(session) -> Ctx:
     option = session.answers.get("option")
     if option not in ("a", "b"):
-        raise Blocked("choose Option A or B first: run 1.1 prep.structure (answer option=a|b)")
+        raise Blocked("choose Option A or B first: run 1.1 prep.structure (answer option=a|b)",
+                      needs=("prep.structure",))
     cluster = session.answers.get("cluster", "homelab")
     if slug(cluster) != cluster:
         raise UsageError(f"cluster={cluster!r}: use lowercase letters, digits and hyphens (e.g. {slug(cluster)!r}).")
