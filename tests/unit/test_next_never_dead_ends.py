@@ -230,3 +230,65 @@ def test_changing_an_answer_forgets_what_the_old_answer_made_the_item_need(sessi
     engine = Engine(session, [AsksPerObject()])
     engine.answers_changed(engine.item("2.0"))
     assert session.state.item("repo.adopt").needs == []
+
+
+def ks(name: str, ready: str, reason: str, message: str = "", **status) -> dict:
+    """A Kustomization as kustomize-controller reports it (status fields only, as read with -o json)."""
+    return {"kind": "Kustomization", "metadata": {"namespace": "flux-system", "name": name, "generation": 1},
+            "spec": {"sourceRef": {"kind": "GitRepository", "name": "flux-system"}},
+            "status": {"observedGeneration": 1, "conditions": [
+                {"type": "Ready", "status": ready, "reason": reason, "message": message}], **status}}
+
+
+def test_4_1_sees_apps_waiting_on_infrastructure_as_still_reconciling(session):
+    """Issue 21: on the demo 4.1 failed ("14 object(s) … in no Kustomization's inventory") only because
+    apps waits on infrastructure through dependsOn. That is Flux still at work, not a failure."""
+    from wizard.phases.validate.deployed import still_reconciling
+
+    waiting = [ks("infra-controllers", "Unknown", "Progressing", "Reconciliation in progress"),
+               ks("apps", "False", "DependencyNotReady", "dependency 'flux-system/infra-controllers' is not ready")]
+    assert still_reconciling(session, waiting) == [
+        "infra-controllers is being applied (Reconciliation in progress)", "apps waits on infra-controllers"]
+    done = [ks("infra-controllers", "True", "ReconciliationSucceeded"), ks("apps", "True", "ReconciliationSucceeded")]
+    assert still_reconciling(session, done) == []
+
+
+def test_4_1_does_not_wait_for_a_kustomization_stuck_behind_one_that_failed(session):
+    from wizard.phases.validate.deployed import still_reconciling
+
+    stuck = [ks("infra-controllers", "False", "BuildFailed", "kustomize build failed"),
+             ks("apps", "False", "DependencyNotReady", "dependency 'flux-system/infra-controllers' is not ready")]
+    assert still_reconciling(session, stuck) == []  # nothing moves: 4.1 judges, 4.2 names the failure
+
+
+def test_a_run_of_4_1_waits_for_flux_and_the_plan_says_so():
+    from wizard.catalog import item_by_ref
+    from wizard.engine import check_plan
+
+    plan = check_plan(item_by_ref("4.1"))
+    assert plan.changes == "nothing" and plan.data == {"check": True}
+    assert "until Flux has finished with the pushed commit" in plan.render()
+    assert "wait" not in check_plan(item_by_ref("3.3")).render()
+
+
+def test_the_pushed_commit_is_read_without_a_token_as_2_5_pushes(tmp_path, monkeypatch):
+    """A new session with no token still knows the pushed commit (4.1, 4.2 only read): from the remote
+    2.5 pushes to, with the owner's own git access; else from what the journal saw arrive there."""
+    from tests.helpers import git, push_to_bare_remote
+    from wizard.journal import Kind
+    from wizard.phases.validate.common import pushed_commit
+
+    monkeypatch.delenv("GIT_PASSWORD", raising=False)
+    repo = make_repo(tmp_path / "repo")
+    push_to_bare_remote(repo, tmp_path / "origin.git")
+    s = Session.open(repo)
+    with s.store:
+        s.store.acquire("test")
+        s.store.load()
+        s.answers.update({"provider": "git", "git-url": "http://127.0.0.1:9/homelab.git"})  # never dialled
+        head = git(repo, "rev-parse", "HEAD").strip()
+        assert pushed_commit(s) == head
+        git(repo, "remote", "set-url", "origin", str(tmp_path / "gone.git"))
+        s.state.record(Kind.BOOTSTRAPPED, item="bootstrap.run", path="clusters/homelab", branch="main",
+                       remote_head="b" * 40)
+        assert pushed_commit(s) == "b" * 40
