@@ -243,7 +243,7 @@ def ks(name: str, ready: str, reason: str, message: str = "", **status) -> dict:
 def test_4_1_sees_apps_waiting_on_infrastructure_as_still_reconciling(session):
     """Issue 21: on the demo 4.1 failed ("14 object(s) … in no Kustomization's inventory") only because
     apps waits on infrastructure through dependsOn. That is Flux still at work, not a failure."""
-    from wizard.phases.validate.deployed import still_reconciling
+    from wizard.phases.validate.settling import still_reconciling
 
     waiting = [ks("infra-controllers", "Unknown", "Progressing", "Reconciliation in progress"),
                ks("apps", "False", "DependencyNotReady", "dependency 'flux-system/infra-controllers' is not ready")]
@@ -254,7 +254,7 @@ def test_4_1_sees_apps_waiting_on_infrastructure_as_still_reconciling(session):
 
 
 def test_4_1_does_not_wait_for_a_kustomization_stuck_behind_one_that_failed(session):
-    from wizard.phases.validate.deployed import still_reconciling
+    from wizard.phases.validate.settling import still_reconciling
 
     stuck = [ks("infra-controllers", "False", "BuildFailed", "kustomize build failed"),
              ks("apps", "False", "DependencyNotReady", "dependency 'flux-system/infra-controllers' is not ready")]

@@ -1,18 +1,14 @@
 """4.1 validate.deployed: every object the repo defines is in a Flux inventory."""
 from __future__ import annotations
 
-import re
-import time
-
 from ...checklist import Item, Verdict
 from ...cluster.adopt import HELM_RELEASE_ANNOTATION, left_to_cluster
 from ...cluster.helm_releases import left_to_cluster as helm_left_to_cluster
 from ...cluster.inventory import repo_key
 from ...cluster.listing import key_of, list_cluster
-from ...flux.status import NS, WAITING_REASONS, condition, in_progress, inventory_keys, revision_hash
-from ...runner import Cancelled
-from ...session import WizardError
-from .common import FLUX_MANAGER, KUBECTL_MANAGERS, TIMEOUT, kustomizations, pushed_commit
+from ...flux.status import NS, inventory_keys
+from .common import FLUX_MANAGER, KUBECTL_MANAGERS, kustomizations
+from .settling import still_reconciling, wait_until_settled
 
 
 HELM_LABEL = "helm.toolkit.fluxcd.io/name"  # helm-controller labels what a HelmRelease renders
@@ -122,60 +118,12 @@ def coverage(session) -> dict:
     return rows
 
 
-def _failed(ks: dict) -> bool:
-    """Flux is done with it and it failed: not Ready for a reason that is not a wait, and not moving."""
-    c = condition(ks) or {}
-    return c.get("status") == "False" and c.get("reason") not in WAITING_REASONS and not in_progress(ks)
-
-
-def still_reconciling(session, kss: list[dict] | None = None) -> list[str]:
-    """What Flux has not finished with yet, one line per Kustomization ("apps waits on infra-controllers"):
-    waiting on a dependency that may still get Ready, working, asked and not there yet, or not at the
-    pushed commit yet. A Kustomization that waits on one that failed is not moving: 4.2 names the failure."""
-    kss = kustomizations(session) if kss is None else kss
-    try:
-        head = pushed_commit(session)
-    except WizardError:  # the remote cannot be read: judge by the conditions alone
-        head = None
-    failed = {ks["metadata"]["name"] for ks in kss if _failed(ks)}
-    out = []
-    for ks in kss:
-        if (ks.get("spec") or {}).get("suspend"):
-            continue
-        name, c = ks["metadata"]["name"], condition(ks) or {}
-        sref = (ks.get("spec") or {}).get("sourceRef") or {}
-        applied = revision_hash((ks.get("status") or {}).get("lastAttemptedRevision"))
-        if c.get("reason") == "DependencyNotReady":
-            deps = re.findall(r"'(?:[^'/]*/)?([^']+)'", c.get("message", ""))
-            if not deps or not set(deps) <= failed:
-                out.append(f"{name} waits on {', '.join(deps) or 'its dependencies'}")
-        elif not c or c.get("reason") in WAITING_REASONS or in_progress(ks):
-            out.append(f"{name} is {'being applied' if c else 'not reconciled yet'}"
-                       + (f" ({c.get('message', '')[:120]})" if c.get("message") else ""))
-        elif (head and (sref.get("kind"), sref.get("name")) == ("GitRepository", "flux-system") and applied != head
-              and name not in failed):
-            out.append(f"{name} has not applied the pushed commit {head[:12]} yet")
-    return out
-
-
 class Deployed(Item):
     settles = ("first wait (up to reconcile-timeout seconds) until Flux has finished with the pushed commit: "
                "a Kustomization that waits on another (dependsOn) has not applied its objects yet")
 
     def settle(self, session, progress) -> None:
-        session.ensure_same_cluster()
-        timeout = float(session.answers.get("reconcile-timeout", TIMEOUT.default))
-        deadline, last = time.monotonic() + timeout, None
-        while True:
-            moving = still_reconciling(session)
-            if not moving or time.monotonic() > deadline:
-                return  # verify() then judges, or says what it still waits on (pending, never failed)
-            if moving != last:
-                progress("still reconciling: " + "; ".join(moving))
-                last = moving
-            if session.cancel.cancelled:
-                raise Cancelled("stopped while waiting for Flux")
-            session.cancel.wait(2)
+        wait_until_settled(session, progress)
 
     def verify(self, session) -> Verdict:
         session.ensure_same_cluster()
