@@ -28,9 +28,13 @@ class Engine:
         return item_by_ref(ref, self.items)
 
     def next_item(self) -> Item | None:
-        from .status_view import next_item
+        return self.next_step()[0]
 
-        return next_item(self.items, self.session.state.to_json().get("items") or {})
+    def next_step(self) -> tuple[Item | None, Item | None]:
+        """(the item to do next, the item it is a prerequisite of, when Next leads there first)."""
+        from .status_view import next_step
+
+        return next_step(self.items, self.session.state.to_json().get("items") or {})
 
     def missing_prerequisites(self, item: Item, recheck: bool = False) -> list[Item]:
         """Prerequisites that have not passed. With `recheck` (before running), one that was checked

@@ -25,7 +25,12 @@ _GLOBAL_OPTIONS = ("--repo", "--kubeconfig", "--context")
 
 
 def next_item(items, stored: dict):
-    """The item to do next: the first that can run now. Candidates come in plan order, one that a passed
+    """The item to do next (see next_step)."""
+    return next_step(items, stored)[0]
+
+
+def next_step(items, stored: dict) -> tuple:
+    """(the item to do next, the item it is done for first or None). The first that can run now. Candidates come in plan order, one that a passed
     item left with a step to do again (S.4 after bootstrap) first; a candidate whose prerequisites do
     not all hold yet, the catalog's or the ones it found itself (stored `needs`: 2.0 adopting a Secret
     needs S.2), leads to the first of those that can run (S.1 before S.2), so Next never names an item
@@ -66,18 +71,21 @@ def next_item(items, stored: dict):
     for it in again + rest:
         found = runnable(it, set())
         if found is not None:
-            return found
-    return (again or rest or [None])[0]
+            return found, (None if found is it else it)
+    return (again or rest or [None])[0], None
 
 
-def next_data(nxt, stored: dict) -> dict | None:
+def next_data(items, stored: dict) -> dict | None:
     """`next` of `status --json`: the item, and its stored status and message, so that a front end
-    tells an item to run (pending), one that failed and one that waits on Flux apart."""
+    tells an item to run (pending), one that failed and one that waits on Flux apart; `for` names the
+    item it is done for first, when it is a prerequisite (S.1 for 2.0)."""
+    nxt, for_item = next_step(items, stored)
     if nxt is None:
         return None
     s = stored.get(nxt.id) or {}
     return {"id": nxt.id, "alias": nxt.alias, "title": nxt.title, "status": s.get("status", "pending"),
-            "message": s.get("message", "")}
+            "message": s.get("message", ""),
+            "for": None if for_item is None else {"id": for_item.id, "alias": for_item.alias}}
 
 
 def status_data(state: dict, items=None) -> dict:
@@ -94,13 +102,12 @@ def status_data(state: dict, items=None) -> dict:
                          "checked_at": s.get("checked_at"), "message": s.get("message", ""),
                          "evidence": s.get("evidence") or {}, "available": it.unavailable is None})
         phases.append({"id": pid, "number": num, "title": title, "items": rows})
-    nxt = next_item(items, stored)
     return {
         "schema": state.get("schema", SCHEMA), "repo": state["repo"],
         "cluster": None if not cluster else {"context": cluster["context"], "server": cluster["server"],
                                               "uid": cluster["uid"]},
         "answers": state.get("answers") or {}, "phases": phases,
-        "next": next_data(nxt, stored),
+        "next": next_data(items, stored),
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -120,9 +127,10 @@ def status_text(data: dict) -> str:
                          f"{for_cli(i['message'])}")
     nxt = data.get("next")
     if nxt:
+        first = nxt.get("for")
         lines.append(f"\nnext: {nxt['alias']} {nxt['id']} ({nxt['title']})"
-                     + (f" [{nxt['status']}: {for_cli(nxt['message'])}]" if nxt.get("status") not in (None, "pending")
-                        or nxt.get("message") else ""))
+                     + (f", first, for {first['alias']} {first['id']}" if first else "")
+                     + (f" [{nxt['status']}: {for_cli(nxt['message'])[:300]}]" if nxt.get("message") else ""))
     else:
         lines.append("\nevery available item has passed")
     return "\n".join(lines)

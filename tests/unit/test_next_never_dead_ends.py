@@ -74,7 +74,7 @@ def test_next_tells_pending_failed_and_waiting_apart(session):
     mark(session.state, "failed", "prep.structure", message="no option chosen")
     data = status_data(session.state.to_json())
     assert data["next"] == {"id": "prep.structure", "alias": "1.1", "title": data["next"]["title"],
-                            "status": "failed", "message": "no option chosen"}
+                            "status": "failed", "message": "no option chosen", "for": None}
     from wizard.status_view import status_text
 
     assert "next: 1.1 prep.structure (" in status_text(data) and "[failed: no option chosen]" in status_text(data)
@@ -292,3 +292,14 @@ def test_the_pushed_commit_is_read_without_a_token_as_2_5_pushes(tmp_path, monke
         s.state.record(Kind.BOOTSTRAPPED, item="bootstrap.run", path="clusters/homelab", branch="main",
                        remote_head="b" * 40)
         assert pushed_commit(s) == "b" * 40
+
+
+def test_next_says_which_item_it_leads_to_first(session):
+    mark(session.state, "passed", *PHASE_1)
+    mark(session.state, "blocked", "repo.adopt", message="adopting Secret/apps/db writes it encrypted …")
+    session.state.item("repo.adopt").needs = ["secrets.keys"]
+    data = status_data(session.state.to_json())
+    assert data["next"]["id"] == "secrets.scan" and data["next"]["for"] == {"id": "repo.adopt", "alias": "2.0"}
+    from wizard.status_view import status_text
+
+    assert "next: S.1 secrets.scan (Find plaintext secrets), first, for 2.0 repo.adopt" in status_text(data)
