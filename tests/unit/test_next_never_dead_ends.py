@@ -303,3 +303,12 @@ def test_next_says_which_item_it_leads_to_first(session):
     from wizard.status_view import status_text
 
     assert "next: S.1 secrets.scan (Find plaintext secrets), first, for 2.0 repo.adopt" in status_text(data)
+
+
+def test_a_sync_flux_is_still_at_is_moving_one_that_failed_is_not():
+    from wizard.phases.validate.settling import moving
+
+    assert moving(ks("flux-system", "Unknown", "Progressing", "Reconciliation in progress"))
+    assert moving({"kind": "GitRepository", "metadata": {"name": "flux-system"}, "status": {}})  # no condition yet
+    assert not moving(ks("flux-system", "False", "ArtifactFailed", "authentication required"))
+    assert not moving(ks("flux-system", "True", "ReconciliationSucceeded"))

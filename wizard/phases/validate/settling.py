@@ -55,19 +55,27 @@ def still_reconciling(session, kss: list[dict] | None = None) -> list[str]:
     return [ln for ln in lines if ln]
 
 
-def wait_until_settled(session, progress) -> None:
-    """Wait until Flux has finished (or reconcile-timeout passes), saying what it waits on when that changes;
-    the verdict after it judges, or says what it still waits on."""
+def moving(obj: dict | None) -> bool:
+    """A Flux object Flux is still at: no Ready condition yet, a wait, or work in progress."""
+    c = condition(obj) if obj else None
+    return obj is not None and (not c or (c.get("status") != "True" and c.get("reason") in WAITING_REASONS)
+                                or in_progress(obj))
+
+
+def wait_until_settled(session, progress, what=still_reconciling) -> None:
+    """Wait until `what(session)` (the lines of what Flux is still at) is empty, or reconcile-timeout
+    passes, saying what it waits on when that changes; the verdict after it judges, or says what it
+    still waits on."""
     session.ensure_same_cluster()
     timeout = float(session.answers.get("reconcile-timeout", TIMEOUT.default))
     deadline, last = time.monotonic() + timeout, None
     while True:
-        moving = still_reconciling(session)
-        if not moving or time.monotonic() > deadline:
+        lines = what(session)
+        if not lines or time.monotonic() > deadline:
             return
-        if moving != last:
-            progress("still reconciling: " + "; ".join(moving))
-            last = moving
+        if lines != last:
+            progress("still reconciling: " + "; ".join(lines))
+            last = lines
         if session.cancel.cancelled:
             raise Cancelled("stopped while waiting for Flux")
         session.cancel.wait(2)
