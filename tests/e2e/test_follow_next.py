@@ -29,28 +29,28 @@ THEN = ("integrate.docs", "integrate.no-manual-apply", "integrate.notifications"
 WHY = "left to the cluster by the follow-next test"
 
 
-def first_offered_answers(text: str) -> dict[str, str]:
-    """The first offered choice of each question a blocked run names. Reads `run`'s message (the
-    NeedsAnswers keys, then each key's `KEY=a|b` or `KEY=<a | b>` offer; families whose offer is
-    worded once, adopt.<object>, take that first choice); without named questions, the first
-    `answer KEY=VALUE` the message proposes."""
-    out: dict[str, str] = {}
-    listed = re.search(r"questions to answer: ([^)]*)\)", text)
-    keys = [k.strip() for k in listed.group(1).replace("…", "").split(",") if k.strip()] if listed else []
-    for key in keys:
-        offer = re.search(re.escape(key) + r"=(<[^>]*>|[^\s;,)]+)", text)
+def first_offered_answers(out: dict) -> dict[str, str]:
+    """The first offered choice of each question a run waits on (`run --json`'s needs-answers), else its
+    default; a reason asked with a choice (adopt-why.<object>) only when that choice is to leave. A
+    refusal that names no question but proposes `answer KEY=VALUE` gets its first proposal."""
+    answers: dict[str, str] = {}
+    for q in out.get("questions") or []:
+        if q.get("choices"):
+            answers[q["key"]] = q["choices"][0]["value"]
+        elif q.get("default") not in (None, ""):
+            answers[q["key"]] = q["default"]
+        elif "-why." in q["key"] and answers.get(q["key"].replace("-why.", ".", 1)) == "leave":
+            answers[q["key"]] = WHY
+    if not out.get("questions"):
+        offer = re.search(r"answer ([\w.\-/]+)=([^\s;,()<]+)", out.get("message") or "")
         if offer:
-            out[key] = offer.group(1).strip("<>").split("|")[0].strip()
-        elif key.startswith(("adopt.", "helm-adopt.")):
-            out[key] = "adopt"
-        elif key.startswith(("adopt-why.", "helm-adopt-why.")) and \
-                out.get(key.replace("-why.", ".", 1)) == "leave":  # asked with it, needed only when left
-            out[key] = WHY
-    if not keys:
-        offer = re.search(r"answer ([\w.\-/]+)=([^\s;,()]+)", text)
-        if offer and not offer.group(2).startswith("<"):
-            out[offer.group(1)] = offer.group(2).rstrip(".")
-    return out
+            answers[offer.group(1)] = offer.group(2).rstrip(".")
+    return answers
+
+
+def json_of(res: subprocess.CompletedProcess) -> dict:
+    text = res.stdout.strip()
+    return json.loads(text[text.find("{"):]) if "{" in text else {}
 
 
 class Journey:
@@ -65,7 +65,7 @@ class Journey:
 
     def run(self, item: str, sets: dict[str, str]) -> subprocess.CompletedProcess:
         args = [a for k, v in sets.items() for a in ("--set", f"{k}={v}")]
-        return run_cli("--repo", str(self.repo), "run", item, "--yes", *args, env=self.env, timeout=900)
+        return run_cli("--repo", str(self.repo), "run", item, "--yes", "--json", *args, env=self.env, timeout=900)
 
     def user_answers(self, item: str, message: str) -> dict[str, str]:
         """What only the user knows, when the item's message asks for it."""
@@ -84,7 +84,7 @@ class Journey:
             assert "Traceback" not in text, text
             if res.returncode != 3:
                 break
-            more = {k: v for k, v in first_offered_answers(text).items() if k not in sets}
+            more = {k: v for k, v in first_offered_answers(json_of(res)).items() if k not in sets}
             if not more:
                 break  # blocked on something that is no question: `next` must lead elsewhere now
             sets.update(more)
