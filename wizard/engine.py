@@ -100,10 +100,10 @@ class Engine:
         return plan if plan is not None else check_plan(item)
 
     def _remember_asked(self, item: Item, questions) -> None:
-        st = self.session.state.item(item.id)
-        for q in questions:
-            st.asked[q.key] = {"prompt": q.prompt, "choices": [list(c) for c in q.choices] if q.choices else None,
-                               "default": q.default, "help": q.help}
+        st, redact = self.session.state.item(item.id), self.session.runner.redactor.redact
+        for q in questions:  # prompts name objects and files, never values; masked like all that is stored
+            st.asked[q.key] = {"prompt": redact(q.prompt), "help": redact(q.help), "default": q.default,
+                               "choices": [list(c) for c in q.choices] if q.choices else None}
         self.session.store.save()
 
     def answers_changed(self, item: Item) -> None:
