@@ -255,9 +255,6 @@ class WizardApp(ActivityLog, NavigationActions, App[int]):
         if item.unavailable:
             self.notify(f"not available yet: {item.unavailable}", title=item.id, severity="warning")
             return
-        if not item.acts:
-            self.notify(f"{item.id} is checked, not run: press v to verify it.", title=item.id)
-            return
         if self.work_running():
             self.notify("Another step is still running; wait for it or press x to stop it.", severity="warning")
             return
@@ -279,11 +276,23 @@ class WizardApp(ActivityLog, NavigationActions, App[int]):
                          lambda answers: answers is not None and self._answered(item_id, answers, confirm))
 
     def edit_answers(self, item_id: str) -> None:
+        """The item's questions with their saved answers, to change one: its declared questions, and the
+        ones it raised while planning (2.0's adopt.<object>) that have an answer."""
+        from types import SimpleNamespace
+
         from .dialogs.answers import AnswersDialog
 
         item = self.engine.item(item_id)
-        self.push_screen(AnswersDialog(item, {**item.suggested(self.session), **self.session.answers}),
-                         lambda answers: answers is not None and self._save_answers(answers))
+        declared = {q.key for q in item.questions}
+        raised = [q for q in self.engine.saved_questions(item) if q.key not in declared]
+        form = SimpleNamespace(alias=item.alias, title=item.title, questions=[*item.questions, *raised])
+
+        def answered(answers: dict | None) -> None:
+            if answers is not None:
+                self.engine.answers_changed(item)
+                self._save_answers(answers)
+
+        self.push_screen(AnswersDialog(form, {**item.suggested(self.session), **self.session.answers}), answered)
 
     def _save_answers(self, answers: dict) -> bool:
         self.session.answers.update(answers)

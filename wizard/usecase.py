@@ -208,6 +208,8 @@ def run_item(session, ref: str, asker: Asker, *, sets: dict[str, str] | None = N
     if dry_run:
         session.store.stored_answers = dict(session.answers)
     set_answers(session, item, sets or {})
+    if sets:
+        engine.answers_changed(item)
     engine.check_runnable(item)  # what it needs first says so before any question is asked
     fill_questions(session, item.questions, asker, item.suggested(session))
     session.repin = repin

@@ -78,6 +78,9 @@ def _layout(session):
     return ctx, None
 
 
+ENCRYPTS = ("secrets.keys",)  # what a Secret written to git needs first: S.2's method and key
+
+
 def _secret_text(session, c: ad.Candidate, path: str) -> str:
     """The Secret encrypted with S.2's method; Blocked (naming the way out) before S.2 is done."""
     from ..secrets.methods import encrypter
@@ -86,8 +89,19 @@ def _secret_text(session, c: ad.Candidate, path: str) -> str:
         encrypt = encrypter(session)
     except Blocked as e:
         raise Blocked(f"adopting {c.key} writes it encrypted, and {e} Or answer adopt.{c.ref}=later "
-                      "(or leave) for now.") from None
+                      "(or leave) for now.", needs=ENCRYPTS) from None
     return encrypt(path, clean(c.obj))
+
+
+def _cannot_encrypt_yet(session) -> str | None:
+    """Why a Secret cannot be written encrypted now (S.2 not done), or None."""
+    from ..secrets.methods import chosen
+
+    try:
+        chosen(session).key_inputs(session)
+    except Blocked as e:
+        return str(e)
+    return None
 
 
 def _ops(session, ctx, adopt: list[ad.Candidate]) -> list[dict]:
@@ -123,6 +137,16 @@ class Survey:
         self.hby, hopen = hr.decisions(self.releases, session.answers)
         self.open = self.open + hopen
         self.helm_done = adopt_helm.in_repo(session, self.hby[hr.ADOPT])
+
+    def secrets_to_encrypt(self, answers: dict) -> list[tuple[str, str]]:
+        """What will be written encrypted and is not in the repo yet (answered adopt, or not answered yet:
+        adopt is the offered default), each as (what, the key of its question)."""
+        out = [(str(c.key), f"adopt.{c.ref}") for c in self.cands
+               if c.is_secret and answers.get(f"adopt.{c.ref}", ad.ADOPT) == ad.ADOPT]
+        out += [(f"the Helm release {r.key} (its values look like credentials)", f"{hr.CHOICE_PREFIX}{r.key}")
+                for r in adopt_helm.with_secret_values(self.releases)
+                if r.key not in self.helm_done and answers.get(f"{hr.CHOICE_PREFIX}{r.key}", hr.ADOPT) == hr.ADOPT]
+        return out
 
     def waiting(self) -> list[str]:
         """Objects and releases still without a decision, or adopted and not in the repo yet."""
@@ -180,9 +204,13 @@ class Adopt(Item):
         ev = sv.evidence(session)
         todo = sv.waiting()
         if todo:
+            secrets = sv.secrets_to_encrypt(session.answers)
+            why = _cannot_encrypt_yet(session) if secrets else None
+            first = (f"; adopting {secrets[0][0]} writes it encrypted, so run S.2 secrets.keys first (or answer "
+                     f"{secrets[0][1]}=later)" if why else "")
             return Verdict("pending", f"{len(todo)} thing(s) exist only in the cluster and wait for a decision or "
-                                      "for 2.0 to write them: " + ", ".join(todo[:5]) + ("…" if len(todo) > 5 else ""),
-                           ev)
+                                      "for 2.0 to write them: " + ", ".join(todo[:5]) + ("…" if len(todo) > 5 else "")
+                           + first, ev, needs=ENCRYPTS if why else ())
         left = len(sv.by[ad.LEAVE]) + len(sv.hby[hr.LEAVE])
         return Verdict("passed", "nothing exists only in the cluster without a decision"
                        + (f"; {left} left to the cluster by choice, with a reason" if left else "")

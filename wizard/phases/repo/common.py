@@ -52,11 +52,12 @@ class Ctx:
 def context(session) -> Ctx:
     option = session.answers.get("option")
     if option not in ("a", "b"):
-        raise Blocked("choose Option A or B first: run 1.1 prep.structure (answer option=a|b)")
+        raise Blocked("choose Option A or B first: run 1.1 prep.structure (answer option=a|b)",
+                      needs=("prep.structure",))
     cluster = session.answers.get("cluster", "homelab")
     if slug(cluster) != cluster:
         raise UsageError(f"cluster={cluster!r}: use lowercase letters, digits and hyphens (e.g. {slug(cluster)!r}).")
-    result = scan(session.repo)
+    result = without_own_flux_folders(scan(session.repo), integration_folders(session))
     ctx = Ctx(option, cluster, result, None)
 
     def render(u: Unit):
@@ -74,6 +75,37 @@ def context(session) -> Ctx:
     if served is not None:
         ask_unprovided(ctx.layout, served, session.answers)
     return ctx
+
+
+def integration_folders(session) -> set[str]:
+    """The folders Phase 5 wrote with their own Flux Kustomization (5.4's infrastructure/notifications,
+    5.3's infrastructure/image-automation): from the journal, a kustomization.yaml an integrate item
+    wrote and did not delete since."""
+    written: dict[str, bool] = {}
+    for e in session.state.journal:
+        if e.get("action") == Kind.INTEGRATE_WROTE and str(e.get("item", "")).startswith("integrate."):
+            path = str(e.get("path") or "")
+            if path.rsplit("/", 1)[-1] == "kustomization.yaml" and "/" in path:
+                written[path.rsplit("/", 1)[0]] = e.get("after") is not None
+    return {folder for folder, there in written.items() if there}
+
+
+def without_own_flux_folders(result: ScanResult, folders: set[str]) -> ScanResult:
+    """The scan without the folders that Phase 5 added under their own Flux Kustomization: Phase 2's
+    layout, its reference set and its moves are about the repo as its owner applied it, and a later
+    Phase 2 check (or a move Next proposed) must neither count them as new nor move them away from
+    the path their Kustomization names."""
+    if not folders:
+        return result
+
+    def kept(path: str) -> bool:
+        return not any(path == f or path.startswith(f + "/") for f in folders)
+
+    return ScanResult(manifests=[m for m in result.manifests if kept(m.path)],
+                      errors=[e for e in result.errors if kept(e.path)],
+                      other_yaml=[p for p in result.other_yaml if kept(p)],
+                      kustomizations=[p for p in result.kustomizations if kept(p)],
+                      files={p: f for p, f in result.files.items() if kept(p)}, root=result.root)
 
 
 def served_groups(session) -> set[str] | None:

@@ -25,11 +25,13 @@ class FluxManifests(Item):
         """The plan for the repository as `ctx` sees it (also used on a scratch worktree by proof.py)."""
         stop_if_open(ctx)
         if not (session.repo / "clusters" / ctx.cluster).is_dir():
-            raise Blocked(f"clusters/{ctx.cluster}/ does not exist yet; run 2.1 repo.cluster-dir first.")
+            raise Blocked(f"clusters/{ctx.cluster}/ does not exist yet; run 2.1 repo.cluster-dir first.",
+                          needs=("repo.cluster-dir",))
         todo = [x.path for x in ctx.layout.units if x.target != x.path or x.kustomization is None]
         if todo:
             raise Blocked("some manifest folders are not in place or have no kustomization.yaml yet: "
-                          f"{', '.join(todo[:8])}; run 2.2 repo.kustomizations and 2.3 repo.apps first.")
+                          f"{', '.join(todo[:8])}; run 2.2 repo.kustomizations and 2.3 repo.apps first.",
+                          needs=("repo.kustomizations", "repo.apps"))
         ops = flux_ops(session, ctx)
         info = [Step("info", f"Flux Kustomization {n} → ./{p}") for n, p in ctx.layout.flux_paths().items()]
         info += [Step("info", f"warning: {w}") for w in ctx.layout.warnings] + layout_notes(ctx)

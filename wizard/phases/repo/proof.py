@@ -111,7 +111,7 @@ def prove(item_id: str, session, ops: list[dict]) -> str:
                 if later in builders:  # 2.1 only adds clusters/<name>/: nothing later depends on it
                     _simulate(scratch, builders[later](scratch, context(scratch)))
         except Blocked as e:
-            raise Blocked(f"{head}, and a later step would stop: {e}. Nothing was changed.") from None
+            raise Blocked(f"{head}, and a later step would stop: {e}. Nothing was changed.", needs=e.needs) from None
         if (scratch.repo / "clusters").is_dir():
             verdict = FluxManifests().verify(scratch)
         else:

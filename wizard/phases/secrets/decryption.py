@@ -101,7 +101,7 @@ class Decryption(Item):
             key = keys.age_key(session)
             keys.check_key_location(session, key)
             if not key.exists:
-                raise Blocked("the age key is missing; run secrets.keys first.")
+                raise Blocked("the age key is missing; run secrets.keys first.", needs=("secrets.keys",))
             session.ensure_same_cluster()
             if _flux_ns_exists(session) and not _sops_age_matches(session, key.path)[0]:
                 create = True
