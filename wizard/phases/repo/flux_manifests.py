@@ -6,7 +6,7 @@ from ...session import Blocked, WizardError
 from ...repo.validate import key_of, keystr, namespace_field_problems, server_dry_run, target_namespace_problems
 from .baseline import ensure_baseline
 from .common import Ctx, SCAFFOLD, context, kustomization_files, layout_notes, open_questions, stop_if_open, with_namespace_problems
-from .flux_checks import (dry_run_findings, flux_kustomizations, namespaceless_warnings, ordering_problems,
+from .flux_checks import (dry_run_findings, flux_kustomizations, namespace_notes, ordering_problems,
                           outdated_api_problems, passed_message, read_flux_documents, render_flux_paths,
                           rendered_set_problems, schema_findings, tier_rank)
 from .flux_ops import PRUNE, STATEFUL, flux_ops, unit_in
@@ -81,7 +81,7 @@ class FluxManifests(Item):
         problems += found
         found, replaced = rendered_set_problems(session, ctx, after)
         problems += found + outdated_api_problems(ctx)
-        warnings += namespaceless_warnings(ctx)
+        warnings += namespace_notes(ctx)
         ev = {"kustomizations": sorted(ks), "objects": sum(after.values()), "warnings": warnings,
               "replaced": replaced}
         questions = []
