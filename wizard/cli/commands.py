@@ -9,7 +9,7 @@ from pathlib import Path
 from ..catalog import items_for
 from ..checklist import Item, Question, Verdict
 from ..engine import Engine
-from ..session import NotAGitRepo, Session
+from ..session import NeedsAnswers, NotAGitRepo, Session
 from ..phrasing import for_cli
 from ..status_view import ICONS
 from .. import usecase
@@ -125,9 +125,18 @@ def cmd_run(args) -> int:
             if not (args.json and args.dry_run):
                 print(plan.render())
 
-        out = usecase.run_item(session, args.item, TerminalAsker(), sets=sets, dry_run=args.dry_run,
-                               assume_yes=args.yes, repin=args.repin, show=show,
-                               progress=lambda line: print(f"  {line}", flush=True))
+        try:
+            out = usecase.run_item(session, args.item, TerminalAsker(), sets=sets, dry_run=args.dry_run,
+                                   assume_yes=args.yes, repin=args.repin, show=show,
+                                   progress=lambda line: print(f"  {line}", flush=True))
+        except NeedsAnswers as e:
+            if not args.json:
+                raise
+            # Scripts read the questions, each answerable with --set KEY=VALUE, instead of parsing the text.
+            emit_json({"item": args.item, "status": "needs-answers",
+                       "message": session.runner.redactor.redact(for_cli(str(e))),
+                       "questions": session.runner.redactor.redact_obj([q.as_json() for q in e.questions])})
+            return EXIT_BLOCKED
         item = Engine(session).item(args.item)
     if out.status == "previewed":
         if args.json:

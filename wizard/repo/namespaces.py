@@ -12,7 +12,7 @@ connected and does not have it (Flux would fail there), offered in the preview o
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..checklist import Question
 from .layout_model import Layout, Unit
@@ -93,39 +93,58 @@ def _where_now(m: Manifest, facts: Facts, answers: dict) -> tuple[str | None, st
     return facts.default_ns, facts.default_why, None
 
 
-def place(layout: Layout, manifests: list[Manifest], facts: Facts, answers: dict) -> Placement:
-    """Decide the namespace of every namespaced object without one, and find the namespaces that
-    nothing creates; the questions that must be answered first go into layout.needs/blocks."""
-    all_objects = [m for u in layout.units for m in u.objects]
+def place(units: list[Unit], manifests: list[Manifest], facts: Facts, answers: dict, msgs: dict,
+          unit_namespace=lambda u: None) -> Placement:
+    """Give every namespaced object that names no namespace the one it lives in: each unit's objects
+    are replaced by copies in that namespace (the originals are kept in `homeless`, for 2.2's edits).
+    `unit_namespace(u)` is the `namespace:` a plain folder's kustomization already sets. The questions
+    that must be answered first go into msgs["needs"] and msgs["blocks"]."""
+    all_objects = [m for u in units for m in u.objects]
     scopes = Scopes({k: v[1] for k, v in facts.served.items()}, repo_crd_scopes(manifests + all_objects), answers)
     out = Placement(scopes=scopes)
     unknown: dict[tuple[str, str], list[Manifest]] = {}
-    for u in layout.units:
+    for u in units:
+        set_by_field = unit_namespace(u)
+        placed = []
         for m in u.objects:
-            if m.namespace:
+            scoped = None if m.namespace else scopes.namespaced(m.api_version, m.kind)
+            if m.namespace or scoped is False:
+                placed.append(m)
                 continue
-            scoped = scopes.namespaced(m.api_version, m.kind)
             if scoped is None:
                 unknown.setdefault((group_of(m.api_version), m.kind), []).append(m)
+                placed.append(m)
                 continue
-            if not scoped:
-                continue
-            ns, why, q = _where_now(m, facts, answers)
-            if q is not None:
-                if q.key not in {x.key for x in layout.needs}:
-                    layout.needs.append(q)
-                    layout.blocks.append(q.prompt + f" Answer {q.key}=<{'|'.join(v for v, _ in q.choices)}>")
-                continue
-            out.homeless.append(Homeless(u, m, ns, why))
+            if set_by_field:  # kustomize renders it there already: nothing to write
+                ns, why = set_by_field, f"{u.kustomization} sets it"
+            else:
+                ns, why, q = _where_now(m, facts, answers)
+                if q is not None:
+                    if q.key not in {x.key for x in msgs["needs"]}:
+                        msgs["needs"].append(q)
+                        msgs["blocks"].append(q.prompt + f" Answer {q.key}=<{'|'.join(v for v, _ in q.choices)}>")
+                    placed.append(m)
+                    continue
+                out.homeless.append(Homeless(u, m, ns, why))
             out.by_key.setdefault(m.key, ns)
+            placed.append(replace(m, namespace=ns))
+        if u.rendered is not None:
+            u.rendered = placed
+        else:
+            u.manifests = placed
     for (group, kind), ms in sorted(unknown.items()):
         q = scope_question(group, kind, ms)
-        layout.needs.append(q)
-        layout.blocks.append(f"{_names(ms)} has no namespace, and nothing says whether {kind} ({group or 'core'}) "
-                             f"is namespaced (kustomize-controller refuses a namespaced object without one): answer "
-                             f"{q.key}=namespaced|cluster")
-    _orphans(layout, out, facts, answers)
+        msgs["needs"].append(q)
+        msgs["blocks"].append(f"{_names(ms)} has no namespace, and nothing says whether {kind} ({group or 'core'}) "
+                              f"is namespaced (kustomize-controller refuses a namespaced object without one): answer "
+                              f"{q.key}=namespaced|cluster")
     return out
+
+
+def made_by_hand(layout: Layout, out: Placement, facts: Facts, answers: dict) -> None:
+    """Namespaces the objects use that nothing in the repo creates: written (answer write), left made
+    by hand (answer leave), asked before anything changes where the cluster lacks them, else offered."""
+    _orphans(layout, out, facts, answers)
 
 
 def _orphans(layout: Layout, out: Placement, facts: Facts, answers: dict) -> None:

@@ -106,10 +106,12 @@ class FluxManifests(Item):
             return None
         order = sorted(rendered, key=tier_rank)
         provided: set[str] = set()
+        # Flux applies a path's Namespaces first, and dependsOn puts infrastructure's before the apps.
+        created = {d["metadata"]["name"] for docs in rendered.values() for d in docs if d["kind"] == "Namespace"}
         out = []
         for name in order:
             path = str(ks[name][1]["spec"]["path"]).removeprefix("./")
-            out.append(server_dry_run(session, path, rendered[name], provided))
+            out.append(server_dry_run(session, path, rendered[name], provided, created))
             for u in ctx.layout.units:
                 provided |= u.provides if unit_in(u, path, ctx) else set()
         return out

@@ -25,13 +25,12 @@ from . import cluster_facts
 _NAMESPACE_FIELD_AVOIDS = {"RoleBinding", "ClusterRoleBinding"}
 
 
-def facts(session, layout: Layout, connected: bool) -> nsmod.Facts:
+def facts(session, units: list[Unit], connected: bool) -> nsmod.Facts:
     ns, why = cluster_facts.context_namespace(session)
     f = nsmod.Facts(default_ns=ns, default_why=why)
     if not connected:
         return f
-    avs = {m.api_version for u in layout.units for m in u.objects}
-    f.served = cluster_facts.discovery(session, avs)
+    f.served = cluster_facts.discovery(session, {m.api_version for u in units for m in u.objects})
     f.lives = lambda resource, group, name: cluster_facts.where_it_lives(session, resource, group, name)
     f.existing = cluster_facts.namespaces(session)
     return f
@@ -48,29 +47,32 @@ def _kustomization_namespace(session, u: Unit) -> str | None:
     return doc.get("namespace") if isinstance(doc, dict) and isinstance(doc.get("namespace"), str) else None
 
 
-def settle(session, layout: Layout, scan: ScanResult, connected: bool) -> tuple[nsmod.Placement, list[rj.Rejected]]:
-    """Place every object, find what the API server refuses, and take the left-out ones out of the layout."""
-    for u in layout.units:
-        ns = _kustomization_namespace(session, u)
-        if ns:  # what kustomize renders: every namespaced object of the folder in that namespace
-            u.manifests = [_with_namespace(m, ns) for m in u.manifests]
-    placement = nsmod.place(layout, scan.manifests, facts(session, layout, connected), session.answers)
-    rejected = rj.find_rejected(layout, placement.place)
-    answered = rj.ask(layout, rejected, session.answers)
-    for r in answered:
-        if session.answers.get(r.key) == rj.EXCLUDE:
-            _leave_out(layout, r)
-    placement.homeless = [h for h in placement.homeless if not any(h.manifest is r.manifest for r in answered
-                                                                   if session.answers.get(r.key) == rj.EXCLUDE)]
-    return placement, rejected
+def placer(session, ctx, connected: bool):
+    """The hook build_layout calls to place the objects of the units it keeps (before duplicates)."""
+    def run(units: list[Unit], msgs: dict) -> None:
+        ctx.facts = facts(session, units, connected)
+        ctx.placement = nsmod.place(units, ctx.scan.manifests, ctx.facts, session.answers, msgs,
+                                    unit_namespace=lambda u: _kustomization_namespace(session, u))
+    return run
 
 
-def _with_namespace(m, ns: str):
-    from dataclasses import replace
-
-    if m.namespace or m.kind in ("Namespace",):
-        return m
-    return replace(m, namespace=ns)
+def settle(session, ctx) -> None:
+    """After the layout: the namespaces made by hand, and what the API server refuses (the left-out
+    ones taken out of the layout)."""
+    layout = ctx.layout
+    if ctx.placement is None:  # no unit to place (an empty repo)
+        ctx.placement = nsmod.place([], ctx.scan.manifests, nsmod.Facts(), session.answers,
+                                    {"needs": layout.needs, "blocks": layout.blocks})
+    nsmod.made_by_hand(layout, ctx.placement, ctx.facts or nsmod.Facts(), session.answers)
+    ctx.rejected = rj.find_rejected(layout, ctx.placement.place)
+    answered = rj.ask(layout, ctx.rejected, session.answers)
+    gone = [r for r in answered if session.answers.get(r.key) == rj.EXCLUDE]
+    for r in gone:
+        _leave_out(layout, r)
+    drop = {(r.manifest.path, r.manifest.kind, r.manifest.name) for r in gone}
+    ctx.placement.homeless = [h for h in ctx.placement.homeless
+                              if (h.manifest.path, h.manifest.kind, h.manifest.name) not in drop]
+    layout.warnings += ctx.placement.notes
 
 
 def _leave_out(layout: Layout, r: rj.Rejected) -> None:
@@ -116,7 +118,8 @@ def _source_of(session, ctx, u: Unit, m, origins: dict):
         return m
     if id(u) not in origins:
         origins[id(u)] = _origins(session, u)
-    origin = origins[id(u)].get((m.kind, m.namespace, m.name))
+    found = origins[id(u)]
+    origin = found.get((m.kind, m.namespace, m.name)) or found.get((m.kind, "", m.name))
     return _source(ctx.scan.manifests, m.kind, m.name, origin) if origin else None
 
 
@@ -139,7 +142,10 @@ def namespace_ops(session, ctx) -> tuple[list[dict], dict[str, str], dict[str, l
             # The tree's entry (the chosen overlay's kustomization): one line instead of an edit per file.
             ops.append(op_edit(u.kustomization, "kustomization-namespace", namespace=shared))
             continue
+        lay = ctx.layout
         for h in homeless:
+            if h.manifest.path in lay.excluded_files or h.manifest.index in lay.dropped_docs.get(h.manifest.path, []):
+                continue  # not part of what Flux applies (the other copy of a duplicate): left as it is
             m = _source_of(session, ctx, u, h.manifest, origins)
             if m is None:
                 problems.append(f"{h.manifest.kind} {h.manifest.name} ({h.manifest.where}) has no namespace and "

@@ -23,7 +23,7 @@ from ...fsutil import ensure_private_dir
 from ...paths import repo_data_dir
 from ...repo import gitstate
 from ...repo.ops import is_done, run_op
-from ...session import Blocked
+from ...session import Blocked, NeedsAnswers
 
 CHAIN = ["repo.adopt", "repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests"]
 
@@ -110,6 +110,10 @@ def prove(item_id: str, session, ops: list[dict]) -> str:
                     break  # 2.1 not done yet: 2.4 cannot be planned, 2.2's and 2.3's results are checked below
                 if later in builders:  # 2.1 only adds clusters/<name>/: nothing later depends on it
                     _simulate(scratch, builders[later](scratch, context(scratch)))
+        except NeedsAnswers as e:
+            # The questions a later step asks there are the user's to answer now, as declared questions.
+            raise NeedsAnswers(f"{head}, and a later step asks first: {str(e).split(' (nothing was changed')[0]}",
+                               e.questions) from None
         except Blocked as e:
             raise Blocked(f"{head}, and a later step would stop: {e}. Nothing was changed.") from None
         if (scratch.repo / "clusters").is_dir():
