@@ -52,7 +52,6 @@ class Placement:
     orphans: dict[str, list[Manifest]] = field(default_factory=dict)  # namespace -> the objects in it
     write: dict[str, Unit] = field(default_factory=dict)  # namespace -> the unit its manifest goes into
     notes: list[str] = field(default_factory=list)
-    offers: list = field(default_factory=list)  # checklist.Question: offered, not required (the cluster has it)
     scopes: Scopes | None = None
 
     def place(self, key: ObjectKey) -> ObjectKey:
@@ -143,11 +142,8 @@ def place(units: list[Unit], manifests: list[Manifest], facts: Facts, answers: d
 
 def made_by_hand(layout: Layout, out: Placement, facts: Facts, answers: dict) -> None:
     """Namespaces the objects use that nothing in the repo creates: written (answer write), left made
-    by hand (answer leave), asked before anything changes where the cluster lacks them, else offered."""
-    _orphans(layout, out, facts, answers)
-
-
-def _orphans(layout: Layout, out: Placement, facts: Facts, answers: dict) -> None:
+    by hand (answer leave), asked before anything changes where the cluster lacks them, else offered
+    in the preview (the cluster has them, or there is no cluster to ask)."""
     created = {m.name for u in layout.units for m in u.objects if m.kind == "Namespace"}
     users: dict[str, list[Manifest]] = {}
     first: dict[str, Unit] = {}
@@ -170,15 +166,14 @@ def _orphans(layout: Layout, out: Placement, facts: Facts, answers: dict) -> Non
         if answer == LEAVE:
             out.notes.append(f"{sentence}; it stays made by hand (your answer), so it must exist before Flux applies")
             continue
-        q = Question(create_key(ns), f"{sentence}: write its Namespace manifest into the repo?",
-                     [(WRITE, f"write a Namespace manifest for {ns} (Flux then creates it on any cluster)"),
-                      (LEAVE, "leave it made by hand (it must exist wherever Flux applies these objects)")],
-                     default=WRITE, where=ms[0].where)
-        if facts.existing is not None and ns not in facts.existing:
-            # Flux would fail every object in it: asked before anything changes.
-            layout.needs.append(q)
-            layout.blocks.append(f"{sentence}, and the cluster does not have it: answer {q.key}=write|leave")
-        else:
-            out.notes.append(f"{sentence}; answer {q.key}=write to have 2.2 write its Namespace manifest")
-            out.offers.append(q)
+        if facts.existing is None or ns in facts.existing:
+            out.notes.append(f"{sentence}; answer {create_key(ns)}=write to have 2.2 write its Namespace manifest")
+            continue
+        # The cluster lacks it, so Flux would fail every object in it: asked before anything changes.
+        layout.needs.append(Question(
+            create_key(ns), f"{sentence}: write its Namespace manifest into the repo?",
+            [(WRITE, f"write a Namespace manifest for {ns} (Flux then creates it on any cluster)"),
+             (LEAVE, "leave it made by hand (it must exist wherever Flux applies these objects)")],
+            default=WRITE, where=ms[0].where))
+        layout.blocks.append(f"{sentence}, and the cluster does not have it: answer {create_key(ns)}=write|leave")
 

@@ -148,7 +148,7 @@ def build_with_origin(session, path: str) -> list[tuple[dict, str | None]]:
         return out
 
 
-def _source(manifests: list[Manifest], kind: str, name: str, origin: str | None,
+def source_manifest(manifests: list[Manifest], kind: str, name: str, origin: str | None,
             namespace: str | None = None) -> Manifest | None:
     """The repo manifest a rendered object came from (same file; same name, else the only one of its kind)."""
     same_file = [m for m in manifests if m.path == origin and m.kind == kind]
@@ -187,7 +187,7 @@ def _git_path(session, spec: dict) -> tuple[str, str] | None:
 
 
 def _where(manifests: list[Manifest], kind: str, name: str, origin: str | None, namespace: str | None = None) -> str:
-    src = _source(manifests, kind, name, origin, namespace)
+    src = source_manifest(manifests, kind, name, origin, namespace)
     return src.where if src else (origin or "?")
 
 

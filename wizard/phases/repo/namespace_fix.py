@@ -17,8 +17,7 @@ from ...repo import rejects as rj
 from ...repo.layout_model import Layout, Unit
 from ...repo.generate import unit_kustomization
 from ...repo.ops import op_edit, op_write
-from ...repo.scan import ScanResult
-from ...repo.validate import BuildFailed, _source, build_with_origin
+from ...repo.validate import BuildFailed, build_with_origin, source_manifest
 from . import cluster_facts
 
 # kustomize's namespace: also rewrites these (binding subjects, webhook services): never set it over them.
@@ -120,7 +119,7 @@ def _source_of(session, ctx, u: Unit, m, origins: dict):
         origins[id(u)] = _origins(session, u)
     found = origins[id(u)]
     origin = found.get((m.kind, m.namespace, m.name)) or found.get((m.kind, "", m.name))
-    return _source(ctx.scan.manifests, m.kind, m.name, origin) if origin else None
+    return source_manifest(ctx.scan.manifests, m.kind, m.name, origin) if origin else None
 
 
 def namespace_ops(session, ctx) -> tuple[list[dict], dict[str, str], dict[str, list[str]], list[str]]:
