@@ -141,3 +141,14 @@ def test_a_question_prints_as_json_with_its_file_and_line():
     assert q.as_json() == {"key": "reject.Secret/apps/db", "prompt": "leave it out?", "default": None,
                            "where": "app/secret.yaml:4", "optional": False,
                            "choices": [{"value": "exclude", "label": "leave it out"}, {"value": "fix", "label": "fix it"}]}
+
+
+def test_the_inventory_matches_a_namespaceless_manifest_to_where_the_cluster_has_it():
+    """Applied with -n apps: 1.3 says "in repo", and 2.0 does not offer it for adoption as "only in cluster"."""
+    from wizard.cluster.inventory import build_inventory
+    from wizard.cluster.listing import Listing
+    from wizard.repo.scan import ScanResult
+
+    live = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "nginx-http-cm", "namespace": "apps"}}
+    rows = build_inventory(Listing(objects=[live]), ScanResult(manifests=[manifest("ConfigMap", "nginx-http-cm")]))
+    assert [(str(r.key), r.status) for r in rows] == [("ConfigMap apps/nginx-http-cm", "in repo")]
