@@ -76,6 +76,13 @@ class Question:
     check: Callable[[str], str | None] | None = None  # a format rule: what is wrong with a value, or None
     # Asked only when this holds for the answers so far (Sealed Secrets' certificate after choosing SOPS: never).
     when: Callable[[dict], bool] | None = None
+    where: str = ""  # the file:line the question is about, when it is about one
+
+    def as_json(self) -> dict:
+        """The question as `run --json` prints it (key, prompt, choices, default, file:line)."""
+        return {"key": self.key, "prompt": self.prompt, "default": self.default, "where": self.where,
+                "choices": [{"value": v, "label": label} for v, label in self.choices or []],
+                "optional": self.optional}
 
     def applies(self, answers: dict) -> bool:
         return self.when is None or bool(self.when(answers))

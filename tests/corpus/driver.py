@@ -36,7 +36,7 @@ ANSWERS: dict[str, dict[str, str]] = {
     "abdullahainun__selfh-k8s": {"environment": "prod"},
     # The ConfigMap in templates/ is a copy of the app's own (they differ by a final newline). The two
     # dashboard Services sit in one folder: `kubectl apply -f` order settles that one without a question.
-    "chkpwd__iac": {"duplicate.ConfigMap//nginx-http-cm": "kubernetes/apps/web/nginx/nginx-http-cm.yml:1"},
+    "chkpwd__iac": {"duplicate.ConfigMap/default/nginx-http-cm": "kubernetes/apps/web/nginx/nginx-http-cm.yml:1"},
     # pii-demo-blue-green is the demo as the owner last deployed it; the istio prometheus addon repeats
     # a key (kustomize refuses it), so it stays applied by hand.
     "lisenet__kubernetes-homelab": {

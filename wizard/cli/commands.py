@@ -9,7 +9,7 @@ from pathlib import Path
 from ..catalog import items_for
 from ..checklist import Item, Question, Verdict
 from ..engine import Engine
-from ..session import NotAGitRepo, Session
+from ..session import NeedsAnswers, NotAGitRepo, Session
 from ..phrasing import for_cli
 from ..status_view import ICONS
 from .. import usecase

@@ -30,11 +30,16 @@ def _dump(obj) -> str:
     return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=4096)
 
 
-def unit_kustomization(unit: Unit, excluded: set[str]) -> str:
-    """kustomization.yaml for a plain manifest folder: every manifest file in it, exactly once."""
-    files = [PurePosixPath(f).name for f in unit.files if f not in excluded]
-    body = {"apiVersion": KUSTOMIZE_API, "kind": "Kustomization", "resources": sorted(files)}
-    return HEADER.format(item="2.2 repo.kustomizations") + _dump(body)
+def unit_kustomization(unit: Unit, excluded: set[str], namespace: str | None = None, extra: list[str] = ()) -> str:
+    """kustomization.yaml for a plain manifest folder: every manifest file in it, exactly once; with
+    `namespace`, the one all its objects live in (they name none, and kustomize-controller needs one)."""
+    files = [PurePosixPath(f).name for f in [*unit.files, *extra] if f not in excluded]
+    body = {"apiVersion": KUSTOMIZE_API, "kind": "Kustomization"}
+    if namespace:
+        body["namespace"] = namespace
+    body["resources"] = sorted(set(files))
+    note = ("# namespace: the objects below name none; `kubectl apply -f` put them in this one.\n" if namespace else "")
+    return HEADER.format(item="2.2 repo.kustomizations") + note + _dump(body)
 
 
 def _stateful_patch(kinds: set[str]) -> list[dict]:

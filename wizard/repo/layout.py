@@ -47,12 +47,14 @@ __all__ = [
 
 
 def build_layout(scan: ScanResult, option: str, cluster: str, answers: dict | None = None,
-                 moves: dict[str, str] | None = None, graph: Graph | None = None, render=None) -> Layout:
+                 moves: dict[str, str] | None = None, graph: Graph | None = None, render=None,
+                 placer=None) -> Layout:
     """The target layout for `option` ('a' or 'b') of the repository as scanned now.
 
     `moves` maps a folder the wizard moved to its original folder (from the journal); `render(unit)`
     gives the documents a kustomize tree builds (None when it cannot), for duplicates across trees,
-    its dependencies and its health checks."""
+    its dependencies and its health checks. `placer(units, msgs)` gives each object that names no
+    namespace the one it lives in (repo/namespaces.py) before duplicates are looked for."""
     answers = answers or {}
     moves = moves or {}
     overrides = parse_overrides(answers)
@@ -64,9 +66,11 @@ def build_layout(scan: ScanResult, option: str, cluster: str, answers: dict | No
     units = find_units(scan, excluded, graph, answers, msgs)
     _read_units(units, moves, render)
     kept = _included(units, overrides, excluded, msgs)
+    if placer is not None:
+        placer(kept, msgs)
     dropped: dict[str, list[int]] = {}
-    dups = resolve_duplicates(kept, choices, moves, excluded, dropped, msgs["blocks"])
-    _ask_duplicates(dups, msgs)
+    dups = resolve_duplicates(kept, choices, moves, excluded, dropped, msgs["blocks"], msgs["needs"])
+    _ask_duplicates(dups, msgs, {m.path for u in kept if u.tree for m in u.rendered or []})
     final = _without_dropped(kept, excluded, dropped)
     warnings = _assign_tiers(final)
     layout = Layout(option, cluster, final, dups, excluded, warnings + msgs["notes"],
@@ -104,13 +108,17 @@ def _included(units: list[Unit], overrides: dict[str, str], excluded: set[str], 
     return kept
 
 
-def _ask_duplicates(dups: list[Duplicate], msgs: dict) -> None:
+def _ask_duplicates(dups: list[Duplicate], msgs: dict, trees: set[str]) -> None:
     for d in dups:
         if d.chosen is None:
+            # A kustomize tree's copy first: the wizard never edits the owner's trees, so keeping a plain copy
+            # over a tree's means leaving that tree out (a second question).
+            places = sorted(d.places, key=lambda m: m.path not in trees)
             msgs["needs"].append(Question(f"duplicate.{d.key.ref}", f"{d.key} is defined {len(d.places)} times: "
-                                          "which one do you keep?", [(m.where, m.where) for m in d.places],
-                                          default=None, help="The other copies are removed (just that document, "
-                                                             "comments kept) or their file is left out."))
+                                          "which one do you keep?", [(m.where, m.where) for m in places],
+                                          default=None, where=places[0].where,
+                                          help="The other copies are removed (just that document, "
+                                               "comments kept) or their file is left out."))
 
 
 def _without_dropped(kept: list[Unit], excluded: set[str], dropped: dict[str, list[int]]) -> list[Unit]:

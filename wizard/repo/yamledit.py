@@ -136,8 +136,86 @@ def _add_resource(docs, args) -> None:
             return
 
 
+def _object_at(docs, args):
+    """The object a manifest edit is about, by kind and name (document `index` first: another edit of the
+    same plan may have removed a document before it), or the item of a `kind: List` that matches."""
+    def match(x) -> bool:
+        return isinstance(x, dict) and x.get("kind") == args.get("kind") and \
+            isinstance(x.get("metadata"), dict) and x["metadata"].get("name") == args.get("name")
+
+    i = args["index"]
+    for d in ([docs[i]] if i < len(docs) else []) + list(docs):
+        if match(d):
+            return d
+        if isinstance(d, dict) and d.get("kind") == "List":
+            found = next((x for x in d.get("items") or [] if match(x)), None)
+            if found is not None:
+                return found
+    return None
+
+
+def _put_after(mapping, after: str, key: str, value) -> None:
+    """mapping[key] = value, placed right after `after` where the mapping keeps an order."""
+    if key in mapping or not hasattr(mapping, "insert") or after not in mapping:
+        mapping[key] = value
+        return
+    mapping.insert(list(mapping.keys()).index(after) + 1, key, value)
+
+
+def _set_namespace(docs, args) -> None:
+    """metadata.namespace of one object that has none (kustomize-controller refuses it without)."""
+    d = _object_at(docs, args)
+    if d is None or not isinstance(d.get("metadata"), dict) or d["metadata"].get("namespace"):
+        return
+    _put_after(d["metadata"], "name", "namespace", args["namespace"])
+
+
+def _kustomization_namespace(docs, args) -> None:
+    for d in docs:
+        if isinstance(d, dict) and str(d.get("kind", "Kustomization")) == "Kustomization":
+            if not d.get("namespace"):
+                _put_after(d, "kind", "namespace", args["namespace"])
+            return
+
+
+def _scalar_text(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _data_to_string_data(docs, args) -> None:
+    """A Secret's values that are not base64 go to stringData as written (the API server encodes them)."""
+    d = _object_at(docs, args)
+    if d is None or not isinstance(d.get("data"), dict):
+        return
+    moved = [(k, d["data"][k]) for k in args["keys"] if k in d["data"]]
+    if not moved:
+        return
+    if not isinstance(d.get("stringData"), dict):
+        _put_after(d, "data", "stringData", type(d["data"])())
+    for k, v in moved:
+        del d["data"][k]
+        d["stringData"][k] = _scalar_text(v)
+    if not d["data"]:
+        del d["data"]
+
+
+def _quote_values(docs, args) -> None:
+    """Numbers and booleans in a ConfigMap's data or a Secret's stringData, as the strings the API wants."""
+    d = _object_at(docs, args)
+    block = d.get(args["field"]) if d is not None else None
+    if not isinstance(block, dict):
+        return
+    for k in args["keys"]:
+        if k in block and block[k] is not None and not isinstance(block[k], str):
+            block[k] = _scalar_text(block[k])
+
+
 TRANSFORMS = {"bases-to-resources": _bases_to_resources, "api-version": _api_version,
-              "remove-documents": _remove_documents, "add-resource": _add_resource}
+              "remove-documents": _remove_documents, "add-resource": _add_resource,
+              "set-namespace": _set_namespace, "kustomization-namespace": _kustomization_namespace,
+              "data-to-stringdata": _data_to_string_data, "quote-values": _quote_values}
 
 
 def _expected(old_docs: list, transform: str, args: dict) -> list:

@@ -7,7 +7,7 @@ from ...repo.validate import key_of, keystr, namespace_field_problems, server_dr
 from ..secrets.flux_paths import describe_missing, missing_decryption, sops_files
 from .baseline import ensure_baseline
 from .common import Ctx, SCAFFOLD, context, kustomization_files, layout_notes, open_questions, stop_if_open, with_namespace_problems
-from .flux_checks import (dry_run_findings, flux_kustomizations, namespaceless_warnings, ordering_problems,
+from .flux_checks import (dry_run_findings, flux_kustomizations, namespace_notes, ordering_problems,
                           outdated_api_problems, passed_message, read_flux_documents, render_flux_paths,
                           rendered_set_problems, schema_findings, tier_rank)
 from .flux_ops import PRUNE, STATEFUL, flux_ops, unit_in
@@ -84,7 +84,7 @@ class FluxManifests(Item):
         problems += found
         found, replaced = rendered_set_problems(session, ctx, after)
         problems += found + outdated_api_problems(ctx) + self._decryption_problems(session, ctx, ks)
-        warnings += namespaceless_warnings(ctx)
+        warnings += namespace_notes(ctx)
         ev = {"kustomizations": sorted(ks), "objects": sum(after.values()), "warnings": warnings,
               "replaced": replaced}
         questions = []
@@ -113,10 +113,12 @@ class FluxManifests(Item):
             return None
         order = sorted(rendered, key=tier_rank)
         provided: set[str] = set()
+        # Flux applies a path's Namespaces first, and dependsOn puts infrastructure's before the apps.
+        created = {d["metadata"]["name"] for docs in rendered.values() for d in docs if d["kind"] == "Namespace"}
         out = []
         for name in order:
             path = str(ks[name][1]["spec"]["path"]).removeprefix("./")
-            out.append(server_dry_run(session, path, rendered[name], provided))
+            out.append(server_dry_run(session, path, rendered[name], provided, created))
             for u in ctx.layout.units:
                 provided |= u.provides if unit_in(u, path, ctx) else set()
         return out
