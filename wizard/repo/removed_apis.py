@@ -134,3 +134,15 @@ def removal_for(api_version: str, kind: str, served: Served | None = None) -> Re
 def table_versions_to_read(served_versions: set[str], api_versions: set[tuple[str, str]]) -> set[str]:
     """The served group versions whose kinds must be read to tell (apiVersion, kind) pairs of the table apart."""
     return {av for av, kind in api_versions if (av, kind) in REMOVED and av in served_versions}
+
+
+def not_served(api_version: str, kind: str) -> Removal | None:
+    """For an (apiVersion, kind) the cluster was found not to serve: why, when no CRD can ever provide it
+    (a removed or core version), else None (a custom resource whose CRD is not installed yet)."""
+    return removal_for(api_version, kind, Served(frozenset()))
+
+
+def upgrade_key(doc: dict) -> str:
+    """The question that settles an object in a removed version: api-upgrade.<Kind>/<namespace>/<name>."""
+    md = doc.get("metadata") or {}
+    return f"api-upgrade.{doc.get('kind')}/{md.get('namespace') or ''}/{md.get('name')}"

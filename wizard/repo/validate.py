@@ -25,8 +25,9 @@ import yaml
 
 from ..runner import ToolError
 from ..tools.kubectl import Kubectl
-from .scan import CLUSTER_SCOPED, KUSTOMIZATION_NAMES, Manifest, ObjectKey, ScanResult, group_of, is_k8s_object,
-                   object_group
+from .scan import (CLUSTER_SCOPED, KUSTOMIZATION_NAMES, Manifest, ObjectKey, ScanResult, group_of, is_k8s_object,
+                   object_group)
+from .removed_apis import not_served, upgrade_key
 # The Flux schema checks live in wizard.repo.schema; their names stay importable from here.
 from .schema import CURRENT_API, NOTIFICATION_API, SCHEMA_FILES, current_api_version, load_schema, validate_schema
 
@@ -123,7 +124,7 @@ def served_kinds(session, docs: list[dict]) -> tuple[set[tuple[str, str]], set[s
 def server_dry_run(session, path: str, docs: list[dict], provided_earlier: set[str]) -> dict:
     """Dry-run a rendered path on the pinned cluster. Returns {ok, errors, questions}."""
     served, missing = served_kinds(session, docs)
-    questions, send, sealed = [], [], []
+    questions, send, sealed, removed = [], [], [], []
     for d in docs:
         if "sops" in d:
             # sops-encrypted: Flux decrypts it before it applies (S.4 checks that it can). Sent as it
@@ -133,12 +134,17 @@ def server_dry_run(session, path: str, docs: list[dict], provided_earlier: set[s
         if (d["apiVersion"], d["kind"]) in served:
             send.append(d)
             continue
+        gone = not_served(d["apiVersion"], d["kind"])
+        if gone is not None:  # no CRD can bring it back: an error, not an ordering question
+            removed.append(f"{d['kind']} {d['metadata']['name']} in {path} is {gone.said}, so no CRD can provide it: "
+                           f"answer {upgrade_key(d)}=rewrite|exclude and run repo.kustomizations again")
+            continue
         g = group_of(d["apiVersion"])
         by = "installed by an earlier Flux Kustomization (dependsOn orders it)" if g in provided_earlier else \
             "not installed by anything in this repo: install it first (or add its HelmRelease to infrastructure)"
         questions.append(f"{d['kind']} {d['metadata']['name']} in {path}: the cluster does not serve "
                          f"{d['apiVersion']} yet; its CRD is {by}")
-    errors = []
+    errors = list(removed)
     if send:
         text = yaml.safe_dump_all(send, sort_keys=False)
         res = session.kubectl.run("apply", "--dry-run=server", "-f", "-", "-o", "json", "--request-timeout=60s",

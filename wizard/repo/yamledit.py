@@ -203,6 +203,23 @@ def _edit_one_document(text: str, old_docs: list, transform: str, args: dict) ->
     return "".join(edited if i == at else c for i, (c, _) in enumerate(chunks))
 
 
+def _remove_chunks(text: str, old_docs: list, indexes: list[int]) -> str | None:
+    """The file without the text of those documents (the others byte for byte), or None when the file
+    cannot be cut at its `---` lines. The file's leading comments stay, as with a round-trip."""
+    chunks = split_documents(text, old_docs)
+    if chunks is None:
+        return None
+    positions = [i for i, (_, is_doc) in enumerate(chunks) if is_doc]
+    gone = {positions[i] for i in indexes if i < len(positions)}
+    out = []
+    for i, (chunk, _) in enumerate(chunks):
+        if i not in gone:
+            out.append(chunk)
+        elif i == 0 and not _SEPARATOR.match(chunk):
+            out.append(_leading_comments(chunk))
+    return "".join(out)
+
+
 def apply_transform(text: str, transform: str, args: dict, path: str = "?") -> str:
     """`text` after the edit (equal to `text` when there is nothing to change)."""
     old_docs = _safe_all(text)
@@ -212,7 +229,11 @@ def apply_transform(text: str, transform: str, args: dict, path: str = "?") -> s
     want = _expected(old_docs, transform, args)
     if want == old_docs:
         return text
-    new = _edit_one_document(text, old_docs, transform, args) if transform in ONE_DOCUMENT else None
+    new = None
+    if transform in ONE_DOCUMENT:
+        new = _edit_one_document(text, old_docs, transform, args)
+    elif transform == "remove-documents":
+        new = _remove_chunks(text, old_docs, args["indexes"])
     if new is None:
         new = round_trip(text, lambda docs: TRANSFORMS[transform](docs, args))
     if transform == "remove-documents":

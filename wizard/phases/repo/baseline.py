@@ -25,7 +25,7 @@ def unit_objects(session, ctx: Ctx, units: list[Unit]) -> Counter:
 def _scope_answers(session) -> dict:
     """The answers that decide what the reference set holds (a new answer means a new baseline)."""
     return {k: v for k, v in session.answers.items()
-            if k.split(".", 1)[0] in ("environment", "class", "duplicate")}
+            if k.split(".", 1)[0] in ("environment", "class", "duplicate", "api-upgrade")}
 
 
 def ensure_baseline(session) -> None:
