@@ -26,10 +26,17 @@ def _new_map(like, items: dict):
 
 def _insert_before(d, key: str, value, before: str) -> None:
     """Set d[key] just before `before` (at the end when it is absent), keeping the order a person reads."""
-    if hasattr(d, "insert") and before in d:
+    if before not in d:
+        d[key] = value
+    elif hasattr(d, "insert"):  # ruamel's map: its comments stay where they are
         d.insert(list(d.keys()).index(before), key, value)
     else:
-        d[key] = value
+        items = list(d.items())
+        d.clear()
+        for k, v in items:
+            if k == before:
+                d[key] = value
+            d[k] = v
 
 
 def _rename(d, old: str, new: str) -> None:
