@@ -1,4 +1,4 @@
-"""What Phase 2 asks about objects in removed API versions, and what each answer does.
+"""What Phase 2 asks about objects in removed API versions, and what each answer leads to.
 
 Each such object is a question, `api-upgrade.<Kind>/<namespace>/<name>=rewrite|exclude` (the
 `duplicate.` key shape), asked before anything changes, from 1.1's preview on:
