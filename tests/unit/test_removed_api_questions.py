@@ -141,3 +141,14 @@ def test_2_2_rewrites_the_old_deployment_as_a_previewed_diff_and_phase_2_keeps_t
     assert web["apiVersion"] == "apps/v1" and web["spec"]["selector"] == {"matchLabels": {"app": "web"}}
     flannel = (repo / "install/kube-flannel.yml").read_text()  # infrastructure: it stays
     assert "PodSecurityPolicy" not in flannel.split("rules:")[0] and "rbac.authorization.k8s.io/v1\n" in flannel
+
+
+def test_an_object_that_cannot_be_cut_out_alone_asks_to_leave_its_folder_out(tmp_path):
+    """A PodSecurityPolicy inside a List with other items: removing its document would take them along."""
+    listed = ("apiVersion: v1\nkind: List\nitems:\n"
+              "  - {apiVersion: policy/v1beta1, kind: PodSecurityPolicy, metadata: {name: old}, spec: {}}\n"
+              "  - {apiVersion: v1, kind: ServiceAccount, metadata: {name: keep, namespace: kube-system}}\n")
+    write_files(tmp_path, {"psp/list.yaml": listed})
+    lay = build_layout(scan(tmp_path), "a", "homelab")
+    assert [q.key for q in lay.needs] == ["class.psp"]
+    assert "it is one item of a List in psp/list.yaml" in lay.blocks[0] and "answer class.psp=exclude" in lay.blocks[0]

@@ -51,9 +51,19 @@ class _Found:
         out = []
         if self.problem is None:
             out.append((REWRITE, f"rewrite it as {self.removal.successor} (the diff is shown before anything is written)"))
-        if not self.unit.tree:
+        if self.uncuttable is None:
             out.append((EXCLUDE, "leave it out of Flux: 2.2 removes that document (git history keeps it)"))
         return out
+
+    @property
+    def uncuttable(self) -> str | None:
+        """Why 2.2 cannot cut just this object out (None: it can remove its document)."""
+        if self.unit.tree:
+            return f"it sits in your kustomize tree {self.unit.path}/, whose lists the wizard does not edit"
+        m = self.manifest
+        if sum(1 for x in self.unit.manifests if x.path == m.path and x.index == m.index) > 1:
+            return f"it is one item of a List in {m.path}, whose other items would go with it"
+        return None
 
     def why_no_rewrite(self) -> str:
         r = self.removal
@@ -126,12 +136,12 @@ def _block(f: _Found, answer: str | None, allowed: list[str]) -> str:
 
 
 def _tree_block(f: _Found) -> str:
-    return (f"{f.what} is {f.removal.said} and sits in your kustomize tree {f.unit.path}/, which the wizard does not "
-            f"cut objects out of ({f.why_no_rewrite()}): fix it there by hand and run the step again, or answer "
-            f"class.{f.unit.path}=exclude to leave the tree out of Flux")
+    return (f"{f.what} is {f.removal.said}; {f.why_no_rewrite()}, and the wizard cannot leave just this object out "
+            f"({f.uncuttable}): fix it by hand and run the step again, or answer class.{f.unit.path}=exclude to leave "
+            f"{f.unit.path}/ out of Flux")
 
 
 def _tree_question(f: _Found) -> Question:
-    return Question(f"class.{f.unit.path}", f"{f.what} is {f.removal.said}, in the kustomize tree {f.unit.path}/: "
-                    "leave the tree out of Flux?", [(EXCLUDE, "leave it out (fix it by hand, then set its class)")],
+    return Question(f"class.{f.unit.path}", f"{f.what} is {f.removal.said} ({f.uncuttable}): leave {f.unit.path}/ "
+                    "out of Flux?", [(EXCLUDE, "leave it out (fix it by hand, then set its class)")],
                     default=None, help=f.why_no_rewrite())
