@@ -152,3 +152,24 @@ def test_an_object_that_cannot_be_cut_out_alone_asks_to_leave_its_folder_out(tmp
     lay = build_layout(scan(tmp_path), "a", "homelab")
     assert [q.key for q in lay.needs] == ["class.psp"]
     assert "it is one item of a List in psp/list.yaml" in lay.blocks[0] and "answer class.psp=exclude" in lay.blocks[0]
+
+
+def test_2_4_dry_run_names_a_removed_version_as_an_error_not_a_crd_to_install_with_a_fake_kubectl():
+    """The process boundary faked: a kubectl whose cluster answers 404 for /apis/policy/v1beta1 (as 1.25+ does)."""
+    from types import SimpleNamespace
+
+    from wizard.repo.validate import server_dry_run
+    from wizard.runner import ToolError
+
+    def run(*args, **kw):
+        if args[:2] == ("get", "--raw"):
+            raise ToolError(f'Error from server (NotFound): the server could not find the requested resource {args[2]}')
+        raise AssertionError(f"nothing is sent to the cluster: {args}")
+
+    psp = yaml.safe_load(FLANNEL.split("---\n")[1])
+    got = server_dry_run(SimpleNamespace(kubectl=SimpleNamespace(run=run)), "infrastructure", [psp], set())
+    assert got["questions"] == []
+    assert got["errors"] == ["PodSecurityPolicy psp.flannel.unprivileged in infrastructure is policy/v1beta1, which "
+                             "Kubernetes removed in 1.25, so no CRD can provide it: answer api-upgrade."
+                             "PodSecurityPolicy//psp.flannel.unprivileged=exclude and run repo.kustomizations "
+                             "again"]

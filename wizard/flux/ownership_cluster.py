@@ -61,7 +61,7 @@ def unprovided_finding(doc: dict, path: str) -> Finding:
     gone = not_served(doc["apiVersion"], doc["kind"])
     if gone is not None:  # a removed version: no provider can bring it back, so no crd-provider question
         return Finding("rejected", ref_of(doc), f"it is {gone.said}, so no CRD can provide it and Flux fails the "
-                       f"Kustomization {path}", f"answer {upgrade_key(doc)}=rewrite|exclude, then run 2.2 "
+                       f"Kustomization {path}", f"answer {upgrade_key(doc)}={gone.answers}, then run 2.2 "
                        "repo.kustomizations, 2.4 and 2.5 again", key=upgrade_key(doc), path=path)
     group = group_of(doc["apiVersion"])
     return Finding("unprovided", ref_of(doc), f"the cluster does not serve {doc['apiVersion']} and nothing in the "

@@ -29,6 +29,11 @@ class Removal:
     hint: str = ""  # what to do instead when there is no mechanical rewrite
 
     @property
+    def answers(self) -> str:
+        """The answers api-upgrade.<…> takes for it (a mechanical rewrite may still need the owner: then 2.x says so)."""
+        return "rewrite|exclude" if self.rewrite and self.successor else "exclude"
+
+    @property
     def said(self) -> str:
         """How a message names it: `policy/v1beta1, which Kubernetes removed in 1.25`."""
         when = f"which Kubernetes removed in {self.removed_in}" if self.removed_in else "which the cluster does not serve"

@@ -137,7 +137,7 @@ def server_dry_run(session, path: str, docs: list[dict], provided_earlier: set[s
         gone = not_served(d["apiVersion"], d["kind"])
         if gone is not None:  # no CRD can bring it back: an error, not an ordering question
             removed.append(f"{d['kind']} {d['metadata']['name']} in {path} is {gone.said}, so no CRD can provide it: "
-                           f"answer {upgrade_key(d)}=rewrite|exclude and run repo.kustomizations again")
+                           f"answer {upgrade_key(d)}={gone.answers} and run repo.kustomizations again")
             continue
         g = group_of(d["apiVersion"])
         by = "installed by an earlier Flux Kustomization (dependsOn orders it)" if g in provided_earlier else \
