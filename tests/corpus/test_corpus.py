@@ -171,7 +171,9 @@ def test_three_repos_need_no_answer_and_what_is_left_out_is_said(results):
     preview says which, with file:line, instead of asking."""
     if len(REPOS) < 7:
         pytest.skip("the corpus holds fewer than its 7 repos")
-    free = [n for n in REPOS if not driver.ANSWERS.get(n)]
+    # Objects in API versions Kubernetes removed are always asked about (issue 21), and their first offered
+    # choice is the answer; those answers are not what this counts.
+    free = [n for n in REPOS if not [k for k in driver.ANSWERS.get(n, {}) if not k.startswith("api-upgrade.")]]
     assert len(free) >= 3, free
     r = results[("theepicsaxguy__homelab", "a")]
     said = r.step("repo.kustomizations").stdout

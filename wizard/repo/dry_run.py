@@ -10,6 +10,7 @@ import re
 import yaml
 
 from ..runner import ToolError
+from .removed_apis import not_served, upgrade_key
 from .scan import group_of
 
 
@@ -84,6 +85,11 @@ def server_dry_run(session, path: str, docs: list[dict], provided_earlier: set[s
                               "refuses it): run 2.2 repo.kustomizations to give it the namespace it lives in")
                 continue
             send.append(d)
+            continue
+        gone = not_served(d["apiVersion"], d["kind"])
+        if gone is not None:  # no CRD can bring it back: an error, not an ordering question
+            errors.append(f"{d['kind']} {d['metadata']['name']} in {path} is {gone.said}, so no CRD can provide it: "
+                          f"answer {upgrade_key(d)}={gone.answers} and run repo.kustomizations again")
             continue
         g = group_of(d["apiVersion"])
         by = "installed by an earlier Flux Kustomization (dependsOn orders it)" if g in provided_earlier else \

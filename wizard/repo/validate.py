@@ -26,7 +26,8 @@ import yaml
 
 from ..runner import ToolError
 from ..tools.kubectl import Kubectl
-from .scan import CLUSTER_SCOPED, KUSTOMIZATION_NAMES, Manifest, ObjectKey, ScanResult, group_of, is_k8s_object
+from .scan import (CLUSTER_SCOPED, KUSTOMIZATION_NAMES, Manifest, ObjectKey, ScanResult, group_of, is_k8s_object,
+                   object_group)
 # The Flux schema checks live in wizard.repo.schema, the dry-run in wizard.repo.dry_run; their names stay
 # importable from here.
 from .dry_run import FIELD_MANAGER, served_kinds, server_dry_run  # noqa: F401
@@ -42,7 +43,8 @@ _SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def key_of(doc: dict) -> ObjectKey:
     md = doc.get("metadata") or {}
-    return ObjectKey(group_of(doc["apiVersion"]), doc["kind"], str(md.get("namespace") or ""), md["name"])
+    return ObjectKey(object_group(doc["apiVersion"], doc["kind"]), doc["kind"], str(md.get("namespace") or ""),
+                     md["name"])
 
 
 def keystr(k: ObjectKey) -> str:

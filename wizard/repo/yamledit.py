@@ -118,6 +118,23 @@ def _api_version(docs, args) -> None:
         docs[i]["apiVersion"] = args["to"]
 
 
+def _api_upgrade(docs, args) -> None:
+    """Rewrite one object in a removed API version to its successor (wizard.repo.api_rewrite); in a
+    `kind: List`, the item of that kind and name."""
+    from .api_rewrite import rewrite
+
+    i = args["index"]
+    doc = docs[i] if i < len(docs) else None
+    if not isinstance(doc, dict):
+        return
+    items = doc.get("items") if str(doc.get("kind", "")).endswith("List") and isinstance(doc.get("items"), list) \
+        else [doc]
+    for d in items:
+        if isinstance(d, dict) and d.get("apiVersion") == args["from"] and d.get("kind") == args["kind"] \
+                and (d.get("metadata") or {}).get("name") == args["name"]:
+            rewrite(d)
+
+
 def _remove_documents(docs, args) -> None:
     """Drop the documents at `indexes` (a duplicate's other copy), the rest as they are."""
     for i in sorted(set(args["indexes"]), reverse=True):
@@ -212,7 +229,7 @@ def _quote_values(docs, args) -> None:
             block[k] = _scalar_text(block[k])
 
 
-TRANSFORMS = {"bases-to-resources": _bases_to_resources, "api-version": _api_version,
+TRANSFORMS = {"bases-to-resources": _bases_to_resources, "api-version": _api_version, "api-upgrade": _api_upgrade,
               "remove-documents": _remove_documents, "add-resource": _add_resource,
               "set-namespace": _set_namespace, "kustomization-namespace": _kustomization_namespace,
               "data-to-stringdata": _data_to_string_data, "quote-values": _quote_values}
@@ -226,6 +243,61 @@ def _expected(old_docs: list, transform: str, args: dict) -> list:
     return docs
 
 
+# Transforms that change one document, named by args["index"]: only that document's text is
+# round-tripped, so a one-line change in a 9,000-line vendored manifest stays a one-line diff.
+ONE_DOCUMENT = {"api-version", "api-upgrade"}
+_SEPARATOR = re.compile(r"^---(\s|$)")
+
+
+def split_documents(text: str, docs: list) -> list[tuple[str, bool]] | None:
+    """The file's text cut at its `---` lines: (chunk, holds a document), the document chunks in the
+    order of `docs`. None when the cut does not give back exactly `docs` (then the whole file is edited)."""
+    chunks: list[str] = []
+    for line in text.splitlines(True):
+        if not chunks or _SEPARATOR.match(line):
+            chunks.append("")
+        chunks[-1] += line
+    out = []
+    for chunk in chunks:
+        explicit = bool(_SEPARATOR.match(chunk))
+        blank = all(not ln.strip() or ln.lstrip().startswith("#") for ln in chunk.splitlines())
+        out.append((chunk, explicit or not blank))  # comments before the first `---` are no document
+    try:
+        parsed = [d for chunk, is_doc in out if is_doc for d in (_safe_all(chunk) or [None])]
+    except yaml.YAMLError:
+        return None
+    return out if parsed == docs else None
+
+
+def _edit_one_document(text: str, old_docs: list, transform: str, args: dict) -> str | None:
+    chunks = split_documents(text, old_docs)
+    if chunks is None:
+        return None
+    positions = [i for i, (_, is_doc) in enumerate(chunks) if is_doc]
+    at = positions[args["index"]]
+    chunk = chunks[at][0]
+    edited = round_trip(chunk, lambda docs: TRANSFORMS[transform](docs, dict(args, index=0)))
+    edited = edited.rstrip("\n") + chunk[len(chunk.rstrip("\n")):]  # the blank lines before the next `---`
+    return "".join(edited if i == at else c for i, (c, _) in enumerate(chunks))
+
+
+def _remove_chunks(text: str, old_docs: list, indexes: list[int]) -> str | None:
+    """The file without the text of those documents (the others byte for byte), or None when the file
+    cannot be cut at its `---` lines. The file's leading comments stay, as with a round-trip."""
+    chunks = split_documents(text, old_docs)
+    if chunks is None:
+        return None
+    positions = [i for i, (_, is_doc) in enumerate(chunks) if is_doc]
+    gone = {positions[i] for i in indexes if i < len(positions)}
+    out = []
+    for i, (chunk, _) in enumerate(chunks):
+        if i not in gone:
+            out.append(chunk)
+        elif i == 0 and not _SEPARATOR.match(chunk):
+            out.append(_leading_comments(chunk))
+    return "".join(out)
+
+
 def apply_transform(text: str, transform: str, args: dict, path: str = "?") -> str:
     """`text` after the edit (equal to `text` when there is nothing to change)."""
     old_docs = _safe_all(text)
@@ -235,7 +307,13 @@ def apply_transform(text: str, transform: str, args: dict, path: str = "?") -> s
     want = _expected(old_docs, transform, args)
     if want == old_docs:
         return text
-    new = round_trip(text, lambda docs: TRANSFORMS[transform](docs, args))
+    new = None
+    if transform in ONE_DOCUMENT:
+        new = _edit_one_document(text, old_docs, transform, args)
+    elif transform == "remove-documents":
+        new = _remove_chunks(text, old_docs, args["indexes"])
+    if new is None:
+        new = round_trip(text, lambda docs: TRANSFORMS[transform](docs, args))
     if transform == "remove-documents":
         # ruamel attaches the file's leading comments to the first document: keep them with the file.
         head = _leading_comments(text)

@@ -31,7 +31,7 @@ def _scope_answers(session) -> dict:
     """The answers that decide what the reference set holds (a new answer means a new baseline)."""
     return {k: v for k, v in session.answers.items()
             if k.split(".", 1)[0] in ("environment", "class", "duplicate", "reject", "create-namespace", "namespace",
-                                      "scope")}
+                                      "scope", "api-upgrade")}
 
 
 def ensure_baseline(session) -> None:

@@ -14,8 +14,10 @@ from ...runner import ToolError
 from ...session import Blocked, NeedsAnswers, UsageError, WizardError
 from ...repo.layout import (Layout, Unit, ask_unprovided, build_layout, graph_of, in_scope, slug)
 from ...repo.ops import moves_from_journal
+from ...cluster.served import read_served
 from ...repo.rejects import EXCLUDE
-from ...repo.scan import ScanResult, scan
+from ...repo.removed_apis import Served
+from ...repo.scan import ScanResult, group_of, scan
 from ...repo.validate import (BuildFailed, build, key_of, namespace_field_problems)
 from .namespace_fix import placer, settle
 
@@ -98,11 +100,11 @@ def context(session) -> Ctx:
     for k in graph.kfiles.values():  # kustomize echoes secretGenerator values in its errors: mask them first
         for v in k.secret_values:
             session.runner.redactor.add(v, found=True)
-    served = served_groups(session)
+    served = served_apis(session, {(m.api_version, m.kind) for m in result.manifests})
     ctx.layout = build_layout(result, option, cluster, session.answers, moves_from_journal(session), graph, render,
-                              placer=placer(session, ctx, connected=served is not None))
+                              placer=placer(session, ctx, connected=served is not None), served=served)
     if served is not None:
-        ask_unprovided(ctx.layout, served, session.answers)
+        ask_unprovided(ctx.layout, served_groups(session), session.answers)
     settle(session, ctx)
     return ctx
 
@@ -138,22 +140,29 @@ def without_own_flux_folders(result: ScanResult, folders: set[str]) -> ScanResul
                       files={p: f for p, f in result.files.items() if kept(p)}, root=result.root)
 
 
-def served_groups(session) -> set[str] | None:
-    """The API groups the pinned cluster serves (once per session), or None without a pinned,
-    reachable, same cluster (the offline layout then cannot tell what the cluster provides)."""
-    hit = session.cache.get("served_groups")
-    if hit is not None and (time.monotonic() - hit[0] < 60 or session.scratch_moves is not None):
+def served_apis(session, used: set[tuple[str, str]] = frozenset()) -> Served | None:
+    """What the pinned cluster serves (read once a minute; a scratch copy reuses its parent's), or None
+    without a pinned, reachable, same cluster (the offline layout then goes by the removals table)."""
+    hit = session.cache.get("served_apis")
+    if session.scratch_moves is not None:  # a scratch copy makes no cluster calls (its rewrites only drop pairs)
+        return hit[1] if hit is not None else None
+    if hit is not None and time.monotonic() - hit[0] < 60 and (hit[1] is None or hit[2] >= set(used)):
         return hit[1]
-    groups = None
-    if session.state.cluster is not None and session.scratch_moves is None:
+    served = None
+    if session.state.cluster is not None:
         try:
             session.ensure_same_cluster()
-            res = session.kubectl.run("api-versions", "--request-timeout=20s", timeout=40)
-            groups = {v.rsplit("/", 1)[0] if "/" in v else "" for v in res.stdout.split()}
+            served = read_served(session.kubectl, set(used))
         except (WizardError, ToolError):
-            groups = None
-    session.cache["served_groups"] = (time.monotonic(), groups)
-    return groups
+            served = None
+    session.cache["served_apis"] = (time.monotonic(), served, set(used))
+    return served
+
+
+def served_groups(session) -> set[str] | None:
+    """The API groups the pinned cluster serves, or None without a pinned, reachable, same cluster."""
+    served = served_apis(session)
+    return None if served is None else {group_of(v) for v in served.versions}
 
 
 def stop_if_open(ctx: Ctx) -> None:

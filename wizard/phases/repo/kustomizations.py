@@ -15,9 +15,15 @@ from .steps import apply_plan, begin, plan_ops
 # -- 2.2 --------------------------------------------------------------------------------------------
 def kustomization_ops(session, ctx: Ctx) -> list[dict]:
     ops = []
+    for up in ctx.layout.upgrades:
+        # An object in a removed API version, rewritten to its successor (api-upgrade.<ref>=rewrite); before
+        # the removals below, which would shift the document indexes.
+        m = up.manifest
+        ops.append(op_edit(m.path, "api-upgrade", index=m.index, kind=m.kind, name=m.name,
+                           **{"from": m.api_version}))
     for path, indexes in sorted(ctx.layout.dropped_docs.items()):
-        # The other copy of a duplicate (or an object the API server refuses, left out by the answer):
-        # remove just that document (ruamel round-trip, comments kept).
+        # The other copy of a duplicate, an object the API server refuses or one in a removed API version,
+        # left out by the answer: remove just that document (ruamel round-trip, comments kept).
         ops.append(op_edit(path, "remove-documents", indexes=sorted(set(indexes))))
     fixes, field_ns, extra, _ = namespace_ops(session, ctx)
     ops += fixes + reject_ops(session, ctx)[0]
@@ -79,6 +85,9 @@ class Kustomizations(Item):
             if lost or added or dup:
                 problems.append("the folders do not render the objects your own apply creates: "
                                 + compare_msg(lost, added, dup))
+        problems += [f"{u.manifest.where}: {u.manifest.kind} {u.manifest.name} is still {u.removal.said} (answered "
+                     f"api-upgrade.{u.manifest.key.ref}=rewrite): run repo.kustomizations to rewrite it as "
+                     f"{u.removal.successor}" for u in ctx.layout.upgrades]
         # namespace: renames the Namespace objects a kustomization builds (pitfall B.3).
         problems += namespace_field_problems(session, ctx.scan, kustomization_files(ctx))
         ev = {"folders": len(ctx.layout.units), "built": built, "objects": sum(after.values()), "problems": problems,
