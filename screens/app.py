@@ -370,15 +370,6 @@ class WizardApp(ActivityLog, NavigationActions, App[int]):
 
         yield from super().get_system_commands(screen)
         yield from wizard_commands(self, screen)
-        yield SystemCommand("Rollback", "Undo part of the migration: restore, revert, suspend/resume, stop GitOps",
-                            self.action_rollback)
-        yield SystemCommand("Phase 2 plan", "The layout before and after, moves, generated files, folder classes, "
-                            "validation", self.action_open_plan)
-        yield SystemCommand("Secrets", "Plaintext secrets found (values masked), method, conversion, key backups",
-                            self.action_open_secrets)
-        yield SystemCommand("Flux status", "Kustomizations and sources: Ready, revision, last reconcile, reason, "
-                            "suspended", self.action_open_flux_status)
-
 
 def _jobs():
     """The worker bodies (screens/jobs.py), imported when the first piece of work starts."""

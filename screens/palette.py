@@ -34,3 +34,11 @@ def wizard_commands(app: "WizardApp", screen: Screen) -> Iterable[SystemCommand]
     if app.busy:
         yield SystemCommand("Stop the running step", "Cancel the running check or action", app.action_stop)
     yield SystemCommand("Help", "Keys and how the wizard works", app.action_help)
+    yield SystemCommand("Rollback", "Undo part of the migration: restore, revert, suspend/resume, stop GitOps",
+                        app.action_rollback)
+    yield SystemCommand("Phase 2 plan", "The layout before and after, moves, generated files, folder classes, "
+                        "validation", app.action_open_plan)
+    yield SystemCommand("Secrets", "Plaintext secrets found (values masked), method, conversion, key backups",
+                        app.action_open_secrets)
+    yield SystemCommand("Flux status", "Kustomizations and sources: Ready, revision, last reconcile, reason, "
+                        "suspended", app.action_open_flux_status)

@@ -82,7 +82,9 @@ class Question:
         """The question as `run --json` prints it (key, prompt, choices, default, file:line)."""
         return {"key": self.key, "prompt": self.prompt, "default": self.default, "where": self.where,
                 "choices": [{"value": v, "label": label} for v, label in self.choices or []],
-                "optional": self.optional}
+                "optional": self.optional,
+                # asked only once another answer calls for it (a reason after "leave"): answer the others first
+                "conditional": self.when is not None}
 
     def applies(self, answers: dict) -> bool:
         return self.when is None or bool(self.when(answers))

@@ -97,7 +97,13 @@ class Engine:
             raise
         except ToolError as e:
             raise WizardError(f"{e} — nothing was changed; {_retry_advice(e, item.id)}") from e
-        return plan if plan is not None else check_plan(item)
+        if plan is None:
+            return check_plan(item)
+        # The preview is shown and may be saved: a diff of a file that holds a Secret shows its lines.
+        redact = self.session.runner.redactor.redact
+        plan.summary = redact(plan.summary)
+        plan.steps = [Step(s.kind, redact(s.description), redact(s.detail)) for s in plan.steps]
+        return plan
 
     def _remember_asked(self, item: Item, questions) -> None:
         st, redact = self.session.state.item(item.id), self.session.runner.redactor.redact

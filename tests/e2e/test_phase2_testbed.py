@@ -104,8 +104,14 @@ def test_2_4_leaves_sops_files_to_flux_s_decryption(homelab, env):
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "a Secret")
     phase2(repo, env)
-    # What S.3 does: the same Secret, encrypted in place.
+    # What S.3 does: the same Secret, encrypted in place. Until its Flux Kustomization decrypts, 2.4 says so
+    # (issue 21: Flux would stop on it); a run of 2.4 adds the decryption, and the dry-run leaves the file to it.
     (repo / "apps/services/web-auth.yaml").write_text(SOPS_SECRET.format(ns=ns))
+    git(repo, "commit", "-qam", "the Secret encrypted")
+    res = wiz(repo, "verify", "repo.flux-manifests", "--json", env=env)
+    assert res.returncode == 1 and "has no spec.decryption" in res.stdout, res.stdout + res.stderr
+    res = wiz(repo, "run", "repo.flux-manifests", "--yes", env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
     res = wiz(repo, "verify", "repo.flux-manifests", "--json", env=env)
     assert res.returncode == 0, res.stdout + res.stderr
     r = json.loads(res.stdout)["results"][0]

@@ -125,7 +125,12 @@ def follow_next(repo: Path, env: dict, known: dict[str, str] | None = None, *, m
             if st != "needs-answers":
                 break
             new = {}
-            for q in out.get("questions", []):
+            questions = out.get("questions", [])
+            # A form shows a conditional question (the reason after "leave") only once its trigger is
+            # answered: answer the others first, as a newcomer in the form would.
+            if any(not q.get("conditional") for q in questions):
+                questions = [q for q in questions if not q.get("conditional") or answer_for(q, known) is not None]
+            for q in questions:
                 value = answer_for(q, known)
                 if value is None:
                     journey.dead_end = f"{item} asks {q['key']} ({q['prompt']}) with no choice or default"

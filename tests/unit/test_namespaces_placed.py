@@ -139,8 +139,13 @@ def test_a_question_prints_as_json_with_its_file_and_line():
     q = Question("reject.Secret/apps/db", "leave it out?", [("exclude", "leave it out"), ("fix", "fix it")],
                  where="app/secret.yaml:4")
     assert q.as_json() == {"key": "reject.Secret/apps/db", "prompt": "leave it out?", "default": None,
-                           "where": "app/secret.yaml:4", "optional": False,
+                           "where": "app/secret.yaml:4", "optional": False, "conditional": False,
                            "choices": [{"value": "exclude", "label": "leave it out"}, {"value": "fix", "label": "fix it"}]}
+
+
+def test_a_question_asked_only_after_another_answer_says_so_in_json():
+    q = Question("adopt-why.ConfigMap/a/b", "Why it stays outside git", when=lambda a: a.get("adopt.ConfigMap/a/b") == "leave")
+    assert q.as_json()["conditional"] is True
 
 
 def test_the_inventory_matches_a_namespaceless_manifest_to_where_the_cluster_has_it():

@@ -132,9 +132,7 @@ def error_json(e: Exception, code: int) -> dict:
     questions = getattr(e, "questions", None) or []
     return {"status": "needs-answers" if questions else ("blocked" if code == EXIT_BLOCKED else "error"),
             "exit_code": code, "message": str(e),
-            "questions": [{"key": q.key, "prompt": q.prompt, "default": q.default, "optional": q.optional,
-                           "choices": [{"value": v, "label": label} for v, label in q.choices or []],
-                           "where": getattr(q, "where", None) or None} for q in questions]}
+            "questions": [{**q.as_json(), "where": getattr(q, "where", None) or None} for q in questions]}
 
 
 def exit_code_for_error(e: Exception) -> int | None:

@@ -6,6 +6,7 @@ staged and records the resulting tree; 2.5 turns those into one commit per step 
 """
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import dataclass, field
 from ...journal import Kind
@@ -100,6 +101,8 @@ def context(session) -> Ctx:
     for k in graph.kfiles.values():  # kustomize echoes secretGenerator values in its errors: mask them first
         for v in k.secret_values:
             session.runner.redactor.add(v, found=True)
+    for v in secret_manifest_values(result.manifests):  # a diff that edits a Secret's file shows its lines
+        session.runner.redactor.add(v, found=True)
     served = served_apis(session, {(m.api_version, m.kind) for m in result.manifests})
     ctx.layout = build_layout(result, option, cluster, session.answers, moves_from_journal(session), graph, render,
                               placer=placer(session, ctx, connected=served is not None), served=served)
@@ -107,6 +110,25 @@ def context(session) -> Ctx:
         ask_unprovided(ctx.layout, served_groups(session), session.answers)
     settle(session, ctx)
     return ctx
+
+
+def secret_manifest_values(manifests) -> list[str]:
+    """The values of the plaintext Secrets in the repo (stringData as written, data decoded)."""
+    out = []
+    for m in manifests:
+        if m.kind != "Secret" or m.sops_encrypted or not isinstance(m.doc, dict):
+            continue
+        for field_name in ("stringData", "data"):
+            block = m.doc.get(field_name)
+            for v in (block.values() if isinstance(block, dict) else []):
+                if field_name == "data":
+                    try:
+                        v = base64.b64decode(str(v), validate=True).decode()
+                    except (ValueError, UnicodeDecodeError):
+                        continue
+                if isinstance(v, str):
+                    out.append(v)
+    return out
 
 
 def integration_folders(session) -> set[str]:
