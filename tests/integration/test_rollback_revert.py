@@ -25,7 +25,7 @@ def migrated(tmp_path, env):
     before = git(repo, "rev-parse", "HEAD").strip()
     setup(repo, env, "a")
     run_all(repo, env)
-    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    res = wiz(repo, "run", "repo.commit-push", "--set", "ci-deploy=push", "--yes", env=env)
     assert res.returncode == 0, res.stderr
     return repo, before
 
@@ -133,7 +133,7 @@ def migrated_with_secrets(tmp_path, env):
     setup(repo, env, "a")
     run_all(repo, env)
     for item, sets in (("secrets.scan", ["--set", "secrets=sops"]), ("secrets.keys", []), ("secrets.convert", []),
-                       ("secrets.decryption", []), ("repo.commit-push", [])):
+                       ("secrets.decryption", []), ("repo.commit-push", ["--set", "ci-deploy=push"])):
         res = wiz(repo, "run", item, *sets, "--yes", env=env)
         assert res.returncode == 0, f"{item}: {res.stdout}\n{res.stderr}"
     assert CANARY not in git(repo, "grep", "-I", "-e", CANARY, "HEAD", check=False)
