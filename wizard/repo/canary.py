@@ -48,6 +48,11 @@ def document() -> dict:
             "data": {KEY: VALUE}}
 
 
+def is_canary(doc: dict) -> bool:
+    md = doc.get("metadata") or {}
+    return doc.get("kind") == "ConfigMap" and md.get("name") == NAME and md.get("namespace") == NAMESPACE
+
+
 def key() -> str:
     """The canary's object key, as the rendered-set checks count objects (validate.keystr)."""
     return f"/ConfigMap/{NAMESPACE}/{NAME}"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ...checklist import Item, Plan, Step, Verdict
 from ...session import Blocked, WizardError
+from ...repo import canary
 from ...repo.validate import key_of, keystr, namespace_field_problems, server_dry_run, target_namespace_problems
 from .baseline import ensure_baseline
 from .common import Ctx, SCAFFOLD, context, kustomization_files, layout_notes, open_questions, stop_if_open, with_namespace_problems
@@ -109,7 +110,9 @@ class FluxManifests(Item):
         out = []
         for name in order:
             path = str(ks[name][1]["spec"]["path"]).removeprefix("./")
-            out.append(server_dry_run(session, path, rendered[name], provided))
+            # The wizard's drift canary lives in flux-system, which only bootstrap creates: not a question of yours.
+            docs = [d for d in rendered[name] if not canary.is_canary(d)]
+            out.append(server_dry_run(session, path, docs, provided))
             for u in ctx.layout.units:
                 provided |= u.provides if unit_in(u, path, ctx) else set()
         return out
