@@ -4,6 +4,11 @@ Screens render the session's state and call the App's `request_*` / `start_*` me
 App starts thread workers (so work survives a screen being popped), receives their
 messages and bumps `revision`, which every screen watches to redraw. Entry points:
 `make_app(session)` (tests and benchmarks reuse it) and `run_app(session)` (the CLI).
+
+Only what the home screen's first frame needs is imported with this module: the dialogs, the
+jobs (and the core modules they pull in) and the other screens are imported where they are first
+used, because every module on the start-up path is time a user waits for the first screen
+(`make bench`).
 """
 from __future__ import annotations
 
@@ -26,16 +31,10 @@ from wizard.runner import CancelToken, ToolError
 from wizard.session import Session, WizardError
 from wizard.state import StateError
 
-from . import jobs
-from .dialogs.answers import AnswersDialog
-from .dialogs.confirm import ConfirmDialog, confirm_for_plan
-from .dialogs.error import ErrorDialog
-from .dialogs.resume import ResumeDialog
 from .home import HomeScreen
 from .messages import CommandStarted, JobEnded, PlanPrepared, PlanRefused
 from .activity import ActivityLog
 from .navigation import NavigationActions
-from .palette import wizard_commands
 
 STYLES = Path(assets.__file__).parent / "styles"
 
@@ -100,6 +99,8 @@ class WizardApp(ActivityLog, NavigationActions, App[int]):
             self.notify(self.notice, title="The demo", timeout=20)
         passed = [it for it in self.engine.items if self.session.state.item(it.id).status == "passed"]
         if passed:
+            from .dialogs.resume import ResumeDialog
+
             self.push_screen(ResumeDialog(passed))
 
     def on_unmount(self) -> None:
@@ -128,6 +129,8 @@ class WizardApp(ActivityLog, NavigationActions, App[int]):
                 self.write_log(f"{item_id}: cancelled at the confirmation; nothing was changed")
                 self.notify("Cancelled: nothing was changed.", title=item_id)
 
+        from .dialogs.confirm import confirm_for_plan
+
         self.push_screen(confirm_for_plan(self.engine.item(item_id), plan, self.session), decided)
 
     @on(JobEnded)
@@ -153,6 +156,8 @@ class WizardApp(ActivityLog, NavigationActions, App[int]):
             known = isinstance(error, (WizardError, ToolError, StateError))
             text = str(error) if known else f"{type(error).__name__}: {error}"
             self.write_log(f"error: {text}")
+            from .dialogs.error import ErrorDialog
+
             self.push_screen(ErrorDialog(event.worker.description or "Something went wrong", text))
 
     # -- starting work ---------------------------------------------------------------------
@@ -187,19 +192,19 @@ class WizardApp(ActivityLog, NavigationActions, App[int]):
 
     def start_verify(self, item_ids: list[str], what: str) -> Worker | None:
         self.write_log(f"verifying {what}")
-        return self._start(partial(jobs.verify_items, self, item_ids), "verify", f"Verifying {what}")
+        return self._start(partial(_jobs().verify_items, self, item_ids), "verify", f"Verifying {what}")
 
     def start_reverify(self) -> Worker | None:
         self.write_log("re-verifying the items that passed earlier")
-        return self._start(partial(jobs.reverify_passed, self), "reverify", "Re-verifying what passed earlier")
+        return self._start(partial(_jobs().reverify_passed, self), "reverify", "Re-verifying what passed earlier")
 
     def _start_plan(self, item_id: str, confirm: bool, *, chained: bool = False) -> None:
         verb = "Preparing to run" if confirm else "Previewing"
-        self._start(partial(jobs.prepare_plan, self, item_id, confirm), "plan", f"{verb} {item_id}", chained=chained)
+        self._start(partial(_jobs().prepare_plan, self, item_id, confirm), "plan", f"{verb} {item_id}", chained=chained)
 
     def _start_run(self, item_id: str, plan: Plan) -> None:
         self.write_log(f"running {item_id}: {plan.summary}")
-        self._start(partial(jobs.run_item, self, item_id, plan), "run", f"Running {item_id}", chained=True)
+        self._start(partial(_jobs().run_item, self, item_id, plan), "run", f"Running {item_id}", chained=True)
 
     def ask_token(self, item_id: str, var: str, confirm: bool) -> None:
         """The no-echo prompt for the git token `item_id` needs; once typed, prepare its plan again."""
@@ -233,6 +238,8 @@ class WizardApp(ActivityLog, NavigationActions, App[int]):
             if self._save_answers(answers):
                 self._start_plan(item_id, confirm, chained=True)
 
+        from .dialogs.answers import AnswersDialog
+
         self.push_screen(AnswersDialog(shim, self.session.answers), answered)
 
     def request_preview(self, item_id: str) -> None:
@@ -248,9 +255,6 @@ class WizardApp(ActivityLog, NavigationActions, App[int]):
         if item.unavailable:
             self.notify(f"not available yet: {item.unavailable}", title=item.id, severity="warning")
             return
-        if not item.acts:
-            self.notify(f"{item.id} is checked, not run: press v to verify it.", title=item.id)
-            return
         if self.work_running():
             self.notify("Another step is still running; wait for it or press x to stop it.", severity="warning")
             return
@@ -259,25 +263,44 @@ class WizardApp(ActivityLog, NavigationActions, App[int]):
             self._start_plan(item_id, confirm)
         elif self.engine.missing_prerequisites(item):
             # Checked live, off the UI thread: a blocked item says what it needs before asking anything.
-            self._start(partial(jobs.ask_when_runnable, self, item_id, confirm), "plan", f"Checking what {item_id} needs")
+            self._start(partial(_jobs().ask_when_runnable, self, item_id, confirm), "plan",
+                        f"Checking what {item_id} needs")
         else:
             self.show_questions(item_id, confirm)
 
     def show_questions(self, item_id: str, confirm: bool) -> None:
+        from .dialogs.answers import AnswersDialog
+
         item = self.engine.item(item_id)
         self.push_screen(AnswersDialog(item, {**item.suggested(self.session), **self.session.answers}),
                          lambda answers: answers is not None and self._answered(item_id, answers, confirm))
 
     def edit_answers(self, item_id: str) -> None:
+        """The item's questions with their saved answers, to change one: its declared questions, and the
+        ones it raised while planning (2.0's adopt.<object>) that have an answer."""
+        from types import SimpleNamespace
+
+        from .dialogs.answers import AnswersDialog
+
         item = self.engine.item(item_id)
-        self.push_screen(AnswersDialog(item, {**item.suggested(self.session), **self.session.answers}),
-                         lambda answers: answers is not None and self._save_answers(answers))
+        declared = {q.key for q in item.questions}
+        raised = [q for q in self.engine.saved_questions(item) if q.key not in declared]
+        form = SimpleNamespace(alias=item.alias, title=item.title, questions=[*item.questions, *raised])
+
+        def answered(answers: dict | None) -> None:
+            if answers is not None:
+                self.engine.answers_changed(item)
+                self._save_answers(answers)
+
+        self.push_screen(AnswersDialog(form, {**item.suggested(self.session), **self.session.answers}), answered)
 
     def _save_answers(self, answers: dict) -> bool:
         self.session.answers.update(answers)
         try:
             self.session.store.save()
         except StateError as e:
+            from .dialogs.error import ErrorDialog
+
             self.push_screen(ErrorDialog("The answers were not saved", str(e)))
             return False
         self.plans.clear()  # previews were computed from the old answers
@@ -321,6 +344,8 @@ class WizardApp(ActivityLog, NavigationActions, App[int]):
     async def action_quit(self) -> None:
         """ctrl+q: save and quit; while a step runs, ask first and stop it."""
         if self.work_running():
+            from .dialogs.confirm import ConfirmDialog
+
             def decided(go: bool | None) -> None:
                 if go:
                     self.action_stop()
@@ -341,6 +366,8 @@ class WizardApp(ActivityLog, NavigationActions, App[int]):
         self.exit(0)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from .palette import wizard_commands
+
         yield from super().get_system_commands(screen)
         yield from wizard_commands(self, screen)
         yield SystemCommand("Rollback", "Undo part of the migration: restore, revert, suspend/resume, stop GitOps",
@@ -351,6 +378,13 @@ class WizardApp(ActivityLog, NavigationActions, App[int]):
                             self.action_open_secrets)
         yield SystemCommand("Flux status", "Kustomizations and sources: Ready, revision, last reconcile, reason, "
                             "suspended", self.action_open_flux_status)
+
+
+def _jobs():
+    """The worker bodies (screens/jobs.py), imported when the first piece of work starts."""
+    from . import jobs
+
+    return jobs
 
 
 def make_app(session: Session, engine: Engine | None = None, notice: str | None = None) -> WizardApp:

@@ -53,10 +53,16 @@ Open a phase to see its checklist, the evidence of each item and what running it
         summary = Text.assemble(("Repository ", "dim"), (session.repo.name, "bold"), ("   Cluster ", "dim"), pinned)
         self.query_one("#home-summary", Static).update(summary)
         self.query_one(PhaseList).show_state(state)
-        nxt = engine.next_item()
-        hint = (Text.assemble(("Next: ", "bold"), f"{nxt.alias} {nxt.title}",
-                              (f"  ({state.item(nxt.id).status})", "dim")) if nxt
-                else Text("Every available item has passed.", style="green"))
+        nxt, first_for = engine.next_step()
+        if nxt:
+            st = state.item(nxt.id)
+            # To run, failed, blocked, or pending while it waits on Flux: its last check's message tells them apart.
+            why = f": {st.message[:160]}" if st.message and st.checked_at else ""
+            hint = Text.assemble(("Next: ", "bold"), f"{nxt.alias} {nxt.title}",
+                                 (f", first, for {first_for.alias} {first_for.title}" if first_for else ""),
+                                 (f"  ({st.status}{why})", "dim"))
+        else:
+            hint = Text("Every available item has passed.", style="green")
         self.query_one("#next-step", Static).update(hint)
 
     def action_open_selected(self) -> None:

@@ -90,6 +90,12 @@ def run_item(app: "WizardApp", item_id: str, plan: Plan) -> Verdict | None:
     app.post_message(ItemStarted(item_id))
     try:
         verdict = app.engine.run(item_id, plan, progress=lambda line: app.post_message(OutputLogged(line, item_id)))
+    except NeedsAnswers as e:
+        # The scratch proof found a question of a later step (nothing changed): the same answers form,
+        # then the plan is prepared, shown and confirmed again.
+        app.post_message(OutputLogged(f"{item_id}: {e}", item_id))
+        app.call_from_thread(app.ask_answers, item_id, e.questions, True)
+        return None
     except Cancelled:
         stored = app.session.state.item(item_id)
         app.post_message(OutputLogged(f"{item_id} was stopped: {stored.message}"))

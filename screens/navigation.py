@@ -6,13 +6,14 @@ routing. Bindings, screens and the command palette call these as `app.action_*`.
 from __future__ import annotations
 
 from .home import HomeScreen
-from .phase import PhaseScreen
 
 
 class NavigationActions:
     """Screen changes; every one is a no-op when its screen is already showing."""
 
     def action_open_phase(self, phase_id: str) -> None:
+        from .phase import PhaseScreen  # not on the start-up path: the home screen comes first
+
         if isinstance(self.screen, PhaseScreen):
             if self.screen.phase_id != phase_id:
                 self.switch_screen(PhaseScreen(phase_id))

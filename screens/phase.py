@@ -119,13 +119,15 @@ the command log. Tab moves between the panes; z zooms the focused pane to the wh
         item = self.selected_item
         busy = self.app.busy
         if action in ("run_item", "preview_item"):
-            return None if busy or item is None or item.unavailable or not item.acts else True
+            # An item that only checks runs by checking (its plan says so), as the CLI's `run` does.
+            return None if busy or item is None or item.unavailable else True
         if action in ("verify_item", "skip_item"):
             return None if busy or item is None or (action == "skip_item" and item.unavailable) else True
         if action == "verify_phase":
             return None if busy else True
         if action == "edit_answers":
-            return None if busy or item is None or not item.questions or item.unavailable else True
+            return None if busy or item is None or item.unavailable or not (
+                item.questions or self.app.engine.saved_questions(item)) else True
         return True
 
     def action_back(self) -> None:

@@ -22,9 +22,13 @@ class Verdict:
     status: Status  # passed | failed | blocked | skipped | pending (a plain string is converted)
     message: str
     evidence: dict = field(default_factory=dict)
+    # Items this one found it needs first, in the repo or the cluster, beyond the catalog's declared
+    # prerequisites (2.0 adopting a Secret needs S.2's key): `next` leads there before coming back.
+    needs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)  # a misspelt status fails here, not as a silent "unknown"
+        self.needs = tuple(self.needs)
 
     @property
     def passed(self) -> bool:
@@ -72,6 +76,13 @@ class Question:
     check: Callable[[str], str | None] | None = None  # a format rule: what is wrong with a value, or None
     # Asked only when this holds for the answers so far (Sealed Secrets' certificate after choosing SOPS: never).
     when: Callable[[dict], bool] | None = None
+    where: str = ""  # the file:line the question is about, when it is about one
+
+    def as_json(self) -> dict:
+        """The question as `run --json` prints it (key, prompt, choices, default, file:line)."""
+        return {"key": self.key, "prompt": self.prompt, "default": self.default, "where": self.where,
+                "choices": [{"value": v, "label": label} for v, label in self.choices or []],
+                "optional": self.optional}
 
     def applies(self, answers: dict) -> bool:
         return self.when is None or bool(self.when(answers))
@@ -146,6 +157,12 @@ class Item:
 
     def plan(self, session: "Session") -> Plan | None:
         return None
+
+    settles = ""  # what settle() waits for, in the words of a plan step ("" when it does not wait)
+
+    def settle(self, session: "Session", progress: Callable[[str], None]) -> None:
+        """Wait, bounded, until what verify() judges has settled (Flux finishing with the pushed commit).
+        Running an item that only checks calls it before verify(); verify() itself never waits."""
 
     def apply(self, session: "Session", plan: Plan, progress: Callable[[str], None]) -> None:
         raise NotImplementedError(f"{self.id} has no action")

@@ -15,6 +15,7 @@ from .runner import Runner
 from .tools.flux import Flux
 from .tools.git import Git
 from .tools.kubectl import Kubectl
+from .tools.install import TOOLS as INSTALL_RECIPES
 from .tools.sops import Age, Kubeseal, Sops
 
 
@@ -29,13 +30,26 @@ class Check:
 def tools_needed(answers: dict) -> list[str]:
     tools = ["kubectl", "flux", "git"]
     if answers.get("secrets") == "sops":
-        tools += ["sops", "age"]
+        tools += ["sops", "age", "age-keygen"]
     elif answers.get("secrets") == "sealed-secrets":
         tools += ["kubeseal"]
     return tools
 
 
-ALL_TOOLS = ["kubectl", "flux", "git", "sops", "age", "kubeseal"]
+ALL_TOOLS = ["kubectl", "flux", "git", "sops", "age", "age-keygen", "kubeseal"]
+# What `doctor --install-tools` can install; the others come with the wizard's own dependencies
+# (kubectl, sops) or with any system (git).
+INSTALLABLE = tuple(INSTALL_RECIPES)
+
+
+def install_hint(name: str) -> str:
+    if name in ("age", "age-keygen"):
+        return ("install age with your package manager (apt-get install age, dnf install age, brew install age), "
+                "or 'homelab-wizard doctor --install-tools' installs the pinned version")
+    if name in INSTALLABLE:
+        return "'homelab-wizard doctor --install-tools' installs the pinned version"
+    return "install it (see README.md)"
+
 
 
 def check_tools(runner: Runner, names: list[str], server_version=None, kubeconfig: str | None = None,
@@ -47,15 +61,15 @@ def check_tools(runner: Runner, names: list[str], server_version=None, kubeconfi
         "git": lambda: Git(runner).version(),
         "sops": lambda: Sops(runner).version(),
         "age": lambda: Age(runner).version(),
+        "age-keygen": lambda: Age(runner, "age-keygen").version(),
         "kubeseal": lambda: Kubeseal(runner).version(),
     }
     out = []
     for name in names:
         path = runner.which(name)
         if path is None:
-            how = ("'homelab-wizard doctor --install-tools' installs the pinned version" if name in ("flux", "kubeseal")
-                   else "install it (see README.md)")
-            out.append(Check(name, False, f"{name} is not on PATH; {how}, then run the check again", {"path": None}))
+            out.append(Check(name, False, f"{name} is not on PATH; {install_hint(name)}, then run the check again",
+                             {"path": None}))
             continue
         try:
             v = versions[name]()

@@ -10,10 +10,10 @@ from collections.abc import Callable
 
 from .journal import Kind
 from .catalog import CATALOG, item_by_ref
-from .checklist import Item, Plan, Verdict
+from .checklist import Item, Plan, Question, Step, Verdict
 from .runner import Cancelled, ToolError
 from .state_format import Status
-from .session import Blocked, Session, WizardError
+from .session import Blocked, NeedsAnswers, Session, WizardError
 from .state import now
 
 
@@ -28,9 +28,13 @@ class Engine:
         return item_by_ref(ref, self.items)
 
     def next_item(self) -> Item | None:
-        from .status_view import next_item
+        return self.next_step()[0]
 
-        return next_item(self.items, self.session.state.to_json().get("items") or {})
+    def next_step(self) -> tuple[Item | None, Item | None]:
+        """(the item to do next, the item it is a prerequisite of, when Next leads there first)."""
+        from .status_view import next_step
+
+        return next_step(self.items, self.session.state.to_json().get("items") or {})
 
     def missing_prerequisites(self, item: Item, recheck: bool = False) -> list[Item]:
         """Prerequisites that have not passed. With `recheck` (before running), one that was checked
@@ -51,8 +55,10 @@ class Engine:
         st = self.session.state.item(item.id)
         redactor = self.session.runner.redactor
         # Tool output reaches verdicts unmasked (it is data); what is stored and shown is redacted.
-        verdict = Verdict(verdict.status, redactor.redact(verdict.message), redactor.redact_obj(verdict.evidence))
+        verdict = Verdict(verdict.status, redactor.redact(verdict.message), redactor.redact_obj(verdict.evidence),
+                          verdict.needs)
         st.status, st.message, st.evidence = verdict.status, verdict.message, verdict.evidence
+        st.needs = [n for n in verdict.needs if n != item.id]
         st.checked_at = now()
         self.session.store.save()
         return verdict
@@ -69,7 +75,7 @@ class Engine:
         except Cancelled:
             raise
         except WizardError as e:
-            verdict = Verdict("blocked" if isinstance(e, Blocked) else "failed", str(e))
+            verdict = Verdict("blocked" if isinstance(e, Blocked) else "failed", str(e), needs=_needs_of(e))
         except ToolError as e:
             verdict = Verdict("failed", str(e), {"command": " ".join(e.argv)})
         return self._store(item, verdict)
@@ -82,11 +88,41 @@ class Engine:
             plan = item.plan(self.session)
         except Cancelled:
             raise
+        except NeedsAnswers as e:
+            self._remember_asked(item, e.questions)
+            raise
+        except Blocked as e:
+            if _needs_of(e):  # found while planning (2.0 adopting a Secret before S.2): `next` leads there
+                self._store(item, Verdict("blocked", str(e), needs=_needs_of(e)))
+            raise
         except ToolError as e:
             raise WizardError(f"{e} — nothing was changed; {_retry_advice(e, item.id)}") from e
-        if plan is None:
-            raise WizardError(f"{item.id} has nothing to do: it is checked, not run. Use 'homelab-wizard verify {item.id}'.")
-        return plan
+        return plan if plan is not None else check_plan(item)
+
+    def _remember_asked(self, item: Item, questions) -> None:
+        st, redact = self.session.state.item(item.id), self.session.runner.redactor.redact
+        for q in questions:  # prompts name objects and files, never values; masked like all that is stored
+            st.asked[q.key] = {"prompt": redact(q.prompt), "help": redact(q.help), "default": q.default,
+                               "choices": [list(c) for c in q.choices] if q.choices else None}
+        self.session.store.save()
+
+    def answers_changed(self, item: Item) -> None:
+        """What an item found it needs was found with the old answers (adopt a Secret: S.2 first); after a
+        change (later) it is found again when the item is next checked or planned, not kept from before."""
+        self.session.state.item(item.id).needs = []
+
+    def saved_questions(self, item: Item) -> list[Question]:
+        """The item's questions that have a saved answer, to change one: its declared questions and the
+        ones it raised while planning (2.0's adopt.<object>, which a refusal may show was the wrong choice)."""
+        answers = self.session.answers
+        out = [q for q in item.questions if q.key in answers]
+        declared = {q.key for q in item.questions}
+        for key, q in self.session.state.item(item.id).asked.items():
+            if key in declared or str(answers.get(key, "")).strip() == "":
+                continue
+            out.append(Question(key, q.get("prompt") or key, [tuple(c) for c in q["choices"]] if q.get("choices") else None,
+                                q.get("default"), q.get("help") or ""))
+        return out
 
     def _guard_cluster(self, item: Item) -> None:
         """Every item that talks to the cluster acts only on the pinned one (preflight is the
@@ -110,6 +146,9 @@ class Engine:
             progress(f"skipped: {plan.data['skip']}")
             return self.skip(item.id, plan.data["skip"])
         self._guard_cluster(item)
+        if plan.data.get("check"):  # an item that only checks: running it is checking it, once it has settled
+            item.settle(self.session, progress)
+            return self.verify(item.id)
         st = self.session.state.item(item.id)
         st.status, st.message, st.checked_at = Status.RUNNING, "running", now()
         self.session.store.save()
@@ -125,7 +164,7 @@ class Engine:
             # Ctrl-C, a cancel, or a failure: record it honestly; never leave "running" behind.
             msg = "interrupted" if isinstance(e, (KeyboardInterrupt, Cancelled)) else str(e)
             status = "blocked" if isinstance(e, Blocked) else "failed"
-            self._store(item, Verdict(status, f"{item.id} did not finish: {msg}"))
+            self._store(item, Verdict(status, f"{item.id} did not finish: {msg}", needs=_needs_of(e)))
             raise
         self.session.state.record(Kind.RAN, item=item.id, summary=plan.summary)
         return self.verify(item.id)
@@ -147,6 +186,21 @@ class Engine:
         from .status_view import status_data
 
         return status_data(self.session.state.to_json(), self.items)
+
+
+def check_plan(item: Item) -> Plan:
+    """The plan of an item that only checks (3.3, 3.4, 4.1): running it checks it live now, after
+    waiting for what it judges to settle (4.1 waits for Flux to finish with the pushed commit)."""
+    steps = [Step("info", f"check {item.alias} {item.id} live now and store the verdict with its evidence")]
+    if item.settles:
+        steps.insert(0, Step("info", item.settles))
+    return Plan(item.id, f"{item.alias} {item.title} only checks: running it checks it now.", steps,
+                changes="nothing", data={"check": True})
+
+
+def _needs_of(e: BaseException) -> tuple[str, ...]:
+    """The items a Blocked error found this one needs first (a NeedsAnswers waits on the user instead)."""
+    return tuple(getattr(e, "needs", ()) or ())
 
 
 _UNREACHABLE = ("connection refused", "could not resolve", "no route to host", "timed out", "did not finish within",

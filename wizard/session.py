@@ -36,16 +36,24 @@ class UsageError(WizardError):
 
 
 class Blocked(WizardError):
+    """Cannot go on yet. `needs` names the checklist items that must pass first when the item found
+    them itself (beyond the catalog's declared prerequisites); the engine stores them so `next`
+    leads there, and back."""
+
     exit_code = 3
+
+    def __init__(self, message: str = "", needs: tuple[str, ...] | list[str] = ()) -> None:
+        super().__init__(message)
+        self.needs = tuple(needs)
 
 
 class NeedsAnswers(Blocked):
     """Blocked until the user answers `questions` (declared checklist.Question objects, so the CLI's
     --set, --plain and the TUI's form can all ask them). Nothing was changed."""
 
-    def __init__(self, message: str, questions: list) -> None:
+    def __init__(self, message: str, questions: list, needs: tuple[str, ...] = ()) -> None:
         keys = ", ".join(q.key for q in questions[:8]) + (" …" if len(questions) > 8 else "")
-        super().__init__(f"{message} (nothing was changed; questions to answer: {keys})")
+        super().__init__(f"{message} (nothing was changed; questions to answer: {keys})", needs)
         self.questions = questions
 
 
@@ -214,7 +222,7 @@ class Session:
         live = self.live_identity()
         pinned = self.state.cluster
         if pinned is None:
-            raise Blocked("no cluster is pinned yet; run 1.0 prep.preflight first.")
+            raise Blocked("no cluster is pinned yet; run 1.0 prep.preflight first.", needs=("prep.preflight",))
         if not pinned.same_cluster(live):
             raise Refused(
                 f"this is not the cluster the migration started on: pinned {pinned.describe()}; now "

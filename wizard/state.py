@@ -54,6 +54,10 @@ class ItemState:
     checked_at: str | None = None
     message: str = ""
     evidence: dict = field(default_factory=dict)
+    needs: list[str] = field(default_factory=list)  # prerequisites the item found itself (Verdict.needs)
+    # Questions the item raised while planning ({key: prompt, choices, default, help}), beyond its
+    # declared ones: the TUI's answers form shows the saved answers to them, to change one later.
+    asked: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)
@@ -90,7 +94,9 @@ class State:
             "updated_at": self.updated_at,
             "cluster": None if self.cluster is None else vars(self.cluster),
             "answers": self.answers,
-            "items": {k: vars(v) for k, v in self.items.items()},
+            # `needs` and `asked` only where an item has some: the file reads as before for everything else.
+            "items": {k: {f: x for f, x in vars(v).items() if f not in ("needs", "asked") or x}
+                      for k, v in self.items.items()},
             "journal": self.journal,
         }
 

@@ -23,7 +23,7 @@ class Status(StrEnum):
 
 STATUSES = tuple(Status)
 STATE_FILE = "state.json"
-ITEM_FIELDS = ("status", "checked_at", "message", "evidence")
+ITEM_FIELDS = ("status", "checked_at", "message", "evidence", "needs", "asked")
 CLUSTER_FIELDS = ("context", "server", "uid", "kubeconfig")
 REQUIRED = ("repo", "created_at", "updated_at")
 

@@ -25,21 +25,67 @@ _GLOBAL_OPTIONS = ("--repo", "--kubeconfig", "--context")
 
 
 def next_item(items, stored: dict):
-    """The item to do next: one that a passed item left with a step to do again (S.4 after bootstrap)
-    comes first, then the first available item in plan order that has not passed or been skipped."""
+    """The item to do next (see next_step)."""
+    return next_step(items, stored)[0]
+
+
+def next_step(items, stored: dict) -> tuple:
+    """(the item to do next, the item it is done for first or None). The first that can run now. Candidates come in plan order, one that a passed
+    item left with a step to do again (S.4 after bootstrap) first; a candidate whose prerequisites do
+    not all hold yet, the catalog's or the ones it found itself (stored `needs`: 2.0 adopting a Secret
+    needs S.2), leads to the first of those that can run (S.1 before S.2), so Next never names an item
+    that would only refuse. When nothing can run, the first candidate is named, to show what waits."""
+    by_id = {it.id: it for it in items}
+
     def st(i):
         return stored.get(i) or {}
+
+    def done(i) -> bool:
+        return st(i).get("status", "pending") in ("passed", "skipped")
 
     def after_due(it) -> bool | None:  # None: not an item with a step left for later
         if not (it.again_after and st(it.id).get("checked_at")):
             return None
         return all(st(r).get("status") == "passed" for r in it.again_after)
 
-    todo = [it for it in items if not it.unavailable and st(it.id).get("status", "pending") not in ("passed", "skipped")]
+    def unmet(it) -> list:
+        wanted = [*it.requires, *(st(it.id).get("needs") or [])]
+        return [by_id[r] for r in dict.fromkeys(wanted) if r in by_id and r != it.id and not done(r)]
+
+    def runnable(it, seen: set):
+        """`it` when it can run now, else the first item that can run for it to (None: none can)."""
+        if it.id in seen or it.unavailable:
+            return None
+        seen.add(it.id)
+        missing = unmet(it)
+        for dep in missing:
+            found = runnable(dep, seen)
+            if found is not None:
+                return found
+        return None if missing else it
+
+    todo = [it for it in items if not it.unavailable and not done(it.id)]
     again = [it for it in todo if after_due(it)]
     # An item that ran and now waits for a later one (S.4 before bootstrap) is not what to do next.
     rest = [it for it in todo if after_due(it) is None or st(it.id).get("status") != "pending"]
-    return (again or rest or [None])[0]
+    for it in again + rest:
+        found = runnable(it, set())
+        if found is not None:
+            return found, (None if found is it else it)
+    return (again or rest or [None])[0], None
+
+
+def next_data(items, stored: dict) -> dict | None:
+    """`next` of `status --json`: the item, and its stored status and message, so that a front end
+    tells an item to run (pending), one that failed and one that waits on Flux apart; `for` names the
+    item it is done for first, when it is a prerequisite (S.1 for 2.0)."""
+    nxt, for_item = next_step(items, stored)
+    if nxt is None:
+        return None
+    s = stored.get(nxt.id) or {}
+    return {"id": nxt.id, "alias": nxt.alias, "title": nxt.title, "status": s.get("status", "pending"),
+            "message": s.get("message", ""),
+            "for": None if for_item is None else {"id": for_item.id, "alias": for_item.alias}}
 
 
 def status_data(state: dict, items=None) -> dict:
@@ -56,13 +102,12 @@ def status_data(state: dict, items=None) -> dict:
                          "checked_at": s.get("checked_at"), "message": s.get("message", ""),
                          "evidence": s.get("evidence") or {}, "available": it.unavailable is None})
         phases.append({"id": pid, "number": num, "title": title, "items": rows})
-    nxt = next_item(items, stored)
     return {
         "schema": state.get("schema", SCHEMA), "repo": state["repo"],
         "cluster": None if not cluster else {"context": cluster["context"], "server": cluster["server"],
                                               "uid": cluster["uid"]},
         "answers": state.get("answers") or {}, "phases": phases,
-        "next": None if nxt is None else {"id": nxt.id, "alias": nxt.alias, "title": nxt.title},
+        "next": next_data(items, stored),
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -81,7 +126,13 @@ def status_text(data: dict) -> str:
             lines.append(f"  {ICONS.get(i['status'], '?')} {i['alias']:>4} {i['id']:<28} {i['status']:<8} "
                          f"{for_cli(i['message'])}")
     nxt = data.get("next")
-    lines.append(f"\nnext: {nxt['alias']} {nxt['id']} ({nxt['title']})" if nxt else "\nevery available item has passed")
+    if nxt:
+        first = nxt.get("for")
+        lines.append(f"\nnext: {nxt['alias']} {nxt['id']} ({nxt['title']})"
+                     + (f", first, for {first['alias']} {first['id']}" if first else "")
+                     + (f" [{nxt['status']}: {for_cli(nxt['message'])[:300]}]" if nxt.get("message") else ""))
+    else:
+        lines.append("\nevery available item has passed")
     return "\n".join(lines)
 
 

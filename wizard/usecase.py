@@ -189,12 +189,8 @@ def plan_item(engine: Engine, item, asker: Asker) -> Plan:
         try:
             return engine.plan(item.id)
         except NeedsAnswers as e:
-            open_qs = [q for q in e.questions if q.key not in session.answers]
-            asked = {q.key: asker.question(q) for q in open_qs}
-            if not open_qs or any(v is None for v in asked.values()):
+            if not _answer(session, e, asker):
                 raise
-            session.answers.update(asked)
-            session.store.save()
     return engine.plan(item.id)
 
 
@@ -208,6 +204,8 @@ def run_item(session, ref: str, asker: Asker, *, sets: dict[str, str] | None = N
     if dry_run:
         session.store.stored_answers = dict(session.answers)
     set_answers(session, item, sets or {})
+    if sets:
+        engine.answers_changed(item)
     engine.check_runnable(item)  # what it needs first says so before any question is asked
     fill_questions(session, item.questions, asker, item.suggested(session))
     session.repin = repin
@@ -217,12 +215,33 @@ def run_item(session, ref: str, asker: Asker, *, sets: dict[str, str] | None = N
     show(plan)
     if dry_run:
         return Outcome("previewed", plan, name=item.id)
-    c = item_confirmation(session, plan)
-    if c.kind != "none" and not assume_yes:
-        stop = _ask(asker, c, f"Run {item.alias} {item.title}?", plan, item.id)
-        if stop:
-            return stop
+    for _ in range(5):
+        c = item_confirmation(session, plan)
+        if c.kind != "none" and not assume_yes:
+            stop = _ask(asker, c, f"Run {item.alias} {item.title}?", plan, item.id)
+            if stop:
+                return stop
+        try:
+            return Outcome("ran", plan, engine.run(item.id, plan, progress=progress), name=item.id)
+        except NeedsAnswers as e:
+            # Raised by the scratch proof before anything changed (a later step's question): asked like
+            # a planning question, then the plan is made again and shown before it runs.
+            if not _answer(session, e, asker):
+                raise
+            plan = plan_item(engine, item, asker)
+            show(plan)
     return Outcome("ran", plan, engine.run(item.id, plan, progress=progress), name=item.id)
+
+
+def _answer(session, e: NeedsAnswers, asker: Asker) -> bool:
+    """Ask the open questions of `e`; False when there are none or the front end cannot ask."""
+    open_qs = [q for q in e.questions if q.key not in session.answers]
+    asked = {q.key: asker.question(q) for q in open_qs}
+    if not open_qs or any(v is None for v in asked.values()):
+        return False
+    session.answers.update(asked)
+    session.store.save()
+    return True
 
 
 # -- rollback actions ---------------------------------------------------------------------------

@@ -76,7 +76,8 @@ def render_evidence(item: Item, st: ItemState, status: str, missing: list[Item],
         text.append("Not checked yet: press v to check it now" + (", or r to run it.\n" if item.acts else ".\n"),
                     style="dim")
     if not item.acts:  # "checked, not run" beside "not checked yet" read as a contradiction
-        text.append("This item only checks; there is nothing to run. It passes once what it checks is true.\n",
+        text.append("This item only checks; running it (r) checks it"
+                    + (" once Flux has settled" if item.settles else "") + ". It passes once what it checks is true.\n",
                     style="dim")
     if st.evidence:
         text.append("\nEvidence\n", style="bold underline")

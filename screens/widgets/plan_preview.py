@@ -26,8 +26,8 @@ class PlanPreview(VerticalScroll, can_focus=True):
             body.update("")
         elif item.unavailable:
             body.update(Text("Nothing to preview: this item is not available yet.", style="dim"))
-        elif not item.acts:
-            body.update(Text("Nothing to preview: this item is only checked (v).", style="dim"))
+        elif not item.acts and plan is None:
+            body.update(Text("This item only checks: r (or v) checks it now; nothing changes.", style="dim"))
         elif refusal:
             body.update(Text.assemble(("Cannot run it yet: ", "bold yellow"), refusal))
         elif plan is None:

@@ -36,7 +36,12 @@ ANSWERS: dict[str, dict[str, str]] = {
     "abdullahainun__selfh-k8s": {"environment": "prod"},
     # The ConfigMap in templates/ is a copy of the app's own (they differ by a final newline). The two
     # dashboard Services sit in one folder: `kubectl apply -f` order settles that one without a question.
-    "chkpwd__iac": {"duplicate.ConfigMap//nginx-http-cm": "kubernetes/apps/web/nginx/nginx-http-cm.yml:1"},
+    "chkpwd__iac": {"duplicate.ConfigMap/default/nginx-http-cm": "kubernetes/apps/web/nginx/nginx-http-cm.yml:1"},
+    # kube-flannel.yml predates Kubernetes 1.22: its RBAC is rewritten to v1, its PodSecurityPolicy (gone
+    # in 1.25, no successor) is left out. Each is the first choice the wizard offers.
+    "gandazgul__k8s-infrastructure": {
+        "api-upgrade.PodSecurityPolicy//psp.flannel.unprivileged": "exclude",
+        "api-upgrade.ClusterRole//flannel": "rewrite", "api-upgrade.ClusterRoleBinding//flannel": "rewrite"},
     # pii-demo-blue-green is the demo as the owner last deployed it; the istio prometheus addon repeats
     # a key (kustomize refuses it), so it stays applied by hand.
     "lisenet__kubernetes-homelab": {
@@ -44,7 +49,16 @@ ANSWERS: dict[str, dict[str, str]] = {
         "duplicate.Service/pii-demo/mysql-server": "pii-demo-blue-green/mysql-service.yml:2",
         "duplicate.Gateway/pii-demo/pii-demo-gateway": "pii-demo-blue-green/istio-gateway.yml:2",
         "duplicate.PeerAuthentication/pii-demo/default": "pii-demo-blue-green/istio-gateway.yml:18",
-        "class.istio-addons/prometheus": "exclude"},
+        "class.istio-addons/prometheus": "exclude",
+        # Removed in Kubernetes 1.25: calico's and istio's PodDisruptionBudgets and istio's v2beta1
+        # autoscalers are rewritten (policy/v1, autoscaling/v2); metallb's PodSecurityPolicies are left out.
+        "api-upgrade.PodDisruptionBudget/kube-system/calico-kube-controllers": "rewrite",
+        "api-upgrade.PodDisruptionBudget/istio-system/istio-ingressgateway": "rewrite",
+        "api-upgrade.PodDisruptionBudget/istio-system/istiod": "rewrite",
+        "api-upgrade.HorizontalPodAutoscaler/istio-system/istio-ingressgateway": "rewrite",
+        "api-upgrade.HorizontalPodAutoscaler/istio-system/istiod": "rewrite",
+        "api-upgrade.PodSecurityPolicy/metallb-system/controller": "exclude",
+        "api-upgrade.PodSecurityPolicy/metallb-system/speaker": "exclude"},
     # Makefile: `ENV ?= dev` (the 18 helmCharts overlays are left out, with a note).
     "master-bogdan__homelab": {"environment": "dev"},
     # theepicsaxguy: its generator inputs were never committed (configs/*.ini, secrets/*.env) and

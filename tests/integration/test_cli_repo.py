@@ -111,7 +111,7 @@ def test_doctor_json_reports_tools_repo_and_cluster(tmp_path):
     res = run_cli("--repo", str(repo), "doctor", "--json", env=env(tmp_path))
     data = json.loads(res.stdout)
     names = [t["name"] for t in data["tools"]]
-    assert names == ["kubectl", "flux", "git", "sops", "age", "kubeseal"]
+    assert names == ["kubectl", "flux", "git", "sops", "age", "age-keygen", "kubeseal"]
     git_tool = data["tools"][2]
     assert git_tool["ok"] and git_tool["data"]["version"].startswith("v2.")
     assert data["cluster"][0]["ok"] is False  # no cluster here

@@ -70,3 +70,41 @@ def test_without_go_and_without_a_cached_build_it_says_what_to_do(tmp_path):
     res = run_cli("doctor", "--install-tools", "--yes", env=env, cwd=tmp_path)
     assert res.returncode == 3, res.stdout + res.stderr
     assert "Go toolchain" in res.stderr and "https://fluxcd.io/flux/installation/" in res.stderr
+
+
+def system_path_without(tmp_path, *absent: str) -> str:
+    """The system's PATH with `absent` taken out: a folder of links to everything else in it."""
+    links = tmp_path / "system-bin"
+    links.mkdir()
+    for d in os.environ.get("PATH", "").split(os.pathsep):
+        if not d or not os.path.isdir(d) or d == VENV_BIN:
+            continue
+        for entry in os.scandir(d):
+            if entry.name not in absent and not (links / entry.name).exists() and os.access(entry.path, os.X_OK):
+                (links / entry.name).symlink_to(entry.path)
+    return os.pathsep.join([VENV_BIN, str(links)])
+
+
+def test_without_age_and_without_homebrew_age_is_built_from_its_go_module_and_installed(tmp_path, monkeypatch):
+    """A Debian without the age package, as a user (apt needs root, so the wizard builds it instead)."""
+    from wizard.runner import Runner
+    from wizard.tools import install
+
+    path = system_path_without(tmp_path, "age", "age-keygen", "brew", "flux", "kubeseal")
+    assert shutil.which("go", path=path) or pytest.skip("no Go toolchain here (CI has one)")
+    places = {"HOMELAB_WIZARD_DATA": str(tmp_path / "data"), "TESTBED_CACHE": str(tmp_path / "cache")}
+    for k, v in places.items():  # the core reads them from the process (data dir, cache), the tools from env
+        monkeypatch.setenv(k, v)
+    env = cli_env(PATH=path, **places)
+    runner = Runner(audit_log=None, base_env=env)
+    assert runner.which("age") is None
+    todo = install.plan(["age", "age-keygen"], which=runner.which)
+    assert [t.package_manager for t in todo] == [None, None] and not any(t.built for t in todo)
+    install.install(runner, todo)
+    pinned = install.pins()["AGE_VERSION"]
+    for tool in ("age", "age-keygen"):
+        assert runner.which(tool) == str(tmp_path / "data" / "bin" / tool)
+        assert runner.run([tool, "--version"]).stdout.strip() == pinned
+    res = run_cli("doctor", "--json", env=env, cwd=tmp_path)
+    tools = {t["name"]: t for t in json.loads(res.stdout)["tools"]}
+    assert tools["age"]["ok"] and tools["age-keygen"]["ok"] and tools["age"]["data"]["version"] == pinned

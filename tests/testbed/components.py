@@ -2,8 +2,9 @@
 
 build.sh builds each component into ``$TESTBED_CACHE/<component>-<version>-r<RECIPE>/`` and only
 renames the directory into place when the build succeeded, so "the directory has a bin/" means
-"built". This module reads the same pins (versions.env) to find those directories, and raises
-:class:`MissingBinaries` with the exact command to run when something is not built yet.
+"built". The pins and the cache's layout come from the package (wizard/toolchain), the same ones
+`homelab-wizard doctor --install-tools` reads, and :class:`MissingBinaries` names the exact command
+to run when something is not built yet.
 """
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from wizard.toolchain.pins import cache_root, component_dir, read_pins
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-VERSIONS_ENV = HERE / "versions.env"
 BUILD_HINT = "run `make testbed-build` (tests/testbed/build.sh) to build them"
 
 
@@ -23,27 +25,7 @@ class MissingBinaries(RuntimeError):
     """The Go-built binaries (or a registry tool) are not there; the message says how to get them."""
 
 
-def read_versions(path: Path = VERSIONS_ENV) -> dict[str, str]:
-    """Parse versions.env (KEY=VALUE lines, # comments) without running a shell."""
-    out: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        out[key.strip()] = value.strip().strip('"').strip("'")
-    return out
-
-
-def cache_root() -> Path:
-    """Same rule as build.sh: $TESTBED_CACHE, else $XDG_CACHE_HOME or ~/.cache."""
-    if os.environ.get("TESTBED_CACHE"):
-        return Path(os.environ["TESTBED_CACHE"])
-    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(xdg) / "homelab-wizard" / "testbed"
-
-
-# component directory name -> (versions.env key, binaries it must contain)
+# component directory name -> (its pin in wizard/toolchain/pins.env, binaries it must contain)
 COMPONENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "etcd": ("ETCD_VERSION", ("etcd",)),
     "kubernetes": ("K8S_VERSION", ("kube-apiserver", "kube-controller-manager", "kube-scheduler")),
@@ -114,14 +96,13 @@ def _tool(name: str, *candidates: Path) -> Path:
 
 def find_binaries(cache: Path | None = None) -> Binaries:
     """Locate every binary or raise MissingBinaries naming what is missing and how to build it."""
-    versions = read_versions()
-    recipe = versions.get("RECIPE", "1")
+    pins = read_pins()
     root = cache or cache_root()
     dirs: dict[str, Path] = {}
     bins: dict[str, Path] = {}
     missing: list[str] = []
     for comp, (key, names) in COMPONENTS.items():
-        d = root / f"{comp}-{versions[key]}-r{recipe}"
+        d = component_dir(comp, key, pins, root)
         dirs[comp] = d
         for n in names:
             p = d / "bin" / n

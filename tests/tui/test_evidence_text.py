@@ -10,7 +10,7 @@ def test_an_item_never_checked_that_only_checks_reads_as_one_story():
     item = item_by_ref("3.3")  # bootstrap.controllers: verified, never run
     text = render_evidence(item, ItemState(), "pending", []).plain
     assert "Not checked yet: press v to check it now." in text
-    assert "only checks; there is nothing to run" in text
+    assert "only checks; running it (r) checks it" in text
     assert "checked, not run" not in text
 
 

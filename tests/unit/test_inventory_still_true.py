@@ -32,3 +32,12 @@ def test_what_really_changed_turns_it_red():
 def test_what_bootstrap_and_the_wizard_make_in_flux_system_is_expected():
     after = {**STORED, "/Secret/flux-system/flux-system": "only in cluster", "/Secret/flux-system/sops-age": "only in cluster"}
     assert still_true(STORED, rows(after)) == []
+
+
+def test_a_new_revision_record_of_a_helm_release_2_0_adopted_is_expected():
+    """Issue 21: after 2.0 adopts a Helm release, helm-controller upgrades it (revision +1), which
+    makes Helm's record of revision 2: made by its release, not by other hands."""
+    record = "/Secret/monitoring/sh.helm.release.v1.metrics.v2"
+    after = {**STORED, record: "only in cluster", "/ConfigMap/homelab/drifted": "only in cluster"}
+    owners = {record: "a Helm release's own record"}
+    assert still_true(STORED, rows(after), owners) == ["/ConfigMap/homelab/drifted is new in the cluster"]

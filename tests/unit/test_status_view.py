@@ -128,8 +128,9 @@ def test_status_loads_no_session_machinery(tmp_path):
              "print(sorted(m for m in sys.modules if m.startswith(('wizard.', 'textual', 'questionary', 'sh'))))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     loaded = set(eval(out))  # noqa: S307 - our own probe's printed list
+    # wizard.cli.ascii_fallback imports only codecs and sys: every command sets it up first.
     assert loaded <= {"wizard.cli", "wizard.exitcodes", "wizard.status_view", "wizard.catalog", "wizard.state_format",
-                      "wizard.paths"}, loaded
+                      "wizard.paths", "wizard.cli.ascii_fallback"}, loaded
 
 
 def test_a_reader_that_goes_away_gets_no_traceback(tmp_path):

@@ -13,6 +13,7 @@ import os
 import sys
 
 
+from .ascii_fallback import install as install_ascii_fallback
 from ..exitcodes import EXIT_BLOCKED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 
 
@@ -22,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kubeconfig", default=None, help="kubeconfig file (default: kubectl's own default)")
     p.add_argument("--context", default=None, help="kubeconfig context to pin (default: the current context)")
     p.add_argument("--plain", action="store_true", help="ask questions in the terminal (questionary) instead of the TUI")
+    p.add_argument("--version", action=VersionAction, help="print the installed version and exit")
     sub = p.add_subparsers(dest="command")
     s = sub.add_parser("status", help="stored progress of every item")
     s.add_argument("--json", action="store_true")
@@ -62,8 +64,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class VersionAction(argparse.Action):
+    """`--version`: the installed distribution's version, looked up only when asked (startup stays fast)."""
+
+    def __init__(self, option_strings, dest, **kw):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kw)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("homelab-wizard")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            v = "unknown (not installed; pip install . in the checkout)"
+        print(f"homelab-wizard {v}")
+        parser.exit(EXIT_OK)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    args = None
+    install_ascii_fallback()  # before anything prints: no command dies on a terminal that cannot show → or ✔
     try:
         if "status" in argv:
             # `status` is what scripts poll: read the state file without a Session when that is safe.
@@ -97,10 +118,23 @@ def main(argv: list[str] | None = None) -> int:
         from ..phrasing import for_cli
 
         print(f"error: {for_cli(str(e))}", file=sys.stderr)
+        if args is not None and args.command == "run" and args.json:  # a script reads the refusal as data
+            emit_json(error_json(e, code))
         for q in getattr(e, "questions", None) or []:  # NeedsAnswers: each question, answerable with --set
             choices = " | ".join(v for v, _ in q.choices or []) or "…"
             print(f"  {q.key}: {q.prompt}\n    --set {q.key}=<{choices}>", file=sys.stderr)
         return code
+
+
+def error_json(e: Exception, code: int) -> dict:
+    """What `--json` prints for an error: its sentence, and each question it waits on (NeedsAnswers)
+    with the choices, the default and the file:line it is about, so a script can answer with --set."""
+    questions = getattr(e, "questions", None) or []
+    return {"status": "needs-answers" if questions else ("blocked" if code == EXIT_BLOCKED else "error"),
+            "exit_code": code, "message": str(e),
+            "questions": [{"key": q.key, "prompt": q.prompt, "default": q.default, "optional": q.optional,
+                           "choices": [{"value": v, "label": label} for v, label in q.choices or []],
+                           "where": getattr(q, "where", None) or None} for q in questions]}
 
 
 def exit_code_for_error(e: Exception) -> int | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..catalog import items_for
 from ..checklist import Item, Question, Verdict
 from ..engine import Engine
-from ..session import NotAGitRepo, Session
+from ..session import NeedsAnswers, NotAGitRepo, Session
 from ..phrasing import for_cli
 from ..status_view import ICONS
 from .. import usecase
@@ -121,13 +121,16 @@ def cmd_run(args) -> int:
         return start("plain-run", args)
     sets = usecase.parse_sets(args.set)
     with locked(args, f"run {args.item}") as session:
+        # With --json, stdout is one JSON document: the preview and progress go to stderr for people.
+        human = sys.stderr if args.json else sys.stdout
+
         def show(plan) -> None:
             if not (args.json and args.dry_run):
-                print(plan.render())
+                print(plan.render(), file=human)
 
         out = usecase.run_item(session, args.item, TerminalAsker(), sets=sets, dry_run=args.dry_run,
                                assume_yes=args.yes, repin=args.repin, show=show,
-                               progress=lambda line: print(f"  {line}", flush=True))
+                               progress=lambda line: print(f"  {line}", flush=True, file=human))
         item = Engine(session).item(args.item)
     if out.status == "previewed":
         if args.json:
@@ -138,6 +141,8 @@ def cmd_run(args) -> int:
         return EXIT_OK
     code = not_run(out)
     if code is not None:
+        if args.json:
+            emit_json({"id": item.id, "status": out.status, "message": out.message or "", "exit_code": code})
         return code
     verdict = out.verdict
     if args.json:
@@ -149,16 +154,17 @@ def cmd_run(args) -> int:
 
 # -- doctor --------------------------------------------------------------------------------
 def install_tools(args) -> int:
-    """Install the pinned flux and kubeseal that are not on PATH (asks first unless --yes)."""
+    """Install the pinned flux, kubeseal and age that are not on PATH (asks first unless --yes)."""
+    from ..doctor import INSTALLABLE, check_tools
     from ..runner import Runner
     from ..tools import install
 
     runner = Runner(audit_log=None)
-    missing = [t for t in install.TOOLS if runner.which(t) is None]
+    missing = [t for t in INSTALLABLE if runner.which(t) is None]
     if not missing:
-        print("flux and kubeseal are already on PATH; nothing to install.")
+        print(f"{', '.join(INSTALLABLE)} are already on PATH; nothing to install.")
         return EXIT_OK
-    todo = install.plan(missing)
+    todo = install.plan(missing, which=runner.which)
     for t in todo:
         print(f"  {t.describe()}")
     if not args.yes:
@@ -170,9 +176,7 @@ def install_tools(args) -> int:
             print("cancelled: nothing was installed.")
             return EXIT_OK
     install.install(runner, todo, progress=lambda line: print(f"  {line}", flush=True))
-    from ..doctor import check_tools
-
-    checks = check_tools(runner, list(install.TOOLS))  # found where the wizard looks, with their versions
+    checks = check_tools(runner, list(INSTALLABLE))  # found where the wizard looks, with their versions
     for c in checks:
         print(f"  {'✔' if c.ok else '✘'} {c.detail}")
     return EXIT_OK if all(c.ok for c in checks) else EXIT_FAILED
@@ -248,6 +252,8 @@ def cmd_rollback(args) -> int:
         return EXIT_OK
     code = not_run(out)
     if code is not None:
+        if args.json:
+            emit_json({"id": item.id, "status": out.status, "message": out.message or "", "exit_code": code})
         return code
     verdict = out.verdict
     if args.json:

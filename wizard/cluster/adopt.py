@@ -89,6 +89,13 @@ def _claimed_by(k: ObjectKey, claims: dict[tuple[str, str], str]) -> str | None:
     return None
 
 
+def made_by_owners(live: dict[ObjectKey, dict]) -> dict[ObjectKey, str]:
+    """{object: who makes it} for the live objects another owner makes (a Helm release, a controller, a
+    StatefulSet's claim templates): never offered for adoption, never "new by other hands" for 1.3."""
+    claims = statefulset_claims(live)
+    return {k: why for k, o in live.items() if (why := made_by_someone_else(o) or _claimed_by(k, claims))}
+
+
 def candidates(rows, live: dict[ObjectKey, dict]) -> tuple[list[Candidate], dict[str, str]]:
     """(the objects to decide on, {object: why it is not offered}) from 1.3's inventory rows."""
     out, skipped = [], {}

@@ -17,19 +17,27 @@ class InventoryRow:
     where: list[str] = field(default_factory=list)
 
 
-def repo_key(m: Manifest, namespaced: dict[str, bool]) -> ObjectKey:
-    """A manifest without a namespace lands in 'default' when applied, unless its kind is cluster-scoped."""
+def repo_key(m: Manifest, namespaced: dict[str, bool], lives_in: str | None = None) -> ObjectKey:
+    """A manifest without a namespace lands where `kubectl apply` put it: the one namespace the cluster
+    has it in (`lives_in`, applied with -n or a context namespace), else 'default'; none when its kind
+    is cluster-scoped."""
     k = m.key
     cluster_scoped = m.kind in CLUSTER_SCOPED or namespaced.get(f"{m.kind}.{k.group}") is False
     if cluster_scoped:
         return ObjectKey(k.group, k.kind, "", k.name)
-    return ObjectKey(k.group, k.kind, k.namespace or "default", k.name)
+    return ObjectKey(k.group, k.kind, k.namespace or lives_in or "default", k.name)
 
 
 def build_inventory(listing: Listing, scan: ScanResult) -> list[InventoryRow]:
+    live_ns: dict[tuple[str, str, str], set[str]] = {}
+    for obj in listing.objects + listing.flux_owned:
+        k = key_of(obj)
+        live_ns.setdefault((k.group, k.kind, k.name), set()).add(k.namespace)
     repo: dict[ObjectKey, list[str]] = {}
     for m in scan.manifests:
-        repo.setdefault(repo_key(m, listing.namespaced), []).append(m.where)
+        seen = live_ns.get((m.key.group, m.kind, m.name), set())
+        lives_in = next(iter(seen)) if len(seen) == 1 else None
+        repo.setdefault(repo_key(m, listing.namespaced, lives_in), []).append(m.where)
     rows: list[InventoryRow] = []
     live_keys = set()
     for obj in listing.objects:

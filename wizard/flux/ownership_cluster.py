@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from ..repo.removed_apis import not_served, upgrade_key
 from ..repo.roles import CHART_CRDS, helm_chart_of, is_flux_group
 from ..repo.scan import group_of
 from ..repo.validate import served_kinds
@@ -57,6 +58,11 @@ def provided_groups(renders: dict[str, list[dict]]) -> set[str]:
 
 
 def unprovided_finding(doc: dict, path: str) -> Finding:
+    gone = not_served(doc["apiVersion"], doc["kind"])
+    if gone is not None:  # a removed version: no provider can bring it back, so no crd-provider question
+        return Finding("rejected", ref_of(doc), f"it is {gone.said}, so no CRD can provide it and Flux fails the "
+                       f"Kustomization {path}", f"answer {upgrade_key(doc)}={gone.answers}, then run 2.2 "
+                       "repo.kustomizations, 2.4 and 2.5 again", key=upgrade_key(doc), path=path)
     group = group_of(doc["apiVersion"])
     return Finding("unprovided", ref_of(doc), f"the cluster does not serve {doc['apiVersion']} and nothing in the "
                    "repo installs it (no CRD, no HelmRelease of its controller): Flux fails the Kustomization "

@@ -16,8 +16,9 @@ from ..session import UsageError, WizardError
 from . import creds
 
 # Items whose preview or run resolves the git credential (creds.resolve): a run of one of them
-# without a token would stop with "no token: export …".
-TOKEN_ITEMS = ("bootstrap.credentials", "bootstrap.run", "validate.reconciled")
+# without a token would stop with "no token: export …". 4.2 only reads (the cluster, and the remote as
+# 2.5 pushes to it), so it needs none.
+TOKEN_ITEMS = ("bootstrap.credentials", "bootstrap.run")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # --set keys that would put a token on the command line (shell history, `ps`, the state file).

@@ -173,7 +173,7 @@ def flux_overview(session) -> list[ObjState]:
 
     if session.state.cluster is None:
         raise Blocked("no cluster is pinned yet: run 1.0 prep.preflight first (Phase 1); it pins the cluster "
-                      "this migration works on")
+                      "this migration works on", needs=("prep.preflight",))
     session.ensure_same_cluster()
     crds = flux_crds(session.kubectl)
     names = {c["metadata"]["name"] for c in crds}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from ..checklist import Question
 from .layout_model import Duplicate, Unit, original_file, original_folder
 from .scan import Manifest, ObjectKey
 
@@ -23,7 +24,8 @@ def _place_matches(m: Manifest, chosen: str, moves: dict[str, str]) -> bool:
 
 
 def resolve_duplicates(units: list[Unit], choices: dict[str, str], moves: dict[str, str],
-                       excluded: set[str], dropped: dict[str, list[int]], blocks: list[str]) -> list[Duplicate]:
+                       excluded: set[str], dropped: dict[str, list[int]], blocks: list[str],
+                       needs: list | None = None) -> list[Duplicate]:
     """Objects the units define more than once (after kustomize's transforms), and the user's choice for each."""
     dups = []
     for key, places in _places_by_key(units).items():
@@ -34,7 +36,7 @@ def resolve_duplicates(units: list[Unit], choices: dict[str, str], moves: dict[s
         keep = _kept_index(key, ms, chosen, moves, blocks)
         dups.append(Duplicate(key, ms, ms[keep].where if keep is not None else None, auto))
         if keep is not None:
-            _drop_others(key, places, keep, dropped, blocks)
+            _drop_others(key, places, keep, dropped, blocks, needs if needs is not None else [])
     _exclude_emptied_files(units, dropped, excluded)
     return dups
 
@@ -79,14 +81,20 @@ def _kept_index(key: ObjectKey, ms: list[Manifest], chosen: str | None, moves: d
 
 
 def _drop_others(key: ObjectKey, places: list[tuple[Unit, Manifest]], keep: int, dropped: dict[str, list[int]],
-                 blocks: list[str]) -> None:
+                 blocks: list[str], needs: list) -> None:
     for i, (u, m) in enumerate(places):
         if i == keep:
             continue
         if u.tree:
-            blocks.append(f"{key} is also rendered by the kustomize tree {u.path}/ ({m.path}); the wizard does not "
-                          f"edit your kustomize trees: keep that copy (duplicate.{key.ref}={m.where}) or leave the "
-                          f"tree out with class.{u.path}=exclude")
+            what = (f"{key} is also rendered by the kustomize tree {u.path}/ ({m.path}), and the wizard does not "
+                    f"edit your kustomize trees")
+            blocks.append(f"{what}: keep that copy (duplicate.{key.ref}={m.where}) or leave the tree out with "
+                          f"class.{u.path}=exclude")
+            if f"class.{u.path}" not in {q.key for q in needs}:
+                needs.append(Question(
+                    f"class.{u.path}", f"{what}: leave the tree {u.path}/ out of Flux (it stays applied by hand)?",
+                    [("exclude", f"leave {u.path}/ out of Flux")], default=None, where=m.where,
+                    help=f"Or keep the tree's copy instead: answer duplicate.{key.ref}={m.where}."))
             continue
         dropped.setdefault(m.path, []).append(m.index)
 

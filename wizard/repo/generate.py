@@ -31,11 +31,16 @@ def _dump(obj) -> str:
     return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=4096)
 
 
-def unit_kustomization(unit: Unit, excluded: set[str]) -> str:
-    """kustomization.yaml for a plain manifest folder: every manifest file in it, exactly once."""
-    files = [PurePosixPath(f).name for f in unit.files if f not in excluded]
-    body = {"apiVersion": KUSTOMIZE_API, "kind": "Kustomization", "resources": sorted(files)}
-    return HEADER.format(item="2.2 repo.kustomizations") + _dump(body)
+def unit_kustomization(unit: Unit, excluded: set[str], namespace: str | None = None, extra: list[str] = ()) -> str:
+    """kustomization.yaml for a plain manifest folder: every manifest file in it, exactly once; with
+    `namespace`, the one all its objects live in (they name none, and kustomize-controller needs one)."""
+    files = [PurePosixPath(f).name for f in [*unit.files, *extra] if f not in excluded]
+    body = {"apiVersion": KUSTOMIZE_API, "kind": "Kustomization"}
+    if namespace:
+        body["namespace"] = namespace
+    body["resources"] = sorted(set(files))
+    note = ("# namespace: the objects below name none; `kubectl apply -f` put them in this one.\n" if namespace else "")
+    return HEADER.format(item="2.2 repo.kustomizations") + note + _dump(body)
 
 
 def _stateful_patch(kinds: set[str]) -> list[dict]:
@@ -77,8 +82,12 @@ def _health_checks(units: list[Unit]) -> list[dict]:
     return sorted(out, key=lambda h: (h["namespace"], h["kind"], h["name"]))
 
 
+# How Flux decrypts sops files: the age key in flux-system/sops-age (secrets.decryption creates it).
+DECRYPTION = {"provider": "sops", "secretRef": {"name": "sops-age"}}
+
+
 def flux_kustomization(name: str, path: str, depends: list[str], prune: bool, wait: bool,
-                       health: list[dict], source: str = "flux-system") -> dict:
+                       health: list[dict], source: str = "flux-system", decrypt: bool = False) -> dict:
     spec: dict = {}
     if depends:
         spec["dependsOn"] = [{"name": d} for d in depends]
@@ -87,22 +96,28 @@ def flux_kustomization(name: str, path: str, depends: list[str], prune: bool, wa
                  "path": "./" + path.strip("/"), "prune": prune, "wait": wait})
     if health and not wait:
         spec["healthChecks"] = health
+    if decrypt:
+        spec["decryption"] = dict(DECRYPTION)
     return {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
             "metadata": {"name": name, "namespace": "flux-system"}, "spec": spec}
 
 
-def flux_documents(layout: Layout, prune: bool = True) -> dict[str, list[dict]]:
-    """{file under clusters/<name>/: [Flux Kustomizations]} in dependency order."""
+def flux_documents(layout: Layout, prune: bool = True, decrypt: frozenset[str] = frozenset()) -> dict[str, list[dict]]:
+    """{file under clusters/<name>/: [Flux Kustomizations]} in dependency order; those named in
+    `decrypt` build sops-encrypted files and get spec.decryption."""
     paths = layout.flux_paths()
     infra, apps = [], []
     if "infra-controllers" in paths:
-        infra.append(flux_kustomization("infra-controllers", paths["infra-controllers"], [], prune, True, []))
+        infra.append(flux_kustomization("infra-controllers", paths["infra-controllers"], [], prune, True, [],
+                                        decrypt="infra-controllers" in decrypt))
     if "infra-configs" in paths:
         deps = ["infra-controllers"] if "infra-controllers" in paths else []
-        infra.append(flux_kustomization("infra-configs", paths["infra-configs"], deps, prune, True, []))
+        infra.append(flux_kustomization("infra-configs", paths["infra-configs"], deps, prune, True, [],
+                                        decrypt="infra-configs" in decrypt))
     if "apps" in paths:
         deps = ["infra-configs"] if "infra-configs" in paths else (["infra-controllers"] if "infra-controllers" in paths else [])
-        apps.append(flux_kustomization("apps", paths["apps"], deps, prune, False, _health_checks(layout.by_tier(APPS))))
+        apps.append(flux_kustomization("apps", paths["apps"], deps, prune, False, _health_checks(layout.by_tier(APPS)),
+                                       decrypt="apps" in decrypt))
     out = {}
     if infra:
         out["infrastructure.yaml"] = infra

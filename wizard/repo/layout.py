@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..checklist import Question
+from . import api_upgrades
 from .duplicates import parse_duplicate_choices, resolve_duplicates
 from .kustomize import Graph
 from .layout_model import (APPS, CONFIGS, CONTROLLERS, EXCLUDE, GENERIC_NAMES, INFRA, SOURCES, STATEFUL_KINDS,
@@ -32,6 +33,7 @@ from .layout_units import (AGGREGATOR_HEADER, GENERATED_22, find_units, graph_of
 from .roles import (BUILTIN_GROUPS, CHART_CRDS, INFRA_KINDS, INFRA_WORDS, SOURCE_KINDS, WORKLOAD_KINDS, ask_unprovided,
                     classify, consumed_groups, helm_chart_of, is_builtin_group, is_flux_group, parse_overrides,
                     provided_groups, tier_of)
+from .removed_apis import Served
 from .scan import K8S, Manifest, ScanResult, group_of
 from .targets import assign_targets
 
@@ -47,12 +49,16 @@ __all__ = [
 
 
 def build_layout(scan: ScanResult, option: str, cluster: str, answers: dict | None = None,
-                 moves: dict[str, str] | None = None, graph: Graph | None = None, render=None) -> Layout:
+                 moves: dict[str, str] | None = None, graph: Graph | None = None, render=None,
+                 placer=None, served: Served | None = None) -> Layout:
     """The target layout for `option` ('a' or 'b') of the repository as scanned now.
 
     `moves` maps a folder the wizard moved to its original folder (from the journal); `render(unit)`
     gives the documents a kustomize tree builds (None when it cannot), for duplicates across trees,
-    its dependencies and its health checks."""
+    its dependencies and its health checks. `placer(units, msgs)` gives each object that names no
+    namespace the one it lives in (repo/namespaces.py) before duplicates are looked for. `served` is what
+    the pinned cluster serves (None: offline, the table of Kubernetes API removals alone says which
+    versions are gone)."""
     answers = answers or {}
     moves = moves or {}
     overrides = parse_overrides(answers)
@@ -64,16 +70,19 @@ def build_layout(scan: ScanResult, option: str, cluster: str, answers: dict | No
     units = find_units(scan, excluded, graph, answers, msgs)
     _read_units(units, moves, render)
     kept = _included(units, overrides, excluded, msgs)
+    if placer is not None:
+        placer(kept, msgs)
     dropped: dict[str, list[int]] = {}
-    dups = resolve_duplicates(kept, choices, moves, excluded, dropped, msgs["blocks"])
-    _ask_duplicates(dups, msgs)
+    upgrades = api_upgrades.review(kept, answers, served, dropped, msgs)
+    dups = resolve_duplicates(kept, choices, moves, excluded, dropped, msgs["blocks"], msgs["needs"])
+    _ask_duplicates(dups, msgs, {m.path for u in kept if u.tree for m in u.rendered or []})
     final = _without_dropped(kept, excluded, dropped)
     warnings = _assign_tiers(final)
     layout = Layout(option, cluster, final, dups, excluded, warnings + msgs["notes"],
                     left_out=list(dict.fromkeys(msgs["left_out"])),
                     needs=msgs["needs"], blocks=msgs["blocks"], dropped_docs=dropped,
                     owner_kdirs={k.dir for k in graph.kfiles.values() if not k.generated},
-                    root=scan.root)
+                    root=scan.root, upgrades=upgrades)
     assign_targets(layout)
     return layout
 
@@ -104,13 +113,17 @@ def _included(units: list[Unit], overrides: dict[str, str], excluded: set[str], 
     return kept
 
 
-def _ask_duplicates(dups: list[Duplicate], msgs: dict) -> None:
+def _ask_duplicates(dups: list[Duplicate], msgs: dict, trees: set[str]) -> None:
     for d in dups:
         if d.chosen is None:
+            # A kustomize tree's copy first: the wizard never edits the owner's trees, so keeping a plain copy
+            # over a tree's means leaving that tree out (a second question).
+            places = sorted(d.places, key=lambda m: m.path not in trees)
             msgs["needs"].append(Question(f"duplicate.{d.key.ref}", f"{d.key} is defined {len(d.places)} times: "
-                                          "which one do you keep?", [(m.where, m.where) for m in d.places],
-                                          default=None, help="The other copies are removed (just that document, "
-                                                             "comments kept) or their file is left out."))
+                                          "which one do you keep?", [(m.where, m.where) for m in places],
+                                          default=None, where=places[0].where,
+                                          help="The other copies are removed (just that document, "
+                                               "comments kept) or their file is left out."))
 
 
 def _without_dropped(kept: list[Unit], excluded: set[str], dropped: dict[str, list[int]]) -> list[Unit]:

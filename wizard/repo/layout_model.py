@@ -108,6 +108,7 @@ class Layout:
     owner_kdirs: set[str] = field(default_factory=set)  # folders with the owner's own kustomization file
     root: object = None  # the repository folder (Path), to avoid moving into folders that exist
     aggregators: dict[str, str] = field(default_factory=dict)  # tier/apps -> folder of its Flux path
+    upgrades: list = field(default_factory=list)  # api_upgrades.Upgrade: removed API versions 2.2 rewrites
 
     def unresolved(self) -> list[Duplicate]:
         return [d for d in self.duplicates if d.chosen is None]

@@ -62,6 +62,18 @@ def group_of(api_version: str) -> str:
     return api_version.split("/", 1)[0] if "/" in api_version else ""
 
 
+# Kinds that extensions/v1beta1 served until Kubernetes 1.16/1.22: the API server kept them as the same
+# objects as their successors' groups, so a Deployment applied as extensions/v1beta1 is apps' Deployment.
+MOVED_FROM_EXTENSIONS = {"Deployment": "apps", "DaemonSet": "apps", "ReplicaSet": "apps", "Ingress": "networking.k8s.io",
+                         "NetworkPolicy": "networking.k8s.io", "PodSecurityPolicy": "policy"}
+
+
+def object_group(api_version: str, kind: str) -> str:
+    """The group that identifies the object in the cluster (an old extensions/v1beta1 one: its successor's)."""
+    group = group_of(api_version)
+    return MOVED_FROM_EXTENSIONS.get(kind, group) if group == "extensions" else group
+
+
 @dataclass
 class Manifest:
     """One Kubernetes object found in the repo."""
@@ -77,7 +89,7 @@ class Manifest:
 
     @property
     def key(self) -> ObjectKey:
-        return ObjectKey(group_of(self.api_version), self.kind, self.namespace, self.name)
+        return ObjectKey(object_group(self.api_version, self.kind), self.kind, self.namespace, self.name)
 
     @property
     def where(self) -> str:

@@ -5,7 +5,8 @@
   assets/flux-schemas (extracted from kustomize-controller and source-controller v1.9.4): types,
   required fields, enums, patterns, and unknown fields (the API server would drop them silently).
   It lives in wizard.repo.schema and stays importable from here.
-- `server_dry_run()` sends a rendered path to the API server with `--dry-run=server`; kinds
+- `server_dry_run()` sends a rendered path to the API server as kustomize-controller applies it (server-side,
+  its field manager, no default namespace); kinds
   whose API is not served yet (a CRD not installed) are reported as ordering questions.
 - `target_namespace_problems()` / `namespace_field_problems()`: a Flux Kustomization's
   `spec.targetNamespace` (which kustomize-controller implements as kustomize's `namespace:` field)
@@ -25,8 +26,11 @@ import yaml
 
 from ..runner import ToolError
 from ..tools.kubectl import Kubectl
-from .scan import CLUSTER_SCOPED, KUSTOMIZATION_NAMES, Manifest, ObjectKey, ScanResult, group_of, is_k8s_object
-# The Flux schema checks live in wizard.repo.schema; their names stay importable from here.
+from .scan import (CLUSTER_SCOPED, KUSTOMIZATION_NAMES, Manifest, ObjectKey, ScanResult, group_of, is_k8s_object,
+                   object_group)
+# The Flux schema checks live in wizard.repo.schema, the dry-run in wizard.repo.dry_run; their names stay
+# importable from here.
+from .dry_run import FIELD_MANAGER, served_kinds, server_dry_run  # noqa: F401
 from .schema import CURRENT_API, NOTIFICATION_API, SCHEMA_FILES, current_api_version, load_schema, validate_schema
 
 __all__ = ["B3_FIX", "BuildFailed", "CURRENT_API", "FLUX_KS_GROUP", "NOTIFICATION_API", "NS_FIELD_FIX", "ORIGIN",
@@ -39,7 +43,8 @@ _SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def key_of(doc: dict) -> ObjectKey:
     md = doc.get("metadata") or {}
-    return ObjectKey(group_of(doc["apiVersion"]), doc["kind"], str(md.get("namespace") or ""), md["name"])
+    return ObjectKey(object_group(doc["apiVersion"], doc["kind"]), doc["kind"], str(md.get("namespace") or ""),
+                     md["name"])
 
 
 def keystr(k: ObjectKey) -> str:
@@ -98,66 +103,6 @@ def namespaceless(docs_or_manifests) -> list[str]:
     return out
 
 
-# -- server-side dry-run ---------------------------------------------------------------------------
-def served_kinds(session, docs: list[dict]) -> tuple[set[tuple[str, str]], set[str]]:
-    """({(apiVersion, kind)} served by the cluster, {apiVersion not served at all})."""
-    served: set[tuple[str, str]] = set()
-    missing: set[str] = set()
-    k = session.kubectl
-    for av in sorted({d["apiVersion"] for d in docs}):
-        url = "/api/v1" if av == "v1" else f"/apis/{av}"
-        try:
-            res = k.run("get", "--raw", url, "--request-timeout=20s", timeout=30)
-            for r in res.json().get("resources", []):
-                served.add((av, r.get("kind")))
-        except ToolError as e:
-            if "NotFound" in str(e) or "not found" in str(e).lower() or "404" in str(e):
-                missing.add(av)
-            else:
-                raise
-    return served, missing
-
-
-def server_dry_run(session, path: str, docs: list[dict], provided_earlier: set[str]) -> dict:
-    """Dry-run a rendered path on the pinned cluster. Returns {ok, errors, questions}."""
-    served, missing = served_kinds(session, docs)
-    questions, send, sealed = [], [], []
-    for d in docs:
-        if "sops" in d:
-            # sops-encrypted: Flux decrypts it before it applies (S.4 checks that it can). Sent as it
-            # is, the API server refuses the `sops` field; decrypting it here would only copy a secret.
-            sealed.append(f"{d['kind']} {d['metadata'].get('namespace') or ''}/{d['metadata']['name']}")
-            continue
-        if (d["apiVersion"], d["kind"]) in served:
-            send.append(d)
-            continue
-        g = group_of(d["apiVersion"])
-        by = "installed by an earlier Flux Kustomization (dependsOn orders it)" if g in provided_earlier else \
-            "not installed by anything in this repo: install it first (or add its HelmRelease to infrastructure)"
-        questions.append(f"{d['kind']} {d['metadata']['name']} in {path}: the cluster does not serve "
-                         f"{d['apiVersion']} yet; its CRD is {by}")
-    errors = []
-    if send:
-        text = yaml.safe_dump_all(send, sort_keys=False)
-        res = session.kubectl.run("apply", "--dry-run=server", "-f", "-", "-o", "json", "--request-timeout=60s",
-                                  stdin=text, ok_codes=(0, 1), timeout=120, log_output=False)
-        for line in res.stderr.splitlines():
-            line = line.strip()
-            if not line or line.startswith("Warning:"):
-                continue
-            m = re.search(r'namespaces? "([^"]+)" not found', line)
-            if m and m.group(1) == "flux-system":  # e.g. an adopted Helm release's HelmRepository
-                questions.append(f"{path}: the namespace flux-system does not exist yet; flux bootstrap (3.2) "
-                                 "creates it before Flux applies the path")
-                continue
-            if m and any(d["kind"] == "Namespace" and d["metadata"]["name"] == m.group(1) for d in docs):
-                questions.append(f"{path}: the namespace {m.group(1)} is created by this path itself but does not "
-                                 "exist yet; Flux creates it first when it applies the path")
-                continue
-            errors.append(line)
-    return {"path": path, "sent": len(send), "errors": errors, "questions": questions, "left_to_flux_decryption": sealed}
-
-
 # -- namespace rewriting: Flux targetNamespace and kustomize namespace: (pitfall B.3) ----------------------
 ORIGIN = "config.kubernetes.io/origin"
 FLUX_KS_GROUP = "kustomize.toolkit.fluxcd.io"
@@ -205,7 +150,7 @@ def build_with_origin(session, path: str) -> list[tuple[dict, str | None]]:
         return out
 
 
-def _source(manifests: list[Manifest], kind: str, name: str, origin: str | None,
+def source_manifest(manifests: list[Manifest], kind: str, name: str, origin: str | None,
             namespace: str | None = None) -> Manifest | None:
     """The repo manifest a rendered object came from (same file; same name, else the only one of its kind)."""
     same_file = [m for m in manifests if m.path == origin and m.kind == kind]
@@ -244,7 +189,7 @@ def _git_path(session, spec: dict) -> tuple[str, str] | None:
 
 
 def _where(manifests: list[Manifest], kind: str, name: str, origin: str | None, namespace: str | None = None) -> str:
-    src = _source(manifests, kind, name, origin, namespace)
+    src = source_manifest(manifests, kind, name, origin, namespace)
     return src.where if src else (origin or "?")
 
 

@@ -11,7 +11,6 @@ secret value are dropped. sops output is written as sops printed it, never re-se
 """
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -22,10 +21,11 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from ..fsutil import atomic_write
-from ..repo.scan import _Loader, load_documents
+from ..repo.scan import load_documents
 from ..runner import ToolFailed
 from ..session import Blocked, WizardError
 from .detect import is_plaintext_secret, secret_values
+from .documents import Span, hidden_values, scrub_comments, shows_a_value, sops_plaintext, spans, values_of
 from .keys import ENCRYPTED_REGEX
 
 SOPS_ALREADY_ENCRYPTED = 203  # sops: "contains a top-level entry called 'sops'"
@@ -44,58 +44,6 @@ class NotEncrypted(WizardError):
 
 class KeyMissing(WizardError):
     """sops could not decrypt with the available age key."""
-
-
-@dataclass
-class Span:
-    seg_start: int  # first line of the document's segment (its `---` and leading comments)
-    node_start: int  # first line of the document's content
-    end: int  # one past its last line
-
-
-def spans(text: str) -> list[Span]:
-    """Line spans of every document (0-based, end exclusive), from the composer's marks."""
-    lines = text.splitlines(True)
-    ends: list[tuple[int, int]] = []
-    loader = _Loader(text)
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            em = node.end_mark
-            ends.append((node.start_mark.line, em.line + (1 if em.column > 0 else 0)))
-    finally:
-        loader.dispose()
-    out, prev = [], 0
-    for i, (start, end) in enumerate(ends):
-        end = len(lines) if i == len(ends) - 1 else end
-        out.append(Span(prev, start, end))
-        prev = end
-    return out
-
-
-def values_of(doc: dict) -> list[str]:
-    """The literal values of a Secret (and the decoded form of `data`), for scrubbing comments."""
-    out = []
-    for k, v in secret_values(doc).items():
-        s = str(v)
-        out.append(s)
-        if k.startswith("data."):
-            try:
-                out.append(base64.b64decode(s, validate=True).decode())
-            except (ValueError, UnicodeDecodeError):
-                pass
-    return [v for v in out if len(v.strip()) >= 6]
-
-
-def scrub_comments(lines: list[str], values: list[str]) -> tuple[list[str], int]:
-    """Drop full-line comments that contain a secret value; returns (lines, number dropped)."""
-    keep, dropped = [], 0
-    for ln in lines:
-        if ln.lstrip().startswith("#") and any(v in ln for v in values):
-            dropped += 1
-            continue
-        keep.append(ln)
-    return keep, dropped
 
 
 @dataclass
@@ -271,16 +219,15 @@ def convert_file(session, fp: FilePlan, method: str, *, key_path: Path | None = 
         if method == "sops" and fp.split and (repo / fp.target).is_file():
             return [fp.target, fp.path] + _list_in_kustomization(repo, fp)
         return []
-    values = [v for i in secret_idx for v in values_of(docs[i])]
-    _register(session, values)  # kubeseal and sops errors may echo them
+    values = hidden_values(docs, secret_idx)
+    # Before sops or kubeseal see them: an error that echoes a line is masked too.
+    _register(session, [v for i in secret_idx for v in values_of(docs[i])])
     if method == "sealed-secrets":
         sealed, dropped = _seal(session, fp, docs, sp, lines, secret_idx, values, cert, scope)
-        _register(session, values)
         _write(src, sealed)
         written = [fp.path]
     else:
-        plain, rest, dropped = _sops_plaintext(lines, sp, secret_idx, values, fp.split)
-        _register(session, values)  # before sops sees them: a sops error that echoes a line is masked too
+        plain, rest, dropped = sops_plaintext(lines, sp, docs, secret_idx, values, fp.split)
         enc = _sops_encrypt_checked(session, fp, plain, values, key_path)
         written = _write_sops(repo, fp, enc, rest)
     if dropped:
@@ -303,31 +250,6 @@ def _seal(session, fp: FilePlan, docs: list, sp: list[Span], lines: list[str], s
     return "".join(new), dropped
 
 
-def _secret_segments(lines: list[str], sp: list[Span], secret_idx: list[int]) -> list[str]:
-    """The Secret documents' lines, each opened by `---` (the split-off file holds several)."""
-    body = []
-    for i in secret_idx:
-        seg = lines[sp[i].seg_start:sp[i].end]
-        while seg and not seg[0].strip():
-            seg = seg[1:]
-        if seg and not seg[0].startswith("---"):
-            seg = ["---\n", *seg]
-        body += seg
-    return body
-
-
-def _sops_plaintext(lines: list[str], sp: list[Span], secret_idx: list[int], values: list[str],
-                    split: bool) -> tuple[str, list[str] | None, int]:
-    """(text to encrypt, lines left in the original file when split, comment lines dropped)."""
-    if not split:
-        scrubbed, dropped = scrub_comments(lines, values)
-        return "".join(scrubbed), None, dropped
-    plain = "".join(scrub_comments(_secret_segments(lines, sp, secret_idx), values)[0])
-    keep = [ln for i in range(len(sp)) if i not in secret_idx for ln in lines[sp[i].seg_start:sp[i].end]]
-    rest, dropped = scrub_comments(keep, values)
-    return plain, rest, dropped
-
-
 def _sops_encrypt_checked(session, fp: FilePlan, plain: str, values: list[str], key_path: Path | None) -> str:
     """sops output for `plain`, proven to decrypt back to the same documents; nothing is written yet."""
     enc = sops_encrypt(session, plain, fp.target)
@@ -337,7 +259,7 @@ def _sops_encrypt_checked(session, fp: FilePlan, plain: str, values: list[str], 
     if _comparable(rt.redactor, back) != _comparable(rt.redactor, want):
         raise WizardError(f"sops decrypt of the encrypted {fp.path} does not give back the original; nothing was "
                           "written. Check the sops and age versions ('homelab-wizard doctor').")
-    if any(v in enc for v in values) or sops_metadata_ok(enc):
+    if shows_a_value(enc, values) or sops_metadata_ok(enc):
         raise WizardError(f"the encrypted form of {fp.path} still shows a value or lacks sops metadata; nothing was written.")
     return enc
 

@@ -22,7 +22,9 @@ class Credentials(Item):
     def verify(self, session) -> Verdict:
         if not any(e.get("action") == Kind.CREDENTIALS_CHOSEN for e in session.state.journal):
             return Verdict("pending", "no provider chosen yet; run bootstrap.credentials (answer provider=github|gitea|git)")
-        cred = creds.resolve(session)
+        cred = creds.resolve(session, need_token=False)
+        if cred.auth == "token" and not cred.token:
+            return self._by_flux(session, cred)
         res = creds.ls_remote(session, cred, f"refs/heads/{branch_of(session)}")
         ev = {"provider": cred.provider, "url": cred.http_url, "auth": cred.auth, "credential": cred.source,
               "command": res.command, "exit_code": res.exit_code}
@@ -32,6 +34,32 @@ class Credentials(Item):
                                      "token's scopes (or the deploy key's write access) and the URL.", ev)
         ev["branch_exists"] = bool(res.stdout.strip())
         return Verdict("passed", f"{cred.describe()}: git ls-remote works with it (the token is never stored)", ev)
+
+    def _by_flux(self, session, cred) -> Verdict:
+        """No token in this session (a new one): once bootstrapped, the credential bootstrap gave Flux
+        (Secret flux-system/flux-system) is checked by what it does: source-controller fetches the
+        repository with it. Before that, there is nothing to check it with: the token is needed."""
+        from ...flux.status import describe_condition, is_true
+        from .run import existing
+
+        if not any(e.get("action") in (Kind.BOOTSTRAPPED, Kind.BOOTSTRAP_ADOPTED) for e in session.state.journal):
+            creds.resolve(session)  # Blocked: "no token: export …"
+        session.ensure_same_cluster()
+        ex = existing(session)
+        repo = ex["gitrepository"]
+        ev = {"provider": cred.provider, "url": cred.http_url, "auth": cred.auth, "credential": "Secret flux-system/flux-system (Flux's own)",
+              "sync_url": ex["url"], "gitrepository": describe_condition(repo)}
+        same = ex["url"] is not None and creds.parse_url(ex["url"]).key == cred.repo.key
+        if repo is None or not same:
+            return Verdict("blocked", f"no token in this session, and Flux does not fetch {cred.http_url} (GitRepository "
+                                      f"flux-system/flux-system: {ev['gitrepository'] if repo else 'missing'}): export "
+                                      f"{cred.source} to check the token.", ev)
+        if not is_true(repo):
+            return Verdict("failed", f"Flux cannot fetch {cred.http_url} with its credential (Secret flux-system/"
+                                     f"flux-system): {ev['gitrepository']}. Check the deploy key or token it holds.", ev)
+        rev = ((repo.get("status") or {}).get("artifact") or {}).get("revision", "?")
+        return Verdict("passed", f"Flux fetches {cred.http_url} with the credential bootstrap gave it (at {rev}); this "
+                                 f"session has no token, so export {cred.source} to check the token itself", ev)
 
     def plan(self, session) -> Plan:
         cred = creds.resolve(session)

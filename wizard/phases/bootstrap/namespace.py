@@ -7,8 +7,24 @@ from .common import failing_kustomizations
 from .run import existing
 
 
+def syncing(session) -> list[str]:
+    """The flux-system sync objects Flux is still at (just bootstrapped, or a new commit being applied)."""
+    from ..validate.settling import moving
+
+    ex = existing(session) if get_or_none(session.kubectl, "namespace", NS) else {}
+    return [f"{kind} flux-system/flux-system: {describe_condition(ex.get(key))}"
+            for kind, key in (("GitRepository", "gitrepository"), ("Kustomization", "kustomization"))
+            if moving(ex.get(key))]
+
+
 # -- 3.4 ----------------------------------------------------------------------------------------
 class Namespace(Item):
+    settles = "first wait (up to reconcile-timeout seconds) while Flux is still applying the flux-system sync"
+
+    def settle(self, session, progress) -> None:
+        from ..validate.settling import wait_until_settled
+
+        wait_until_settled(session, progress, syncing)
 
     def verify(self, session) -> Verdict:
         session.ensure_same_cluster()
@@ -25,6 +41,10 @@ class Namespace(Item):
                 bad.append(f"{kind} flux-system/flux-system is missing")
             elif not is_true(obj):
                 bad.append(f"{kind} flux-system/flux-system: {describe_condition(obj)}")
+        still = syncing(session) if bad else []
+        if still:
+            return Verdict("pending", "still reconciling: " + "; ".join(still) + "; run bootstrap.namespace to wait for "
+                                      "Flux and check again", ev)
         if bad:
             return Verdict("failed", "; ".join(bad) + ". See 'kubectl -n flux-system get gitrepository,kustomization "
                                                       "flux-system -o yaml' (status.conditions).", ev)

@@ -58,16 +58,31 @@ def existing(session) -> dict:
 
 
 def remote_has_flux_system(session, cred: creds.Credential, branch: str, path: str) -> bool | None:
-    """Fetch the branch with the bootstrap credential; True when <path>/flux-system/gotk-sync.yaml is in it."""
-    env, secret = cred.git_env()
-    url = cred.http_url if cred.auth == "token" else cred.repo.url
-    res = session.runner.run(["git", "-C", str(session.repo), *cred.git_args(), "fetch", "--no-tags", "-q", url,
-                              f"refs/heads/{branch}"], env=env, secret_env=secret, ok_codes=tuple(range(256)),
-                             timeout=120)
+    """Fetch the branch with the bootstrap credential (without a token in this session: from the remote
+    2.5 pushes to, with the owner's own git credentials); True when <path>/flux-system/gotk-sync.yaml
+    is in it, None when it cannot be fetched."""
+    if cred.auth == "ssh" or cred.token:
+        env, secret = cred.git_env()
+        url = cred.http_url if cred.auth == "token" else cred.repo.url
+        res = session.runner.run(["git", "-C", str(session.repo), *cred.git_args(), "fetch", "--no-tags", "-q", url,
+                                  f"refs/heads/{branch}"], env=env, secret_env=secret, ok_codes=tuple(range(256)),
+                                 timeout=120)
+    else:
+        res = session.git.run("fetch", "--no-tags", "-q", session.answers.get("remote", "origin"),
+                              f"refs/heads/{branch}", ok_codes=tuple(range(256)), timeout=120)
     if res.exit_code != 0:
         return None
     have = session.git.run("cat-file", "-e", f"FETCH_HEAD:{path}/flux-system/gotk-sync.yaml", ok_codes=(0, 1, 128))
     return have.exit_code == 0
+
+
+def syncs_itself_from_git(ks: dict | None) -> bool:
+    """The flux-system Kustomization is Ready and its inventory holds the GitRepository flux-system, which
+    it can only have applied from gotk-sync.yaml in git."""
+    from ...flux.status import inventory_keys
+
+    return bool(ks) and is_true(ks) and any((k.kind, k.namespace, k.name) == ("GitRepository", NS, "flux-system")
+                                            for k in inventory_keys(ks))
 
 
 class Run(Item):
@@ -84,7 +99,7 @@ class Run(Item):
                                          f"({started[-1].get('error', 'interrupted')}); run bootstrap.run again: "
                                          "flux bootstrap is idempotent and picks up where it stopped")
             return Verdict("pending", "flux bootstrap has not run yet (run bootstrap.run)")
-        cred = creds.resolve(session)
+        cred = creds.resolve(session, need_token=False)  # it only reads: a new session needs no token
         ex = existing(session)
         ev = {"path": path, "branch": branch, "cluster_path": ex["path"], "sync_url": ex["url"],
               "how": done[-1]["action"]}
@@ -94,6 +109,10 @@ class Run(Item):
         if ex["path"] != path:
             return Verdict("failed", f"Kustomization flux-system/flux-system syncs ./{ex['path']}, not ./{path}", ev)
         in_git = remote_has_flux_system(session, cred, branch, path)
+        if in_git is None and not cred.token and cred.auth != "ssh" and syncs_itself_from_git(ex["kustomization"]):
+            # No token here and the remote cannot be read without one: Flux read it with its own
+            # credential, and applies its own sync objects from <path>/flux-system/ in git.
+            in_git, ev["checked_by"] = True, "Flux's own credential (the flux-system Kustomization applies its sync)"
         ev["flux_system_in_git"] = in_git
         if in_git is None:
             return Verdict("failed", f"cannot fetch {branch} from {cred.http_url} to check {path}/flux-system/", ev)

@@ -6,8 +6,6 @@ from ...integrate import common, docs
 from .shared import PUSH
 
 
-
-
 def _cluster(session) -> str:
     return session.answers.get("cluster", "homelab")
 
@@ -52,3 +50,37 @@ class Docs(Item):
             return
         common.write_and_commit(session, self.id, plan.data["changes"], "docs: GitOps with Flux (homelab-wizard 5.1)",
                                 progress, push=session.answers.get("push", "true") == "true")
+
+
+# -- keeping 5.1's section true after a later Phase 5 step ------------------------------------------
+def _stale_sections(session) -> dict[str, str]:
+    """{file: text} of the sections 5.1 wrote that no longer describe the repo (empty when 5.1 never ran)."""
+    want = Docs()._wanted(session)
+    return {f: new for f, (old, new) in want.items() if docs.current(old) is not None
+            and docs.current(old) != docs.current(new)}
+
+
+def refresh_step(session) -> Step | None:
+    """The preview line of a Phase 5 item that adds a Flux Kustomization, when 5.1's section exists."""
+    files = [f for f, (old, _) in Docs()._wanted(session).items() if docs.current(old) is not None]
+    if not files:
+        return None
+    return Step("edit", f"bring the 'GitOps with Flux' section of {', '.join(files)} (5.1) up to date with the new "
+                        "Flux Kustomization (its own commit)")
+
+
+def keep_current(session, item_id: str, progress) -> None:
+    """After 5.3 or 5.4 added a Flux Kustomization and its files, 5.1's section lists them too, so 5.1
+    stays true: committed as 5.1's own change. Uncommitted edits of the owner in README.md are never
+    mixed in: then 5.1 says its section is stale, and running it updates the section."""
+    from ...session import Refused
+
+    changes = _stale_sections(session)
+    if not changes:
+        return
+    try:
+        common.write_and_commit(session, "integrate.docs", changes,
+                                f"docs: GitOps with Flux, after {item_id} (homelab-wizard 5.1)", progress,
+                                push=session.answers.get("push", "true") == "true")
+    except Refused as e:
+        progress(f"the 'GitOps with Flux' section was left as it is: {e} Then run integrate.docs.")

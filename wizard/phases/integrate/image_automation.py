@@ -6,6 +6,7 @@ from ...integrate import common
 from ...integrate import image_automation as ia
 from ...session import Blocked, NeedsAnswers, UsageError
 from .shared import PUSH, commit_step, differing
+from .docs import keep_current as keep_docs_current, refresh_step as docs_refresh_step
 
 
 # -- 5.3 --------------------------------------------------------------------------------------------
@@ -135,6 +136,8 @@ class ImageAutomation(Item):
             return Plan(self.id, "Nothing to change: the image automation objects and markers are in place.", steps,
                         changes="nothing", data={"changes": {}})
         steps.append(commit_step(session))
+        refresh = docs_refresh_step(session)
+        steps += [refresh] if refresh else []
         steps.append(Step("command", "kubectl apply --server-side --dry-run=server (the image objects; verify)"))
         return Plan(self.id, f"image automation for {len(targets)} Deployment(s) ({ia.API}, pushing to {branch})",
                     steps, changes="repo", data={"changes": changes})
@@ -144,3 +147,4 @@ class ImageAutomation(Item):
             common.write_and_commit(session, self.id, plan.data["changes"],
                                     "images: Flux image automation and setter markers (homelab-wizard 5.3)",
                                     progress, push=session.answers.get("push", "true") == "true")
+            keep_docs_current(session, self.id, progress)

@@ -10,6 +10,7 @@ from ...integrate import notify as nt
 from ...repo.generate import _dump
 from ...runner import ToolError
 from ...session import Blocked
+from .docs import keep_current as keep_docs_current, refresh_step as docs_refresh_step
 from .shared import PUSH
 from .shared import commit_step, differing, secrets_method, yaml_docs
 
@@ -146,7 +147,7 @@ def _require_sealing_cert(session, method: str) -> None:
     if method == "sealed-secrets":
         from ...secrets import keys
         if not keys.cert_path(session.repo).is_file():
-            raise Blocked("no Sealed Secrets certificate yet; run secrets.keys first.")
+            raise Blocked("no Sealed Secrets certificate yet; run secrets.keys first.", needs=("secrets.keys",))
 
 
 def _write_steps(session, changes: dict[str, str]) -> list[Step]:
@@ -256,6 +257,8 @@ class Notifications(Item):
         if need_secret or not cluster_secret:
             nt.webhook_url(session)  # fail early, before anything is written
         steps += _secret_and_commit_steps(session, method, sec, changes, need_secret)
+        refresh = docs_refresh_step(session) if changes or need_secret else None
+        steps += [refresh] if refresh else []
         objects_ok = _objects_in_place(session)
         if not (cluster_secret and objects_ok):
             steps.append(_apply_step(ptype, cluster_secret))
@@ -282,6 +285,7 @@ class Notifications(Item):
         if changes:
             common.write_and_commit(session, self.id, changes, "notifications: Flux Provider and Alert (homelab-wizard 5.4)",
                                     progress, push=session.answers.get("push", "true") == "true")
+            keep_docs_current(session, self.id, progress)
         # the cluster, now
         if url is not None or d["need_secret"]:
             session.kubectl.run("apply", "--server-side", "-f", "-", stdin=_secret_manifest(session, method, sec, url),

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from ...journal import Kind
 from ...checklist import Item, Plan, Question, Step, Verdict
 from ...cluster.inventory import body_of, build_inventory, render_markdown, summary
-from ...cluster.listing import list_cluster
+from ...cluster.listing import key_of, list_cluster
 from ...fsutil import atomic_write
 from ...repo.scan import scan
 from ...repo.validate import keystr, parse_keystr
@@ -29,19 +29,32 @@ def report_path(session):
 
 
 def compute(session):
+    rows, result, _ = compute_with_owners(session)
+    return rows, result
+
+
+def compute_with_owners(session):
+    """(rows, scan, {object: who makes it}) — the last for live objects another owner makes (a Helm
+    release, a controller, a StatefulSet's claim templates), as 2.0 finds them."""
+    from ...cluster.adopt import made_by_owners
+
     listing = list_cluster(session.kubectl)
     result = scan(session.repo)
     rows = build_inventory(listing, result)
-    return rows, result
+    owners = made_by_owners({key_of(o): o for o in listing.objects + listing.flux_owned})
+    return rows, result, {keystr(k): why for k, why in owners.items()}
 
 
 LIVE = ("in repo", "only in cluster", FLUX)
 IN_REPO = ("in repo", "only in repo", FLUX)
 
 
-def still_true(stored: dict[str, str], rows) -> list[str]:
+def still_true(stored: dict[str, str], rows, made_by_owner: dict[str, str] | None = None) -> list[str]:
     """What makes the stored inventory untrue now, by object identity, never by path: the later
-    phases move files (Phase 2) and hand objects to Flux (Phases 3-4), which the report expects."""
+    phases move files (Phase 2), bring objects into the repo (2.0) and hand them to Flux (Phases 3-4),
+    which the report expects. So do new objects another owner makes (`made_by_owner`): a Helm
+    release that 2.0 adopted gets a new revision record when helm-controller upgrades it."""
+    made_by_owner = made_by_owner or {}
     fresh = {keystr(r.key): r.status for r in rows}
     out = []
     for key, was in stored.items():
@@ -56,7 +69,8 @@ def still_true(stored: dict[str, str], rows) -> list[str]:
         # New and made by Flux from git, new in flux-system (bootstrap's git credentials, S.4's
         # sops-age), or new in git only (Phase 2's Flux manifests before bootstrap): expected. New
         # in the cluster by other hands: not in the report.
-        if key not in stored and now in ("in repo", "only in cluster") and parse_keystr(key).namespace != FLUX_NS:
+        if key not in stored and now in ("in repo", "only in cluster") and parse_keystr(key).namespace != FLUX_NS \
+                and key not in made_by_owner:
             out.append(f"{key} is new in the cluster")
     return out
 
@@ -69,14 +83,14 @@ class Inventory(Item):
         rel, path = report_path(session)
         if not path.is_file():
             return Verdict("pending", f"{rel} does not exist yet; run prep.inventory")
-        rows, result = compute(session)
+        rows, result, owners = compute_with_owners(session)
         fresh = render_markdown(rows, ident.describe(), "")
         evidence = {"report": rel, "summary": summary(rows), "scan_errors": [str(e) for e in result.errors][:20]}
         stored = self._stored_rows(session, rel)
         if stored is None:  # written by an older version: the report's text is all there is
             changed = ["the report's text differs"] if body_of(path.read_text()) != body_of(fresh) else []
         else:
-            changed = still_true(stored, rows)
+            changed = still_true(stored, rows, owners)
         evidence["changed"] = changed[:20]
         if changed:
             return Verdict("failed", f"{rel} no longer matches the cluster and the repo ({len(changed)}: "

@@ -31,7 +31,7 @@ def _seal(session, release):
         encrypt = encrypter(session)
     except Blocked as e:
         raise Blocked(f"the Helm release {release.key} has values that look like credentials, written only "
-                      f"encrypted, and {e} Or answer {hr.CHOICE_PREFIX}{release.key}=later for now.") from None
+                      f"encrypted, and {e} Or answer {hr.CHOICE_PREFIX}{release.key}=later for now.", needs=("secrets.keys",)) from None
     return lambda path, text: encrypt(path, yaml.safe_load(text))
 
 
@@ -51,6 +51,11 @@ def ops(session, releases: list, answers: dict) -> list[dict]:
                 out += [op_edit(k, "add-resource", name=p.rsplit("/", 1)[1]) for p in adoption.files
                         if p.rsplit("/", 1)[0] == f]
     return out
+
+
+def with_secret_values(releases: list) -> list:
+    """The releases whose values look like credentials (written only encrypted: they need S.2)."""
+    return [r for r in releases if helm_adopt.split_values(r.config).secret]
 
 
 def in_repo(session, releases: list) -> set[str]:

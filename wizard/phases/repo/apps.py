@@ -84,7 +84,7 @@ class Apps(Item):
             else:
                 after = Counter()
                 for u in ctx.layout.units:
-                    after.update(multiset(key_of(d) for d in ctx.render(session, u.build_path)))
+                    after.update(multiset(ctx.place(key_of(d)) for d in ctx.render(session, u.build_path)))
         except BuildFailed as e:
             return Verdict("failed", str(e))
         before, replaced = expected_objects(session, ctx)

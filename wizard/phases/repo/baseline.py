@@ -12,20 +12,26 @@ from .common import BASELINE, Ctx, SCAFFOLD, context, stop_if_open
 # -- the object set before any change (for "nothing lost, nothing duplicated") ---------------------
 def unit_objects(session, ctx: Ctx, units: list[Unit]) -> Counter:
     """The reference set: what the owner's own apply creates (a kustomize tree's render, a plain
-    folder's objects), each object once."""
+    folder's objects), each object once, in the namespace it lives in (an object that names none is
+    where `kubectl apply` put it); without what the API server refuses and the answer leaves out,
+    with the Namespaces made by hand that the answer writes into the repo."""
     keys = []
     for u in units:
         if u.tree:
             keys += [key_of(d) for d in ctx.render(session, u.build_path)]
         else:
             keys += [m.key for m in u.manifests if m.path not in ctx.layout.excluded_files]
+    left = ctx.left_out()
+    keys = [k for k in map(ctx.place, keys) if k not in left]
+    keys += ctx.placement.namespace_keys() if ctx.placement is not None else []
     return Counter({k: 1 for k in multiset(keys)})
 
 
 def _scope_answers(session) -> dict:
     """The answers that decide what the reference set holds (a new answer means a new baseline)."""
     return {k: v for k, v in session.answers.items()
-            if k.split(".", 1)[0] in ("environment", "class", "duplicate")}
+            if k.split(".", 1)[0] in ("environment", "class", "duplicate", "reject", "create-namespace", "namespace",
+                                      "scope", "api-upgrade")}
 
 
 def ensure_baseline(session) -> None:

@@ -73,7 +73,7 @@ class CommitPush(Item):
         ctx = context(session)
         u = gitstate.unfinished(session)
         if u is not None:
-            raise Blocked(f"{u['item']} was interrupted half-way; run {u['item']} to finish it first.")
+            raise Blocked(f"{u['item']} was interrupted half-way; run {u['item']} to finish it first.", needs=(u["item"],))
         gitstate.ensure_clean(session, self.id)
         secrets = [m for u in ctx.layout.units for m in plaintext_secrets(u.manifests)
                    if m.path not in ctx.layout.excluded_files]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from ...repo import canary
-from ...repo.validate import BuildFailed, compare, current_api_version, key_of, multiset, namespaceless, validate_schema
+from ...repo.validate import BuildFailed, compare, current_api_version, key_of, multiset, validate_schema
 from .baseline import compare_msg, expected_objects, scaffold_entries
 from .common import Ctx
 from .flux_ops import scaffold_problems
@@ -103,7 +103,8 @@ def render_flux_paths(session, ctx: Ctx, ks: dict[str, tuple[str, dict]]) -> tup
         except BuildFailed as e:
             problems.append(str(e))
             continue
-        after.update(multiset(key_of(o) for o in rendered[name]))
+        problems += ctx.homeless(rendered[name], f"./{path}")
+        after.update(multiset(ctx.place(key_of(o)) for o in rendered[name]))
     return after, rendered, problems
 
 
@@ -128,8 +129,9 @@ def outdated_api_problems(ctx: Ctx) -> list[str]:
     return ["outdated Flux API versions: " + ", ".join(outdated[:5])] if outdated else []
 
 
-def namespaceless_warnings(ctx: Ctx) -> list[str]:
-    return [f"namespaced object without a namespace: {x}" for u in ctx.layout.units for x in namespaceless(u.manifests)]
+def namespace_notes(ctx: Ctx) -> list[str]:
+    """What the preview says about namespaces made by hand that the repo does not create."""
+    return list(ctx.placement.notes) if ctx.placement is not None else []
 
 
 def dry_run_findings(dry: list[dict]) -> tuple[list[str], list[str]]:

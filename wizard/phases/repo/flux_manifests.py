@@ -5,9 +5,10 @@ from ...checklist import Item, Plan, Step, Verdict
 from ...session import Blocked, WizardError
 from ...repo import canary
 from ...repo.validate import key_of, keystr, namespace_field_problems, server_dry_run, target_namespace_problems
+from ..secrets.flux_paths import describe_missing, missing_decryption, sops_files
 from .baseline import ensure_baseline
 from .common import Ctx, SCAFFOLD, context, kustomization_files, layout_notes, open_questions, stop_if_open, with_namespace_problems
-from .flux_checks import (dry_run_findings, flux_kustomizations, namespaceless_warnings, ordering_problems,
+from .flux_checks import (dry_run_findings, flux_kustomizations, namespace_notes, ordering_problems,
                           outdated_api_problems, passed_message, read_flux_documents, render_flux_paths,
                           rendered_set_problems, schema_findings, tier_rank)
 from .flux_ops import PRUNE, STATEFUL, flux_ops, unit_in
@@ -25,11 +26,13 @@ class FluxManifests(Item):
         """The plan for the repository as `ctx` sees it (also used on a scratch worktree by proof.py)."""
         stop_if_open(ctx)
         if not (session.repo / "clusters" / ctx.cluster).is_dir():
-            raise Blocked(f"clusters/{ctx.cluster}/ does not exist yet; run 2.1 repo.cluster-dir first.")
+            raise Blocked(f"clusters/{ctx.cluster}/ does not exist yet; run 2.1 repo.cluster-dir first.",
+                          needs=("repo.cluster-dir",))
         todo = [x.path for x in ctx.layout.units if x.target != x.path or x.kustomization is None]
         if todo:
             raise Blocked("some manifest folders are not in place or have no kustomization.yaml yet: "
-                          f"{', '.join(todo[:8])}; run 2.2 repo.kustomizations and 2.3 repo.apps first.")
+                          f"{', '.join(todo[:8])}; run 2.2 repo.kustomizations and 2.3 repo.apps first.",
+                          needs=("repo.kustomizations", "repo.apps"))
         ops = flux_ops(session, ctx)
         info = [Step("info", f"Flux Kustomization {n} → ./{p}") for n, p in ctx.layout.flux_paths().items()]
         info += [Step("info", f"warning: {w}") for w in ctx.layout.warnings] + layout_notes(ctx)
@@ -81,8 +84,8 @@ class FluxManifests(Item):
         after, rendered, found = render_flux_paths(session, ctx, ks)
         problems += found
         found, replaced = rendered_set_problems(session, ctx, after)
-        problems += found + outdated_api_problems(ctx)
-        warnings += namespaceless_warnings(ctx)
+        problems += found + outdated_api_problems(ctx) + self._decryption_problems(session, ctx, ks)
+        warnings += namespace_notes(ctx)
         ev = {"kustomizations": sorted(ks), "objects": sum(after.values()), "warnings": warnings,
               "replaced": replaced}
         questions = []
@@ -97,6 +100,10 @@ class FluxManifests(Item):
             return Verdict("failed", "; ".join(problems[:6]), ev)
         return Verdict("passed", passed_message(ks, sum(after.values()), "server_dry_run" in ev, questions), ev)
 
+    def _decryption_problems(self, session, ctx: Ctx, ks: dict) -> list[str]:
+        missing = missing_decryption(session.repo, list(ks.values()), sops_files(ctx.scan))
+        return describe_missing(missing, "run repo.flux-manifests again (it adds it)")
+
     def _server_dry_run(self, session, ctx: Ctx, ks: dict, rendered: dict) -> list[dict] | None:
         """With a pinned, reachable, same cluster: dry-run every path in dependency order."""
         if session.state.cluster is None or session.scratch_moves is not None:
@@ -107,12 +114,14 @@ class FluxManifests(Item):
             return None
         order = sorted(rendered, key=tier_rank)
         provided: set[str] = set()
+        # Flux applies a path's Namespaces first, and dependsOn puts infrastructure's before the apps.
+        created = {d["metadata"]["name"] for docs in rendered.values() for d in docs if d["kind"] == "Namespace"}
         out = []
         for name in order:
             path = str(ks[name][1]["spec"]["path"]).removeprefix("./")
             # The wizard's drift canary lives in flux-system, which only bootstrap creates: not a question of yours.
             docs = [d for d in rendered[name] if not canary.is_canary(d)]
-            out.append(server_dry_run(session, path, docs, provided))
+            out.append(server_dry_run(session, path, docs, provided, created))
             for u in ctx.layout.units:
                 provided |= u.provides if unit_in(u, path, ctx) else set()
         return out

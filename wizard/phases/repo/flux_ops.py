@@ -11,6 +11,7 @@ from ...repo.generate import aggregator, canary_file, flux_documents, flux_file,
 from ...repo.layout import APPS, CONFIGS, CONTROLLERS, INFRA, SOURCES, Unit
 from ...repo.ops import op_edit, op_remove, op_write
 from ...repo.validate import current_api_version, validate_schema
+from ..secrets.flux_paths import reachable_files, sops_files
 from .common import Ctx, written_by_wizard
 
 PRUNE = Question("prune", "Let Flux prune objects removed from git", [("true", "yes (recommended)"), ("false", "no")],
@@ -33,7 +34,7 @@ def flux_ops(session, ctx: Ctx) -> list[dict]:
             ops.append(op_write(f"{lay.aggregators[tier]}/kustomization.yaml", aggregator(lay, tier, stateful)))
     if canary.path(lay):
         ops.append(op_write(canary.path(lay), canary_file()))
-    for name, docs in flux_documents(lay, prune).items():
+    for name, docs in flux_documents(lay, prune, _decrypting(session, ctx, ops)).items():
         ops.append(op_write(f"clusters/{ctx.cluster}/{name}", flux_file(name, docs)))
     for u in lay.units:
         for m in u.manifests:
@@ -46,6 +47,17 @@ def flux_ops(session, ctx: Ctx) -> list[dict]:
             raise Blocked(f"{o['path']} already exists and was not written by the wizard; move it away (or merge it "
                           "by hand), then run repo.flux-manifests again.")
     return scaffold + ops
+
+
+def _decrypting(session, ctx: Ctx, ops: list[dict]) -> frozenset[str]:
+    """The Flux Kustomizations whose path builds a sops-encrypted file (with the aggregator
+    kustomization.yaml files these ops are about to write): they get spec.decryption."""
+    encrypted = sops_files(ctx.scan)
+    if not encrypted:
+        return frozenset()
+    pending = {o["path"]: o["content"] for o in ops if o["op"] == "write"}
+    return frozenset(name for name, path in ctx.layout.flux_paths().items()
+                     if reachable_files(session.repo, path, encrypted, pending) & set(encrypted))
 
 
 def _sources_unit(ctx: Ctx) -> Unit:

@@ -8,19 +8,30 @@ from ...repo.ops import (op_edit, op_write)
 from ...repo.validate import (BuildFailed, compare, key_of, multiset, namespace_field_problems)
 from .baseline import compare_msg, expected_objects
 from .common import Ctx, context, kustomization_files, layout_notes, open_questions, with_namespace_problems
+from .namespace_fix import namespace_ops, reject_ops
 from .steps import apply_plan, begin, plan_ops
 
 
 # -- 2.2 --------------------------------------------------------------------------------------------
 def kustomization_ops(session, ctx: Ctx) -> list[dict]:
     ops = []
+    for up in ctx.layout.upgrades:
+        # An object in a removed API version, rewritten to its successor (api-upgrade.<ref>=rewrite); before
+        # the removals below, which would shift the document indexes.
+        m = up.manifest
+        ops.append(op_edit(m.path, "api-upgrade", index=m.index, kind=m.kind, name=m.name,
+                           **{"from": m.api_version}))
     for path, indexes in sorted(ctx.layout.dropped_docs.items()):
-        # The other copy of a duplicate: remove just that document (ruamel round-trip, comments kept).
+        # The other copy of a duplicate, an object the API server refuses or one in a removed API version,
+        # left out by the answer: remove just that document (ruamel round-trip, comments kept).
         ops.append(op_edit(path, "remove-documents", indexes=sorted(set(indexes))))
+    fixes, field_ns, extra, _ = namespace_ops(session, ctx)
+    ops += fixes + reject_ops(session, ctx)[0]
     for u in ctx.layout.units:
         if u.kustomization is None:
             ops.append(op_write(f"{u.path}/kustomization.yaml" if u.path != "." else "kustomization.yaml",
-                                unit_kustomization(u, ctx.layout.excluded_files)))
+                                unit_kustomization(u, ctx.layout.excluded_files, field_ns.get(u.path),
+                                                   extra.get(u.path, []))))
         elif not ctx.scan.files[u.kustomization].sops:
             text = (session.repo / u.kustomization).read_text()
             if any(line.startswith("bases:") for line in text.splitlines()):
@@ -32,7 +43,7 @@ def _listing_problems(session, ctx: Ctx, u, got: Counter) -> list[str]:
     """What a folder's kustomization.yaml gets wrong, given the objects it built (`got`)."""
     problems = []
     if not u.tree:  # the owner's own kustomize tree: its render is the reference, not its files
-        want = multiset(m.key for m in u.manifests if m.path not in ctx.layout.excluded_files)
+        want = multiset(ctx.place(m.key) for m in u.manifests if m.path not in ctx.layout.excluded_files)
         missing = sorted(k for k in want if got[k] < want[k])
         if missing:
             problems.append(f"{u.kustomization} does not render {', '.join(missing[:5])} (not listed?)")
@@ -64,7 +75,8 @@ class Kustomizations(Item):
                 problems.append(str(e))
                 continue
             built += 1
-            got = multiset(key_of(d) for d in rendered)
+            problems += ctx.homeless(rendered, u.build_path)
+            got = multiset(ctx.place(key_of(d)) for d in rendered if ctx.place(key_of(d)) not in ctx.left_out())
             after.update(got)
             problems += _listing_problems(session, ctx, u, got)
         if not problems:
@@ -73,6 +85,9 @@ class Kustomizations(Item):
             if lost or added or dup:
                 problems.append("the folders do not render the objects your own apply creates: "
                                 + compare_msg(lost, added, dup))
+        problems += [f"{u.manifest.where}: {u.manifest.kind} {u.manifest.name} is still {u.removal.said} (answered "
+                     f"api-upgrade.{u.manifest.key.ref}=rewrite): run repo.kustomizations to rewrite it as "
+                     f"{u.removal.successor}" for u in ctx.layout.upgrades]
         # namespace: renames the Namespace objects a kustomization builds (pitfall B.3).
         problems += namespace_field_problems(session, ctx.scan, kustomization_files(ctx))
         ev = {"folders": len(ctx.layout.units), "built": built, "objects": sum(after.values()), "problems": problems,

@@ -23,7 +23,7 @@ from ...fsutil import ensure_private_dir
 from ...paths import repo_data_dir
 from ...repo import gitstate
 from ...repo.ops import is_done, run_op
-from ...session import Blocked
+from ...session import Blocked, NeedsAnswers
 
 CHAIN = ["repo.adopt", "repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests"]
 
@@ -86,7 +86,7 @@ def prove(item_id: str, session, ops: list[dict]) -> str:
         return ""
     # The items import this module (their apply proves first): import them when a proof runs.
     from .apps import move_ops
-    from .common import SCAFFOLD, context
+    from .common import SCAFFOLD, context, stop_if_open
     from .flux_manifests import FluxManifests
     from .kustomizations import kustomization_ops
 
@@ -109,9 +109,16 @@ def prove(item_id: str, session, ops: list[dict]) -> str:
                 if later == "repo.flux-manifests" and not (scratch.repo / "clusters").is_dir():
                     break  # 2.1 not done yet: 2.4 cannot be planned, 2.2's and 2.3's results are checked below
                 if later in builders:  # 2.1 only adds clusters/<name>/: nothing later depends on it
-                    _simulate(scratch, builders[later](scratch, context(scratch)))
+                    ctx = context(scratch)
+                    stop_if_open(ctx)  # as that step's own plan would, before it writes anything
+                    _simulate(scratch, builders[later](scratch, ctx))
+            stop_if_open(context(scratch))
+        except NeedsAnswers as e:
+            # The questions a later step asks there are the user's to answer now, as declared questions.
+            raise NeedsAnswers(f"{head}, and a later step asks first: {str(e).split(' (nothing was changed')[0]}",
+                               e.questions) from None
         except Blocked as e:
-            raise Blocked(f"{head}, and a later step would stop: {e}. Nothing was changed.") from None
+            raise Blocked(f"{head}, and a later step would stop: {e}. Nothing was changed.", needs=e.needs) from None
         if (scratch.repo / "clusters").is_dir():
             verdict = FluxManifests().verify(scratch)
         else:

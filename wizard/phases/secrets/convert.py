@@ -5,6 +5,7 @@ import os
 import sys
 import time
 from pathlib import PurePosixPath
+from ...fsutil import atomic_write
 from ...journal import Kind
 from ...checklist import Item, Plan, Step, Verdict
 from ...repo import gitstate
@@ -13,6 +14,8 @@ from ...secrets import convert as cv
 from ...secrets import keys
 from . import methods
 from .common import CONVERTED, PAUSE_ENV, evidence_of, findings
+from .flux_paths import (DECRYPTION, SOPS_AGE, decryption_ops, describe_missing, flux_kustomizations,
+                         missing_decryption, needing_decryption, sops_files)
 
 
 # -- S.3 --------------------------------------------------------------------------------------------------------
@@ -79,6 +82,46 @@ def _pause_for_tests(pause: str, n: int) -> None:
         time.sleep(3600)
 
 
+def _file_plans(session, method, fs) -> list[cv.FilePlan]:
+    """One plan per file that holds plaintext Secrets, each knowing whether git history has them."""
+    paths = sorted({f.path for f in fs if f.convertible})
+    fps = [fp for fp in (cv.plan_file(session.repo, p, method.name) for p in paths) if fp]
+    for fp in fps:
+        fp.committed = cv.in_history(session, fp.path)
+    return fps
+
+
+def _title(method, fps: list[cv.FilePlan], decrypt: list[Step]) -> str:
+    if fps:
+        return f"convert {sum(len(fp.objects) for fp in fps)} Secret(s) in {len(fps)} file(s) with {method.name}"
+    return f"add spec.decryption to {len(decrypt)} Flux Kustomization(s)"
+
+
+def _decryption_steps(session, fps: list[cv.FilePlan]) -> list[Step]:
+    """Encrypting under a Flux path without decryption would stop that Kustomization at 3.4: S.3 adds it."""
+    need = [m for m, _ in needing_decryption(session, tuple(fp.path for fp in fps))
+            if (m.doc.get("spec") or {}).get("decryption") != DECRYPTION]
+    return [Step("edit", f"add spec.decryption (provider sops, secretRef {SOPS_AGE}) to Flux Kustomization {m.name} "
+                         f"({m.where}): its path builds sops-encrypted files") for m in need]
+
+
+def _missing_decryption(session) -> list:
+    result, kss = flux_kustomizations(session)
+    return missing_decryption(session.repo, [(m.where, m.doc) for m in kss], sops_files(result))
+
+
+def _add_decryption(session, progress) -> set[str]:
+    """spec.decryption on each Flux Kustomization that now builds an encrypted file (after the conversion,
+    so the files it made are counted); returns the files written."""
+    written = set()
+    for o in decryption_ops(session):
+        f = session.repo / o["path"]
+        atomic_write(f, o["content"], mode=f.stat().st_mode & 0o777)
+        written.add(o["path"])
+        progress(f"added spec.decryption (sops, {SOPS_AGE}) to the Flux Kustomizations in {o['path']}")
+    return written
+
+
 class Convert(Item):
 
     def verify(self, session) -> Verdict:
@@ -98,6 +141,7 @@ class Convert(Item):
             return Verdict("failed" if converted else "pending",
                            f"plaintext secrets remain: {what}; run secrets.convert", ev)
         problems, checked = self._check_converted(session, method, converted)
+        problems += describe_missing(_missing_decryption(session), "run secrets.convert again (it adds it)")
         ev["checked"] = checked
         if problems:
             return Verdict("failed", "; ".join(problems[:5]), ev)
@@ -124,20 +168,19 @@ class Convert(Item):
         u = gitstate.ensure_clean(session, self.id)
         method.key_inputs(session)
         fs = findings(session)
-        paths = sorted({f.path for f in fs if f.convertible})
-        fps = [fp for fp in (cv.plan_file(session.repo, p, method.name) for p in paths) if fp]
+        fps = _file_plans(session, method, fs)
         steps = [Step("info", "finish the interrupted conversion")] if u else []
         for fp in fps:
-            fp.committed = cv.in_history(session, fp.path)
             steps += _file_steps(session, method, fp)
         others = [f for f in fs if not f.convertible]
         steps += [Step("info", f"not converted automatically: {f.describe()}") for f in others]
-        if not fps and not u:
+        decrypt = _decryption_steps(session, fps)
+        steps += decrypt
+        if not fps and not u and not decrypt:
             return Plan(self.id, "Nothing to convert: no plaintext Secret left." +
                         (f" {len(others)} other finding(s) need a manual fix." if others else ""), steps,
                         changes="nothing", data={"files": []})
-        return Plan(self.id, f"convert {sum(len(fp.objects) for fp in fps)} Secret(s) in {len(fps)} file(s) "
-                             f"with {method.name}",
+        return Plan(self.id, _title(method, fps, decrypt),
                     steps, changes="repo",
                     data={"method": method.name, "files": [fp.op(method.name) for fp in fps],
                           "rotate": sorted({o for fp in fps if fp.committed for o in fp.objects}),
@@ -145,12 +188,13 @@ class Convert(Item):
 
     def apply(self, session, plan, progress) -> None:
         resume = gitstate.unfinished(session) if plan.data.get("resume") else None
-        if resume is None and not plan.data.get("files"):
+        if resume is None and plan.changes == "nothing":
             return
         method = methods.by_name(plan.data["method"])
         ops = self._begin(session, plan, resume, progress)
-        inputs = method.key_inputs(session)
+        inputs = method.key_inputs(session) if ops else {}
         written = _already_written(session, resume) | self._convert_all(session, method, ops, inputs, progress)
+        written |= _add_decryption(session, progress)
         if written:
             session.git.run("add", "--", *sorted(written))
         self._finish(session, plan, method, ops, resume, progress)

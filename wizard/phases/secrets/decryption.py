@@ -7,31 +7,10 @@ import json
 from pathlib import Path
 from ...checklist import Item, Plan, Step, Verdict
 from ...repo import gitstate
-from ...repo.ops import apply_ops, is_done, op_write, preview_steps
+from ...repo.ops import apply_ops, is_done, preview_steps
 from ...session import Blocked
 from ...secrets import keys
-from .flux_paths import DECRYPTION, FLUX_NS, SOPS_AGE, flux_kustomizations, needing_decryption
-
-
-def decryption_ops(session) -> list[dict]:
-    from ...repo.yamledit import round_trip
-
-    by_file: dict[str, list[int]] = {}
-    for m, _ in needing_decryption(session):
-        if (m.doc.get("spec") or {}).get("decryption") != DECRYPTION:
-            by_file.setdefault(m.path, []).append(m.index)
-    ops = []
-    for rel, idx in by_file.items():
-        text = (session.repo / rel).read_text()
-
-        def mutate(docs, idx=idx):
-            for i in idx:
-                spec = docs[i]["spec"]
-                spec["decryption"] = {"provider": "sops", "secretRef": {"name": SOPS_AGE}}
-
-        new = round_trip(text, mutate)
-        ops.append(op_write(rel, new))
-    return ops
+from .flux_paths import DECRYPTION, FLUX_NS, SOPS_AGE, decryption_ops, flux_kustomizations, needing_decryption
 
 
 def _flux_ns_exists(session) -> bool:
@@ -122,7 +101,7 @@ class Decryption(Item):
             key = keys.age_key(session)
             keys.check_key_location(session, key)
             if not key.exists:
-                raise Blocked("the age key is missing; run secrets.keys first.")
+                raise Blocked("the age key is missing; run secrets.keys first.", needs=("secrets.keys",))
             session.ensure_same_cluster()
             if _flux_ns_exists(session) and not _sops_age_matches(session, key.path)[0]:
                 create = True

@@ -10,28 +10,62 @@ from ...repo.scan import scan
 from ...runner import ToolError
 from ...session import Blocked, UsageError, WizardError
 from ...secrets import convert as cv
-from ...secrets import detect, keys
+from ...secrets import detect, existing, keys
 from .common import CERT, KEYS, METHOD, SCOPE, method_of
+from . import owner_keys
+from .flux_paths import SOPS_AGE
 from .methods import sealed_scope
 
 
 # -- S.2 --------------------------------------------------------------------------------------------------------
-def sops_ops(session, recipient: str) -> list[dict]:
-    folders = [str(PurePosixPath(f.path).parent) for f in detect.find(session.repo) if f.convertible]
+def _folders(session) -> list[str]:
+    return [str(PurePosixPath(f.path).parent) for f in detect.find(session.repo) if f.convertible]
+
+
+def _fits(session, recipient: str, targets: list[str]) -> bool:
+    return not [p for t in targets for p in keys.rule_problems(keys.sops_rule_for(session.repo, t), recipient, t)]
+
+
+def sops_config_text(session, recipient: str, own: owner_keys.OwnerSops) -> str | None:
+    """The .sops.yaml the wizard needs, or None when the rules in place (the owner's, or ours from an
+    earlier run) already do: its own rule first, beside (never instead of) the owner's; the owner's
+    files it would cover keep their keys (plus the wizard's, with the owner's consent)."""
+    regex = keys.path_regex(_folders(session))
+    add_to = {f.path for f in owner_keys.add_wizard_key_to(session, own)}
+    first = keys.rules_first(recipient, regex, own.keyed, add_to)
     cfg = session.repo / ".sops.yaml"
-    if cfg.is_file():
-        return []  # never overwrite the user's (or our earlier) rules: verify checks them
-    return [op_write(".sops.yaml", keys.sops_config(recipient, keys.path_regex(folders)))]
+    if not cfg.is_file():
+        return (keys.sops_config(recipient, regex) if not own.keyed else
+                keys.sops_config_of(first, keys.owner_fallback_rule(own.keyed)))
+    rules = keys.sops_rules(session.repo)
+    unkeyed = [f for f in add_to if recipient not in str((existing.rule_for(rules, f) or {}).get("age") or "")]
+    if _fits(session, recipient, _sops_targets(session, recipient)) and not unkeyed:
+        return None
+    return keys.with_rules_first(cfg.read_text(), first)
 
 
-def _sops_targets(session) -> list[str]:
+def sops_ops(session, recipient: str, *, updatekeys: bool = True) -> list[dict]:
+    """Writes for .sops.yaml and, with the owner's consent, their Secret files re-keyed for the wizard's
+    age key (`updatekeys=False`: the preview, which runs no sops)."""
+    own = owner_keys.owner_sops(session, recipient)
+    text = sops_config_text(session, recipient, own)
+    ops = [op_write(".sops.yaml", text)] if text is not None else []
+    if updatekeys:
+        config = text if text is not None else (session.repo / ".sops.yaml").read_text()
+        ops += owner_keys.updatekeys_ops(session, config, owner_keys.add_wizard_key_to(session, own))
+    return ops
+
+
+def _sops_targets(session, recipient: str | None = None) -> list[str]:
+    """The files the wizard's rule must cover: the targets of the Secrets S.3 will encrypt, and the files it
+    encrypted already (they open with its key). The owner's encrypted files are not judged against it."""
     fs = [f for f in detect.find(session.repo) if f.convertible]
     out = []
     for path in sorted({f.path for f in fs}):
         fp = cv.plan_file(session.repo, path, "sops")
         if fp:
             out.append(fp.target)
-    out += [rel for rel, i in scan(session.repo).files.items() if i.sops]
+    out += [f.path for f in existing.encrypted_files(session.repo) if recipient and f.opens_with(recipient)]
     return sorted(set(out))
 
 
@@ -62,13 +96,32 @@ class Keys(Item):
         ev["recipient"] = recipient
         if not (session.repo / ".sops.yaml").is_file():
             return Verdict("pending", "no .sops.yaml yet; run secrets.keys to write its creation rules", ev)
-        problems = [p for t in _sops_targets(session) or ["apps/secret.yaml"]
+        problems = [p for t in _sops_targets(session, recipient) or ["apps/secret.yaml"]
                     for p in keys.rule_problems(keys.sops_rule_for(session.repo, t), recipient, t)]
         if problems:
-            return Verdict("failed", ".sops.yaml does not fit: " + "; ".join(problems[:5]) + ". Fix the creation "
-                           f"rules (encrypted_regex {keys.ENCRYPTED_REGEX}, age {recipient}), then check again.", ev)
-        return Verdict("passed", f"age key {key.path} (0600, outside the repo); .sops.yaml encrypts data/stringData "
-                                 f"to {recipient}", ev)
+            return Verdict("failed", ".sops.yaml does not fit: " + "; ".join(problems[:5]) + ". Run secrets.keys "
+                           f"again (it puts its rule first, beside yours: encrypted_regex {keys.ENCRYPTED_REGEX}, age "
+                           f"{recipient}), then check again.", ev)
+        own = owner_keys.owner_sops(session, recipient)
+        ev["owner_files"] = [{"path": f.path, "format": f.format, "secret": f.secret, "keys": f.keys()} for f in own.files]
+        ev["owner_configs"] = [c.path for c in own.configs]
+        notes = owner_keys.what_they_need(session, own)
+        if own.secrets and session.answers.get(owner_keys.OWNER_KEYS) is None:
+            return Verdict("pending", f"{len(own.secrets)} Secret file(s) are encrypted to your own keys; run "
+                                      f"secrets.keys to answer {owner_keys.OWNER_KEYS} (how Flux decrypts them)", ev)
+        stale = [f.path for f in owner_keys.add_wizard_key_to(session, own)]
+        if stale:
+            return Verdict("failed", f"{owner_keys.OWNER_KEYS}={owner_keys.ADD_WIZARD_KEY}, but the wizard's age key "
+                                     f"cannot open {', '.join(stale[:3])} yet; run secrets.keys", ev)
+        msg = (f"age key {key.path} (0600, outside the repo); .sops.yaml encrypts data/stringData to {recipient}"
+               + (" (its rule first, your rules kept after it)" if own.configs else ""))
+        if own.secrets:
+            msg += (f". Your {len(own.secrets)} encrypted Secret file(s) keep their keys only: Flux decrypts them once "
+                    f"flux-system/{SOPS_AGE} also holds your key (an .agekey entry, or your PGP key as an .asc entry)"
+                    if session.answers.get(owner_keys.OWNER_KEYS) == owner_keys.FLUX_KEY else "")
+        if notes:
+            msg += ". Not decrypted by Flux: " + "; ".join(notes[:4]) + (" …" if len(notes) > 4 else "")
+        return Verdict("passed", msg, ev)
 
     def _verify_sealed(self, session) -> Verdict:
         cert = keys.cert_path(session.repo)
@@ -118,7 +171,14 @@ class Keys(Item):
         else:
             recipient = keys.age_public_key(session, key)
             steps.append(Step("info", f"use the age key {key.path} ({key.source}), public key {recipient}"))
-        ops = [] if u else sops_ops(session, recipient)
+        own = owner_keys.owner_sops(session, recipient if key.exists else None)
+        owner_keys.ask_if_open(session, own)
+        steps += [Step("info", f"keep the rules of {c.path} as they are; the wizard's rule goes first, beside them")
+                  for c in own.configs]
+        steps += [Step("command", f"sops updatekeys -y {f.path} (adds the wizard's age key beside {f.keys()})")
+                  for f in owner_keys.add_wizard_key_to(session, own)]
+        steps += [Step("info", f"not decrypted by Flux: {n}") for n in owner_keys.what_they_need(session, own)]
+        ops = [] if u or not key.exists else sops_ops(session, recipient, updatekeys=False)
         if u:
             steps.append(Step("info", "finish the interrupted run"))
         steps += preview_steps(session.repo, ops) if key.exists else [

@@ -24,7 +24,7 @@ class Sops:
         key = keys.age_key(session)
         keys.check_key_location(session, key)
         if not key.exists or not (session.repo / ".sops.yaml").is_file():
-            raise Blocked("the age key or .sops.yaml is missing; run secrets.keys first.")
+            raise Blocked("the age key or .sops.yaml is missing; run secrets.keys first.", needs=("secrets.keys",))
         return {"key_path": key.path}
 
     def convert_step(self, session, fp) -> str:
@@ -43,7 +43,7 @@ class SealedSecrets:
         """The keyword arguments convert_file needs; refuses before anything is converted."""
         cert = keys.cert_path(session.repo)
         if not cert.is_file():
-            raise Blocked("no Sealed Secrets certificate; run secrets.keys first.")
+            raise Blocked("no Sealed Secrets certificate; run secrets.keys first.", needs=("secrets.keys",))
         return {"cert": cert, "scope": sealed_scope(session)}
 
     def convert_step(self, session, fp) -> str:

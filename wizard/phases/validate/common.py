@@ -35,11 +35,42 @@ def kustomizations(session) -> list[dict]:
 
 
 def pushed_commit(session) -> str:
-    cred = creds.resolve(session)
-    head = creds.remote_head(session, cred, branch_of(session))
+    """The commit at the tip of the branch Flux follows, read from the remote: with the bootstrap's
+    credential when this session has it, else as 2.5 pushes (the remote with the owner's own git
+    credentials), else the newest commit the wizard saw arrive there (a new session with no token can
+    still check what only reads the cluster)."""
+    branch = branch_of(session)
+    cred = creds.resolve(session, need_token=False)
+    if cred.auth == "ssh" or cred.token:
+        head = creds.remote_head(session, cred, branch)
+    else:
+        head = _as_pushed(session, branch)
     if not head:
-        raise Blocked(f"{cred.http_url} has no branch {branch_of(session)}")
+        raise Blocked(f"{cred.http_url} has no branch {branch}")
     return head
+
+
+def _as_pushed(session, branch: str) -> str | None:
+    remote = session.answers.get("remote", "origin")
+    res = session.git.run("ls-remote", remote, f"refs/heads/{branch}", ok_codes=tuple(range(256)), timeout=60)
+    if res.exit_code == 0:
+        return next((sha for sha, _, name in (ln.partition("\t") for ln in res.stdout.splitlines())
+                     if name.strip() == f"refs/heads/{branch}"), None)
+    return last_known_remote_head(session, branch)
+
+
+def last_known_remote_head(session, branch: str) -> str | None:
+    """The newest commit the journal saw on the remote's `branch`: a push, the bootstrap's commit, or
+    the fast-forward to it."""
+    for e in reversed(session.state.journal):
+        action = e.get("action")
+        if action == Kind.REPO_PUSH and e.get("status") == "pushed" and e.get("branch") == branch:
+            return e.get("head")
+        if action == Kind.BOOTSTRAPPED and e.get("branch") == branch and e.get("remote_head"):
+            return e["remote_head"]
+        if action == Kind.FAST_FORWARDED and e.get("branch") == branch:
+            return e.get("after")
+    return None
 
 
 # -- 4.2 ----------------------------------------------------------------------------------------

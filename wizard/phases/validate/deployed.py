@@ -6,8 +6,9 @@ from ...cluster.adopt import HELM_RELEASE_ANNOTATION, left_to_cluster
 from ...cluster.helm_releases import left_to_cluster as helm_left_to_cluster
 from ...cluster.inventory import repo_key
 from ...cluster.listing import key_of, list_cluster
-from ...flux.status import (NS, inventory_keys)
+from ...flux.status import NS, inventory_keys
 from .common import FLUX_MANAGER, KUBECTL_MANAGERS, kustomizations
+from .settling import still_reconciling, wait_until_settled
 
 
 HELM_LABEL = "helm.toolkit.fluxcd.io/name"  # helm-controller labels what a HelmRelease renders
@@ -118,12 +119,23 @@ def coverage(session) -> dict:
 
 
 class Deployed(Item):
+    settles = ("first wait (up to reconcile-timeout seconds) until Flux has finished with the pushed commit: "
+               "a Kustomization that waits on another (dependsOn) has not applied its objects yet")
+
+    def settle(self, session, progress) -> None:
+        wait_until_settled(session, progress)
 
     def verify(self, session) -> Verdict:
         session.ensure_same_cluster()
         rows = coverage(session)
         counts = {k: len(v) for k, v in rows.items() if k != "kustomizations"}
         ev = {"counts": counts, **{k: v[:100] for k, v in rows.items()}}
+        moving = still_reconciling(session) if rows["missing"] else []
+        if moving:
+            ev["still_reconciling"] = moving
+            return Verdict("pending", f"still reconciling: {'; '.join(moving[:4])}. {len(rows['missing'])} object(s) "
+                                      "under a Flux path are not in an inventory yet; run validate.deployed to wait "
+                                      "for Flux and check again", ev)
         if rows["missing"]:
             return Verdict("failed", f"{len(rows['missing'])} object(s) under a Flux path are in no Kustomization's "
                                      f"inventory: {'; '.join(rows['missing'][:8])}. Check validate.reconciled for the "

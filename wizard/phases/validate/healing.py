@@ -34,7 +34,7 @@ class Healing(Item):
         seen = last_entry(session, DRIFT_SEEN)
         healed = last_entry(session, HEALED)
         if not seen or (healed and healed["at"] > seen["at"]):
-            raise Blocked("there is no unhealed drift; run validate.drift first.")
+            raise Blocked("there is no unhealed drift; run validate.drift first.", needs=("validate.drift",))
         t = seen["target"]
         ns, name = t["kustomization"]
         return Plan(self.id, f"Trigger a reconcile of Kustomization {ns}/{name} now and check that Flux puts "

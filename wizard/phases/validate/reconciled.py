@@ -14,8 +14,9 @@ from .common import TIMEOUT, flux_objects, pushed_commit, request_reconcile
 
 
 def reconcile_report(session, head: str, objects=None) -> tuple[list[str], list[str], dict]:
-    """(ok lines, problem lines, evidence) for every source and Kustomization."""
-    cred = creds.resolve(session)
+    """(ok lines, problem lines, evidence) for every source and Kustomization (no token needed: it reads
+    the cluster, and the credential only for the repository's URL)."""
+    cred = creds.resolve(session, need_token=False)
     sources, kss = objects if objects is not None else flux_objects(session)
     ok, bad, ev = [], [], {"pushed_commit": head, "sources": [], "kustomizations": []}
     ours = set()

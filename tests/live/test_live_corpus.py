@@ -1,0 +1,38 @@
+"""The live corpus layer (issue 21): each repo of ../shared/corpus applied by hand to a private testbed
+the way its owner did, then taken by following the wizard's own Next from 1.0 to Phase 5, answering
+each question with what the owner knows or the first offered choice. Verify-all then shows every item
+of Phases 1-4 and S passed or skipped, and again from a new process with no token in the environment.
+
+Each repo gets a pristine testbed of its own (bootstrap changes cluster-wide state), stopped when its
+test ends. Loopback only: kubectl apply/get/create, flux and git over 127.0.0.1.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.corpus.driver import repos
+from tests.live.journey import run_live
+
+pytestmark = [pytest.mark.testbed, pytest.mark.live]
+
+REPOS = repos()
+
+if not REPOS:
+    pytest.skip("the real-repo corpus (../shared/corpus) is absent; the live corpus layer needs it",
+                allow_module_level=True)
+
+
+@pytest.mark.parametrize("name", REPOS)
+def test_following_next_takes_the_hand_applied_repo_through_phase_4_and_it_stays_green(name, testbed_factory,
+                                                                                        tmp_path):
+    tb = testbed_factory(name.split("__")[0][:16])
+    try:
+        result = run_live(tb, name, tmp_path)
+    finally:
+        tb.stop(quiet=True)
+    print(result.row())
+    j = result.journey
+    assert j is not None and not j.dead_end, j.describe() if j else result.error
+    assert not result.first, ("not green after verify-all", result.first)
+    assert not result.second, ("not green from a new process without a token", result.second)
+    assert result.passed == result.total

@@ -1,0 +1,90 @@
+"""What Phase 2 asks the cluster about namespaces, once per session: whether a kind is namespaced
+(discovery), where an object without a namespace lives now, which namespaces exist, and the
+kubeconfig context's namespace (what `kubectl apply -f` used for an object without one).
+
+Only with a pinned, reachable, same cluster (common.served_groups says so); a scratch copy of the
+session (proof.py) makes no calls and reads what its parent found. Every answer is read from JSON.
+"""
+from __future__ import annotations
+
+import time
+
+from ...runner import ToolError
+from ...repo.scan import group_of
+
+
+FRESH_SECONDS = 60  # a long TUI session asks again after this (someone may have made a namespace by hand)
+
+
+def _cached(session, key: str, compute):
+    hit = session.cache.get(key)
+    if hit is not None and (session.scratch_moves is not None or time.monotonic() - hit[0] < FRESH_SECONDS):
+        return hit[1]
+    if session.scratch_moves is not None:
+        return None
+    value = compute()
+    session.cache[key] = (time.monotonic(), value)
+    return value
+
+
+def context_namespace(session) -> tuple[str, str]:
+    """(namespace, where it comes from): the kubeconfig context's namespace, else `default`."""
+    def read():
+        try:
+            cfg = session.kubectl.run("config", "view", "--minify", "-o", "json", timeout=10).json()
+            ctxs = cfg.get("contexts") or []
+            ns = (ctxs[0].get("context") or {}).get("namespace") if ctxs else None
+        except (ToolError, ValueError):
+            ns = None
+        if ns:
+            return ns, f"the namespace of the kubeconfig context {session.kubectl.context!r}"
+        return "default", "default (the kubeconfig context names no namespace)"
+
+    got = _cached(session, "context_namespace", read)
+    return tuple(got) if got else ("default", "default (the kubeconfig context names no namespace)")
+
+
+def discovery(session, api_versions: set[str]) -> dict[tuple[str, str], tuple[str, bool]]:
+    """(group, kind) -> (resource name, namespaced) for the served ones among `api_versions`."""
+    found: dict[tuple[str, str], tuple[str, bool]] = {}
+    for av in sorted(api_versions):
+        def read(av=av):
+            url = "/api/v1" if av == "v1" else f"/apis/{av}"
+            try:
+                res = session.kubectl.run("get", "--raw", url, "--request-timeout=20s", timeout=30)
+                return [(r.get("kind"), r.get("name"), bool(r.get("namespaced")))
+                        for r in res.json().get("resources", []) if "/" not in str(r.get("name"))]
+            except (ToolError, ValueError):
+                return []  # not served: the kind's scope comes from the repo, the table, or the user
+        for kind, name, namespaced in _cached(session, f"discovery:{av}", read) or []:
+            found[(group_of(av), kind)] = (name, namespaced)
+    return found
+
+
+def where_it_lives(session, resource: str, group: str, name: str) -> list[str]:
+    """The namespaces holding an object of this resource and name now (a field selector on the name)."""
+    def read():
+        what = f"{resource}.{group}" if group else resource
+        try:
+            # Secrets come back with their values: never into the audit log, parsed here only.
+            res = session.kubectl.run("get", what, "--all-namespaces", f"--field-selector=metadata.name={name}",
+                                      "-o", "json", "--request-timeout=20s", timeout=30, log_output=False,
+                                      raw_stdout=True)
+            return sorted({(i.get("metadata") or {}).get("namespace") for i in res.json().get("items", [])} - {None})
+        except (ToolError, ValueError):
+            return []
+
+    return _cached(session, f"lives:{resource}.{group}/{name}", read) or []
+
+
+def namespaces(session) -> set[str] | None:
+    """The namespaces that exist in the cluster now (None when that cannot be read)."""
+    def read():
+        try:
+            res = session.kubectl.run("get", "namespaces", "-o", "json", "--request-timeout=20s", timeout=30)
+            return sorted(i["metadata"]["name"] for i in res.json().get("items", []))
+        except (ToolError, ValueError, KeyError):
+            return None
+
+    got = _cached(session, "namespaces", read)
+    return set(got) if got is not None else None

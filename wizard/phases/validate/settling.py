@@ -1,0 +1,81 @@
+"""Has Flux finished with the pushed commit? What 4.1 waits for before it judges the inventories.
+
+A Kustomization that waits on another through dependsOn has not applied its objects yet: 4.1 then
+says what it still waits on (pending), and a run of 4.1 waits, as 4.2 does, up to reconcile-timeout.
+From status conditions only (research/flux-anchors.md §C), never from Flux's human text, except the
+names a DependencyNotReady message quotes, which only make the sentence.
+"""
+from __future__ import annotations
+
+import re
+import time
+
+from ...flux.status import WAITING_REASONS, condition, in_progress, revision_hash
+from ...runner import Cancelled
+from ...session import WizardError
+from .common import TIMEOUT, kustomizations, pushed_commit
+
+FLUX_SYNC = ("GitRepository", "flux-system")  # the source bootstrap made: it follows the pushed branch
+
+
+def _failed(ks: dict) -> bool:
+    """Flux is done with it and it failed: not Ready for a reason that is not a wait, and not moving."""
+    c = condition(ks) or {}
+    return c.get("status") == "False" and c.get("reason") not in WAITING_REASONS and not in_progress(ks)
+
+
+def _line(ks: dict, head: str | None, failed: set[str]) -> str | None:
+    """What one Kustomization still waits on or works at, or None when Flux is done with it."""
+    name, c = ks["metadata"]["name"], condition(ks) or {}
+    if c.get("reason") == "DependencyNotReady":
+        deps = re.findall(r"'(?:[^'/]*/)?([^']+)'", c.get("message", ""))
+        # Waiting on one that failed is not moving: 4.2 names that failure.
+        return None if deps and set(deps) <= failed else f"{name} waits on {', '.join(deps) or 'its dependencies'}"
+    if not c or c.get("reason") in WAITING_REASONS or in_progress(ks):
+        return (f"{name} is {'being applied' if c else 'not reconciled yet'}"
+                + (f" ({c.get('message', '')[:120]})" if c.get("message") else ""))
+    sref = (ks.get("spec") or {}).get("sourceRef") or {}
+    applied = revision_hash((ks.get("status") or {}).get("lastAttemptedRevision"))
+    if head and (sref.get("kind"), sref.get("name")) == FLUX_SYNC and applied != head and name not in failed:
+        return f"{name} has not applied the pushed commit {head[:12]} yet"
+    return None
+
+
+def still_reconciling(session, kss: list[dict] | None = None) -> list[str]:
+    """What Flux has not finished with yet, one line per Kustomization ("apps waits on infra-controllers"):
+    waiting on a dependency that may still get Ready, working, asked and not there yet, or not at the
+    pushed commit yet. Suspended ones are not waited for."""
+    kss = kustomizations(session) if kss is None else kss
+    try:
+        head = pushed_commit(session)
+    except WizardError:  # the remote cannot be read: judge by the conditions alone
+        head = None
+    failed = {ks["metadata"]["name"] for ks in kss if _failed(ks)}
+    lines = (_line(ks, head, failed) for ks in kss if not (ks.get("spec") or {}).get("suspend"))
+    return [ln for ln in lines if ln]
+
+
+def moving(obj: dict | None) -> bool:
+    """A Flux object Flux is still at: no Ready condition yet, a wait, or work in progress."""
+    c = condition(obj) if obj else None
+    return obj is not None and (not c or (c.get("status") != "True" and c.get("reason") in WAITING_REASONS)
+                                or in_progress(obj))
+
+
+def wait_until_settled(session, progress, what=still_reconciling) -> None:
+    """Wait until `what(session)` (the lines of what Flux is still at) is empty, or reconcile-timeout
+    passes, saying what it waits on when that changes; the verdict after it judges, or says what it
+    still waits on."""
+    session.ensure_same_cluster()
+    timeout = float(session.answers.get("reconcile-timeout", TIMEOUT.default))
+    deadline, last = time.monotonic() + timeout, None
+    while True:
+        lines = what(session)
+        if not lines or time.monotonic() > deadline:
+            return
+        if lines != last:
+            progress("still reconciling: " + "; ".join(lines))
+            last = lines
+        if session.cancel.cancelled:
+            raise Cancelled("stopped while waiting for Flux")
+        session.cancel.wait(2)

@@ -1,0 +1,105 @@
+"""Objects the API server refuses, found offline: a Secret whose `data:` holds a value that is not
+base64 (a placeholder such as `CHANGEME`), a Secret's `stringData:` or a ConfigMap's `data:` holding
+a number or a boolean instead of a string.
+
+The owner's own `kubectl apply` failed on them too, so the cluster never had them. Each is a
+declared question, `reject.<Kind>/<namespace>/<name>`: leave it out of Flux (the reference set
+loses nothing the cluster had), or fix it the way the answer says (2.2 edits the file, comments kept).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from ..checklist import Question
+from .layout_model import Layout, Unit
+from .scan import Manifest
+
+EXCLUDE, FIX = "exclude", "fix"
+
+
+@dataclass
+class Rejected:
+    unit: Unit
+    manifest: Manifest
+    field: str  # data | stringData
+    keys: list[str]
+    why: str
+    ref: str  # <Kind>/<namespace>/<name>, the namespace as the object gets it
+
+    @property
+    def key(self) -> str:
+        return f"reject.{self.ref}"
+
+    @property
+    def fix(self) -> str:
+        if self.field == "data" and self.manifest.kind == "Secret":
+            return "move the values that are not base64 to stringData, as written (the API server encodes them)"
+        return "quote the values as strings"
+
+
+def _not_base64(v) -> bool:
+    if v is None:
+        return False
+    if not isinstance(v, str):
+        return True
+    try:
+        base64.b64decode(v.replace("\n", "").replace("\r", ""), validate=True)
+    except (binascii.Error, ValueError):
+        return True
+    return False
+
+
+def _problems(m: Manifest) -> list[tuple[str, list[str], str]]:
+    """(field, keys, why) the API server would refuse."""
+    doc = m.doc
+    if m.api_version != "v1" or "sops" in doc:  # encrypted values are not base64 until Flux decrypts them
+        return []
+    out = []
+    data = doc.get("data") if isinstance(doc.get("data"), dict) else {}
+    if m.kind == "Secret":
+        bad = [str(k) for k, v in data.items() if _not_base64(v)]
+        if bad:
+            out.append(("data", bad, f"data.{bad[0]} is not base64 ('illegal base64 data')"))
+        sd = doc.get("stringData") if isinstance(doc.get("stringData"), dict) else {}
+        bad = [str(k) for k, v in sd.items() if v is not None and not isinstance(v, str)]
+        if bad:
+            out.append(("stringData", bad, f"stringData.{bad[0]} is a {type(sd[bad[0]]).__name__}, not a string"))
+    elif m.kind == "ConfigMap":
+        bad = [str(k) for k, v in data.items() if v is not None and not isinstance(v, str)]
+        if bad:
+            out.append(("data", bad, f"data.{bad[0]} is a {type(data[bad[0]]).__name__}, not a string"))
+    return out
+
+
+def find_rejected(layout: Layout, place) -> list[Rejected]:
+    """Every object of the layout the API server would refuse; `place(key)` gives its namespace."""
+    out = []
+    for u in layout.units:
+        for m in u.objects:
+            for fld, keys, why in _problems(m):
+                k = place(m.key)
+                out.append(Rejected(u, m, fld, keys, why, f"{m.kind}/{k.namespace}/{m.name}"))
+    return out
+
+
+def ask(layout: Layout, rejected: list[Rejected], answers: dict) -> list[Rejected]:
+    """Questions for the unanswered ones (into layout.needs/blocks); returns the ones answered."""
+    answered = []
+    for r in rejected:
+        if answers.get(r.key) in (EXCLUDE, FIX):
+            answered.append(r)
+            continue
+        if r.key in {q.key for q in layout.needs}:
+            continue
+        m = r.manifest
+        sentence = (f"{m.where}: the API server refuses {m.kind} {r.ref.split('/', 1)[1]}: {r.why}, so your own "
+                    "apply never created it either")
+        layout.needs.append(Question(
+            r.key, f"{sentence}. Leave it out of Flux, or fix it?",
+            [(EXCLUDE, "leave it out of Flux (the cluster never had it)"), (FIX, r.fix)],
+            default=None, where=m.where,
+            help="Flux would fail the whole Kustomization that holds it, and everything that depends on it."))
+        layout.blocks.append(f"{sentence}: answer {r.key}=exclude (leave it out) or {r.key}=fix ({r.fix})")
+    return answered
