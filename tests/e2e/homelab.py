@@ -83,7 +83,7 @@ def phases_1_and_2(step) -> None:
         step("run", item, "--yes")
     for item in ("secrets.scan", "secrets.keys", "secrets.convert", "secrets.decryption"):
         step("skip", item, "--reason", "no Secrets in this repo")
-    step("run", "repo.commit-push", "--yes")
+    step("run", "repo.commit-push", "--set", "ci-deploy=push", "--yes")
     step("run", "bootstrap.ownership", "--yes")  # 3.0: what Flux takes over (3.2 needs it)
 
 

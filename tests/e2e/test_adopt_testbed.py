@@ -131,7 +131,7 @@ def test_adopted_objects_keep_their_uids_under_flux_and_the_left_one_is_listed_a
         run(item)
     for item in ("secrets.convert", "secrets.decryption"):
         run(item)
-    run("repo.commit-push")
+    run("repo.commit-push", "--set", "ci-deploy=push")
     run("bootstrap.credentials", "--set", "provider=git", "--set", f"git-url={url}")
     # Before 3.2: the hand-edited field is reported, with what Flux will do and the fixes.
     preview = json.loads(wiz(repo, "verify", "bootstrap.ownership", "--json", env=env, ok=(0, 1)).stdout)
@@ -141,7 +141,7 @@ def test_adopted_objects_keep_their_uids_under_flux_and_the_left_one_is_listed_a
     cfg = next(p for p in repo.rglob("config.yaml") if "redis-config" in p.read_text())
     cfg.write_text(cfg.read_text().replace("  maxmemory: 64mb\n", "  maxmemory: 64mb\n  maxclients: \"100\"\n"))
     git(repo, "commit", "-qam", "keep the hand-set maxclients")
-    run("repo.commit-push")
+    run("repo.commit-push", "--set", "ci-deploy=push")
     run("bootstrap.ownership")
     findings = json.dumps(json.loads(wiz(repo, "verify", "bootstrap.ownership", "--json", env=env).stdout))
     assert "maxclients" not in findings, findings

@@ -70,9 +70,11 @@ def test_full_migration_headless(testbed_factory, tmp_path):
     drift = item_status(data, "validate.drift")["evidence"]
     assert drift["flux_diff"]["exit_code"] == 1
     assert heal["seconds"] < 60 and heal["flux_diff"]["exit_code"] == 0
-    cm = kubectl_json(env, "configmap", "-n", NS, "redis-config")
-    assert cm["data"] == {"maxmemory": "64mb"}  # exactly as Git says
+    assert (drift["target"]["namespace"], drift["target"]["name"]) == ("flux-system", "homelab-wizard-drift-canary")
+    cm = kubectl_json(env, "configmap", "-n", "flux-system", "homelab-wizard-drift-canary")
+    assert cm["data"] == {"drift-check": "as-in-git"}  # exactly as Git says
     assert cm["metadata"]["labels"]["kustomize.toolkit.fluxcd.io/name"] in ("apps", "infra-controllers")
+    assert kubectl_json(env, "configmap", "-n", NS, "redis-config")["data"] == {"maxmemory": "64mb"}  # untouched
 
     # the path is pinned: a bootstrap with another --path is refused
     res = wiz(repo, "run", "bootstrap.run", "--set", "cluster=other", "--dry-run", env=env, ok=(4,))

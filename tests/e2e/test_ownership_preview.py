@@ -69,7 +69,7 @@ def test_ownership_preview_reports_before_bootstrap_and_the_exclude_answer_lets_
         step(*args)
     for item in ("secrets.scan", "secrets.keys", "secrets.convert", "secrets.decryption"):
         step("skip", item, "--reason", "no Secrets in this repo")
-    step("run", "repo.commit-push", "--yes")
+    step("run", "repo.commit-push", "--set", "ci-deploy=push", "--yes")
     # cert-manager goes away after Phase 2 (its CRD with it): nothing provides cert-manager.io now.
     kubectl(env, "delete", "crd", "clusterissuers.cert-manager.io", "--wait=true")
 
@@ -99,7 +99,7 @@ def test_ownership_preview_reports_before_bootstrap_and_the_exclude_answer_lets_
     assert "run 2.4 repo.flux-manifests and 2.5 repo.commit-push again" in res.stdout + res.stderr
     assert status_json(repo, env)["answers"]["class.infrastructure/kubernetes/issuers"] == "exclude"
     step("run", "repo.flux-manifests", "--yes")
-    step("run", "repo.commit-push", "--yes")
+    step("run", "repo.commit-push", "--set", "ci-deploy=push", "--yes")
     step("verify", "bootstrap.ownership")
     st = item_status(status_json(repo, env), "bootstrap.ownership")
     assert st["status"] == "passed", st

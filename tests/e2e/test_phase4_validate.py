@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.homelab import CANARY, NS, hand_applied_homelab, phases_1_and_2, wiz
+from tests.e2e.homelab import CANARY, hand_applied_homelab, phases_1_and_2, wiz
 from tests.helpers import git, item_status, status_json
 
 pytestmark = pytest.mark.testbed
+DRIFT_CANARY = ("flux-system", "homelab-wizard-drift-canary")  # what 4.3 changes: the ConfigMap 2.4 wrote
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +81,8 @@ def test_drift_target_deleted_after_the_preview_changes_nothing(migrated):
         engine = Engine(session)
         plan = engine.plan("validate.drift")
         t = plan.data["target"]
-        assert (t["kind"], t["namespace"], t["name"]) == ("ConfigMap", NS, "redis-config")
-        kubectl(env, "delete", "configmap", "-n", NS, "redis-config")
+        assert (t["kind"], t["namespace"], t["name"]) == ("ConfigMap", *DRIFT_CANARY)  # the wizard's own, never the owner's
+        kubectl(env, "delete", "configmap", "-n", *DRIFT_CANARY)
         with pytest.raises(Blocked, match="was deleted after the preview; nothing was changed"):
             engine.run("validate.drift", plan)
         assert not [e for e in session.state.journal if e["action"] == "drift-made"]
@@ -89,7 +90,7 @@ def test_drift_target_deleted_after_the_preview_changes_nothing(migrated):
         session.store.release()
     # Flux puts it back from Git at the next reconcile (4.2 triggers one).
     wiz(repo, "run", "validate.reconciled", "--yes", env=env)
-    assert kubectl(env, "get", "configmap", "-n", NS, "redis-config", "-o", "jsonpath={.data.maxmemory}").stdout == "64mb"
+    assert kubectl(env, "get", "configmap", "-n", *DRIFT_CANARY, "-o", "jsonpath={.data.drift-check}").stdout == "as-in-git"
 
 
 def test_api_server_down_mid_phase_is_a_clear_error_and_the_retry_works(migrated):
@@ -110,7 +111,7 @@ def test_api_server_down_mid_phase_is_a_clear_error_and_the_retry_works(migrated
     data = status_json(repo, env)
     assert item_status(data, "validate.drift")["status"] == "passed"
     assert item_status(data, "validate.healing")["status"] == "passed"
-    assert kubectl(env, "get", "configmap", "-n", NS, "redis-config", "-o", "jsonpath={.data.maxmemory}").stdout == "64mb"
+    assert kubectl(env, "get", "configmap", "-n", *DRIFT_CANARY, "-o", "jsonpath={.data.drift-check}").stdout == "as-in-git"
 
 
 def test_suspended_kustomization_is_not_healed_and_the_wizard_restores_git(migrated):
@@ -122,8 +123,8 @@ def test_suspended_kustomization_is_not_healed_and_the_wizard_restores_git(migra
     try:
         res = wiz(repo, "run", "validate.healing", "--yes", env=env, ok=(1,))
         assert "is suspended" in res.stderr and "put the Git value back itself" in res.stderr
-        assert kubectl(env, "get", "configmap", "-n", NS, "redis-config", "-o",
-                       "jsonpath={.data.maxmemory}").stdout == "64mb"
+        assert kubectl(env, "get", "configmap", "-n", *DRIFT_CANARY, "-o",
+                       "jsonpath={.data.drift-check}").stdout == "as-in-git"
         assert item_status(status_json(repo, env), "validate.healing")["status"] != "passed"
     finally:
         kubectl(env, "patch", "kustomizations.kustomize.toolkit.fluxcd.io", "-n", ks[0], ks[1], "--type=merge",

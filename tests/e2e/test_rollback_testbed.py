@@ -81,7 +81,8 @@ def test_full_migration_then_suspend_resume_revert_and_stop_gitops(testbed_facto
     kubectl(env, "apply", "-R", "-f", str(repo / "infrastructure"))
     phase1(repo, env)
     for item in ("repo.cluster-dir", "repo.kustomizations", "repo.apps", "repo.flux-manifests", "repo.commit-push"):
-        res = wiz(repo, "run", item, "--yes", env=env)
+        res = wiz(repo, "run", item, *(["--set", "ci-deploy=push"] if item == "repo.commit-push" else []), "--yes",
+                  env=env)
         assert res.returncode == 0, f"{item}: {res.stdout}\n{res.stderr}"
     tb_run(["flux", "bootstrap", "git", f"--url={url}", "--allow-insecure-http", "--token-auth", "--username=git",
             "--branch=main", "--path=clusters/homelab", "--silent", "--timeout=5m"],

@@ -77,7 +77,7 @@ def journey(testbed_factory, tmp_path_factory):
         run(item)
     for item in ("secrets.scan", "secrets.keys", "secrets.convert", "secrets.decryption"):
         run(item, "--set", "secrets=sops")
-    run("repo.commit-push")
+    run("repo.commit-push", "--set", "ci-deploy=push")
     run("bootstrap.credentials", "--set", "provider=git", "--set", f"git-url={url}")
     run("bootstrap.ownership")  # 3.0: what Flux will take over, before the first reconcile
     boot = run("bootstrap.run")

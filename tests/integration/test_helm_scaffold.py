@@ -68,7 +68,7 @@ def verified_idempotent_and_committed(repo, env) -> None:
     assert "replaced by HelmRelease homelab/services" in res.stdout
     res = wiz(repo, "run", "repo.flux-manifests", "--dry-run", env=env)
     assert res.returncode == 0 and "Nothing to change" in res.stdout, res.stdout
-    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    res = wiz(repo, "run", "repo.commit-push", "--set", "ci-deploy=push", "--yes", env=env)
     assert res.returncode == 0, res.stdout + res.stderr
     assert git(repo, "status", "--porcelain") == ""
 

@@ -131,7 +131,7 @@ def test_option_b_scaffold_lands_in_sources_base_and_overlays(tmp_path, env):
     overlay = yaml.safe_load((repo / CONTROLLERS / "kustomization.yaml").read_text())["resources"]
     assert overlay.count("../../../sources") == 1 and "../../../base/monitoring" in overlay
     assert yaml.safe_load((repo / "apps/overlays/homelab/kustomization.yaml").read_text())["resources"] == [
-        "../../base/homelab-dashboard", "../../base/services"]
+        "../../base/homelab-dashboard", "../../base/services", "homelab-wizard-drift-canary.yaml"]
 
     verified_idempotent_and_committed(repo, env)
 

@@ -73,7 +73,7 @@ def test_option_a_end_to_end_with_push_and_idempotence(tmp_path, env):
     mk = (repo / "infrastructure/kubernetes/monitoring/kustomization.yaml").read_text()
     assert "bases" not in mk and mk.startswith("# Monitoring stack") and "resources:\n  - grafana.yaml" in mk
 
-    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    res = wiz(repo, "run", "repo.commit-push", "--set", "ci-deploy=push", "--yes", env=env)
     assert res.returncode == 0, res.stderr
     assert log(repo)[:4] == ["homelab-wizard 2.4: add Flux Kustomizations (infrastructure, then apps)",
                              "homelab-wizard 2.3: move app manifests to apps/ (git mv)",
@@ -140,7 +140,7 @@ def test_option_b_end_to_end_keeps_comments_and_upgrades_flux_apis(tmp_path, env
     for k in (("Namespace", "homelab"), ("PersistentVolumeClaim", "postgres-data"), ("StatefulSet", "postgres")):
         assert docs[k]["metadata"]["annotations"]["kustomize.toolkit.fluxcd.io/prune"] == "disabled"
     assert "annotations" not in docs[("Service", "postgres")]["metadata"]
-    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    res = wiz(repo, "run", "repo.commit-push", "--set", "ci-deploy=push", "--yes", env=env)
     assert res.returncode == 0, res.stderr
     assert remote_head(repo) == git(repo, "rev-parse", "HEAD").strip()
     assert len(git(repo, "log", "--follow", "--format=%H", "--", "infrastructure/base/databases/postgres.yaml").split()) == 2
@@ -151,7 +151,7 @@ def test_plaintext_secret_blocks_the_commit_and_names_the_file(tmp_path, env):
     setup(repo, env, "a")
     run_all(repo, env)
     head = git(repo, "rev-parse", "HEAD")
-    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    res = wiz(repo, "run", "repo.commit-push", "--set", "ci-deploy=push", "--yes", env=env)
     assert res.returncode == 3
     # 2.5 cites the Secret at the line the scan (and the Secrets screen) cites: its first value,
     # not the line its document starts on (issue 15, point 8).
@@ -248,7 +248,7 @@ def test_kill_9_mid_apply_then_resume_finishes_the_step(tmp_path, env):
     assert res.returncode == 0, res.stderr
     assert "finishing the interrupted run" in res.stdout
     run_all(repo, env, ITEMS[3:])
-    assert wiz(repo, "run", "repo.commit-push", "--yes", env=env).returncode == 0
+    assert wiz(repo, "run", "repo.commit-push", "--set", "ci-deploy=push", "--yes", env=env).returncode == 0
     assert git(repo, "status", "--porcelain") == ""
     for f in ("infrastructure/base/cert-manager/helmrelease.yaml", "apps/base/services/n8n.yaml"):
         assert len(git(repo, "log", "--follow", "--format=%H", "--", f).split()) >= 2, f
@@ -265,7 +265,7 @@ def test_push_rejected_non_fast_forward_keeps_commits_never_forces(tmp_path, env
     their = remote_head(repo)
     setup(repo, env, "a")
     run_all(repo, env)
-    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    res = wiz(repo, "run", "repo.commit-push", "--set", "ci-deploy=push", "--yes", env=env)
     assert res.returncode == 1
     assert "committed, not pushed" in res.stderr + res.stdout and "git pull --rebase" in res.stderr + res.stdout
     assert remote_head(repo) == their  # not overwritten
@@ -287,14 +287,14 @@ def test_push_rejected_by_hook_says_protected_branch(tmp_path, env):
     setup(repo, env, "a")
     run_all(repo, env)
     before = remote_head(repo)
-    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    res = wiz(repo, "run", "repo.commit-push", "--set", "ci-deploy=push", "--yes", env=env)
     assert res.returncode == 1
     assert "committed, not pushed" in res.stderr and "protected branch?" in res.stderr
     assert remote_head(repo) == before
     # A second attempt does not commit again; it only retries the push.
     commits = log(repo)
     hook.unlink()
-    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    res = wiz(repo, "run", "repo.commit-push", "--set", "ci-deploy=push", "--yes", env=env)
     assert res.returncode == 0, res.stderr
     assert log(repo) == commits and remote_head(repo) == git(repo, "rev-parse", "HEAD").strip()
 
@@ -325,13 +325,13 @@ def test_commit_signing_failure_stops_2_5_before_anything_is_committed_or_pushed
     before = (git(repo, "rev-parse", "HEAD").strip(), remote_head(repo))
     git(repo, "config", "commit.gpgsign", "true")
     git(repo, "config", "gpg.program", "false")  # the signer fails, as a locked or missing key would
-    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    res = wiz(repo, "run", "repo.commit-push", "--set", "ci-deploy=push", "--yes", env=env)
     assert res.returncode == 1, res.stdout + res.stderr
     assert "could not sign the commit" in res.stderr and "Nothing was committed or pushed" in res.stderr
     assert (git(repo, "rev-parse", "HEAD").strip(), remote_head(repo)) == before
     git(repo, "config", "--unset", "gpg.program")
     git(repo, "config", "commit.gpgsign", "false")
-    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)  # fixed signing: it goes through
+    res = wiz(repo, "run", "repo.commit-push", "--set", "ci-deploy=push", "--yes", env=env)  # fixed signing: it goes through
     assert res.returncode == 0, res.stdout + res.stderr
     assert remote_head(repo) == git(repo, "rev-parse", "HEAD").strip()
 
@@ -436,10 +436,10 @@ def test_unreachable_origin_stops_at_the_push_and_resumes(tmp_path, env):
     setup(repo, env, "a")
     run_all(repo, env)
     git(repo, "remote", "set-url", "origin", "file:///nonexistent/homelab.git")
-    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    res = wiz(repo, "run", "repo.commit-push", "--set", "ci-deploy=push", "--yes", env=env)
     assert res.returncode == 1 and "committed, not pushed" in res.stderr and "could not be reached" in res.stderr
     commits = log(repo)
     git(repo, "remote", "set-url", "origin", good)
-    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    res = wiz(repo, "run", "repo.commit-push", "--set", "ci-deploy=push", "--yes", env=env)
     assert res.returncode == 0, res.stdout + res.stderr
     assert log(repo) == commits and remote_head(repo) == git(repo, "rev-parse", "HEAD").strip()

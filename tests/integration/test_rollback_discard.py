@@ -56,7 +56,7 @@ def test_discard_undoes_a_half_finished_phase_2_and_it_can_be_redone(tmp_path, e
     rows = {r["name"]: r for r in json.loads(wiz(repo, "rollback", "--json", env=env).stdout)["actions"]}
     assert not rows["discard"]["available"]
     run_all(repo, env)
-    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    res = wiz(repo, "run", "repo.commit-push", "--set", "ci-deploy=push", "--yes", env=env)
     assert res.returncode == 0, res.stdout + res.stderr
     assert git(repo, "status", "--porcelain") == ""
 

@@ -91,7 +91,7 @@ def test_sops_end_to_end_with_phase2_commit_and_canary(tmp_path, env):
     for item in PHASE2:
         outputs.append(wiz(repo, "run", item, "--yes", env=env).stdout)
     # The commit is refused while plaintext Secrets are there (Phase 2 uses this detector).
-    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env, ok=False)
+    res = wiz(repo, "run", "repo.commit-push", "--set", "ci-deploy=push", "--yes", env=env, ok=False)
     assert res.returncode == 3 and "n8n-config.yaml" in res.stderr and CANARY not in res.stderr
 
     res = wiz(repo, "run", "secrets.scan", "--set", "secrets=sops", "--yes", env=env)
@@ -129,7 +129,7 @@ def test_sops_end_to_end_with_phase2_commit_and_canary(tmp_path, env):
     st = item_status(status_json(repo, env), "secrets.decryption")
     assert st["status"] == "pending" and "no cluster is pinned" in st["message"]
 
-    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env)
+    res = wiz(repo, "run", "repo.commit-push", "--set", "ci-deploy=push", "--yes", env=env)
     outputs.append(res.stdout + res.stderr)
     log = git(repo, "log", "--format=%s").splitlines()
     assert "homelab-wizard S.3: encrypt the plaintext Secrets" in log, log
@@ -176,7 +176,7 @@ def test_kill_9_mid_conversion_is_found_and_finished_before_any_commit(tmp_path,
     (repo / ".git/homelab-wizard/lock").unlink(missing_ok=True)
     assert sops_status(repo, "apps/web/a.yaml") and CANARY in (repo / "apps/web/b.yaml").read_text()
     # No commit while the conversion is half done.
-    res = wiz(repo, "run", "repo.commit-push", "--yes", env=env, ok=False)
+    res = wiz(repo, "run", "repo.commit-push", "--set", "ci-deploy=push", "--yes", env=env, ok=False)
     assert res.returncode == 3
     st = item_status(status_json(repo, env), "secrets.convert")
     assert st["status"] in ("running", "failed", "pending")

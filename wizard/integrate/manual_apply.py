@@ -73,8 +73,9 @@ def file_kind(rel: str, head: str = "") -> str | None:
     p = PurePosixPath(rel)
     name = p.name.lower()
     parts = [x.lower() for x in p.parts]
-    if len(parts) >= 3 and parts[0] == ".github" and parts[1] == "workflows" and p.suffix in (".yml", ".yaml"):
-        return "github"
+    if len(parts) >= 3 and parts[0] in (".github", ".gitea", ".forgejo") and parts[1] == "workflows" and p.suffix in (
+            ".yml", ".yaml"):
+        return "github"  # Gitea and Forgejo Actions read GitHub's workflow format
     if name == ".gitlab-ci.yml" or name.endswith(".gitlab-ci.yml") or (
             parts[0] == ".gitlab" and p.suffix in (".yml", ".yaml") and "ci" in parts):
         return "gitlab"

@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from .scan import Manifest, ObjectKey
 
 STATEFUL_KINDS = ("Namespace", "PersistentVolumeClaim", "StatefulSet")
+CANARY_FILE = "homelab-wizard-drift-canary.yaml"  # canary.FILE (canary.py imports this module)
 GENERIC_NAMES = {"k8s", "kubernetes", "manifests", "deploy", "deployment", "kube", "manifest"}
 
 INFRA, APPS, EXCLUDE = "infrastructure", "apps", "exclude"
@@ -134,8 +135,9 @@ class Layout:
 
 
 def in_scope(path: str) -> bool:
-    """Manifests the wizard organises: not Flux's own cluster folder, not CI."""
-    return not path.startswith(("clusters/", ".github/"))
+    """Manifests the wizard organises: not Flux's own cluster folder, not CI, not its own drift canary
+    (which 2.4 writes beside its aggregator: wizard/repo/canary.py)."""
+    return not path.startswith(("clusters/", ".github/")) and PurePosixPath(path).name != CANARY_FILE
 
 
 def relpath(frm: str, to: str) -> str:

@@ -13,12 +13,19 @@ objects at risk and needs --allow-prune.
 """
 from __future__ import annotations
 
+import dataclasses
+import shutil
+import tempfile
+
 from ..checklist import Plan, Step, Verdict
 from ..journal import Commit
 from ..repo import gitstate
 from ..repo.push import PUSHED, ensure_pushed, last_push, push
+from ..fsutil import ensure_private_dir
+from ..paths import repo_data_dir
 from ..session import Blocked, Refused, WizardError
 from .base import JOURNAL_PREFIX, Action, Options, rollback_entries
+from .keep_encrypted import encrypted_secrets, guard_step, plaintext_secrets, show_file
 from .fluxctl import flux_cmd, kustomizations, ks_id, prune_risk, risk_steps, suspended
 
 
@@ -121,11 +128,19 @@ def suspend_first(session, ids: list[str], progress) -> list[str]:
     return [ks_id(k) for k in todo]
 
 
+def back_to_start(session, start: str) -> None:
+    """Undo a half-done sequence: abort the step in progress, then drop the revert commits made in this
+    run (never pushed). `reset --keep` on the tree the step left clean, never `--hard`."""
+    session.git.run("revert", "--abort", ok_codes=(0, 128), timeout=60)
+    if session.git.out("rev-parse", "HEAD") != start:
+        session.git.run("reset", "-q", "--keep", start, ok_codes=(0, 128), timeout=60)
+
+
 def conflict_error(session, res, start: str, commits: list[str], suspended_now: list[str]) -> WizardError:
     """Abort a revert sequence that stopped on a conflict; the error says what is where and what to do."""
     conflicted = [p for p in session.git.out("diff", "--name-only", "--diff-filter=U", "-z").split("\0") if p]
     stuck = session.git.run("rev-parse", "-q", "--verify", "REVERT_HEAD", ok_codes=(0, 1)).stdout.strip()
-    session.git.run("revert", "--abort", ok_codes=(0, 128), timeout=60)
+    back_to_start(session, start)
     now = session.git.out("rev-parse", "HEAD")
     dirty = [p for c, p in session.git.status_porcelain() if c != "??"]
     state = (f"the revert was aborted and the repository is clean at {start[:12]}" if now == start and not dirty
@@ -137,6 +152,75 @@ def conflict_error(session, res, start: str, commits: list[str], suspended_now: 
         + ". To go on, either revert by hand: 'git revert " + " ".join(s[:12] for s in commits)
         + "', resolve the conflicts in those files, 'git revert --continue', then 'git push' (never forced); "
         "or undo your later change to those files first, then run 'homelab-wizard rollback revert' again.")
+
+
+def plaintext_refusal(session, sha: str, files: list[str]) -> Refused:
+    subject = session.git.out("log", "-1", "--format=%s", sha)
+    return Refused(
+        f"reverting {sha[:12]} ({subject}) would write plaintext Secrets back into git in: {', '.join(files[:10])} "
+        "(there is no encrypted copy of them to keep). Nothing was changed. Revert by hand with 'git revert "
+        f"--no-commit {sha[:12]}', encrypt those files ('sops encrypt -i FILE') before 'git commit', then run "
+        "'homelab-wizard rollback revert' again for the rest.")
+
+
+def revert_each(session, commits: list[str], progress, suspended_now: list[str] = ()) -> dict[str, list[str]]:
+    """Revert `commits` (newest first), one commit each, never committing a plaintext Secret (see
+    keep_encrypted). Returns {commit: files kept encrypted}; on a conflict or a refusal HEAD goes
+    back to where it was and the error says why."""
+    start = session.git.out("rev-parse", "HEAD")
+    kept: dict[str, list[str]] = {}
+    for sha in commits:
+        # A file kept encrypted in a folder that 2.3 moved goes back with the folder (directory rename
+        # detection applied, not left as a "file location" conflict).
+        res = session.git.run("-c", "merge.directoryRenames=true", "revert", "--no-commit", sha,
+                              ok_codes=tuple(range(0, 256)), on_line=progress, timeout=300)
+        if res.exit_code != 0:
+            raise conflict_error(session, res, start, commits, list(suspended_now))
+        guard = guard_step(session)
+        if guard.refused:
+            back_to_start(session, start)
+            raise plaintext_refusal(session, sha, guard.refused)
+        subject = session.git.out("log", "-1", "--format=%s", sha)
+        body = [f'Revert "{subject}"', f"This reverts commit {sha}."]
+        if guard.kept:
+            kept[sha] = guard.kept
+            body.append("Kept encrypted (homelab-wizard never writes a plaintext Secret into git): "
+                        + ", ".join(guard.kept))
+        session.git.run("commit", "-q", "--allow-empty", *[a for m in body for a in ("-m", m)],
+                        timeout=60)
+        progress(f"reverted {sha[:12]}" + (f" (kept encrypted: {', '.join(guard.kept)})" if guard.kept else ""))
+    return kept
+
+
+def changed_since(session, base: str, paths: list[str]) -> list[str]:
+    if not paths:
+        return []
+    return [p for p in session.git.out("diff", "--name-only", "-z", base, "HEAD", "--", *paths).split("\0") if p]
+
+
+def kept_encrypted(session, base: str, paths: list[str]) -> list[str]:
+    """The reverted paths that differ from before the migration because a Secret in them stays encrypted
+    (where they ended up after the moves were undone)."""
+    return [p for p in changed_since(session, base, paths)
+            if encrypted_secrets(show_file(session, f"HEAD:{p}")) or plaintext_secrets(show_file(session, f"{base}:{p}"))]
+
+
+def preview_kept(session, commits: list[str]) -> dict[str, list[str]]:
+    """What revert_each will keep encrypted, found by doing it in a scratch worktree (in the data
+    folder, 0700: it holds the repo's files) that is removed after; Refused as the real run would be."""
+    root = ensure_private_dir(repo_data_dir(session.repo) / "scratch")
+    path = tempfile.mkdtemp(prefix="revert-", dir=root)
+    try:
+        session.git.run("worktree", "add", "--detach", "-q", path, "HEAD", timeout=120)
+        scratch = dataclasses.replace(session, repo=type(session.repo)(path))
+        return revert_each(scratch, commits, lambda line: None)
+    except WizardError as e:
+        if isinstance(e, Refused):
+            raise
+        return {}  # a conflict: the real run stops on it the same way and says so
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        session.git.run("worktree", "prune", ok_codes=(0, 1, 128))
 
 
 class Revert(Action):
@@ -178,6 +262,11 @@ class Revert(Action):
         for c in commits:
             subject = session.git.out("log", "-1", "--format=%s", c.sha)
             steps.append(Step("command", f"git revert --no-edit {c.sha[:12]}", subject))
+        kept = preview_kept(session, shas)
+        for sha, files in kept.items():
+            steps.append(Step("info", f"kept encrypted: {', '.join(files)}: reverting {sha[:12]} would write "
+                                      "plaintext Secrets back into git, so these files stay as they are now: the Secrets "
+                                      "encrypted (to apply one by hand: sops decrypt FILE | kubectl apply -f -)"))
         target = push_target(session) if opts.push else None
         steps.append(push_step(target, opts))
         steps.append(Step("info", f"then check at HEAD that {len(paths)} path(s) equal the tree of {base[:12]} "
@@ -187,20 +276,13 @@ class Revert(Action):
                     + (f", suspending {len(suspend_first)} Kustomization(s) first" if suspend_first else ""),
                     steps, changes="repo",
                     data={"commits": shas, "base": base, "paths": paths, "push": target, "items": items,
+                          "kept_encrypted": sorted({f for files in kept.values() for f in files}),
                           "suspend_first": suspend_first, "prune_risk": risk if opts.no_suspend else {}})
 
     def run(self, session, plan, progress):
         ensure_clean_repo(session)
         suspended_now = suspend_first(session, plan.data["suspend_first"], progress)
-        start = session.git.out("rev-parse", "HEAD")
-        # One sequence, newest first: on a conflict `git revert --abort` returns to the pre-sequence
-        # state (HEAD and work tree as before), so a stop leaves nothing half-done.
-        res = session.git.run("revert", "--no-edit", *plan.data["commits"], ok_codes=tuple(range(0, 256)),
-                              on_line=progress, timeout=300)
-        if res.exit_code != 0:
-            raise conflict_error(session, res, start, plan.data["commits"], suspended_now)
-        for sha in plan.data["commits"]:
-            progress(f"reverted {sha[:12]}")
+        kept = revert_each(session, plan.data["commits"], progress, suspended_now)
         head = session.git.out("rev-parse", "HEAD")
         pushed = None
         if plan.data["push"]:
@@ -213,14 +295,15 @@ class Revert(Action):
                 session.store.save()
             pushed = ensure_pushed(result, what="the revert commits are made locally").target
         return {"reverted": plan.data["commits"], "head": head, "pushed": pushed, "suspended": suspended_now,
+                "kept_encrypted": kept_encrypted(session, plan.data["base"], plan.data["paths"]) if kept else [],
                 "base": plan.data["base"]}
 
     def verify(self, session, plan, details):
         paths = plan.data["paths"]
-        diff = [p for p in session.git.out("diff", "--name-only", "-z", plan.data["base"], "HEAD", "--", *paths).split("\0")
-                if p] if paths else []
+        kept = details.get("kept_encrypted") or []
+        diff = [p for p in changed_since(session, plan.data["base"], paths) if p not in kept]
         ev = {"head": details.get("head"), "base": plan.data["base"], "paths": len(paths), "different": diff[:50],
-              "pushed": details.get("pushed")}
+              "pushed": details.get("pushed"), "kept_encrypted": kept}
         if diff:
             return Verdict("failed", f"at HEAD {len(diff)} reverted path(s) differ from before the migration: "
                            f"{', '.join(diff[:10])} (later commits changed them; see 'git diff {plan.data['base'][:12]} HEAD -- <path>')", ev)
@@ -231,6 +314,7 @@ class Revert(Action):
                 return Verdict("failed", f"{remote}/{branch} is at {rh}, not at the revert {details['head'][:12]}", ev)
         return Verdict("passed", f"{len(plan.data['commits'])} commit(s) reverted; the {len(paths)} path(s) they touched "
                        f"equal the tree from before the migration ({plan.data['base'][:12]})"
+                       + (f", except {len(kept)} kept encrypted: {', '.join(kept[:10])}" if kept else "")
                        + (f"; pushed to {details['pushed']}" if details.get("pushed") else ""), ev)
 
     def reverted_items(self, session, plan, details):

@@ -96,6 +96,28 @@ def _note_steps(new_keeps: list[dict], unknown: list[ma.Finding]) -> list[Step]:
                             f"or keep it with the answer keep.{f.ref}=<reason>") for f in unknown])
 
 
+def rewrite_changes(session) -> tuple[dict[str, str], list[Step], list[dict]]:
+    """5.2's rewrite: ({file: new text}, preview steps, keeps not recorded yet). 2.5 puts it into its own
+    push when the repository's CI deploys on push."""
+    mode = _mode(session)
+    found = ma.find(session.repo, common.ownership(session))
+    ak = keeps(session)
+    _check_keep_refs(ak, found)
+    changes, steps, new_keeps, unknown = {}, [], [], []
+    for rel, fs in _by_file(found).items():
+        kept_cmds = _kept_commands(session, fs, ak, new_keeps, unknown)
+        rewritten = _rewrite(session, rel, fs, mode, kept_cmds)
+        if rewritten:
+            changes[rel], step = rewritten
+            steps.append(step)
+    return changes, steps + _note_steps(new_keeps, unknown), new_keeps
+
+
+def commit_message(mode: str) -> str:
+    verb = "remove" if mode == "remove" else "replace with flux reconcile"
+    return f"ci: no manual kubectl apply for Flux paths ({verb}; homelab-wizard 5.2)"
+
+
 class NoManualApply(Item):
     questions = (MODE, PUSH)
 
@@ -134,17 +156,7 @@ class NoManualApply(Item):
 
     def plan(self, session) -> Plan:
         mode = _mode(session)
-        _, found = self._findings(session)
-        ak = keeps(session)
-        _check_keep_refs(ak, found)
-        changes, steps, new_keeps, unknown = {}, [], [], []
-        for rel, fs in _by_file(found).items():
-            kept_cmds = _kept_commands(session, fs, ak, new_keeps, unknown)
-            rewritten = _rewrite(session, rel, fs, mode, kept_cmds)
-            if rewritten:
-                changes[rel], step = rewritten
-                steps.append(step)
-        steps += _note_steps(new_keeps, unknown)
+        changes, steps, new_keeps = rewrite_changes(session)
         if not changes and not new_keeps:
             return Plan(self.id, "Nothing to change: no kubectl command the wizard can rewrite.", steps, changes="nothing")
         if changes:
@@ -161,7 +173,5 @@ class NoManualApply(Item):
             progress(f"kept {k['file']}:{k['line']}: {k['reason']}")
         session.store.save()
         if plan.data.get("changes"):
-            verb = "remove" if plan.data.get("mode") == "remove" else "replace with flux reconcile"
-            common.write_and_commit(session, self.id, plan.data["changes"],
-                                    f"ci: no manual kubectl apply for Flux paths ({verb}; homelab-wizard 5.2)",
+            common.write_and_commit(session, self.id, plan.data["changes"], commit_message(plan.data.get("mode")),
                                     progress, push=session.answers.get("push", "true") == "true")

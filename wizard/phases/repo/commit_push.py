@@ -7,6 +7,7 @@ from ...session import Blocked
 from ...repo import gitstate, push
 from ...repo.validate import plaintext_secrets
 from ...secrets.detect import secret_where
+from .ci_before_push import CI_DEPLOY, ci_plan, commit_rewrite
 from .common import Ctx, context
 
 
@@ -34,7 +35,7 @@ MESSAGES_B = {"repo.apps": "homelab-wizard 2.3: restructure into infrastructure/
 
 
 class CommitPush(Item):
-    questions = (REMOTE, BRANCH)
+    questions = (REMOTE, BRANCH, CI_DEPLOY)
 
     def _target(self, session) -> tuple[str, str]:
         branch = session.answers.get("branch") or gitstate.current_branch(session)
@@ -86,6 +87,7 @@ class CommitPush(Item):
         if session.git.run("remote", "get-url", remote, ok_codes=(0, 2, 128)).exit_code != 0:
             raise Blocked(f"the repository has no remote {remote!r}; add one with 'git remote add {remote} <url>' "
                           "(or answer remote=<name>), then run repo.commit-push again.")
+        ci_steps, ci_data, branch = ci_plan(session, branch)
         msgs = self._messages(ctx)
         steps = []
         prev = gitstate.head_tree(session)
@@ -96,9 +98,11 @@ class CommitPush(Item):
         cur = gitstate.current_branch(session)
         if branch != cur:
             steps.insert(0, Step("command", f"git switch -c {branch} (the changes come along)"))
+        commits = len(steps) - (branch != cur)
+        steps += ci_steps
         steps.append(Step("command", f"git push {remote} {branch} (never forced)"))
-        return Plan(self.id, f"commit the Phase 2 changes ({len(steps) - 1} commit(s)) on {branch} and push to {remote}",
-                    steps, changes="repo", data={"remote": remote, "branch": branch, "messages": msgs})
+        return Plan(self.id, f"commit the Phase 2 changes ({commits} commit(s)) on {branch} and push to {remote}",
+                    steps, changes="repo", data={"remote": remote, "branch": branch, "messages": msgs, **ci_data})
 
     def _messages(self, ctx: Ctx) -> dict[str, str]:
         msgs = dict(MESSAGES)
@@ -117,5 +121,9 @@ class CommitPush(Item):
         commits = gitstate.commit_steps(session, plan.data["messages"])
         for c in commits:
             progress(f"committed {c[:12]}")
+        commit_rewrite(session, plan.data, progress)
+        if branch != (session.answers.get("branch") or cur):
+            session.answers["branch"] = branch  # pushed to a branch first: Flux follows it from 3.2 on
+            session.store.save()
         result = push.ensure_pushed(push.push(session, remote, branch, item_id=self.id))
         progress(f"pushed to {result.target}")

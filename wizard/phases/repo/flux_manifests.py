@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ...checklist import Item, Plan, Step, Verdict
 from ...session import Blocked, WizardError
+from ...repo import canary
 from ...repo.validate import key_of, keystr, namespace_field_problems, server_dry_run, target_namespace_problems
 from ..secrets.flux_paths import describe_missing, missing_decryption, sops_files
 from .baseline import ensure_baseline
@@ -118,7 +119,9 @@ class FluxManifests(Item):
         out = []
         for name in order:
             path = str(ks[name][1]["spec"]["path"]).removeprefix("./")
-            out.append(server_dry_run(session, path, rendered[name], provided, created))
+            # The wizard's drift canary lives in flux-system, which only bootstrap creates: not a question of yours.
+            docs = [d for d in rendered[name] if not canary.is_canary(d)]
+            out.append(server_dry_run(session, path, docs, provided, created))
             for u in ctx.layout.units:
                 provided |= u.provides if unit_in(u, path, ctx) else set()
         return out

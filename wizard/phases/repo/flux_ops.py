@@ -6,7 +6,8 @@ from __future__ import annotations
 from ...checklist import Question
 from ...session import Blocked
 from ...repo import helm
-from ...repo.generate import aggregator, flux_documents, flux_file, unit_kustomization
+from ...repo import canary
+from ...repo.generate import aggregator, canary_file, flux_documents, flux_file, unit_kustomization
 from ...repo.layout import APPS, CONFIGS, CONTROLLERS, INFRA, SOURCES, Unit
 from ...repo.ops import op_edit, op_remove, op_write
 from ...repo.validate import current_api_version, validate_schema
@@ -31,6 +32,8 @@ def flux_ops(session, ctx: Ctx) -> list[dict]:
     for tier in (CONTROLLERS, CONFIGS, APPS):
         if lay.tier_units(tier) and tier not in lay.direct:
             ops.append(op_write(f"{lay.aggregators[tier]}/kustomization.yaml", aggregator(lay, tier, stateful)))
+    if canary.path(lay):
+        ops.append(op_write(canary.path(lay), canary_file()))
     for name, docs in flux_documents(lay, prune, _decrypting(session, ctx, ops)).items():
         ops.append(op_write(f"clusters/{ctx.cluster}/{name}", flux_file(name, docs)))
     for u in lay.units:

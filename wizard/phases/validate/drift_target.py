@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from ...flux.status import (NS, get_or_none, inventory_keys)
+from ...repo import canary
 from ...checklist import Question
 from ...session import NeedsAnswers
 from .common import FLUX_MANAGER, kustomizations
@@ -63,23 +64,52 @@ def _target(k, ks: dict, obj: dict, f: list[str]) -> dict:
             "ks_path": (ks.get("spec") or {}).get("path")}
 
 
-def pick_target(session) -> dict:
-    """A ConfigMap key, else a Deployment label, that Git defines and Flux owns; never in flux-system."""
-    wanted = session.answers.get("drift-target")  # Kind/namespace/name[:key]
+def _canary(session) -> dict | None:
+    """The wizard's drift canary (2.4 writes it into a Flux path), when Flux applies it and owns its key."""
+    for ks in kustomizations(session):
+        if (ks.get("spec") or {}).get("suspend") or ks["metadata"]["name"] == "flux-system":
+            continue
+        for k in inventory_keys(ks):
+            if (k.kind, k.group, k.namespace, k.name) == ("ConfigMap", "", canary.NAMESPACE, canary.NAME):
+                obj = get_or_none(session.kubectl, "configmap", "-n", k.namespace, k.name, "--show-managed-fields")
+                f = ["data", canary.KEY]
+                if obj is not None and f[1] in (obj.get("data") or {}) and _owned_by_flux(obj, f):
+                    return _target(k, ks, obj, f)
+    return None
+
+
+def _chosen(session, wanted: str) -> dict | None:
+    """The object the user named with drift-target (Kind/namespace/name[:key]), if Git defines the field."""
     for _, k, ks in _candidates(session):
-        if wanted and not wanted.split(":")[0] == f"{k.kind}/{k.namespace}/{k.name}":
+        if wanted.split(":")[0] != f"{k.kind}/{k.namespace}/{k.name}":
             continue
         obj = get_or_none(session.kubectl, _resource(k.kind), "-n", k.namespace, k.name, "--show-managed-fields")
-        if obj is None:
-            continue
-        for f in _fields(obj, k.kind, wanted):
+        for f in _fields(obj or {"metadata": {}}, k.kind, wanted) if obj else []:
             if _owned_by_flux(obj, f):
                 return _target(k, ks, obj, f)
-    raise NeedsAnswers("found no safe drift target: a ConfigMap key or a Deployment label that Git defines and Flux "
-                       "applies (outside flux-system, in a Kustomization that is not suspended). Name one with the "
-                       "answer drift-target=ConfigMap/<ns>/<name>:<key> or Deployment/<ns>/<name>",
-                       [Question("drift-target", "The object 4.3 changes by hand (ConfigMap/<ns>/<name>:<key> or "
-                                                 "Deployment/<ns>/<name>)")])
+    return None
+
+
+def pick_target(session) -> dict:
+    """The wizard's own drift canary; another object only when the user names it (drift-target), and
+    never one the user did not choose (4.3 once edited kube-system/coredns-custom on its own)."""
+    wanted = session.answers.get("drift-target")
+    t = _chosen(session, wanted) if wanted else _canary(session)
+    if t is not None:
+        return t
+    offered = [f"{k.kind}/{k.namespace}/{k.name}" for _, k, _ in _candidates(session) if k.namespace != "kube-system"]
+    why = (f"drift-target={wanted} is not a ConfigMap key or Deployment label that Git defines and Flux applies"
+           if wanted else f"the wizard's drift canary (ConfigMap {canary.NAMESPACE}/{canary.NAME}) is not applied by "
+                          "any Kustomization that is not suspended: run 2.4 repo.flux-manifests and 2.5 again to add "
+                          "it, or choose one of your objects for 4.3 to change by hand (Flux puts it back at 4.4)")
+    if not offered:
+        raise NeedsAnswers(f"found no safe drift target: {why}. Name one with the answer "
+                           "drift-target=ConfigMap/<ns>/<name>:<key> or Deployment/<ns>/<name>",
+                           [Question("drift-target", "The object 4.3 changes by hand (ConfigMap/<ns>/<name>:<key> or "
+                                                     "Deployment/<ns>/<name>)")])
+    raise NeedsAnswers(f"found no safe drift target: {why}",
+                       [Question("drift-target", "Which of your objects may 4.3 change by hand? (Flux reverts it at 4.4)",
+                                 [(o, o) for o in dict.fromkeys(offered)][:20])])
 
 
 def target_str(t: dict) -> str:
