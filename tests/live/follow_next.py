@@ -146,7 +146,9 @@ def follow_next(repo: Path, env: dict, known: dict[str, str] | None = None, *, m
             journey.answers.update(new)
         if journey.dead_end:
             break
-        if step.status == "pending":
+        # Pending and Next still on it: it waits on Flux (4.1 while apps waits on infra-controllers).
+        # Pending while Next moves on: it waits on a later item (S.4 before bootstrap), nothing to wait for.
+        if step.status == "pending" and (status(repo, env).get("next") or {}).get("id") == item:
             _wait_not_pending(repo, env, item, pending_timeout, journey)
     else:
         journey.dead_end = f"no end after {max_steps} steps"

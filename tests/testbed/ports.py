@@ -62,8 +62,19 @@ def allocate(base: int | None = None, overrides: dict[str, int] | None = None) -
 
 def find_free_base(lo: int = 20000, hi: int = 30000, tries: int = 50) -> int:
     """A random base in [lo, hi) whose whole range is free now (for tests that start their own
-    testbed next to others, e.g. concurrent sessions of other engineers on the same machine)."""
+    testbed next to others, e.g. concurrent sessions of other engineers on the same machine).
+
+    Under pytest-xdist each worker draws from its own slice of [lo, hi), so two workers never pick
+    overlapping ranges between one's check and its servers' bind."""
+    import os
     import random
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
+    if worker.startswith("gw") and worker[2:].isdigit() and count > 1:
+        size = (hi - lo) // count
+        lo = lo + int(worker[2:]) * size
+        hi = lo + size
 
     span = max(off for off, _, _ in LAYOUT.values()) + 1
     for _ in range(tries):

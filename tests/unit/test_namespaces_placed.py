@@ -3,6 +3,8 @@ one; an unknown kind is asked; namespaces made by hand are offered; objects the 
 found offline and asked about; every such question is declared, with its file:line."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import yaml
 
 from wizard.checklist import Question
@@ -157,3 +159,25 @@ def test_the_inventory_matches_a_namespaceless_manifest_to_where_the_cluster_has
     live = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "nginx-http-cm", "namespace": "apps"}}
     rows = build_inventory(Listing(objects=[live]), ScanResult(manifests=[manifest("ConfigMap", "nginx-http-cm")]))
     assert [(str(r.key), r.status) for r in rows] == [("ConfigMap apps/nginx-http-cm", "in repo")]
+
+
+def test_an_object_the_api_server_refuses_as_invalid_is_asked_with_leave_out_only():
+    from wizard.phases.repo.cluster_facts import _INVALID
+    from wizard.repo import rejects as rj
+
+
+    line = ('Error from server (Invalid): error when creating "STDIN": Deployment.apps "chartdb" is invalid: '
+            'spec.template.spec.containers[0].resources.requests: Invalid value: "250m": must be less than or equal '
+            'to cpu limit of 200m')
+    m = _INVALID.search(line)
+    assert (m.group(1), m.group(2)) == ("Deployment", "chartdb") and "cpu limit" in m.group(3)
+    dep = Manifest("apps/chartdb/deploy.yaml", 3, "apps/v1", "Deployment", "chartdb", "apps",
+                   {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "chartdb"}})
+    unit = SimpleNamespace(objects=[dep], tree=False)
+    layout = SimpleNamespace(units=[unit], needs=[], blocks=[])
+    found = rj.server_rejected(layout, lambda k: k, {("Deployment", "chartdb"): m.group(3)}, [])
+    assert [r.ref for r in found] == ["Deployment/apps/chartdb"] and not found[0].fixable
+    rj.ask(layout, found, {})
+    q = layout.needs[0]
+    assert q.key == "reject.Deployment/apps/chartdb" and [v for v, _ in q.choices] == ["exclude"]
+    assert q.where == "apps/chartdb/deploy.yaml:3" and "cpu limit" in layout.blocks[0]

@@ -27,6 +27,8 @@ class Rejected:
     keys: list[str]
     why: str
     ref: str  # <Kind>/<namespace>/<name>, the namespace as the object gets it
+    fixable: bool = True  # False: only the owner can fix it (the API server's own validation, 2.x cannot guess)
+    repair: dict | None = None  # repo/ssa_repair.py: what server-side apply refuses, and its mechanical repair
 
     @property
     def key(self) -> str:
@@ -34,6 +36,10 @@ class Rejected:
 
     @property
     def fix(self) -> str:
+        if self.repair is not None:
+            from .ssa_repair import describe
+
+            return describe(self.repair)
         if self.field == "data" and self.manifest.kind == "Secret":
             return "move the values that are not base64 to stringData, as written (the API server encodes them)"
         return "quote the values as strings"
@@ -73,6 +79,24 @@ def _problems(m: Manifest) -> list[tuple[str, list[str], str]]:
     return out
 
 
+def server_rejected(layout: Layout, place, refusals: dict, already: list[Rejected]) -> list[Rejected]:
+    """The objects kustomize-controller's server-side apply would refuse ({(kind, name): (reason,
+    repair or None)}, from a dry-run as it applies), beside the ones found offline."""
+    seen = {(r.manifest.kind, r.manifest.name) for r in already}
+    out = []
+    for u in layout.units:
+        for m in u.objects:
+            found = refusals.get((m.kind, m.name))
+            if found is None or (m.kind, m.name) in seen:
+                continue
+            seen.add((m.kind, m.name))
+            why, fix = found
+            k = place(m.key)
+            out.append(Rejected(u, m, "server", [], why, f"{m.kind}/{k.namespace}/{m.name}", fixable=fix is not None,
+                                repair=fix))
+    return out
+
+
 def find_rejected(layout: Layout, place) -> list[Rejected]:
     """Every object of the layout the API server would refuse; `place(key)` gives its namespace."""
     out = []
@@ -95,11 +119,22 @@ def ask(layout: Layout, rejected: list[Rejected], answers: dict) -> list[Rejecte
             continue
         m = r.manifest
         sentence = (f"{m.where}: the API server refuses {m.kind} {r.ref.split('/', 1)[1]}: {r.why}, so your own "
-                    "apply never created it either")
+                    "apply never created it either") if r.repair is None else (
+            f"{m.where}: Flux's server-side apply refuses {m.kind} {r.ref.split('/', 1)[1]} ({r.why}), which "
+            "client-side kubectl apply let through")
+        if r.repair is not None:  # `kubectl apply` took it, so the cluster has it: repairing keeps it in Flux
+            choices = [(FIX, r.fix), (EXCLUDE, "leave it out of Flux (it stays in the cluster as it is)")]
+            how = f"answer {r.key}=fix ({r.fix}) or {r.key}=exclude (leave it out)"
+        elif r.fixable:
+            choices = [(EXCLUDE, "leave it out of Flux (the cluster never had it)"), (FIX, r.fix)]
+            how = f"answer {r.key}=exclude (leave it out) or {r.key}=fix ({r.fix})"
+        else:
+            choices = [(EXCLUDE, "leave it out of Flux (the cluster never had it)")]
+            how = f"answer {r.key}=exclude (leave it out), or correct {m.where} and run again"
         layout.needs.append(Question(
-            r.key, f"{sentence}. Leave it out of Flux, or fix it?",
-            [(EXCLUDE, "leave it out of Flux (the cluster never had it)"), (FIX, r.fix)],
-            default=None, where=m.where,
-            help="Flux would fail the whole Kustomization that holds it, and everything that depends on it."))
-        layout.blocks.append(f"{sentence}: answer {r.key}=exclude (leave it out) or {r.key}=fix ({r.fix})")
+            r.key, f"{sentence}. Leave it out of Flux?" if not r.fixable else f"{sentence}. Leave it out of Flux, or fix it?",
+            choices, default=None, where=m.where,
+            help="Flux would fail the whole Kustomization that holds it, and everything that depends on it."
+                 + ("" if r.fixable else " Once you correct the file, the question goes away.")))
+        layout.blocks.append(f"{sentence}: {how}")
     return answered

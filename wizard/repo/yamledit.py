@@ -229,10 +229,20 @@ def _quote_values(docs, args) -> None:
             block[k] = _scalar_text(block[k])
 
 
+def _ssa_repair(docs, args) -> None:
+    """What server-side apply refuses in one object, repaired (repo/ssa_repair.py)."""
+    from .ssa_repair import repair
+
+    d = _object_at(docs, args)
+    if d is not None:
+        repair(d, args["repair"])
+
+
 TRANSFORMS = {"bases-to-resources": _bases_to_resources, "api-version": _api_version, "api-upgrade": _api_upgrade,
               "remove-documents": _remove_documents, "add-resource": _add_resource,
               "set-namespace": _set_namespace, "kustomization-namespace": _kustomization_namespace,
-              "data-to-stringdata": _data_to_string_data, "quote-values": _quote_values}
+              "data-to-stringdata": _data_to_string_data, "quote-values": _quote_values,
+              "ssa-repair": _ssa_repair}
 
 
 def _expected(old_docs: list, transform: str, args: dict) -> list:
@@ -245,7 +255,7 @@ def _expected(old_docs: list, transform: str, args: dict) -> list:
 
 # Transforms that change one document, named by args["index"]: only that document's text is
 # round-tripped, so a one-line change in a 9,000-line vendored manifest stays a one-line diff.
-ONE_DOCUMENT = {"api-version", "api-upgrade"}
+ONE_DOCUMENT = {"api-version", "api-upgrade", "ssa-repair"}
 _SEPARATOR = re.compile(r"^---(\s|$)")
 
 

@@ -49,7 +49,20 @@ LIVE = ("in repo", "only in cluster", FLUX)
 IN_REPO = ("in repo", "only in repo", FLUX)
 
 
-def still_true(stored: dict[str, str], rows, made_by_owner: dict[str, str] | None = None) -> list[str]:
+def left_out_by_answer(answers: dict) -> set[tuple[str, str]]:
+    """(kind, name) of the objects the owner chose to leave out of git at 2.x (a removed API version,
+    an object the API server refuses): the cluster never had them, and 2.2 took them out of the repo."""
+    out = set()
+    for k, v in answers.items():
+        prefix, _, ref = k.partition(".")
+        if prefix in ("api-upgrade", "reject") and v == "exclude" and ref.count("/") >= 2:
+            kind, _, rest = ref.partition("/")
+            out.add((kind, rest.rsplit("/", 1)[-1]))
+    return out
+
+
+def still_true(stored: dict[str, str], rows, made_by_owner: dict[str, str] | None = None,
+               left_out: set[tuple[str, str]] = frozenset()) -> list[str]:
     """What makes the stored inventory untrue now, by object identity, never by path: the later
     phases move files (Phase 2), bring objects into the repo (2.0) and hand them to Flux (Phases 3-4),
     which the report expects. So do new objects another owner makes (`made_by_owner`): a Helm
@@ -60,6 +73,9 @@ def still_true(stored: dict[str, str], rows, made_by_owner: dict[str, str] | Non
     for key, was in stored.items():
         now = fresh.get(key)
         if now is None:
+            k = parse_keystr(key)
+            if was == "only in repo" and (k.kind, k.name) in left_out:
+                continue  # never in the cluster, and left out of git by the owner's answer at 2.x
             out.append(f"{key} is gone from the cluster and the repo")
         elif was in LIVE and now not in LIVE:
             out.append(f"{key} is no longer in the cluster")
@@ -90,7 +106,7 @@ class Inventory(Item):
         if stored is None:  # written by an older version: the report's text is all there is
             changed = ["the report's text differs"] if body_of(path.read_text()) != body_of(fresh) else []
         else:
-            changed = still_true(stored, rows, owners)
+            changed = still_true(stored, rows, owners, left_out_by_answer(session.answers))
         evidence["changed"] = changed[:20]
         if changed:
             return Verdict("failed", f"{rel} no longer matches the cluster and the repo ({len(changed)}: "

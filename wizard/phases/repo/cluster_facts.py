@@ -7,10 +7,16 @@ session (proof.py) makes no calls and reads what its parent found. Every answer 
 """
 from __future__ import annotations
 
+import hashlib
+import re
 import time
 
+import yaml
+
 from ...runner import ToolError
+from ...repo.dry_run import FIELD_MANAGER
 from ...repo.scan import group_of
+from ...repo.ssa_repair import parse_typed_patch_error
 
 
 FRESH_SECONDS = 60  # a long TUI session asks again after this (someone may have made a namespace by hand)
@@ -88,3 +94,40 @@ def namespaces(session) -> set[str] | None:
 
     got = _cached(session, "namespaces", read)
     return set(got) if got is not None else None
+
+
+# `Error from server (Invalid): … Deployment.apps "chartdb" is invalid: spec…`
+_INVALID = re.compile(r'\(Invalid\): .*?(\w+)(?:\.[\w.-]+)? "([^"]+)" is invalid: (.+)$')
+
+
+def server_refusals(session, docs: list[dict]) -> dict[tuple[str, str], tuple[str, dict | None]]:
+    """{(kind, name): (the API server's reason, the mechanical repair or None)} for the objects that
+    kustomize-controller's server-side apply would refuse: a dry-run as it applies (server-side, its
+    field manager). `is invalid` (the owner's apply failed too) has no repair; the typed-patch refusals
+    that client-side `kubectl apply` let through (an undeclared field, a repeated list entry) have one.
+    A missing namespace or CRD is ordering, 2.4's business, never a refusal."""
+    if not docs:
+        return {}
+    text = yaml.safe_dump_all(docs, sort_keys=False)
+
+    def read():
+        try:
+            res = session.kubectl.run("apply", "--server-side", "--dry-run=server", f"--field-manager={FIELD_MANAGER}",
+                                      "--force-conflicts", "-f", "-", "-o", "name", "--request-timeout=60s",
+                                      stdin=text, stdin_is_secret=any(d.get("kind") == "Secret" for d in docs),
+                                      ok_codes=(0, 1), timeout=120, log_output=False)
+        except ToolError:
+            return None
+        out = {}
+        for line in res.stderr.splitlines():
+            typed = parse_typed_patch_error(line)
+            if typed is not None:
+                out[f"{typed[0]}/{typed[1]}"] = (typed[2]["why"], typed[2])
+                continue
+            m = _INVALID.search(line)
+            if m:
+                out[f"{m.group(1)}/{m.group(2)}"] = (m.group(3).strip(), None)
+        return out
+
+    got = _cached(session, "refusals:" + hashlib.sha256(text.encode()).hexdigest(), read) or {}
+    return {tuple(k.split("/", 1)): v for k, v in got.items()}

@@ -64,6 +64,10 @@ def settle(session, ctx) -> None:
                                     {"needs": layout.needs, "blocks": layout.blocks})
     nsmod.made_by_hand(layout, ctx.placement, ctx.facts or nsmod.Facts(), session.answers)
     ctx.rejected = rj.find_rejected(layout, ctx.placement.place)
+    if ctx.facts is not None and ctx.facts.served is not None:  # connected: the API server's own validation too
+        ctx.rejected += rj.server_rejected(layout, ctx.placement.place,
+                                           cluster_facts.server_refusals(session, _sendable(layout, ctx)),
+                                           ctx.rejected)
     answered = rj.ask(layout, ctx.rejected, session.answers)
     gone = [r for r in answered if session.answers.get(r.key) == rj.EXCLUDE]
     for r in gone:
@@ -72,6 +76,22 @@ def settle(session, ctx) -> None:
     ctx.placement.homeless = [h for h in ctx.placement.homeless
                               if (h.manifest.path, h.manifest.kind, h.manifest.name) not in drop]
     layout.warnings += ctx.placement.notes
+
+
+def _sendable(layout: Layout, ctx) -> list[dict]:
+    """The layout's plain objects as the cluster would get them (placed in their namespace), for the
+    API server's validation; encrypted ones stay out (Flux decrypts them)."""
+    out = []
+    for u in layout.units:
+        for m in u.objects:
+            if not isinstance(m.doc, dict) or "sops" in m.doc or not isinstance(m.doc.get("metadata"), dict):
+                continue
+            doc = dict(m.doc)
+            ns = ctx.placement.place(m.key).namespace
+            if ns and not doc["metadata"].get("namespace"):
+                doc["metadata"] = {**doc["metadata"], "namespace": ns}
+            out.append(doc)
+    return out
 
 
 def _leave_out(layout: Layout, r: rj.Rejected) -> None:
@@ -199,6 +219,10 @@ def reject_ops(session, ctx) -> tuple[list[dict], list[str]]:
         answer = session.answers.get(r.key)
         if answer not in (rj.FIX, rj.EXCLUDE) or (answer == rj.EXCLUDE and not r.unit.tree):
             continue
+        if answer == rj.FIX and not r.fixable:
+            problems.append(f"{r.manifest.where}: {r.manifest.kind} {r.ref}: the API server refuses it ({r.why}); only "
+                            f"you can correct that file, or answer {r.key}=exclude")
+            continue
         m = _source_of(session, ctx, r.unit, r.manifest, origins)
         if m is None or (ctx.scan.files.get(m.path) and ctx.scan.files[m.path].sops):
             problems.append(f"{r.manifest.where}: {r.manifest.kind} {r.ref}: the file it comes from cannot be edited "
@@ -206,6 +230,9 @@ def reject_ops(session, ctx) -> tuple[list[dict], list[str]]:
             continue
         if answer == rj.EXCLUDE:
             ops.append(op_edit(m.path, "remove-documents", indexes=[m.index]))
+            continue
+        if r.repair is not None:
+            ops.append(op_edit(m.path, "ssa-repair", index=m.index, kind=m.kind, name=m.name, repair=r.repair))
             continue
         transform = "data-to-stringdata" if (m.kind, r.field) == ("Secret", "data") else "quote-values"
         ops.append(op_edit(m.path, transform, index=m.index, kind=m.kind, name=m.name, field=r.field, keys=r.keys))
