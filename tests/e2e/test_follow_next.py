@@ -130,7 +130,7 @@ def test_following_next_reaches_phase_5_with_no_dead_end_and_stays_green(testbed
     try:
         repo, _ = hand_applied_demo(tb, tmp_path, env)
         # Made by hand, in no file: 2.0 offers it, and adopting it needs S.2's key first.
-        subprocess.run(["kubectl", "create", "secret", "generic", "grafana-admin", "-n", "monitoring",
+        subprocess.run(["kubectl", "create", "secret", "generic", "grafana-oauth", "-n", "monitoring",
                         "--from-literal=admin-password=" + "hlw-hand-made-" + "5d1c"], env=env, check=True,
                        capture_output=True)
         journey = Journey(repo, env, rx, f"http://127.0.0.1:{tb.ports['notification_events']}/")

@@ -38,7 +38,9 @@ OLD = {
 
 @pytest.fixture
 def namespace(testbed, env, request):
-    ns = "api-" + request.node.name.replace("_", "-")[5:30].strip("-")
+    # One namespace per case: a deleted one lingers while it terminates, so a shared name would clash.
+    case = getattr(request.node, "callspec", None)
+    ns = "api-" + (case.params["name"] if case else request.node.name.replace("_", "-")[5:30].strip("-"))
     subprocess.run(["kubectl", "create", "namespace", ns], env=env, check=True, capture_output=True)
     yield ns
     subprocess.run(["kubectl", "delete", "namespace", ns, "--wait=false", "--ignore-not-found"], env=env,

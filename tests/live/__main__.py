@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from tests.corpus.driver import repos
-from tests.live.journey import run_live
+from tests.live.journey import NO_WEBHOOKS, run_live
 from tests.testbed.cluster import Testbed
 from tests.testbed.ports import find_free_base
 
@@ -21,7 +21,7 @@ def main(argv: list[str]) -> int:
         for name in names:
             dest = Path(tmp) / name
             dest.mkdir()
-            tb = Testbed(dest / "testbed", port_base=find_free_base())
+            tb = Testbed(dest / "testbed", port_base=find_free_base(), extra_args=NO_WEBHOOKS)
             tb.start()
             try:
                 r = run_live(tb, name, dest, log=lambda line, n=name: print(f"[{n}] {line}", flush=True))

@@ -11,11 +11,12 @@ from __future__ import annotations
 import pytest
 
 from tests.corpus.driver import repos
-from tests.live.journey import run_live
+from tests.live.journey import NO_WEBHOOKS, run_live
 
 pytestmark = [pytest.mark.testbed, pytest.mark.live]
 
 REPOS = repos()
+
 
 if not REPOS:
     pytest.skip("the real-repo corpus (../shared/corpus) is absent; the live corpus layer needs it",
@@ -25,7 +26,7 @@ if not REPOS:
 @pytest.mark.parametrize("name", REPOS)
 def test_following_next_takes_the_hand_applied_repo_through_phase_4_and_it_stays_green(name, testbed_factory,
                                                                                         tmp_path):
-    tb = testbed_factory(name.split("__")[0][:16])
+    tb = testbed_factory(name.split("__")[0][:16], extra_args=NO_WEBHOOKS)
     try:
         result = run_live(tb, name, tmp_path)
     finally:
