@@ -46,14 +46,23 @@ def open_session(repo: str | None, kubeconfig: str | None = None, context: str |
 
 @contextmanager
 def locked(repo: str | None, kubeconfig: str | None, context: str | None, command: str) -> Iterator[Session]:
-    """A session holding the repo's lock, with its state loaded; saved and released on the way out."""
+    """A session holding the repo's lock, with its state loaded; saved and released on the way out.
+
+    The scratch folder of plaintext copies is wiped as the lock is taken (what a killed run left)
+    and as it is let go (what this one made), so no plaintext copy outlives the command."""
+    from .scratch import wipe
+
     session = open_session(repo, kubeconfig, context)
     session.store.acquire(command)
     try:
+        wipe(session)
         session.store.load()
         yield session
     finally:
-        session.store.release()
+        try:
+            wipe(session)
+        finally:
+            session.store.release()
 
 
 # -- the confirmation policy --------------------------------------------------------------------

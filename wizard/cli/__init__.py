@@ -93,14 +93,26 @@ def main(argv: list[str] | None = None) -> int:
             code = fast_status(argv)
             if code is not None:
                 return code
-        args = build_parser().parse_args(argv)
-        return dispatch(args)
+        from ..signals import handle_termination, restore
+
+        handlers = handle_termination()  # SIGTERM and SIGHUP stop a run as Ctrl-C does (children, scratch, state)
+        try:
+            args = build_parser().parse_args(argv)
+            return dispatch(args)
+        finally:
+            restore(handlers)
     except BrokenPipeError:
         # `homelab-wizard status | head`: the reader left; no traceback. stdout goes to /dev/null
         # so the interpreter's final flush does not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        from ..signals import Terminated
+
+        if isinstance(e, Terminated):
+            print(f"\nstopped by {e.name}: the running step was stopped and recorded as interrupted, its scratch "
+                  "copies removed; run the same command again to resume.", file=sys.stderr)
+            return e.exit_code
         print("\ninterrupted: the state was saved; run the same command again to resume.", file=sys.stderr)
         return EXIT_INTERRUPTED
     except OSError as e:
