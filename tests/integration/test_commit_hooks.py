@@ -22,7 +22,8 @@ def ready_for_2_5(tmp_path, env):
 
 
 def commit_push(repo, env):
-    return run_cli("--repo", str(repo), "run", "repo.commit-push", "--yes", env=env)
+    # ci-deploy=push: the fixture's CI workflow applies on push; these tests are about the hooks.
+    return run_cli("--repo", str(repo), "run", "repo.commit-push", "--set", "ci-deploy=push", "--yes", env=env)
 
 
 def test_a_refusing_pre_commit_hook_stops_2_5_with_its_own_message(tmp_path, env):
