@@ -60,13 +60,27 @@ def state_dir(git_dir: Path) -> Path:
     return Path(git_dir) / "homelab-wizard"
 
 
+# Variables that point git at another repository, index or work tree than the one the user named.
+# A shell that exported one (a bare-repo dotfiles setup, a half-finished script) would send the
+# wizard's state, lock, audit log and `git add` into that other repository: every git call the
+# runner makes goes without them, and the CLI says once which ones it ignores.
+REDIRECTING_GIT_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY",
+                       "GIT_NAMESPACE")
+
+
+def redirecting_git_env(environ=None) -> list[str]:
+    """The names of REDIRECTING_GIT_ENV set (non-empty) in `environ` (default: this process's)."""
+    environ = os.environ if environ is None else environ
+    return [k for k in REDIRECTING_GIT_ENV if environ.get(k)]
+
+
 def find_git_dirs(start: Path) -> tuple[Path, Path] | None:
     """(work tree, git dir) for the common case of a plain `.git` folder, without running git.
 
     Returns None for anything else (worktrees, submodules, GIT_DIR set, no repo): the caller
     then asks git itself, which knows every layout.
     """
-    if os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE"):
+    if redirecting_git_env():  # the full path says it ignores them, then asks git
         return None
     for d in (start, *start.parents):
         dot = d / ".git"

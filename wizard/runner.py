@@ -108,7 +108,11 @@ class Runner:
     current_cancel: Callable[[], CancelToken | None] | None = None
 
     def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        from .paths import REDIRECTING_GIT_ENV, tools_bin
+
         env = dict(self.base_env if self.base_env is not None else os.environ)
+        for name in REDIRECTING_GIT_ENV:  # the repo the user named, never the one the shell points at
+            env.pop(name, None)
         # Tools must not open pagers, colour output or ask GitHub for updates.
         env.update({"NO_COLOR": "1", "PAGER": "cat", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0",
                     "SOPS_DISABLE_VERSION_CHECK": "1", "LC_ALL": "C.UTF-8"})
@@ -116,7 +120,6 @@ class Runner:
         # kubectl and sops also come as PyPI wheels next to this interpreter; the user's own
         # tools on PATH still win.
         # flux and kubeseal from `doctor --install-tools` sit in the wizard's data dir.
-        from .paths import tools_bin
 
         path = env.get("PATH", "")
         # HOMELAB_WIZARD_PATH_ONLY=1: use PATH as given (tests of a missing tool need it).

@@ -58,3 +58,15 @@ def check(data) -> None:
         raise ValueError("cluster is not a pinned identity (context, server, uid)")
     if not isinstance(data.get("answers", {}), dict) or not isinstance(data.get("journal", []), list):
         raise ValueError("answers or journal has the wrong type")
+    _check_journal(data.get("journal", []))
+
+
+def _check_journal(journal: list) -> None:
+    """Every reader (rollback, resume, 2.5) takes an entry as {"at", "action", ...}: a hand edit that
+    left a string or a null there is named here, instead of crashing one of them later."""
+    for n, entry in enumerate(journal):
+        if not isinstance(entry, dict):
+            raise ValueError(f"journal entry {n} is {type(entry).__name__} {str(entry)[:40]!r}, not an object")
+        for key in ("at", "action"):
+            if not isinstance(entry.get(key), str):
+                raise ValueError(f"journal entry {n} has no {key!r} text")

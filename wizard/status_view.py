@@ -194,6 +194,19 @@ def read_plain_state(repo_arg: str | None) -> dict | None:
     return data
 
 
+def _killed_run_left_something(state: dict) -> bool:
+    """An item stored as running, or plaintext copies in the scratch folder: the full path checks
+    whether a wizard is still at work and, if none is, tidies up what a killed one left."""
+    if any(isinstance(v, dict) and v.get("status") == "running" for v in (state.get("items") or {}).values()):
+        return True
+    from .paths import repo_data_dir
+
+    try:
+        return any((repo_data_dir(Path(state["repo"])) / "scratch").iterdir())
+    except (OSError, KeyError, TypeError):
+        return False
+
+
 def fast_status(argv: list[str]) -> int | None:
     """Run `status` without a Session when it is safe to; None hands over to the full path."""
     parsed = parse_status_argv(argv)
@@ -201,7 +214,7 @@ def fast_status(argv: list[str]) -> int | None:
         return None
     repo_arg, as_json = parsed
     state = read_plain_state(repo_arg)
-    if state is None:
+    if state is None or _killed_run_left_something(state):
         return None
     emit(status_data(state), as_json)
     return 0

@@ -46,14 +46,23 @@ def open_session(repo: str | None, kubeconfig: str | None = None, context: str |
 
 @contextmanager
 def locked(repo: str | None, kubeconfig: str | None, context: str | None, command: str) -> Iterator[Session]:
-    """A session holding the repo's lock, with its state loaded; saved and released on the way out."""
+    """A session holding the repo's lock, with its state loaded; saved and released on the way out.
+
+    The scratch folder of plaintext copies is wiped as the lock is taken (what a killed run left)
+    and as it is let go (what this one made), so no plaintext copy outlives the command."""
+    from .scratch import wipe
+
     session = open_session(repo, kubeconfig, context)
     session.store.acquire(command)
     try:
+        wipe(session)
         session.store.load()
         yield session
     finally:
-        session.store.release()
+        try:
+            wipe(session)
+        finally:
+            session.store.release()
 
 
 # -- the confirmation policy --------------------------------------------------------------------
@@ -146,11 +155,18 @@ def set_answers(session, item, sets: dict[str, str]) -> None:
                              "would end up in the shell history, in 'ps' and in the state file). Export the token "
                              "in the environment (GITHUB_TOKEN, GITEA_TOKEN or GIT_PASSWORD), or type it at the "
                              "no-echo prompt.")
-        q = next((q for q in item.questions if q.key == key), None)
+        q = next((q for q in item.questions if q.key == key), None) or _declared_elsewhere(key)
         try:
             session.answers[key] = q.validate(value) if q else value
         except ValueError as e:
             raise UsageError(str(e)) from None
+
+
+def _declared_elsewhere(key: str):
+    """The question of another item with this key (option=z given to 2.1 is checked as 1.1 would)."""
+    from .catalog import CATALOG
+
+    return next((q for it in CATALOG for q in it.questions if q.key == key), None)
 
 
 def fill_questions(session, questions, asker: Asker, suggested: dict | None = None) -> None:
@@ -203,15 +219,23 @@ def run_item(session, ref: str, asker: Asker, *, sets: dict[str, str] | None = N
     item = engine.item(ref)
     if dry_run:
         session.store.stored_answers = dict(session.answers)
-    set_answers(session, item, sets or {})
-    if sets:
-        engine.answers_changed(item)
-    engine.check_runnable(item)  # what it needs first says so before any question is asked
-    fill_questions(session, item.questions, asker, item.suggested(session))
-    session.repin = repin
-    session.store.save()
-    token_for(session, item, asker)
-    plan = plan_item(engine, item, asker)
+    given = dict(sets or {})
+    before = {k: session.answers.get(k) for k in given}
+    try:
+        set_answers(session, item, given)
+        if sets:
+            engine.answers_changed(item)
+        engine.check_runnable(item)  # what it needs first says so before any question is asked
+        fill_questions(session, item.questions, asker, item.suggested(session))
+        session.repin = repin
+        session.store.save()
+        token_for(session, item, asker)
+        plan = plan_item(engine, item, asker)
+    except NeedsAnswers:
+        raise  # the answers given held; the run uses them once the open questions are answered
+    except BaseException:
+        _forget(session, before)  # refused (class.x=bogus) or never used: not stored
+        raise
     show(plan)
     if dry_run:
         return Outcome("previewed", plan, name=item.id)
@@ -231,6 +255,19 @@ def run_item(session, ref: str, asker: Asker, *, sets: dict[str, str] | None = N
             plan = plan_item(engine, item, asker)
             show(plan)
     return Outcome("ran", plan, engine.run(item.id, plan, progress=progress), name=item.id)
+
+
+def _forget(session, before: dict) -> None:
+    """Put the answers given with --set back as they were before this run (stored only when used)."""
+    for k, v in before.items():
+        if v is None:
+            session.answers.pop(k, None)
+        else:
+            session.answers[k] = v
+    try:
+        session.store.save()
+    except Exception:  # noqa: BLE001 - the error being raised is the one to report
+        pass
 
 
 def _answer(session, e: NeedsAnswers, asker: Asker) -> bool:

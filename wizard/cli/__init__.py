@@ -93,14 +93,27 @@ def main(argv: list[str] | None = None) -> int:
             code = fast_status(argv)
             if code is not None:
                 return code
-        args = build_parser().parse_args(argv)
-        return dispatch(args)
+        from ..signals import handle_termination, restore
+
+        handlers = handle_termination()  # SIGTERM and SIGHUP stop a run as Ctrl-C does (children, scratch, state)
+        say_ignored_git_env()
+        try:
+            args = build_parser().parse_args(argv)
+            return dispatch(args)
+        finally:
+            restore(handlers)
     except BrokenPipeError:
         # `homelab-wizard status | head`: the reader left; no traceback. stdout goes to /dev/null
         # so the interpreter's final flush does not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        from ..signals import Terminated
+
+        if isinstance(e, Terminated):
+            print(f"\nstopped by {e.name}: the running step was stopped and recorded as interrupted, its scratch "
+                  "copies removed; run the same command again to resume.", file=sys.stderr)
+            return e.exit_code
         print("\ninterrupted: the state was saved; run the same command again to resume.", file=sys.stderr)
         return EXIT_INTERRUPTED
     except OSError as e:
@@ -124,6 +137,16 @@ def main(argv: list[str] | None = None) -> int:
             choices = " | ".join(v for v, _ in q.choices or []) or "…"
             print(f"  {q.key}: {q.prompt}\n    --set {q.key}=<{choices}>", file=sys.stderr)
         return code
+
+
+def say_ignored_git_env() -> None:
+    """Once per command: which of the shell's git variables the wizard ignores (the runner drops them)."""
+    from ..paths import redirecting_git_env
+
+    for name in redirecting_git_env():
+        print(f"note: {name} is set in this shell ({os.environ[name]}); the wizard ignores it, so every git command "
+              "it runs, its state, lock and audit log go to the repository you named (--repo, or the current "
+              "directory).", file=sys.stderr)
 
 
 def error_json(e: Exception, code: int) -> dict:

@@ -41,11 +41,34 @@ def print_verdict(item: Item, v: Verdict) -> None:
 # -- status / verify -----------------------------------------------------------------------
 def cmd_status(args) -> int:
     session = open_session(args)
-    session.store.load()  # read-only: the state file is replaced atomically, no lock needed
+    if not _tidy_after_a_killed_run(session):
+        session.store.load()  # read-only: the state file is replaced atomically, no lock needed
     from ..status_view import emit
 
     emit(Engine(session).status_json(), args.json)
     return EXIT_OK
+
+
+def _tidy_after_a_killed_run(session) -> bool:
+    """When no other wizard holds the lock: remove the plaintext copies a killed run left, and load the
+    state as the lock holder does (an item a killed run left "running" shows as interrupted). False
+    when another wizard is working (its scratch copies are its own, its "running" item is true)."""
+    from ..scratch import wipe
+    from ..state import LockHeld
+
+    try:
+        session.store.acquire("status")
+    except (LockHeld, OSError):  # another wizard works, or the git dir is read-only: only read
+        return False
+    try:
+        removed = wipe(session)
+        session.store.load()
+    finally:
+        session.store.release()
+    if removed:
+        print(f"removed {len(removed)} scratch copy(ies) of the repository that a killed run left in the "
+              "wizard's data folder", file=sys.stderr)
+    return True
 
 
 def cmd_verify(args) -> int:

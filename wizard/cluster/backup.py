@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from ..pause import pause_point  # noqa: F401 - re-exported (it lived here)
 from ..fsutil import PRIVATE_DIR, ensure_private_dir, write_private
 from ..repo.scan import group_of
 from .clean import clean
@@ -29,15 +30,6 @@ from .listing import Listing
 INDEX = "index.json"
 
 
-def pause_point(name: str) -> None:
-    """Test hook: with HOMELAB_WIZARD_PAUSE_AT=<name>, stop here so a test can interrupt the
-    wizard at a known point (Ctrl-C, kill -9) instead of guessing with sleeps."""
-    if os.environ.get("HOMELAB_WIZARD_PAUSE_AT") == name:
-        import sys
-        import time
-
-        print(f"paused at {name}", file=sys.stderr, flush=True)
-        time.sleep(120)
 PARTIAL = ".partial"
 
 

@@ -152,11 +152,16 @@ def ensure_clean(session, item_id: str) -> dict | None:
 
 
 # -- 2.5: commits and push ---------------------------------------------------------------------
-def commit_steps(session, messages: dict[str, str]) -> list[str]:
-    """One commit per pending step, then one atomic update of the branch. Returns the commits."""
+def commit_steps(session, messages: dict[str, str], hook_tree: str | None = None) -> list[str]:
+    """One commit per pending step, then one atomic update of the branch. Returns the commits.
+
+    `hook_tree`: the index after the owner's pre-commit hook changed it (already re-verified); the last
+    step's commit takes it, so the hook's edits are committed as `git commit` would commit them."""
     h = head(session)
     branch = current_branch(session)
     steps = pending_steps(session, h)
+    if hook_tree is not None and steps:
+        steps = [*steps[:-1], (steps[-1][0], hook_tree)]
     if index_tree(session) != (steps[-1][1] if steps else head_tree(session)):
         raise Refused("the staged changes are not exactly the wizard's (something was staged or changed since "
                       "the last step); review 'git status', then run the Phase 2 items again.")

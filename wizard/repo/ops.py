@@ -143,12 +143,14 @@ def unwritable(session, ops: list[dict]) -> list[str]:
 
 # -- apply ------------------------------------------------------------------------------------------
 def _stage(session, paths: list[str]) -> None:
-    """Bring the index in line with the work tree for these paths (repairs a git mv killed half-way)."""
+    """Bring the index in line with the work tree for these paths where a move left them apart (a git mv
+    killed half-way: a file gone from its old place, or not yet known at its new one). A file the user
+    edited meanwhile (modified, not moved) is left unstaged: the wizard stages only what it moved."""
     paths = [p for p in paths if p]
     for i in range(0, len(paths), GIT_BATCH):
-        changed = [p for _, p in _porcelain(session, paths[i:i + GIT_BATCH])]
-        if changed:
-            session.git.run("add", "-A", "--", *changed)
+        moved = [p for c, p in _porcelain(session, paths[i:i + GIT_BATCH]) if c[1] == "D" or c == "??"]
+        if moved:
+            session.git.run("add", "-A", "--", *moved)
 
 
 def _porcelain(session, batch: list[str]) -> list[tuple[str, str]]:

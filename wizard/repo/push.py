@@ -10,6 +10,7 @@ wording, with the one piece of advice per cause:
 
 - non-fast-forward (the remote moved on): `git pull --rebase`, then run the item again;
 - refused by the server (a hook, a protected branch): push to another branch, or ask its admin;
+- refused by the owner's pre-push hook: its own words, and fix what it names;
 - unreachable (no connection, a wrong URL, no credentials): check the remote's URL and the network.
 """
 from __future__ import annotations
@@ -18,9 +19,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..session import WizardError
-from . import gitstate
+from . import gitstate, hooks
 
 PUSHED, REJECTED, UNREACHABLE = "pushed", "rejected", "unreachable"
+HOOK_REFUSED = "refused-by-hook"  # the owner's pre-push hook said no: not the network, not the server
 TIMEOUT = 300  # seconds: a slow remote is not a failure
 NON_FAST_FORWARD = ("non-fast-forward", "fetch first", "stale info")
 
@@ -51,6 +53,8 @@ def advice(status: str, reason: str, remote: str, branch: str, retry: str, branc
     if status == REJECTED and any(s in reason for s in NON_FAST_FORWARD):
         return (f"{remote}/{branch} has commits this clone does not have: run 'git pull --rebase {remote} {branch}' "
                 f"(the wizard never force-pushes), check the result, then {retry}")
+    if status == HOOK_REFUSED:
+        return f"fix what your pre-push hook names (or its configuration), then {retry}"
     if status == REJECTED:
         where = "push to another branch" + (" (answer branch=<name>)" if branch_hint else "")
         return (f"the remote refused the push (protected branch? a server hook?); {where} and open a merge "
@@ -75,9 +79,15 @@ def push(session, remote: str, branch: str, *, item_id: str, source: str | None 
     head = _rev(session, src)
     res = session.git.run("push", "--porcelain", remote, f"{src}:refs/heads/{branch}",
                           ok_codes=tuple(range(256)), on_line=on_line, timeout=TIMEOUT)
-    refused = [summary for flag, _, summary in gitstate.parse_push_porcelain(res.stdout) if flag == "!"]
+    refs = gitstate.parse_push_porcelain(res.stdout)
+    refused = [summary for flag, _, summary in refs if flag == "!"]
+    by_hook = hooks.refused_by_pre_push(session, res.exit_code, refs, res.stderr)
     if res.exit_code == 0 and not refused:
         result = PushResult(PUSHED, remote, branch, head)
+    elif by_hook is not None:
+        reason = f"your pre-push hook refused it: {by_hook}"
+        result = PushResult(HOOK_REFUSED, remote, branch, head, reason,
+                            advice(HOOK_REFUSED, reason, remote, branch, retry or f"run {item_id} again"))
     else:
         status = REJECTED if refused else UNREACHABLE
         reason = " ".join(refused) or (res.stderr.strip().splitlines() or [f"git push exited {res.exit_code}"])[-1]

@@ -11,6 +11,8 @@ discarded so that 2.5 no longer offers to commit them.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..checklist import Plan, Step, Verdict
 from ..repo import gitstate
 from ..session import Blocked, Refused
@@ -36,16 +38,39 @@ def check_discardable(session) -> tuple[list[tuple[str, str]], list[str]]:
     if not steps:
         raise Blocked("the wizard has no staged, uncommitted Phase 2 changes on this HEAD (nothing to discard; "
                       "committed changes are undone with 'homelab-wizard rollback revert').")
-    foreign = gitstate.foreign_changes(session)
-    if foreign:
-        raise Refused("the work tree or index holds changes that are not the wizard's: "
-                      + ", ".join(foreign[:20]) + ". Commit or stash them first (the wizard never discards your "
-                      "work), then run the rollback again.")
+    exp = gitstate.expected_tree(session)
+    if gitstate.index_tree(session) != exp:
+        staged = gitstate.staged_paths(session, exp)
+        raise Refused("the index holds changes that are not the wizard's: "
+                      + ", ".join(f"{p} (staged)" for p in staged[:20]) + ". Commit or unstage them first (the "
+                      "wizard never discards your work), then run the rollback again.")
     items = []
     for item, _ in steps:
         if item not in items:
             items.append(item)
     return staged_changes(session), items
+
+
+def edited_since(session, paths: list[str]) -> list[str]:
+    """Paths the wizard changed that the user edited in the work tree after the wizard's step: they are
+    copied away before the rollback puts them back (discard_copies), never lost."""
+    wanted = set(paths)
+    return [p for c, p in gitstate.unstaged(session) if p in wanted and c != "??" and (session.repo / p).is_file()]
+
+
+def keep_copies(session, paths: list[str]) -> Path:
+    """Copy the user's edited files into a new 0700 folder of the data dir; that folder."""
+    from datetime import datetime, timezone
+
+    from ..fsutil import ensure_private_dir, write_private
+    from ..paths import repo_data_dir
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    root = ensure_private_dir(repo_data_dir(session.repo) / "kept-edits" / stamp)
+    for p in paths:
+        ensure_private_dir((root / p).parent)
+        write_private(root / p, (session.repo / p).read_bytes())
+    return root
 
 
 class Discard(Action):
@@ -74,8 +99,13 @@ class Discard(Action):
         steps += [Step("info", f"{letters.get(c[0], c)}: {p}") for c, p in changes[:200]]
         if len(changes) > 200:
             steps.append(Step("info", f"… and {len(changes) - 200} more"))
+        edited = edited_since(session, [p for _, p in changes])
+        if edited:
+            steps.insert(0, Step("info", "you edited these after the wizard's step; a copy of each is kept in the "
+                                 "wizard's data folder (named when it runs) before they are put back: "
+                                 + ", ".join(edited[:20])))
         steps.append(Step("info", f"then {', '.join(items)} go back to pending; check that the index and the work "
-                          "tree equal HEAD for these paths"))
+                          "tree equal HEAD for these paths (other files you changed are left as they are)"))
         return Plan("rollback.discard", f"discard {len(changes)} staged path(s) of {len(items)} Phase 2 step(s)",
                     steps, changes="repo",
                     data={"paths": [p for _, p in changes], "items": items,
@@ -88,13 +118,19 @@ class Discard(Action):
             raise Refused("the repository changed since the preview (HEAD or the wizard's staged steps); "
                           "preview the rollback again.")
         paths = plan.data["paths"]
+        edited = edited_since(session, paths)
+        kept = None
+        if edited:
+            kept = keep_copies(session, edited)
+            for p in edited:
+                progress(f"kept a copy of your edit of {p}: {kept / p}")
         if paths:
             session.git.run("restore", "--source=HEAD", "--staged", "--worktree", "--pathspec-from-file=-",
                             "--pathspec-file-nul", stdin="\0".join(paths) + "\0", on_line=progress, timeout=120)
         session.state.record(gitstate.APPLY, phase=DISCARDED, item="rollback.discard", base_head=plan.data["head"],
                              items=items)
         progress(f"discarded {len(paths)} staged path(s)")
-        return {"paths": len(paths), "items": items}
+        return {"paths": len(paths), "items": items, "kept": [str(kept / p) for p in edited] if kept else []}
 
     def verify(self, session, plan, details):
         paths = plan.data["paths"]
@@ -106,8 +142,11 @@ class Discard(Action):
         if staged or worktree:
             return Verdict("failed", f"{len(staged) + len(worktree)} path(s) still differ from HEAD: "
                            + ", ".join((staged + worktree)[:10]) + "; see 'git status'", ev)
+        kept = (details or {}).get("kept") or []
+        ev["kept_edits"] = kept
         return Verdict("passed", f"the {len(paths)} staged path(s) of {', '.join(plan.data['items'])} are back to HEAD "
-                       "in the index and the work tree", ev)
+                       "in the index and the work tree" + (f"; your later edits were kept: {', '.join(kept[:10])}"
+                                                           if kept else ""), ev)
 
     def reverted_items(self, session, plan, details):
         return plan.data["items"]

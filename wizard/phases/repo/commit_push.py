@@ -4,7 +4,7 @@ from __future__ import annotations
 from ...checklist import Item, Plan, Question, Step, Verdict
 from ...runner import ToolError
 from ...session import Blocked
-from ...repo import gitstate, push
+from ...repo import gitstate, hooks, push
 from ...repo.validate import plaintext_secrets
 from ...secrets.detect import secret_where
 from .ci_before_push import CI_DEPLOY, ci_plan, commit_rewrite
@@ -32,6 +32,45 @@ MESSAGES = {
 
 
 MESSAGES_B = {"repo.apps": "homelab-wizard 2.3: restructure into infrastructure/{{base,sources}} and apps/base (git mv)"}
+
+
+def _refuse_plaintext(session, ctx: Ctx) -> None:
+    secrets = [m for u in ctx.layout.units for m in plaintext_secrets(u.manifests)
+               if m.path not in ctx.layout.excluded_files]
+    if secrets:
+        raise Blocked("refusing to commit: plaintext Secrets would sit under a Flux path: "
+                      + ", ".join(f"{m.kind} {m.namespace}/{m.name} ({secret_where(session.repo, m)})"
+                                  for m in secrets[:10])
+                      + ". Encrypt them first with the secrets items (secrets.scan, secrets.keys, "
+                        "secrets.convert: SOPS or Sealed Secrets), then run repo.commit-push again.")
+
+
+def _run_pre_commit(session, progress) -> str | None:
+    """The owner's pre-commit hook on the index about to be committed. None when it changed nothing;
+    the new index tree when it rewrote and staged files, after 2.4's check and the plaintext check
+    passed again on what it left (a formatter must not break a Flux path or undo an encryption)."""
+    before = gitstate.index_tree(session)
+    if not hooks.run_hook(session, "pre-commit", what="fix what the hook names (if it changed files, review and "
+                          "'git add' them), then run repo.commit-push again."):
+        return None
+    after = gitstate.index_tree(session)
+    unstaged = [p for c, p in session.git.status_porcelain() if c[1] != " "]
+    if unstaged:
+        progress("your pre-commit hook changed files it did not stage (left as they are, as git commit leaves "
+                 "them): " + ", ".join(unstaged[:10]))
+    if after == before:
+        return None
+    changed = gitstate.staged_paths(session, before)
+    progress("your pre-commit hook changed staged files: " + ", ".join(changed[:10]) + "; checking 2.4 again")
+    from .flux_manifests import FluxManifests
+
+    verdict = FluxManifests().verify(session)
+    if not verdict.passed:
+        raise Blocked(f"your pre-commit hook changed {', '.join(changed[:10])}, and with its change 2.4's check "
+                      f"fails: {verdict.message}. Nothing was committed or pushed; undo or fix the hook's change, "
+                      "then run repo.commit-push again.")
+    _refuse_plaintext(session, context(session))
+    return after
 
 
 class CommitPush(Item):
@@ -75,14 +114,7 @@ class CommitPush(Item):
         if u is not None:
             raise Blocked(f"{u['item']} was interrupted half-way; run {u['item']} to finish it first.", needs=(u["item"],))
         gitstate.ensure_clean(session, self.id)
-        secrets = [m for u in ctx.layout.units for m in plaintext_secrets(u.manifests)
-                   if m.path not in ctx.layout.excluded_files]
-        if secrets:
-            raise Blocked("refusing to commit: plaintext Secrets would sit under a Flux path: "
-                          + ", ".join(f"{m.kind} {m.namespace}/{m.name} ({secret_where(session.repo, m)})"
-                                      for m in secrets[:10])
-                          + ". Encrypt them first with the secrets items (secrets.scan, secrets.keys, "
-                            "secrets.convert: SOPS or Sealed Secrets), then run repo.commit-push again.")
+        _refuse_plaintext(session, ctx)
         remote, branch = self._target(session)
         if session.git.run("remote", "get-url", remote, ok_codes=(0, 2, 128)).exit_code != 0:
             raise Blocked(f"the repository has no remote {remote!r}; add one with 'git remote add {remote} <url>' "
@@ -118,7 +150,10 @@ class CommitPush(Item):
             if exists.exit_code == 0 and exists.stdout.strip() != gitstate.head(session):
                 raise Blocked(f"the branch {branch} exists and points elsewhere; pick a new branch name or the current one.")
             session.git.run("switch", *([] if exists.exit_code == 0 else ["-c"]), branch)
-        commits = gitstate.commit_steps(session, plan.data["messages"])
+        hook_tree = _run_pre_commit(session, progress)
+        msgs = {item: hooks.commit_message(session, msg, item) for item, msg in plan.data["messages"].items()
+                if item in {i for i, _ in gitstate.pending_steps(session)}}
+        commits = gitstate.commit_steps(session, {**plan.data["messages"], **msgs}, hook_tree=hook_tree)
         for c in commits:
             progress(f"committed {c[:12]}")
         commit_rewrite(session, plan.data, progress)

@@ -19,8 +19,8 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 
-from ...fsutil import ensure_private_dir
-from ...paths import repo_data_dir
+from ...pause import pause_point
+from ...scratch import scratch_root, wipe
 from ...repo import gitstate
 from ...repo.ops import is_done, run_op
 from ...session import Blocked, NeedsAnswers
@@ -39,29 +39,19 @@ class _ScratchStore:
         pass
 
 
-def _scratch_root(session):
-    return ensure_private_dir(repo_data_dir(session.repo) / "scratch")
-
-
-def _clear_leftovers(session) -> None:
-    root = _scratch_root(session)
-    for d in root.iterdir():
-        shutil.rmtree(d, ignore_errors=True)
-    session.git.run("worktree", "prune", ok_codes=(0, 1, 128))
-
-
 @contextmanager
 def scratch_worktree(session):
     """A session on a detached worktree whose index and files are the user's index now."""
-    _clear_leftovers(session)
+    wipe(session)
     tree = gitstate.index_tree(session)
-    path = tempfile.mkdtemp(prefix="wt-", dir=_scratch_root(session))
+    path = tempfile.mkdtemp(prefix="wt-", dir=scratch_root(session.repo))
     try:
         session.git.run("worktree", "add", "--detach", "--no-checkout", path, "HEAD", timeout=120)
         scratch = dataclasses.replace(session, repo=type(session.repo)(path), scratch_moves={},
                                       store=_ScratchStore(session.store))
         scratch.git.run("read-tree", tree, timeout=120)
         scratch.git.run("checkout-index", "-a", "-f", timeout=300)
+        pause_point("scratch-checked-out")
         yield scratch
     finally:
         # Removed by deleting its folder and pruning its record (no --force anywhere near the user's repo).

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...checklist import Question
-from ...fsutil import ensure_private_dir
-from ...paths import repo_data_dir
 from ...repo.ops import op_write
 from ...runner import ToolError
+from ...scratch import scratch_root
 from ...session import Blocked, NeedsAnswers, Refused
 from ...secrets import existing, keys
 from .flux_paths import flux_kustomizations, reachable_files
@@ -150,7 +149,7 @@ def updatekeys_ops(session, config_text: str, files: list[existing.EncryptedFile
     if missing:
         raise Blocked("sops updatekeys needs your private key to add the wizard's: " + "; ".join(missing[:3])
                       + f". Import it (or answer {OWNER_AGE_KEY}=FILE), or answer {OWNER_KEYS}={FLUX_KEY}.")
-    scratch = Path(tempfile.mkdtemp(dir=ensure_private_dir(repo_data_dir(session.repo) / "scratch")))
+    scratch = Path(tempfile.mkdtemp(dir=scratch_root(session.repo)))
     try:
         (scratch / ".sops.yaml").write_text(config_text)
         env = {"SOPS_AGE_KEY_FILE": str(key_file)} if key_file else {}
