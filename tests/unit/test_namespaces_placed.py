@@ -175,7 +175,7 @@ def test_an_object_the_api_server_refuses_as_invalid_is_asked_with_leave_out_onl
                    {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "chartdb"}})
     unit = SimpleNamespace(objects=[dep], tree=False)
     layout = SimpleNamespace(units=[unit], needs=[], blocks=[])
-    found = rj.server_rejected(layout, lambda k: k, {("Deployment", "chartdb"): m.group(3)}, [])
+    found = rj.server_rejected(layout, lambda k: k, {("Deployment", "chartdb"): (m.group(3), None)}, [])
     assert [r.ref for r in found] == ["Deployment/apps/chartdb"] and not found[0].fixable
     rj.ask(layout, found, {})
     q = layout.needs[0]
