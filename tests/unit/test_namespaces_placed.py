@@ -171,6 +171,8 @@ def test_an_object_the_api_server_refuses_as_invalid_is_asked_with_leave_out_onl
             'to cpu limit of 200m')
     m = _INVALID.search(line)
     assert (m.group(1), m.group(2)) == ("Deployment", "chartdb") and "cpu limit" in m.group(3)
+    alone = _INVALID.search('The Deployment "chartdb" is invalid: spec.replicas: Invalid value: -1')  # one object refused
+    assert (alone.group(1), alone.group(2)) == ("Deployment", "chartdb")
     dep = Manifest("apps/chartdb/deploy.yaml", 3, "apps/v1", "Deployment", "chartdb", "apps",
                    {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "chartdb"}})
     unit = SimpleNamespace(objects=[dep], tree=False)

@@ -44,7 +44,18 @@ CHART_CRDS = {
 BUILTIN_GROUPS = {"", "apps", "batch", "policy", "autoscaling", "extensions"}
 
 
+# Groups under k8s.io that come from CRDs or add-ons, never with the API server itself: Gateway API, volume
+# snapshots, metrics (an aggregated API), and the SIG projects' CRDs (x-k8s.io: cluster-api, kueue, jobset …).
+NOT_BUILTIN_K8S_IO = ("gateway.networking.k8s.io", "gateway.networking.x-k8s.io", "snapshot.storage.k8s.io",
+                      "metrics.k8s.io", "custom.metrics.k8s.io", "external.metrics.k8s.io",
+                      "policy.networking.k8s.io", "multicluster.x-k8s.io")
+
+
 def is_builtin_group(group: str) -> bool:
+    """A group every API server serves by itself (core, apps, *.k8s.io such as rbac or networking), not one a
+    CRD or an aggregated API brings."""
+    if group in NOT_BUILTIN_K8S_IO or group.endswith(".x-k8s.io"):
+        return False
     return group in BUILTIN_GROUPS or group.endswith(".k8s.io")
 
 

@@ -96,8 +96,9 @@ def namespaces(session) -> set[str] | None:
     return set(got) if got is not None else None
 
 
-# `Error from server (Invalid): … Deployment.apps "chartdb" is invalid: spec…`
-_INVALID = re.compile(r'\(Invalid\): .*?(\w+)(?:\.[\w.-]+)? "([^"]+)" is invalid: (.+)$')
+# `Error from server (Invalid): … Deployment.apps "chartdb" is invalid: spec…`, or with one object refused
+# `The Deployment "chartdb" is invalid: spec…`
+_INVALID = re.compile(r'(?:\(Invalid\): .*?|^The )(\w+)(?:\.[\w.-]+)? "([^"]+)" is invalid: (.+)$')
 
 
 def server_refusals(session, docs: list[dict]) -> dict[tuple[str, str], tuple[str, dict | None]]:
