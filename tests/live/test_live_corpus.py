@@ -13,7 +13,8 @@ import pytest
 from tests.corpus.driver import repos
 from tests.live.journey import NO_WEBHOOKS, run_live
 
-pytestmark = [pytest.mark.testbed, pytest.mark.live]
+# A whole migration per repo on its own testbed: minutes, more with other layers on the same cores.
+pytestmark = [pytest.mark.testbed, pytest.mark.live, pytest.mark.timeout(1800)]
 
 REPOS = repos()
 
