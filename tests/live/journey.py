@@ -17,6 +17,7 @@ from tests.corpus.driver import CORPUS, NOT_THE_OWNERS
 from tests.helpers import GIT_ENV, git
 from tests.live.follow_next import Journey, cli, follow_next, not_green, status
 from tests.live.owner_apply import OwnerApply, apply_as_owner
+from tests.live.volumes import ClaimBinder
 
 CANARY = "hlw-live-" + "4c1d9e7a2b"  # the git password on the testbed's server; assembled, never real
 
@@ -87,12 +88,19 @@ def run_live(tb, name: str, dest: Path, log=None) -> LiveResult:
     repo = lay_out_on(tb, name, dest, env)
     url = subprocess.run(["git", "-C", str(repo), "remote", "get-url", "origin"], capture_output=True,
                          text=True, check=True).stdout.strip()
-    result.applied = apply_as_owner(repo, env, ENVIRONMENT.get(name))
-    known = {"provider": "git", "git-url": url}
-    if name in ENVIRONMENT:
-        known["environment"] = ENVIRONMENT[name]
-        known["environment.*"] = ENVIRONMENT[name]
-    result.journey = follow_next(repo, env, known, log=log)
+    with ClaimBinder(tb.env):  # the owner's volume provisioner, which the testbed lacks (tests/live/volumes.py)
+        result.applied = apply_as_owner(repo, env, ENVIRONMENT.get(name))
+        known = {"provider": "git", "git-url": url}
+        if name in ENVIRONMENT:
+            known["environment"] = ENVIRONMENT[name]
+            known["environment.*"] = ENVIRONMENT[name]
+        result.journey = follow_next(repo, env, known, log=log)
+        _verify_twice(repo, env, result)
+    result.seconds = time.monotonic() - t0
+    return result
+
+
+def _verify_twice(repo: Path, env: dict, result: LiveResult) -> None:
     if not result.journey.dead_end:
         cli(repo, env, "verify")
         result.first = not_green(status(repo, env))
@@ -104,5 +112,3 @@ def run_live(tb, name: str, dest: Path, log=None) -> LiveResult:
                 if it["id"].startswith(("prep.", "repo.", "secrets.", "bootstrap.", "validate."))]
         result.total = len(rows)
         result.passed = sum(it["status"] in ("passed", "skipped") for it in rows)
-    result.seconds = time.monotonic() - t0
-    return result

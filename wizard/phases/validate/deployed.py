@@ -39,7 +39,9 @@ def _repo_objects(ctx, namespaced) -> tuple[dict, dict]:
     the user left out."""
     meant, excluded = {}, {}
     for u in ctx.layout.units:
-        for m in u.manifests:
+        # A kustomize tree's objects as its root renders them (an overlay's namespace and name suffix), never
+        # its base files as written: those are not what Flux applies.
+        for m in u.objects:
             k = repo_key(m, namespaced)
             (excluded if m.path in ctx.layout.excluded_files else meant).setdefault(k, m.where)
     return meant, excluded
