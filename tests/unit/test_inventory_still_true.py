@@ -55,3 +55,12 @@ def test_an_object_left_out_by_the_owner_s_answer_at_2_x_keeps_it_true():
     assert left == {("PodSecurityPolicy", "psp.flannel.unprivileged"), ("Secret", "db")}
     assert still_true(stored, rows(after), left_out=left) == []
     assert still_true(stored, rows(after)) != []
+
+
+def test_a_namespaceless_manifest_applied_where_phase_2_placed_it_keeps_it_true():
+    """Issue 21 (master-bogdan): the base's Deployment, never in the cluster (the owner's apply refused it), was
+    keyed default/…; Flux applied it in the overlay's namespace, and 1.3 called it gone."""
+    stored = {**STORED, "apps/Deployment/default/postgresql-deploy": "only in repo"}
+    after = {**{k: v for k, v in stored.items() if "postgresql" not in k},
+             "apps/Deployment/dev-db/postgresql-deploy": "managed by Flux"}
+    assert still_true(stored, rows(after)) == []

@@ -69,6 +69,9 @@ def still_true(stored: dict[str, str], rows, made_by_owner: dict[str, str] | Non
     release that 2.0 adopted gets a new revision record when helm-controller upgrades it."""
     made_by_owner = made_by_owner or {}
     fresh = {keystr(r.key): r.status for r in rows}
+    # A manifest with no namespace was keyed by where it would land; once Flux applies it where Phase 2
+    # placed it (an overlay's namespace), the same file keys there: the same object, not a lost one.
+    placed = {(k.group, k.kind, k.name) for k in map(parse_keystr, fresh)}
     out = []
     for key, was in stored.items():
         now = fresh.get(key)
@@ -76,6 +79,8 @@ def still_true(stored: dict[str, str], rows, made_by_owner: dict[str, str] | Non
             k = parse_keystr(key)
             if was == "only in repo" and (k.kind, k.name) in left_out:
                 continue  # never in the cluster, and left out of git by the owner's answer at 2.x
+            if was == "only in repo" and (k.group, k.kind, k.name) in placed:
+                continue
             out.append(f"{key} is gone from the cluster and the repo")
         elif was in LIVE and now not in LIVE:
             out.append(f"{key} is no longer in the cluster")
