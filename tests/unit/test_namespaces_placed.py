@@ -177,9 +177,31 @@ def test_an_object_the_api_server_refuses_as_invalid_is_asked_with_leave_out_onl
                    {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "chartdb"}})
     unit = SimpleNamespace(objects=[dep], tree=False)
     layout = SimpleNamespace(units=[unit], needs=[], blocks=[])
-    found = rj.server_rejected(layout, lambda k: k, {("Deployment", "chartdb"): (m.group(3), None)}, [])
+    found = rj.server_rejected(layout, lambda k: k, {("Deployment", "", "chartdb"): (m.group(3), None)}, [])
     assert [r.ref for r in found] == ["Deployment/apps/chartdb"] and not found[0].fixable
     rj.ask(layout, found, {})
     q = layout.needs[0]
     assert q.key == "reject.Deployment/apps/chartdb" and [v for v, _ in q.choices] == ["exclude"]
     assert q.where == "apps/chartdb/deploy.yaml:3" and "cpu limit" in layout.blocks[0]
+
+
+def test_a_typed_patch_refusal_goes_to_the_object_in_its_namespace_not_a_namesake():
+    """Issue 21 (lisenet): two Deployments named grafana; the repeated port was in istio-system's."""
+    from wizard.repo import rejects as rj
+    from wizard.repo.ssa_repair import parse_typed_patch_error
+
+    line = ('Error from server: failed to create typed patch object (istio-system/grafana; apps/v1, Kind=Deployment): '
+            '.spec.template.spec.containers[name="grafana"].ports: duplicate entries for key [containerPort=3000,protocol="TCP"]')
+    kind, name, fix = parse_typed_patch_error(line)
+
+    def dep(path, ns):
+        return Manifest(path, 1, "apps/v1", "Deployment", "grafana", ns,
+                        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "grafana", "namespace": ns}})
+
+    unit = SimpleNamespace(objects=[dep("grafana/deploy.yml", "monitoring"), dep("istio/grafana.yml", "istio-system")],
+                           tree=False)
+    layout = SimpleNamespace(units=[unit], needs=[], blocks=[])
+    found = rj.server_rejected(layout, lambda k: k, {(kind, fix["namespace"], name): (fix["why"], fix)}, [])
+    assert [r.manifest.path for r in found] == ["istio/grafana.yml"] and found[0].repair["op"] == "dedupe"
+    rj.ask(layout, found, {})
+    assert [v for v, _ in layout.needs[0].choices] == ["fix", "exclude"]

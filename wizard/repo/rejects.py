@@ -80,18 +80,18 @@ def _problems(m: Manifest) -> list[tuple[str, list[str], str]]:
 
 
 def server_rejected(layout: Layout, place, refusals: dict, already: list[Rejected]) -> list[Rejected]:
-    """The objects kustomize-controller's server-side apply would refuse ({(kind, name): (reason,
-    repair or None)}, from a dry-run as it applies), beside the ones found offline."""
-    seen = {(r.manifest.kind, r.manifest.name) for r in already}
+    """The objects kustomize-controller's server-side apply would refuse ({(kind, namespace or "", name):
+    (reason, repair or None)}, from a dry-run as it applies), beside the ones found offline."""
+    seen = {(r.manifest.kind, place(r.manifest.key).namespace, r.manifest.name) for r in already}
     out = []
     for u in layout.units:
         for m in u.objects:
-            found = refusals.get((m.kind, m.name))
-            if found is None or (m.kind, m.name) in seen:
-                continue
-            seen.add((m.kind, m.name))
-            why, fix = found
             k = place(m.key)
+            found = refusals.get((m.kind, k.namespace, m.name)) or refusals.get((m.kind, "", m.name))
+            if found is None or (m.kind, k.namespace, m.name) in seen:
+                continue
+            seen.add((m.kind, k.namespace, m.name))
+            why, fix = found
             out.append(Rejected(u, m, "server", [], why, f"{m.kind}/{k.namespace}/{m.name}", fixable=fix is not None,
                                 repair=fix))
     return out

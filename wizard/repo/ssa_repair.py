@@ -23,7 +23,7 @@ _SEGMENT = re.compile(r'\.([^.\[]+)|\[([^\]]*)\]')
 
 
 def parse_typed_patch_error(line: str) -> tuple[str, str, dict] | None:
-    """(kind, name, repair) from one line of the API server's answer, or None when it is not a
+    """(kind, name, repair) from one line (repair["namespace"]: the object's, "" when cluster-scoped) of the API server's answer, or None when it is not a
     typed-patch refusal the wizard can repair. `repair` is {"op", "path", "why"} (+ "key" for repeats)."""
     m = _TYPED.search(line)
     if not m:
@@ -32,11 +32,12 @@ def parse_typed_patch_error(line: str) -> tuple[str, str, dict] | None:
     if not name:  # cluster-scoped objects print only their name
         ns, name = "", ns
     if why.strip() == "field not declared in schema":
-        return kind, name, {"op": "drop-field", "path": path, "why": f"{path}: field not declared in schema"}
+        return kind, name, {"op": "drop-field", "path": path, "why": f"{path}: field not declared in schema",
+                            "namespace": ns}
     dup = _DUPLICATE.search(why)
     if dup:
         return kind, name, {"op": "dedupe", "path": path, "key": _selector(dup.group(1)),
-                            "why": f"{path}: repeated entry [{dup.group(1)}]"}
+                            "why": f"{path}: repeated entry [{dup.group(1)}]", "namespace": ns}
     return None
 
 

@@ -101,8 +101,8 @@ def namespaces(session) -> set[str] | None:
 _INVALID = re.compile(r'(?:\(Invalid\): .*?|^The )(\w+)(?:\.[\w.-]+)? "([^"]+)" is invalid: (.+)$')
 
 
-def server_refusals(session, docs: list[dict]) -> dict[tuple[str, str], tuple[str, dict | None]]:
-    """{(kind, name): (the API server's reason, the mechanical repair or None)} for the objects that
+def server_refusals(session, docs: list[dict]) -> dict[tuple[str, str, str], tuple[str, dict | None]]:
+    """{(kind, namespace or "" when the answer does not say, name): (the API server's reason, the mechanical repair or None)} for the objects that
     kustomize-controller's server-side apply would refuse: a dry-run as it applies (server-side, its
     field manager). `is invalid` (the owner's apply failed too) has no repair; the typed-patch refusals
     that client-side `kubectl apply` let through (an undeclared field, a repeated list entry) have one.
@@ -122,13 +122,13 @@ def server_refusals(session, docs: list[dict]) -> dict[tuple[str, str], tuple[st
         out = {}
         for line in res.stderr.splitlines():
             typed = parse_typed_patch_error(line)
-            if typed is not None:
-                out[f"{typed[0]}/{typed[1]}"] = (typed[2]["why"], typed[2])
+            if typed is not None:  # names the namespace: two objects of one name in two namespaces are told apart
+                out[f"{typed[0]}/{typed[2]['namespace']}/{typed[1]}"] = (typed[2]["why"], typed[2])
                 continue
             m = _INVALID.search(line)
             if m:
-                out[f"{m.group(1)}/{m.group(2)}"] = (m.group(3).strip(), None)
+                out[f"{m.group(1)}//{m.group(2)}"] = (m.group(3).strip(), None)
         return out
 
     got = _cached(session, "refusals:" + hashlib.sha256(text.encode()).hexdigest(), read) or {}
-    return {tuple(k.split("/", 1)): v for k, v in got.items()}
+    return {tuple(k.split("/", 2)): v for k, v in got.items()}
