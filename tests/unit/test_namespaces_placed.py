@@ -205,3 +205,24 @@ def test_a_typed_patch_refusal_goes_to_the_object_in_its_namespace_not_a_namesak
     assert [r.manifest.path for r in found] == ["istio/grafana.yml"] and found[0].repair["op"] == "dedupe"
     rj.ask(layout, found, {})
     assert [v for v, _ in layout.needs[0].choices] == ["fix", "exclude"]
+
+
+def test_a_pod_mounting_a_claim_defined_nowhere_is_asked_before_flux_waits_on_it_for_ever():
+    """Issue 21 (shaman007): mysql/migrate.yaml's Pod mounts mysql-pv-claim, which no file and no cluster has; the
+    owner's stayed Pending, and Flux's health check failed infra-controllers at 3.4."""
+    from wizard.repo import rejects as rj
+
+    def doc(kind, name, **spec):
+        return Manifest(f"mysql/{name}.yaml", 1, "v1", kind, name, "db",
+                        {"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": "db"}, "spec": spec})
+
+    pod = doc("Pod", "migrate", volumes=[{"name": "a", "persistentVolumeClaim": {"claimName": "mysql-pv-claim"}},
+                                         {"name": "b", "persistentVolumeClaim": {"claimName": "mysql-lh"}}])
+    pvc = doc("PersistentVolumeClaim", "mysql-lh")
+    layout = SimpleNamespace(units=[SimpleNamespace(objects=[pod, pvc], tree=False)], needs=[], blocks=[])
+    found = rj.dangling_claims(layout, lambda k: k, set())
+    assert [(r.ref, r.keys) for r in found] == [("Pod/db/migrate", ["mysql-pv-claim"])]
+    assert rj.dangling_claims(layout, lambda k: k, {("db", "mysql-pv-claim")}) == []
+    rj.ask(layout, found, {})
+    assert layout.needs[0].key == "reject.Pod/db/migrate" and [v for v, _ in layout.needs[0].choices] == ["exclude"]
+    assert "mysql-pv-claim" in layout.needs[0].prompt and layout.needs[0].where == "mysql/migrate.yaml:1"

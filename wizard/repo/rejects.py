@@ -29,6 +29,7 @@ class Rejected:
     ref: str  # <Kind>/<namespace>/<name>, the namespace as the object gets it
     fixable: bool = True  # False: only the owner can fix it (the API server's own validation, 2.x cannot guess)
     repair: dict | None = None  # repo/ssa_repair.py: what server-side apply refuses, and its mechanical repair
+    said: str = ""  # the sentence, when it is not the API server's refusal (a claim nothing defines)
 
     @property
     def key(self) -> str:
@@ -97,6 +98,44 @@ def server_rejected(layout: Layout, place, refusals: dict, already: list[Rejecte
     return out
 
 
+_CLAIMS_AT = {"Pod": ("spec",), "Job": ("spec", "template", "spec"), "CronJob": ("spec", "jobTemplate", "spec",
+              "template", "spec")}
+
+
+def _claims_of(m: Manifest) -> list[str]:
+    """The PersistentVolumeClaims a Pod or a workload's pod template mounts by name."""
+    node = m.doc
+    for step in _CLAIMS_AT.get(m.kind, ("spec", "template", "spec")):
+        node = node.get(step) if isinstance(node, dict) else None
+    vols = node.get("volumes") if isinstance(node, dict) else None
+    return [v["persistentVolumeClaim"]["claimName"] for v in vols or []
+            if isinstance(v, dict) and isinstance(v.get("persistentVolumeClaim"), dict)
+            and isinstance(v["persistentVolumeClaim"].get("claimName"), str)]
+
+
+def dangling_claims(layout: Layout, place, cluster_claims: set[tuple[str, str]]) -> list[Rejected]:
+    """Pods and workloads that mount a claim neither the repo nor the cluster has: they can never start
+    (the owner's own stayed Pending), and Flux's health check would fail their Kustomization and, through
+    dependsOn, everything after it."""
+    have = set(cluster_claims)
+    for u in layout.units:
+        have |= {(place(m.key).namespace, m.name) for m in u.objects if m.kind == "PersistentVolumeClaim"}
+    out = []
+    for u in layout.units:
+        for m in u.objects:
+            if m.kind not in ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"):
+                continue
+            ns = place(m.key).namespace
+            missing = [c for c in _claims_of(m) if (ns, c) not in have]
+            if missing:
+                said = (f"{m.kind} {ns}/{m.name} mounts PersistentVolumeClaim {', '.join(missing)}, which neither the "
+                        "repo nor the cluster has, so it can never start (yours stayed Pending too) and Flux's health "
+                        "check would fail its Kustomization")
+                out.append(Rejected(u, m, "claims", missing, f"claim {', '.join(missing)} is defined nowhere",
+                                    f"{m.kind}/{ns}/{m.name}", fixable=False, said=said))
+    return out
+
+
 def find_rejected(layout: Layout, place) -> list[Rejected]:
     """Every object of the layout the API server would refuse; `place(key)` gives its namespace."""
     out = []
@@ -118,7 +157,7 @@ def ask(layout: Layout, rejected: list[Rejected], answers: dict) -> list[Rejecte
         if r.key in {q.key for q in layout.needs}:
             continue
         m = r.manifest
-        sentence = (f"{m.where}: the API server refuses {m.kind} {r.ref.split('/', 1)[1]}: {r.why}, so your own "
+        sentence = f"{m.where}: {r.said}" if r.said else (f"{m.where}: the API server refuses {m.kind} {r.ref.split('/', 1)[1]}: {r.why}, so your own "
                     "apply never created it either") if r.repair is None else (
             f"{m.where}: Flux's server-side apply refuses {m.kind} {r.ref.split('/', 1)[1]} ({r.why}), which "
             "client-side kubectl apply let through")

@@ -83,6 +83,20 @@ def where_it_lives(session, resource: str, group: str, name: str) -> list[str]:
     return _cached(session, f"lives:{resource}.{group}/{name}", read) or []
 
 
+def claims(session) -> set[tuple[str, str]] | None:
+    """(namespace, name) of every PersistentVolumeClaim in the cluster (None when that cannot be read)."""
+    def read():
+        try:
+            res = session.kubectl.run("get", "persistentvolumeclaims", "-A", "-o", "json", "--request-timeout=20s",
+                                      timeout=30)
+            return sorted([i["metadata"]["namespace"], i["metadata"]["name"]] for i in res.json().get("items", []))
+        except (ToolError, ValueError, KeyError):
+            return None
+
+    got = _cached(session, "claims", read)
+    return {tuple(x) for x in got} if got is not None else None
+
+
 def namespaces(session) -> set[str] | None:
     """The namespaces that exist in the cluster now (None when that cannot be read)."""
     def read():

@@ -68,6 +68,9 @@ def settle(session, ctx) -> None:
         ctx.rejected += rj.server_rejected(layout, ctx.placement.place,
                                            cluster_facts.server_refusals(session, _sendable(layout, ctx)),
                                            ctx.rejected)
+        in_cluster = cluster_facts.claims(session)
+        if in_cluster is not None:
+            ctx.rejected += rj.dangling_claims(layout, ctx.placement.place, in_cluster)
     answered = rj.ask(layout, ctx.rejected, session.answers)
     gone = [r for r in answered if session.answers.get(r.key) == rj.EXCLUDE]
     for r in gone:
