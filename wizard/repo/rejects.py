@@ -114,7 +114,7 @@ def _claims_of(m: Manifest) -> list[str]:
 
 
 def dangling_claims(layout: Layout, place, cluster_claims: set[tuple[str, str]]) -> list[Rejected]:
-    """Pods and workloads that mount a claim neither the repo nor the cluster has: they can never start
+    """Pods that mount a claim neither the repo nor the cluster has: they can never start
     (the owner's own stayed Pending), and Flux's health check would fail their Kustomization and, through
     dependsOn, everything after it."""
     have = set(cluster_claims)
@@ -123,7 +123,9 @@ def dangling_claims(layout: Layout, place, cluster_claims: set[tuple[str, str]])
     out = []
     for u in layout.units:
         for m in u.objects:
-            if m.kind not in ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"):
+            # Bare Pods only: nothing recreates them differently, and Flux waits on them. A workload's claim
+            # may come from elsewhere (an operator, a chart, a volumeClaimTemplate) and a CronJob is not waited on.
+            if m.kind != "Pod":
                 continue
             ns = place(m.key).namespace
             missing = [c for c in _claims_of(m) if (ns, c) not in have]
