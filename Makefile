@@ -19,7 +19,7 @@ install: $(BIN)/homelab-wizard
 # the shared machine these tests run on) Python never writes it, and every CLI run a test starts (thousands)
 # would compile the wizard's modules again. Only changed files are compiled.
 bytecode: install
-	@$(PY) -m compileall -q -j 0 wizard screens assets tests benchmarks >/dev/null
+	@$(PY) -m compileall -q -j 0 -x 'assets/demo/' wizard screens assets tests benchmarks >/dev/null
 
 # Opens the TUI on REPO, or on the demo repo when no REPO is given.
 run: install

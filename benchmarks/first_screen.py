@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import compileall
+import re
 import os
 import statistics
 import subprocess
@@ -125,7 +126,8 @@ def cold_sample(kind: str, repo: str) -> tuple[float, float]:
 def compile_bytecode() -> None:
     """Compile the wizard's modules as installing it would (only what changed; quietly)."""
     for folder in ("wizard", "screens", "assets"):
-        compileall.compile_dir(ROOT / folder, quiet=2)
+        # never the demo repo's own Python files: their __pycache__ would land in the repo the demo lays out
+        compileall.compile_dir(ROOT / folder, quiet=2, rx=re.compile(r"assets/demo/"))
 
 
 def cold_start(repo: str, reps: int) -> dict[str, tuple[list[float], list[float]]]:

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from .checklist import Plan, Question, Verdict
 from .engine import Engine
+from .runner import Cancelled
 from .session import NeedsAnswers, Session, UsageError
 
 
@@ -233,8 +234,11 @@ def run_item(session, ref: str, asker: Asker, *, sets: dict[str, str] | None = N
         plan = plan_item(engine, item, asker)
     except NeedsAnswers:
         raise  # the answers given held; the run uses them once the open questions are answered
-    except BaseException:
-        _forget(session, before)  # refused (class.x=bogus) or never used: not stored
+    except UsageError:
+        _forget(session, before)  # refused (class.x=bogus): not stored
+        raise
+    except (Cancelled, KeyboardInterrupt):
+        _forget(session, before)  # stopped before they were used
         raise
     show(plan)
     if dry_run:

@@ -34,7 +34,7 @@ def phase_2_done(tmp_path, env):
     repo = make_homelab(tmp_path / "repo")
     setup(repo, env, "a")
     run_all(repo, env)
-    res = run_cli("--repo", str(repo), "run", "repo.commit-push", "--yes", env=env)
+    res = run_cli("--repo", str(repo), "run", "repo.commit-push", "--set", "ci-deploy=push", "--yes", env=env)
     assert res.returncode == 0, res.stderr
     return repo
 

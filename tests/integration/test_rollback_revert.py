@@ -195,7 +195,8 @@ def test_revert_refuses_and_names_a_file_it_would_recreate_in_plaintext(migrated
     sha = git(repo, "rev-parse", "HEAD").strip()
     state_file = repo / ".git/homelab-wizard/state.json"
     state = json.loads(state_file.read_text())
-    state["journal"].append({"action": "integrate-committed", "item": "integrate.docs", "commit": sha,
+    state["journal"].append({"at": "2026-12-07T10:00:00+00:00", "action": "integrate-committed",
+                             "item": "integrate.docs", "commit": sha,
                              "files": ["legacy/old-secret.yaml"], "message": "remove"})
     state_file.write_text(json.dumps(state))
     start = git(repo, "rev-parse", "HEAD").strip()

@@ -44,6 +44,7 @@ class Ctx:
     rejected: list = field(default_factory=list)  # repo.rejects.Rejected: what the API server refuses
     answers: dict = field(default_factory=dict)
     facts: object = None  # repo.namespaces.Facts: what the cluster says about namespaces
+    connected: bool = False  # a pinned, reachable, same cluster answered (else only offline checks run)
 
     def place(self, key):
         """An object's key with the namespace it lives in (see repo/namespaces.py)."""

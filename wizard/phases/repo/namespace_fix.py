@@ -49,6 +49,7 @@ def _kustomization_namespace(session, u: Unit) -> str | None:
 def placer(session, ctx, connected: bool):
     """The hook build_layout calls to place the objects of the units it keeps (before duplicates)."""
     def run(units: list[Unit], msgs: dict) -> None:
+        ctx.connected = connected
         ctx.facts = facts(session, units, connected)
         ctx.placement = nsmod.place(units, ctx.scan.manifests, ctx.facts, session.answers, msgs,
                                     unit_namespace=lambda u: _kustomization_namespace(session, u))
@@ -64,7 +65,7 @@ def settle(session, ctx) -> None:
                                     {"needs": layout.needs, "blocks": layout.blocks})
     nsmod.made_by_hand(layout, ctx.placement, ctx.facts or nsmod.Facts(), session.answers)
     ctx.rejected = rj.find_rejected(layout, ctx.placement.place)
-    if ctx.facts is not None and ctx.facts.served is not None:  # connected: the API server's own validation too
+    if ctx.connected:  # the API server's own validation too
         ctx.rejected += rj.server_rejected(layout, ctx.placement.place,
                                            cluster_facts.server_refusals(session, _sendable(layout, ctx)),
                                            ctx.rejected)
