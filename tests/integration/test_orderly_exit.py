@@ -22,12 +22,18 @@ def scratch_dir(env) -> list:
     return [os.path.join(d, f) for d, _, fs in os.walk(root) if "/scratch" in d for f in fs]
 
 
+def _hangups_delivered() -> None:
+    """The child as a terminal starts it: SIGHUP at its default. Under `nohup` (a CI runner may be) the test
+    inherits SIG_IGN, and the wizard rightly keeps ignoring a hangup it was told to ignore."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def paused_in_the_scratch_worktree(repo, env) -> subprocess.Popen:
     """`run repo.cluster-dir --yes`, returned once its scratch worktree (plaintext Secret included) is
     checked out and it sleeps there."""
     proc = subprocess.Popen([str(VENV_BIN / "homelab-wizard"), "--repo", str(repo), "run", "repo.cluster-dir", "--yes"],
                             env={**env, "HOMELAB_WIZARD_PAUSE_AT": "scratch-checked-out"}, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_hangups_delivered)
     line = proc.stderr.readline()
     assert line.strip() == "paused at scratch-checked-out", (line, proc.poll())
     copies = [f for f in scratch_dir(env) if f.endswith("secret.yaml")]
