@@ -21,7 +21,8 @@ from tests.e2e.test_integrate_notifications import Receiver
 from tests.e2e.test_whole_journey import hand_applied_demo, items_of
 from tests.helpers import run_cli, status_json
 
-pytestmark = pytest.mark.testbed
+# A whole migration through Phase 5 on its own testbed: minutes, more with the live layer on the other worker.
+pytestmark = [pytest.mark.testbed, pytest.mark.timeout(1200)]
 
 GREEN = ("passed", "skipped")
 PHASES_1_TO_4 = ("prep.", "repo.", "secrets.", "bootstrap.", "validate.")
