@@ -143,9 +143,11 @@ def dry_run_findings(dry: list[dict]) -> tuple[list[str], list[str]]:
     return problems, questions
 
 
-def passed_message(ks: dict, objects: int, dry_run: bool, questions: list[str]) -> str:
+def passed_message(ks: dict, objects: int, dry_run: bool, questions: list[str], canary_too: bool = False) -> str:
     msg = (f"{len(ks)} Flux Kustomizations ({', '.join(sorted(ks, key=tier_rank))}) valid against "
            f"the Flux CRD schemas; every path builds and together they render the same {objects} objects")
+    if canary_too:
+        msg += " (and the wizard's drift canary)"
     if dry_run:
         msg += "; the cluster accepts them (server-side dry-run)"
     if questions:

@@ -86,8 +86,10 @@ class FluxManifests(Item):
         found, replaced = rendered_set_problems(session, ctx, after)
         problems += found + outdated_api_problems(ctx) + self._decryption_problems(session, ctx, ks)
         warnings += namespace_notes(ctx)
-        ev = {"kustomizations": sorted(ks), "objects": sum(after.values()), "warnings": warnings,
-              "replaced": replaced}
+        # "objects" counts the owner's objects, as 2.3's evidence does; the wizard's own drift canary is named apart.
+        ours = after.get(canary.key(), 0)
+        ev = {"kustomizations": sorted(ks), "objects": sum(after.values()) - ours, "warnings": warnings,
+              "replaced": replaced, "wizard_objects": [canary.key()] if ours else []}
         questions = []
         # The cluster is asked only about manifests that pass every offline check.
         dry = None if problems else self._server_dry_run(session, ctx, ks, rendered)
@@ -98,7 +100,7 @@ class FluxManifests(Item):
         ev["questions"] = questions
         if problems:
             return Verdict("failed", "; ".join(problems[:6]), ev)
-        return Verdict("passed", passed_message(ks, sum(after.values()), "server_dry_run" in ev, questions), ev)
+        return Verdict("passed", passed_message(ks, ev["objects"], "server_dry_run" in ev, questions, bool(ours)), ev)
 
     def _decryption_problems(self, session, ctx: Ctx, ks: dict) -> list[str]:
         missing = missing_decryption(session.repo, list(ks.values()), sops_files(ctx.scan))
