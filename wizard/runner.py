@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import select
 import signal
 import sys
 import threading
@@ -282,18 +283,38 @@ class Runner:
 
 
 def _wait(proc, cancel: CancelToken | None, t0: float, limit: float) -> str:
-    """Poll until the process ends ("ok"), is cancelled or runs past `limit`; its group is stopped then."""
+    """Wait until the process ends ("ok"), is cancelled or runs past `limit`; its group is stopped then.
+
+    Woken by the process's exit itself (a pidfd: readable once it has exited, reaped or not), so a 100 ms
+    kubectl costs 100 ms, not 100 ms plus a polling step; cancellation and the limit are looked at every
+    50 ms. Without pidfds (an old kernel) it polls."""
+    pidfd = _pidfd(proc.pid)
     pause = 0.002
-    while proc.process.is_alive()[0]:
-        if cancel is not None and cancel.cancelled:
-            _stop_group(proc)
-            return "cancelled"
-        if time.monotonic() - t0 > limit:
-            _kill_group(proc, signal.SIGKILL)
-            return "timeout"
-        time.sleep(pause)
-        pause = min(pause * 2, 0.05)  # quick commands return fast; long ones poll gently
+    try:
+        while proc.process.is_alive()[0]:
+            if cancel is not None and cancel.cancelled:
+                _stop_group(proc)
+                return "cancelled"
+            left = limit - (time.monotonic() - t0)
+            if left < 0:
+                _kill_group(proc, signal.SIGKILL)
+                return "timeout"
+            if pidfd is not None:
+                select.select([pidfd], [], [], min(0.05, max(left, 0.001)))
+            else:
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)  # quick commands return fast; long ones poll gently
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
     return "ok"
+
+
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):  # no pidfd_open, or the process is gone already
+        return None
 
 
 def _raise_for_status(status: str, shown: list[str], limit: float, code: int, stdout: str, stderr: str) -> None:

@@ -14,7 +14,7 @@ from tests.corpus.driver import repos
 from tests.live.journey import NO_WEBHOOKS, run_live
 
 # A whole migration per repo on its own testbed: minutes, more with other layers on the same cores.
-pytestmark = [pytest.mark.testbed, pytest.mark.live, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.testbed, pytest.mark.live, pytest.mark.timeout(900)]
 
 REPOS = repos()
 
@@ -33,8 +33,12 @@ OPEN = {
 
 
 def _param(name: str):
+    # Each repo is a group of its own: under --dist loadgroup the repos spread over the workers.
+    marks = [pytest.mark.xdist_group(f"live-{name}")]
     why = OPEN.get(name)
-    return pytest.param(name, marks=pytest.mark.xfail(reason=why, strict=False)) if why else name
+    if why:
+        marks.append(pytest.mark.xfail(reason=why, strict=False))
+    return pytest.param(name, marks=marks)
 
 
 @pytest.mark.parametrize("name", [_param(n) for n in REPOS])

@@ -52,6 +52,12 @@ SA_DIR = "secrets/kubernetes.io/serviceaccount"
 RUN_DIR_MARKER = ".homelab-wizard-testbed"
 
 
+# A Kustomization whose dependsOn is not Ready yet is looked at again after this (Flux's default: 30s). Each
+# tier of the wizard's chain (infra-controllers -> infra-configs -> apps) can wait one such round, and every
+# e2e test waits on that chain; 5s is a documented setting of the same controllers, not a change of behaviour.
+REQUEUE_DEPENDENCY = "--requeue-dependency=5s"
+
+
 class TestbedError(RuntimeError):
     """Something about the testbed failed; the message names the component and what to do."""
 
@@ -515,7 +521,7 @@ class Testbed:
             # downloads from 127.0.0.1, never from the Service's ClusterIP.
             f"--storage-adv-addr=127.0.0.1:{p['source_storage']}",
             self._events_url(), f"--metrics-addr=127.0.0.1:{p['source_metrics']}",
-            f"--health-addr=127.0.0.1:{p['source_health']}", "--log-level=debug",
+            f"--health-addr=127.0.0.1:{p['source_health']}", "--log-level=debug", REQUEUE_DEPENDENCY,
         ], self._flux_env(), self._flux_probes("source_health"))
 
     def _kustomize_controller(self, b: Binaries) -> _Spec:
@@ -523,7 +529,7 @@ class Testbed:
         return _Spec("kustomize-controller", [
             str(b["kustomize-controller"]), self._events_url(),
             f"--metrics-addr=127.0.0.1:{p['kustomize_metrics']}",
-            f"--health-addr=127.0.0.1:{p['kustomize_health']}", "--log-level=debug",
+            f"--health-addr=127.0.0.1:{p['kustomize_health']}", "--log-level=debug", REQUEUE_DEPENDENCY,
         ], self._flux_env(), self._flux_probes("kustomize_health"))
 
     def _notification_controller(self, b: Binaries) -> _Spec:
@@ -543,7 +549,7 @@ class Testbed:
         return _Spec("helm-controller", [
             str(b["helm-controller"]), self._events_url(),
             f"--metrics-addr=127.0.0.1:{p['helm_metrics']}",
-            f"--health-addr=127.0.0.1:{p['helm_health']}", "--log-level=debug",
+            f"--health-addr=127.0.0.1:{p['helm_health']}", "--log-level=debug", REQUEUE_DEPENDENCY,
         ], self._flux_env(), self._flux_probes("helm_health"))
 
     def _sealed_secrets(self, b: Binaries) -> _Spec:

@@ -36,11 +36,31 @@ def _not_built(reason: str) -> None:
     pytest.skip(msg)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the xdist_group marks set here
 def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         names = getattr(item, "fixturenames", ())
         if ("testbed" in names or "testbed_factory" in names) and not item.get_closest_marker("testbed"):
             item.add_marker(pytest.mark.testbed)
+    if config.getoption("dist", "no") == "loadgroup":
+        _group_testbed_tests(items)
+
+
+def _group_testbed_tests(items) -> None:
+    """Under `--dist loadgroup`: a testbed test module's tests stay on one worker (they share its module-scoped
+    testbed and migration), unless a test names a group of its own (a live corpus repo: one whole migration on a
+    private testbed, so each goes to whichever worker is free). The groups with their own name, the longest
+    runs, are put first: started last, one of them would be the whole run's tail."""
+    own, rest = [], []
+    for item in items:
+        if not item.get_closest_marker("testbed"):
+            rest.append(item)
+        elif item.get_closest_marker("xdist_group"):
+            own.append(item)
+        else:
+            item.add_marker(pytest.mark.xdist_group(f"module-{item.module.__name__}"))
+            rest.append(item)
+    items[:] = own + rest
 
 
 def pytest_runtest_setup(item) -> None:

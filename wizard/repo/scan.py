@@ -1,14 +1,14 @@
 """Read every YAML/JSON file of a repository and classify what is in it.
 
-Uses PyYAML's C-backed safe loader (fast, no code execution) document by document, so a
-multi-document file yields one entry per object with the line it starts on. Every file gets a
-class: Kubernetes objects, an existing kustomization, a Helm chart file (template, values,
-Chart.yaml), a compose file, a CI workflow, or other YAML. A malformed file (or one with a
-duplicate key) is reported with file:line, left untouched, and the scan continues. The same
-object defined twice is reported with both locations (`ScanResult.duplicates()`).
+Uses PyYAML's C-backed safe loader (fast, no code execution) document by document: one entry per object, with
+the line it starts on. Every file gets a class: Kubernetes objects, an existing kustomization, a Helm chart file
+(template, values, Chart.yaml), a compose file, a CI workflow, or other YAML. A malformed file (or one with a
+duplicate key) is reported with file:line, left untouched, and the scan continues. The same object defined
+twice is reported with both locations (`ScanResult.duplicates()`).
 """
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -370,8 +370,9 @@ def _add_parsed(res: ScanResult, rel: str, text: str) -> None:
         res.files[rel] = FileInfo(rel, classify_non_object(rel, docs), sops=sops)
 
 
+@functools.lru_cache(maxsize=4096)  # a command scans several times (plan, proof, verify): parse each text once
 def _parse(rel: str, text: str) -> tuple[list[Manifest], list, bool, bool]:
-    """(objects, documents, is a kustomization, has a sops: key) of a file; raises yaml.YAMLError."""
+    """(objects, documents, is a kustomization, has a sops: key) of a file, only ever read; raises yaml.YAMLError."""
     found: list[Manifest] = []
     docs: list = []
     is_kust = PurePosixPath(rel).name in KUSTOMIZATION_NAMES

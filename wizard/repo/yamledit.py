@@ -9,6 +9,7 @@ key are never rewritten (their MAC covers the exact content).
 from __future__ import annotations
 
 import io
+import functools
 import re
 
 import yaml
@@ -87,7 +88,10 @@ def _leading_comments(text: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=1024)
 def _safe_all(text: str) -> list:
+    """The documents of `text`. Cached: a run of edits to one big vendored file parses its unchanged
+    documents once, not once per edit. Callers must not change what it returns (they copy first)."""
     return list(yaml.load_all(text, Loader=_SAFE))
 
 
