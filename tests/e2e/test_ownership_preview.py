@@ -76,7 +76,7 @@ def test_ownership_preview_reports_before_bootstrap_and_the_exclude_answer_lets_
     step("verify", "bootstrap.ownership", ok=(1, 3))
     st = item_status(status_json(repo, env), "bootstrap.ownership")
     assert st["status"] == "blocked", st
-    assert "crd-provider.cert-manager.io=helm|exclude" in st["message"]
+    assert "crd-provider.cert-manager.io=exclude|helm" in st["message"]
     by = {(f["kind"], f["object"]): f for f in st["evidence"]["findings"]}
     assert by[("unprovided", "ClusterIssuer/letsencrypt")]["key"] == "crd-provider.cert-manager.io"
     web = by[("hand-edit", f"Deployment/{NS}/web")]

@@ -67,8 +67,8 @@ def unprovided_finding(doc: dict, path: str) -> Finding:
     return Finding("unprovided", ref_of(doc), f"the cluster does not serve {doc['apiVersion']} and nothing in the "
                    "repo installs it (no CRD, no HelmRelease of its controller): Flux fails the Kustomization "
                    f"{path} and, through dependsOn, never applies what comes after it",
-                   f"add its provider (a HelmRelease of the chart that installs {group}) to infrastructure/, or leave "
-                   f"these objects out of Flux: answer crd-provider.{group}=helm|exclude", key=f"crd-provider.{group}",
+                   f"leave these objects out of Flux, or add its provider (a HelmRelease of the chart that installs "
+                   f"{group}) to infrastructure/ yourself: answer crd-provider.{group}=exclude|helm", key=f"crd-provider.{group}",
                    path=path)
 
 

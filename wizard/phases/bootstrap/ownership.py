@@ -4,7 +4,7 @@ Every object the Flux Kustomizations of clusters/<cluster>/ render is read live 
 kustomize-controller (wizard.flux.ownership_cluster); the findings say which hand edits Flux undoes,
 which fields stay although git lacks them, which objects another controller owns, which it would
 recreate or prune, and which kinds nothing provides. Passes on that live check, unless a finding stops
-the first reconcile: a kind nothing provides without a decision (crd-provider.<group>=helm|exclude), an
+the first reconcile: a kind nothing provides without a decision (crd-provider.<group>=exclude|helm), an
 immutable field change, an object the API server refuses. Other findings are reported with their fix,
 and answered per object with keep-field.<Kind>/<namespace>/<name>=git|accept when wanted.
 """
@@ -18,8 +18,11 @@ from ...flux.ownership_cluster import Preview, flux_kustomizations, preview, ren
 from ...repo.layout_model import EXCLUDE
 from ...session import NeedsAnswers, UsageError
 
-PROVIDER_CHOICES = [("helm", "add its provider: a HelmRelease of the chart that installs it, in infrastructure/"),
-                    (EXCLUDE, "leave these objects out of Flux (their folder gets class.<folder>=exclude)")]
+# Leaving them out comes first: the wizard carries it out itself, so a newcomer who takes the first choice goes
+# on. Adding the provider is work only the owner can do (which chart, which version, which values).
+PROVIDER_CHOICES = [(EXCLUDE, "leave these objects out of Flux for now (their folder gets class.<folder>=exclude)"),
+                    ("helm", "I will add its provider myself (a HelmRelease of the chart that installs it, in "
+                             "infrastructure/), then run 2.4 and 2.5 again")]
 KEEP_CHOICES = [("git", "I put these fields in git (checked again)"),
                 ("accept", "let Flux do what the preview says")]
 
@@ -86,7 +89,7 @@ def decisions(session, pv: Preview) -> tuple[list[Question], list[str], dict[str
         if answer is None:
             open_qs.append(provider_question(key.split(".", 1)[1], objs))
         elif answer not in dict(PROVIDER_CHOICES):
-            raise UsageError(f"{key}={answer!r} is not one of: helm, exclude")
+            raise UsageError(f"{key}={answer!r} is not one of: exclude, helm")
         elif answer == "helm":
             problems.append(f"{', '.join(objs[:4])}: you chose to add the provider of {key.split('.', 1)[1]}: add its "
                             "HelmRelease (the chart that installs those CRDs) to infrastructure/, then run 2.4 "
@@ -111,7 +114,7 @@ class Ownership(Item):
         if open_qs:
             return Verdict("blocked", "kinds nothing provides, so Flux would fail their Kustomization and everything "
                            "after it: " + "; ".join(q.prompt for q in open_qs[:4]) + " (answer "
-                           + ", ".join(f"{q.key}=helm|exclude" for q in open_qs[:4]) + ")", ev)
+                           + ", ".join(f"{q.key}=exclude|helm" for q in open_qs[:4]) + ")", ev)
         if problems:
             return Verdict("failed", f"{len(problems)} finding(s) stop the first reconcile: " + "; ".join(problems[:4]), ev)
         return Verdict("passed", _summary(pv), ev)
