@@ -36,31 +36,30 @@ def _not_built(reason: str) -> None:
     pytest.skip(msg)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the xdist_group marks set here
+def pytest_itemcollected(item) -> None:
+    """Marks a test that uses the testbed; under `--dist loadgroup` also its group. Here, at collection, not in
+    pytest_collection_modifyitems: xdist reads the groups in its own modifyitems hook, which may run first.
+
+    A testbed test module's tests stay on one worker (they share its module-scoped testbed and migration),
+    unless a test names a group of its own (a live corpus repo: a whole migration on a private testbed, so each
+    goes to whichever worker is free)."""
+    names = getattr(item, "fixturenames", ())
+    if ("testbed" in names or "testbed_factory" in names) and not item.get_closest_marker("testbed"):
+        item.add_marker(pytest.mark.testbed)
+    if (item.config.getoption("dist", "no") == "loadgroup" and item.get_closest_marker("testbed")
+            and not item.get_closest_marker("xdist_group")):
+        item.add_marker(pytest.mark.xdist_group(f"module-{item.module.__name__}"))
+
+
 def pytest_collection_modifyitems(config, items) -> None:
-    for item in items:
-        names = getattr(item, "fixturenames", ())
-        if ("testbed" in names or "testbed_factory" in names) and not item.get_closest_marker("testbed"):
-            item.add_marker(pytest.mark.testbed)
-    if config.getoption("dist", "no") == "loadgroup":
-        _group_testbed_tests(items)
-
-
-def _group_testbed_tests(items) -> None:
-    """Under `--dist loadgroup`: a testbed test module's tests stay on one worker (they share its module-scoped
-    testbed and migration), unless a test names a group of its own (a live corpus repo: one whole migration on a
-    private testbed, so each goes to whichever worker is free). The groups with their own name, the longest
-    runs, are put first: started last, one of them would be the whole run's tail."""
-    own, rest = [], []
-    for item in items:
-        if not item.get_closest_marker("testbed"):
-            rest.append(item)
-        elif item.get_closest_marker("xdist_group"):
-            own.append(item)
-        else:
-            item.add_marker(pytest.mark.xdist_group(f"module-{item.module.__name__}"))
-            rest.append(item)
-    items[:] = own + rest
+    """The testbed tests with a group of their own (the live repos, the longest runs) go first: started last,
+    one of them would be the whole run's tail."""
+    own = [i for i in items if i.get_closest_marker("testbed") and
+           not any(str(m.args[0] if m.args else "").startswith("module-") for m in i.iter_markers("xdist_group"))
+           and i.get_closest_marker("xdist_group")]
+    if own:
+        chosen = set(map(id, own))
+        items[:] = own + [i for i in items if id(i) not in chosen]
 
 
 def pytest_runtest_setup(item) -> None:
