@@ -521,7 +521,7 @@ class Testbed:
             # downloads from 127.0.0.1, never from the Service's ClusterIP.
             f"--storage-adv-addr=127.0.0.1:{p['source_storage']}",
             self._events_url(), f"--metrics-addr=127.0.0.1:{p['source_metrics']}",
-            f"--health-addr=127.0.0.1:{p['source_health']}", "--log-level=debug", REQUEUE_DEPENDENCY,
+            f"--health-addr=127.0.0.1:{p['source_health']}", "--log-level=info", REQUEUE_DEPENDENCY,
         ], self._flux_env(), self._flux_probes("source_health"))
 
     def _kustomize_controller(self, b: Binaries) -> _Spec:
@@ -529,7 +529,7 @@ class Testbed:
         return _Spec("kustomize-controller", [
             str(b["kustomize-controller"]), self._events_url(),
             f"--metrics-addr=127.0.0.1:{p['kustomize_metrics']}",
-            f"--health-addr=127.0.0.1:{p['kustomize_health']}", "--log-level=debug", REQUEUE_DEPENDENCY,
+            f"--health-addr=127.0.0.1:{p['kustomize_health']}", "--log-level=info", REQUEUE_DEPENDENCY,
         ], self._flux_env(), self._flux_probes("kustomize_health"))
 
     def _notification_controller(self, b: Binaries) -> _Spec:
@@ -549,7 +549,7 @@ class Testbed:
         return _Spec("helm-controller", [
             str(b["helm-controller"]), self._events_url(),
             f"--metrics-addr=127.0.0.1:{p['helm_metrics']}",
-            f"--health-addr=127.0.0.1:{p['helm_health']}", "--log-level=debug", REQUEUE_DEPENDENCY,
+            f"--health-addr=127.0.0.1:{p['helm_health']}", "--log-level=info", REQUEUE_DEPENDENCY,
         ], self._flux_env(), self._flux_probes("helm_health"))
 
     def _sealed_secrets(self, b: Binaries) -> _Spec:
