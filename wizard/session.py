@@ -16,6 +16,8 @@ from .redact import default_redactor
 from .runner import CancelToken, Runner, ToolError
 from .state import ClusterIdentity, StateStore
 
+SAME_CLUSTER_SECONDS = 10.0
+
 if TYPE_CHECKING:
     from .tools.flux import Flux
     from .tools.git import Git
@@ -218,7 +220,16 @@ class Session:
         return ClusterIdentity(context=k.context, server=server, uid=uid, kubeconfig=k.kubeconfig)
 
     def ensure_same_cluster(self) -> ClusterIdentity:
-        """Refuse (exit 4) when the live cluster is not the pinned one."""
+        """Refuse (exit 4) when the live cluster is not the pinned one.
+
+        A check that passed is trusted for SAME_CLUSTER_SECONDS: one command asks many times (each item's plan,
+        proof and verify; every check of verify-all), and each asking costs two kubectl runs. A long TUI
+        session still notices a switched context within seconds."""
+        import time
+
+        hit = self.cache.get("same-cluster")
+        if hit is not None and hit[1] == self.state.cluster and time.monotonic() - hit[0] < SAME_CLUSTER_SECONDS:
+            return hit[2]
         live = self.live_identity()
         pinned = self.state.cluster
         if pinned is None:
@@ -229,4 +240,5 @@ class Session:
                 f"{live.describe()}. Switch back to the pinned cluster, or re-pin explicitly with "
                 "1.0 prep.preflight with --repin if the cluster really was replaced."
             )
+        self.cache["same-cluster"] = (time.monotonic(), pinned, live)
         return live
