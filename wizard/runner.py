@@ -107,6 +107,8 @@ class Runner:
     # The current job's cancel token (the session's): every call that is not handed its own token uses
     # it, so stopping a job stops whatever tool it is running, wherever in the core that call is made.
     current_cancel: Callable[[], CancelToken | None] | None = None
+    # kubectl and flux commands run so far that may change the cluster (wizard/cluster/memo.py reads it).
+    cluster_changes: int = 0
 
     def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         from .paths import REDIRECTING_GIT_ENV, tools_bin
@@ -171,6 +173,8 @@ class Runner:
         if self.on_command:
             self.on_command(shown)
 
+        if may_change_cluster(argv):
+            self.cluster_changes += 1
         proc, files, out_chunks, err_chunks = self._spawn(exe, argv, full_env, stdin, cwd, on_line)
         limit = timeout if timeout is not None else self.default_timeout
         status = "ok"
@@ -280,6 +284,31 @@ class Runner:
                 os.close(fd)
         except OSError as e:
             raise OSError(e.errno, e.strerror, str(self.audit_log)) from e
+
+
+# kubectl verbs that only read (or never reach the cluster), and flux commands that only read.
+_KUBECTL_READS = {"get", "api-resources", "api-versions", "config", "version", "kustomize", "explain", "auth",
+                  "cluster-info", "diff", "wait", "events", "top"}
+_FLAGS_WITH_VALUE = {"--context", "--kubeconfig", "-n", "--namespace", "--cluster", "--user", "-s", "--server"}
+_FLUX_READS = {"get", "check", "version", "tree", "stats", "events", "logs", "export", "build", "diff"}
+
+
+def may_change_cluster(argv: Sequence[str]) -> bool:
+    """Whether a kubectl or flux command may write to the cluster (a server-side dry-run does not)."""
+    tool = os.path.basename(argv[0]) if argv else ""
+    if tool not in ("kubectl", "flux"):
+        return False
+    if any(a.startswith("--dry-run") and not a.endswith("=none") for a in argv):
+        return False
+    verb, args = "", list(argv[1:])
+    while args:
+        a = args.pop(0)
+        if a in _FLAGS_WITH_VALUE:
+            args = args[1:]
+        elif not a.startswith("-"):
+            verb = a
+            break
+    return verb not in (_KUBECTL_READS if tool == "kubectl" else _FLUX_READS)
 
 
 def _wait(proc, cancel: CancelToken | None, t0: float, limit: float) -> str:

@@ -167,7 +167,8 @@ def test_2_4_dry_run_names_a_removed_version_as_an_error_not_a_crd_to_install_wi
         raise AssertionError(f"nothing is sent to the cluster: {args}")
 
     psp = yaml.safe_load(FLANNEL.split("---\n")[1])
-    got = server_dry_run(SimpleNamespace(kubectl=SimpleNamespace(run=run)), "infrastructure", [psp], set())
+    session = SimpleNamespace(kubectl=SimpleNamespace(run=run), runner=SimpleNamespace(cluster_changes=0), cache={})
+    got = server_dry_run(session, "infrastructure", [psp], set())
     assert got["questions"] == []
     assert got["errors"] == ["PodSecurityPolicy psp.flannel.unprivileged in infrastructure is policy/v1beta1, which "
                              "Kubernetes removed in 1.25, so no CRD can provide it: answer api-upgrade."

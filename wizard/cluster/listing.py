@@ -45,6 +45,14 @@ def _get(kubectl: Kubectl, resources: list[str], namespaced: bool, cancel) -> li
     return res.json().get("items", []) if res.stdout.strip() else []
 
 
+def cluster_listing(session) -> Listing:
+    """list_cluster for a check: the same listing serves every check of one verify run (wizard/cluster/memo.py).
+    Read, never changed, by its users."""
+    from .memo import remembered
+
+    return remembered(session, "listing", lambda: list_cluster(session.kubectl))
+
+
 def list_cluster(kubectl: Kubectl, cancel=None, progress=lambda line: None) -> Listing:
     listing = Listing()
     types = resource_types(kubectl)

@@ -9,6 +9,7 @@ import re
 
 import yaml
 
+from ..cluster.memo import remembered
 from ..runner import ToolError
 from .removed_apis import not_served, upgrade_key
 from .scan import group_of
@@ -29,8 +30,9 @@ def _discover(session, docs: list[dict]) -> tuple[set[tuple[str, str]], set[str]
     for av in sorted({d["apiVersion"] for d in docs}):
         url = "/api/v1" if av == "v1" else f"/apis/{av}"
         try:
-            res = k.run("get", "--raw", url, "--request-timeout=20s", timeout=30)
-            for r in res.json().get("resources", []):
+            doc = remembered(session, f"raw:{url}", lambda url=url: k.run("get", "--raw", url, "--request-timeout=20s",
+                                                                          timeout=30).json())
+            for r in doc.get("resources", []):
                 served.add((av, r.get("kind")))
                 if "/" not in str(r.get("name")):
                     namespaced[(av, r.get("kind"))] = bool(r.get("namespaced"))

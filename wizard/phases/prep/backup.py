@@ -4,7 +4,7 @@ from __future__ import annotations
 from ...journal import Kind
 from ...checklist import Item, Plan, Step, Verdict
 from ...cluster.backup import check_integrity, compare_counts, latest_backup, remove_incomplete, write_backup
-from ...cluster.listing import list_cluster
+from ...cluster.listing import cluster_listing, list_cluster
 
 
 class Backup(Item):
@@ -20,7 +20,7 @@ class Backup(Item):
         if info.index.get("cluster", {}).get("uid") != session.state.cluster.uid:
             return Verdict("failed", f"the newest backup {info.path} is of another cluster; run prep.backup again", evidence)
         problems = check_integrity(info)
-        listing = list_cluster(session.kubectl)
+        listing = cluster_listing(session)
         diffs = compare_counts(info, listing)
         evidence["count_differences"] = diffs[:50]
         objects_dir = info.path / "objects"

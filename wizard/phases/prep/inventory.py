@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from ...journal import Kind
 from ...checklist import Item, Plan, Question, Step, Verdict
 from ...cluster.inventory import body_of, build_inventory, render_markdown, summary
-from ...cluster.listing import key_of, list_cluster
+from ...cluster.listing import cluster_listing, key_of
 from ...fsutil import atomic_write
 from ...repo.scan import scan
 from ...repo.validate import keystr, parse_keystr
@@ -38,7 +38,7 @@ def compute_with_owners(session):
     release, a controller, a StatefulSet's claim templates), as 2.0 finds them."""
     from ...cluster.adopt import made_by_owners
 
-    listing = list_cluster(session.kubectl)
+    listing = cluster_listing(session)
     result = scan(session.repo)
     rows = build_inventory(listing, result)
     owners = made_by_owners({key_of(o): o for o in listing.objects + listing.flux_owned})

@@ -16,7 +16,7 @@ from ...cluster import adopt as ad
 from ...cluster import helm_releases as hr
 from ...cluster.clean import clean
 from ...cluster.inventory import build_inventory
-from ...cluster.listing import key_of, list_cluster
+from ...cluster.listing import cluster_listing, key_of
 from ...repo.ops import op_edit, op_mkdir, op_write
 from ...repo.scan import ObjectKey, scan
 from ...repo.validate import BuildFailed
@@ -49,7 +49,7 @@ def rendered_keys(session, ctx) -> set[ObjectKey]:
 def _survey(session, ctx=None):
     """(candidates, skipped) from a fresh listing of the cluster against the repo as it is now (and,
     with the layout, against what its kustomize roots render)."""
-    listing = list_cluster(session.kubectl)
+    listing = cluster_listing(session)
     # Flux's objects too: a StatefulSet Flux applies still makes the claims of its templates.
     live = {key_of(o): o for o in listing.objects + listing.flux_owned}
     cands, skipped = ad.candidates(build_inventory(listing, scan(session.repo)), live)

@@ -5,7 +5,7 @@ from ...checklist import Item, Verdict
 from ...cluster.adopt import HELM_RELEASE_ANNOTATION, left_to_cluster
 from ...cluster.helm_releases import left_to_cluster as helm_left_to_cluster
 from ...cluster.inventory import repo_key
-from ...cluster.listing import key_of, list_cluster
+from ...cluster.listing import cluster_listing, key_of
 from ...flux.status import NS, inventory_keys
 from .common import FLUX_MANAGER, KUBECTL_MANAGERS, kustomizations
 from .settling import still_reconciling, wait_until_settled
@@ -98,7 +98,7 @@ def coverage(session) -> dict:
 
     kss = kustomizations(session)
     managed = _inventories(kss)
-    listing = list_cluster(session.kubectl)
+    listing = cluster_listing(session)
     live = {key_of(o): o for o in listing.objects + listing.flux_owned}
     ctx = context(session)
     meant, excluded = _repo_objects(ctx, listing.namespaced)
