@@ -159,11 +159,27 @@ class Session:
 
         kc, ctx = self._pins()
         if ctx is None:
-            try:
-                ctx = Kubectl(self.runner, kubeconfig=kc).current_context()
-            except ToolError:  # kubectl missing: the checks that use it say so themselves
-                ctx = None
+            ctx = self._current_context(kc)
         return Kubectl(self.runner, kubeconfig=kc, context=ctx)
+
+    def _current_context(self, kc: str | None) -> str | None:
+        """The kubeconfig's current context: none without a kubeconfig file (no kubectl run for that), else
+        kubectl's answer, remembered for SAME_CLUSTER_SECONDS (every use of `session.kubectl` asks)."""
+        import time
+
+        from .tools.kubectl import Kubectl
+
+        if _missing_kubeconfig(kc):
+            return None
+        hit = self.cache.get(("current-context", kc))
+        if hit is not None and time.monotonic() - hit[0] < SAME_CLUSTER_SECONDS:
+            return hit[1]
+        try:
+            ctx = Kubectl(self.runner, kubeconfig=kc).current_context()
+        except ToolError:  # kubectl missing: the checks that use it say so themselves
+            ctx = None
+        self.cache[("current-context", kc)] = (time.monotonic(), ctx)
+        return ctx
 
     @property
     def flux(self) -> Flux:
