@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tests.corpus.driver import CORPUS, NOT_THE_OWNERS
 from tests.helpers import GIT_ENV, git
+from tests.live.addons import add_dns_addon
 from tests.live.follow_next import Journey, cli, follow_next, not_green, status
 from tests.live.nodes import add_owner_nodes
 from tests.live.owner_apply import OwnerApply, apply_as_owner
@@ -91,6 +92,7 @@ def run_live(tb, name: str, dest: Path, log=None) -> LiveResult:
     url = subprocess.run(["git", "-C", str(repo), "remote", "get-url", "origin"], capture_output=True,
                          text=True, check=True).stdout.strip()
     result.nodes = add_owner_nodes(repo, env)  # the owner's machines, which the testbed lacks (tests/live/nodes.py)
+    add_dns_addon(env)  # the distribution's CoreDNS objects, which the testbed lacks (tests/live/addons.py)
     with ClaimBinder(tb.env):  # the owner's volume provisioner, which the testbed lacks (tests/live/volumes.py)
         result.applied = apply_as_owner(repo, env, ENVIRONMENT.get(name))
         known = {"provider": "git", "git-url": url}

@@ -37,3 +37,26 @@ def test_a_repo_pinning_pods_by_selector_name_or_affinity_names_each_node_once(t
         "m.k8s.my.lan": {"kubernetes.io/hostname": "m.k8s.my.lan", "disk": "ssd"},
         "nas": {"kubernetes.io/hostname": "nas"},
     }
+
+
+def _spread(name: str, app: str, replicas: int) -> str:
+    return POD.format(api="apps/v1", kind="Deployment", name=name, spec=(
+        f"  replicas: {replicas}\n  selector: {{matchLabels: {{app: {app}, v: {name}}}}}\n  template:\n"
+        f"    metadata: {{labels: {{app: {app}, v: {name}}}}}\n    spec:\n"
+        "      affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{labelSelector: "
+        f"{{matchExpressions: [{{key: app, operator: In, values: [{app}]}}]}}, topologyKey: kubernetes.io/hostname}}]}}}}\n"
+        "      containers: [{name: c, image: i}]\n"))
+
+
+def test_the_owner_ran_at_least_as_many_nodes_as_a_required_anti_affinity_keeps_pods_apart(tmp_path):
+    """lisenet: httpd-healthcheck's 2 replicas, and 3 pods of app=httpd-server (pii-demo, -blue, -green)."""
+    from tests.live.nodes import hosts_needed
+
+    repo = write_files(tmp_path, {"a/check.yaml": _spread("httpd-healthcheck", "httpd-healthcheck", 2),
+                                  "b/one.yaml": _spread("httpd-server", "httpd-server", 1),
+                                  "c/blue.yaml": _spread("httpd-server-blue", "httpd-server", 1),
+                                  "c/green.yaml": _spread("httpd-server-green", "httpd-server", 1)})
+    assert hosts_needed(repo) == 3
+    assert hosts_needed(write_files(tmp_path / "plain", {"x.yaml": POD.format(
+        api="apps/v1", kind="Deployment", name="x", spec="  replicas: 5\n" + _template(
+            "      containers: [{name: c, image: i}]\n"))})) == 1
