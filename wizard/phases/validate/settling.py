@@ -2,8 +2,8 @@
 
 A Kustomization that waits on another through dependsOn has not applied its objects yet: 4.1 then
 says what it still waits on (pending), and a run of 4.1 waits, as 4.2 does, up to reconcile-timeout.
-From status conditions only (research/flux-anchors.md §C), never from Flux's human text, except the
-names a DependencyNotReady message quotes, which only make the sentence.
+From status conditions and spec.dependsOn only (research/flux-anchors.md §C), never from Flux's human
+text, except the names a DependencyNotReady message quotes when a Kustomization has no dependsOn.
 """
 from __future__ import annotations
 
@@ -25,10 +25,10 @@ def _failed(ks: dict) -> bool:
 
 
 def _deps(ks: dict) -> list[str]:
-    """The Kustomizations `ks` waits on: its spec.dependsOn, and the names its DependencyNotReady quotes."""
+    """The Kustomizations `ks` waits on: its spec.dependsOn (only without one, the names its
+    DependencyNotReady message quotes)."""
     named = [d.get("name") for d in (ks.get("spec") or {}).get("dependsOn") or [] if isinstance(d, dict)]
-    quoted = re.findall(r"'(?:[^'/]*/)?([^']+)'", (condition(ks) or {}).get("message", ""))
-    return list(dict.fromkeys(n for n in [*named, *quoted] if n))
+    return [n for n in named if n] or re.findall(r"'(?:[^'/]*/)?([^']+)'", (condition(ks) or {}).get("message", ""))
 
 
 def _stuck(kss: list[dict]) -> dict[str, str]:
