@@ -121,7 +121,7 @@ def follow_next(repo: Path, env: dict, known: dict[str, str] | None = None, *, m
             step = Step(item, res.returncode, st, msg, dict(sets), time.monotonic() - t0)
             journey.steps.append(step)
             if log:
-                log(f"{item}: rc {res.returncode} {st}: {msg[:200]}")
+                log(f"{item}: rc {res.returncode} {st} ({step.seconds:.0f}s): {msg[:200]}")
             if st != "needs-answers":
                 break
             new = {}

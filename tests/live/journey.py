@@ -15,7 +15,9 @@ from pathlib import Path
 
 from tests.corpus.driver import CORPUS, NOT_THE_OWNERS
 from tests.helpers import GIT_ENV, git
+from tests.live.addons import add_dns_addon
 from tests.live.follow_next import Journey, cli, follow_next, not_green, status
+from tests.live.nodes import add_owner_nodes
 from tests.live.owner_apply import OwnerApply, apply_as_owner
 from tests.live.volumes import ClaimBinder
 
@@ -36,6 +38,7 @@ NO_WEBHOOKS = {"kube-apiserver": ["--disable-admission-plugins=MutatingAdmission
 class LiveResult:
     repo: str
     applied: OwnerApply | None = None
+    nodes: list[str] = field(default_factory=list)  # the owner's machines its pods are pinned to (tests/live/nodes.py)
     journey: Journey | None = None
     first: dict[str, str] = field(default_factory=dict)   # not green after the first verify-all
     second: dict[str, str] = field(default_factory=dict)  # ... and after a fresh one with no token
@@ -88,6 +91,8 @@ def run_live(tb, name: str, dest: Path, log=None) -> LiveResult:
     repo = lay_out_on(tb, name, dest, env)
     url = subprocess.run(["git", "-C", str(repo), "remote", "get-url", "origin"], capture_output=True,
                          text=True, check=True).stdout.strip()
+    result.nodes = add_owner_nodes(repo, env)  # the owner's machines, which the testbed lacks (tests/live/nodes.py)
+    add_dns_addon(env)  # the distribution's CoreDNS objects, which the testbed lacks (tests/live/addons.py)
     with ClaimBinder(tb.env):  # the owner's volume provisioner, which the testbed lacks (tests/live/volumes.py)
         result.applied = apply_as_owner(repo, env, ENVIRONMENT.get(name))
         known = {"provider": "git", "git-url": url}

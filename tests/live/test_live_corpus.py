@@ -26,10 +26,7 @@ if not REPOS:
 
 # Where the journey still stops (issue 21, open): each one named, with where it stops, until it goes through.
 # Not strict: a journey that gets through must not fail the run; the row in `make live-corpus` says which did.
-OPEN = {
-    "shaman007__home-k3s": "4.2: Flux's health check fails Deployment mail/dovecot (stalled) on the testbed",
-    "lisenet__kubernetes-homelab": "4.1 waits on Flux applying ~250 objects; not yet seen through on the testbed",
-}
+OPEN: dict[str, str] = {}
 
 
 def _param(name: str):

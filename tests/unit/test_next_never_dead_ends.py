@@ -261,6 +261,50 @@ def test_4_1_does_not_wait_for_a_kustomization_stuck_behind_one_that_failed(sess
     assert still_reconciling(session, stuck) == []  # nothing moves: 4.1 judges, 4.2 names the failure
 
 
+def _after(k: dict, *deps: str) -> dict:
+    k["spec"]["dependsOn"] = [{"name": d} for d in deps]
+    return k
+
+
+# infra-controllers as kustomize-controller left it on lisenet's testbed (issue 21): a health check failed
+# on a stalled Deployment, and it retries the same inputs every retryInterval (not progress).
+HEALTH_FAILED = ks("infra-controllers", "False", "HealthCheckFailed",
+                   "health check failed after 955ms: failed early due to stalled resources: "
+                   "[Deployment/kube-system/coredns status: 'Failed']")
+HEALTH_FAILED["status"]["conditions"].append({"type": "Reconciling", "status": "True", "reason": "ProgressingWithRetry",
+                                              "message": "Running health checks with a timeout of 5m0s"})
+
+
+def test_4_1_does_not_wait_for_a_chain_of_kustomizations_stuck_behind_one_that_failed(session):
+    """Issue 21 (lisenet): apps waits on infra-configs, which waits on infra-controllers, which failed. apps
+    never moves either; 4.1 waited its whole reconcile-timeout on it at every run ("apps waits on
+    infra-configs"), and Next named 4.1 again and again until the journey timed out."""
+    from wizard.phases.validate.settling import settled_failures, still_reconciling
+
+    chain = [HEALTH_FAILED,
+             _after(ks("infra-configs", "False", "DependencyNotReady",
+                       "dependency 'flux-system/infra-controllers' is not ready"), "infra-controllers"),
+             _after(ks("apps", "False", "DependencyNotReady", "dependency 'flux-system/infra-configs' is not ready"),
+                    "infra-configs")]
+    assert still_reconciling(session, chain) == []
+    assert settled_failures(chain) == [
+        "infra-controllers failed (HealthCheckFailed: health check failed after 955ms: failed early due to stalled "
+        "resources: [Deployment/kube-system/coredns status: 'Failed']); infra-configs, apps wait on it"]
+
+
+def test_a_kustomization_waiting_on_one_still_at_work_is_still_reconciling(session):
+    from wizard.phases.validate.settling import settled_failures, still_reconciling
+
+    chain = [ks("infra-controllers", "Unknown", "Progressing", "Reconciliation in progress"),
+             _after(ks("infra-configs", "False", "DependencyNotReady", "dependency 'flux-system/infra-controllers' "
+                       "is not ready"), "infra-controllers"),
+             _after(ks("apps", "False", "DependencyNotReady", "dependency 'flux-system/infra-configs' is not ready"),
+                    "infra-configs")]
+    assert still_reconciling(session, chain) == ["infra-controllers is being applied (Reconciliation in progress)",
+                                                 "infra-configs waits on infra-controllers", "apps waits on infra-configs"]
+    assert settled_failures(chain) == []
+
+
 def test_a_run_of_4_1_waits_for_flux_and_the_plan_says_so():
     from wizard.catalog import item_by_ref
     from wizard.engine import check_plan

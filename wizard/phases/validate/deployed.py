@@ -8,7 +8,7 @@ from ...cluster.inventory import repo_key
 from ...cluster.listing import cluster_listing, key_of
 from ...flux.status import NS, inventory_keys
 from .common import FLUX_MANAGER, KUBECTL_MANAGERS, kustomizations
-from .settling import still_reconciling, wait_until_settled
+from .settling import settled_failures, still_reconciling, wait_until_settled
 
 
 HELM_LABEL = "helm.toolkit.fluxcd.io/name"  # helm-controller labels what a HelmRelease renders
@@ -132,16 +132,20 @@ class Deployed(Item):
         rows = coverage(session)
         counts = {k: len(v) for k, v in rows.items() if k != "kustomizations"}
         ev = {"counts": counts, **{k: v[:100] for k, v in rows.items()}}
-        moving = still_reconciling(session) if rows["missing"] else []
+        kss = kustomizations(session) if rows["missing"] else []
+        moving = still_reconciling(session, kss) if rows["missing"] else []
         if moving:
             ev["still_reconciling"] = moving
             return Verdict("pending", f"still reconciling: {'; '.join(moving[:4])}. {len(rows['missing'])} object(s) "
                                       "under a Flux path are not in an inventory yet; run validate.deployed to wait "
                                       "for Flux and check again", ev)
         if rows["missing"]:
+            failed = settled_failures(kss)
+            ev["settled_failures"] = failed
+            why = f" Flux stopped there: {'; '.join(failed[:3])}." if failed else ""
             return Verdict("failed", f"{len(rows['missing'])} object(s) under a Flux path are in no Kustomization's "
-                                     f"inventory: {'; '.join(rows['missing'][:8])}. Check validate.reconciled for the "
-                                     "Kustomization that failed to apply them.", ev)
+                                     f"inventory: {'; '.join(rows['missing'][:8])}.{why} Check validate.reconciled for "
+                                     "the Kustomization that failed to apply them.", ev)
         if not rows["managed"]:
             return Verdict("failed", "no object of the repo is in any Kustomization's inventory yet", ev)
         extra = []

@@ -2,8 +2,8 @@
 
 A Kustomization that waits on another through dependsOn has not applied its objects yet: 4.1 then
 says what it still waits on (pending), and a run of 4.1 waits, as 4.2 does, up to reconcile-timeout.
-From status conditions only (research/flux-anchors.md §C), never from Flux's human text, except the
-names a DependencyNotReady message quotes, which only make the sentence.
+From status conditions and spec.dependsOn only (research/flux-anchors.md §C), never from Flux's human
+text, except the names a DependencyNotReady message quotes when a Kustomization has no dependsOn.
 """
 from __future__ import annotations
 
@@ -24,19 +24,55 @@ def _failed(ks: dict) -> bool:
     return c.get("status") == "False" and c.get("reason") not in WAITING_REASONS and not in_progress(ks)
 
 
-def _line(ks: dict, head: str | None, failed: set[str]) -> str | None:
+def _deps(ks: dict) -> list[str]:
+    """The Kustomizations `ks` waits on: its spec.dependsOn (only without one, the names its
+    DependencyNotReady message quotes)."""
+    named = [d.get("name") for d in (ks.get("spec") or {}).get("dependsOn") or [] if isinstance(d, dict)]
+    return [n for n in named if n] or re.findall(r"'(?:[^'/]*/)?([^']+)'", (condition(ks) or {}).get("message", ""))
+
+
+def _stuck(kss: list[dict]) -> dict[str, str]:
+    """{name: the failed Kustomization it is stuck behind} (a failed one is stuck behind itself), through
+    whole dependsOn chains: apps waiting on infra-configs waiting on infra-controllers, which failed,
+    never moves either, however long anyone waits."""
+    by_name = {ks["metadata"]["name"]: ks for ks in kss if not (ks.get("spec") or {}).get("suspend")}
+    stuck = {n: n for n, ks in by_name.items() if _failed(ks)}
+    grew = True
+    while grew:
+        grew = False
+        for n, ks in by_name.items():
+            if n in stuck or (condition(ks) or {}).get("reason") != "DependencyNotReady":
+                continue
+            behind = next((stuck[d] for d in _deps(ks) if d in stuck), None)
+            if behind:
+                stuck[n], grew = behind, True
+    return stuck
+
+
+def settled_failures(kss: list[dict]) -> list[str]:
+    """One line per failed Kustomization, with its reason and the ones stuck behind it."""
+    stuck, by_name = _stuck(kss), {ks["metadata"]["name"]: ks for ks in kss}
+    out = []
+    for name in (n for n, root in stuck.items() if n == root):
+        c = condition(by_name[name]) or {}
+        waiters = [n for n, root in stuck.items() if root == name and n != name]
+        out.append(f"{name} failed ({c.get('reason', '')}: {c.get('message', '')[:300]})"
+                   + (f"; {', '.join(waiters)} wait on it" if waiters else ""))
+    return out
+
+
+def _line(ks: dict, head: str | None, stuck: dict[str, str]) -> str | None:
     """What one Kustomization still waits on or works at, or None when Flux is done with it."""
     name, c = ks["metadata"]["name"], condition(ks) or {}
     if c.get("reason") == "DependencyNotReady":
-        deps = re.findall(r"'(?:[^'/]*/)?([^']+)'", c.get("message", ""))
-        # Waiting on one that failed is not moving: 4.2 names that failure.
-        return None if deps and set(deps) <= failed else f"{name} waits on {', '.join(deps) or 'its dependencies'}"
+        # Waiting on one that failed (or on one stuck behind it) is not moving: 4.2 names that failure.
+        return None if name in stuck else f"{name} waits on {', '.join(_deps(ks)) or 'its dependencies'}"
     if not c or c.get("reason") in WAITING_REASONS or in_progress(ks):
         return (f"{name} is {'being applied' if c else 'not reconciled yet'}"
                 + (f" ({c.get('message', '')[:120]})" if c.get("message") else ""))
     sref = (ks.get("spec") or {}).get("sourceRef") or {}
     applied = revision_hash((ks.get("status") or {}).get("lastAttemptedRevision"))
-    if head and (sref.get("kind"), sref.get("name")) == FLUX_SYNC and applied != head and name not in failed:
+    if head and (sref.get("kind"), sref.get("name")) == FLUX_SYNC and applied != head and name not in stuck:
         return f"{name} has not applied the pushed commit {head[:12]} yet"
     return None
 
@@ -50,8 +86,8 @@ def still_reconciling(session, kss: list[dict] | None = None) -> list[str]:
         head = pushed_commit(session)
     except WizardError:  # the remote cannot be read: judge by the conditions alone
         head = None
-    failed = {ks["metadata"]["name"] for ks in kss if _failed(ks)}
-    lines = (_line(ks, head, failed) for ks in kss if not (ks.get("spec") or {}).get("suspend"))
+    stuck = _stuck(kss)
+    lines = (_line(ks, head, stuck) for ks in kss if not (ks.get("spec") or {}).get("suspend"))
     return [ln for ln in lines if ln]
 
 
