@@ -14,7 +14,7 @@ from tests.corpus.driver import repos
 from tests.live.journey import NO_WEBHOOKS, run_live
 
 # A whole migration per repo on its own testbed: minutes, more with other layers on the same cores.
-pytestmark = [pytest.mark.testbed, pytest.mark.live, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.testbed, pytest.mark.live, pytest.mark.timeout(1200)]
 
 REPOS = repos()
 
