@@ -17,7 +17,9 @@ KUBECTL_MANAGERS = ("kubectl", "before-first-apply")
 FLUX_MANAGER = "kustomize-controller"
 
 
-TIMEOUT = Question("reconcile-timeout", "Seconds to wait for Flux to reconcile", default="180")
+# Flux's own verdict on a Kustomization the wizard writes comes within its spec.timeout (5m, repo/generate.py):
+# waiting less would call a slow but healthy first reconcile a failure. The wait ends as soon as Flux settles.
+TIMEOUT = Question("reconcile-timeout", "Seconds to wait for Flux to reconcile", default="330")
 
 
 DRIFT_MARK = "homelab-wizard-drift"
