@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from ..checklist import Question
 from ..paths import under
 from .kustomize import Graph, Root, build_graph
+from .kustomize_cycles import report_cycles
 from .layout_model import EXCLUDE, Unit, in_scope, relpath
 from .roles import parse_overrides
 from .scan import K8S, Manifest, ScanResult
@@ -141,6 +142,7 @@ def find_units(scan: ScanResult, excluded: set[str] = frozenset(), graph: Graph 
     answers = answers or {}
     msgs = layout_msgs if layout_msgs is not None else new_msgs()
     overrides = parse_overrides(answers)
+    report_cycles(graph, overrides, msgs)
     units = _kustomize_units(graph, answers, overrides, msgs)
     referenced = {f for k in graph.kfiles.values() for f in k.files}
     _fill_trees(units, scan, referenced)
