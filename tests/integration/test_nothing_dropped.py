@@ -59,3 +59,37 @@ def test_a_self_listing_or_cyclic_kustomization_blocks_with_file_and_line(tmp_pa
             assert "apps/self/: left out of Flux" in res.stdout and "apps/x/: left out of Flux" in res.stdout
     data = status_json(repo, env)
     assert all(item_status(data, i)["status"] == "passed" for i in ITEMS)
+
+
+def big_bundle() -> str:
+    """A 5.5 MiB manifest: 600 ConfigMaps (a vendored bundle), then a plaintext Secret."""
+    blob = "x" * 9000
+    docs = [f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n  namespace: homelab\ndata:\n  k: {blob}\n"
+            for i in range(600)]
+    docs.append("apiVersion: v1\nkind: Secret\nmetadata:\n  name: big\n  namespace: homelab\n"
+                "stringData:\n  password: canary-big-bundle\n")
+    return "---\n".join(docs)
+
+
+def test_a_manifest_over_the_size_limit_is_named_and_asked_never_left_out_silently(tmp_path, env):
+    repo = make_repo(tmp_path / "repo", {"apps/web/web.yaml": DEPLOYMENT.format(name="web", ns="homelab"),
+                                         "apps/bundle/all.yaml": big_bundle()})
+    res = wiz(repo, env, "run", "1.1", "--set", "option=a", "--yes")
+    assert res.returncode == 0 and "apps/bundle/all.yaml: is 5.2 MiB" in res.stdout, res.stdout
+    for item in ITEMS:
+        res = wiz(repo, env, "run", item, "--yes")
+        assert res.returncode == 3, f"{item}: {res.stdout}\n{res.stderr}"
+        assert "apps/bundle/all.yaml: is 5.2 MiB, over the 5.0 MiB" in res.stderr, res.stderr
+        assert "HOMELAB_WIZARD_MAX_FILE_MIB=6" in res.stderr and "class.apps/bundle=exclude" in res.stderr
+        assert git(repo, "status", "--porcelain") == ""
+    # The secrets scan names it too (the Secret in it is never taken as "nothing left").
+    res = wiz(repo, env, "run", "secrets.scan", "--set", "secrets=sops", "--yes")
+    assert "apps/bundle/all.yaml" in res.stdout and "5.2 MiB" in res.stdout and "canary-big" not in res.stdout
+    # Raising the limit for the run reads it: its 600 objects are in the plan like any others.
+    res = wiz(repo, {**env, "HOMELAB_WIZARD_MAX_FILE_MIB": "6"}, "run", "1.1", "--yes")
+    assert res.returncode == 0 and "all.yaml: is" not in res.stdout and "602 manifests" in res.stdout, res.stdout
+    # Or it is left out by the answer, with a line that says so.
+    res = wiz(repo, env, "run", "repo.cluster-dir", "--set", "class.apps/bundle=exclude", "--yes")
+    assert res.returncode == 0, res.stderr
+    res = wiz(repo, env, "run", "repo.kustomizations", "--yes")
+    assert res.returncode == 0 and "apps/bundle/all.yaml: left out of Flux" in res.stdout, res.stdout + res.stderr

@@ -15,6 +15,8 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from .file_text import MAX_FILE_BYTES, Unreadable, outside_link, read_manifest  # noqa: F401 (the scan's names)
+
 try:
     _BaseLoader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
@@ -22,7 +24,6 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".terraform", "vendor", "charts"}
 YAML_SUFFIXES = {".yaml", ".yml", ".json"}
-MAX_FILE_BYTES = 5 * 1024 * 1024  # larger files are data dumps, not hand-written manifests
 KUSTOMIZATION_NAMES = {"kustomization.yaml", "kustomization.yml", "Kustomization"}
 
 # Kinds that exist only at cluster scope (the common ones; unknown kinds are taken as written).
@@ -105,6 +106,8 @@ class ScanError:
     path: str
     line: int | None
     message: str
+    kind: str = "yaml"  # yaml | link | read | and file_text.Unreadable's: size | encoding | special
+    fix: str = ""  # what to do about it, when it is not "fix the YAML"
 
     def __str__(self) -> str:
         loc = f"{self.path}:{self.line}" if self.line else self.path
@@ -222,17 +225,6 @@ def _expanded_size(node, limit: int) -> int:
     return memo[id(node)]
 
 
-def outside_link(root: Path, f: Path) -> bool:
-    """A symlink whose target lies outside the repository: never read, edited or replaced."""
-    if not f.is_symlink():
-        return False
-    try:
-        f.resolve().relative_to(Path(root).resolve())
-        return False
-    except (ValueError, OSError, RuntimeError):
-        return True
-
-
 def load_documents(text: str):
     """Yield (start line, document) for every document; raises yaml.YAMLError with a mark
     (AliasBomb for a document whose aliases expand it past MAX_EXPANDED_NODES)."""
@@ -333,19 +325,17 @@ def _read(res: ScanResult, root: Path, f: Path, rel: str) -> str | None:
     if outside_link(root, f):
         res.errors.append(ScanError(rel, None, f"is a symlink to {os.readlink(f)}, outside the repository; it was "
                                                "left untouched and out of every Flux path (copy the file into the "
-                                               "repository if Flux should apply it)"))
+                                               "repository if Flux should apply it)", "link"))
         res.files[rel] = FileInfo(rel, INVALID)
         return None
     try:
-        if f.stat().st_size > MAX_FILE_BYTES:
-            res.files[rel] = FileInfo(rel, OTHER)
-            res.other_yaml.append(rel)
-            return None
-        return f.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        res.errors.append(ScanError(rel, None, f"cannot be read ({e}); it was left untouched"))
-        res.files[rel] = FileInfo(rel, INVALID)
-        return None
+        return read_manifest(f)
+    except Unreadable as e:
+        res.errors.append(ScanError(rel, e.line, e.reason, e.kind, e.fix))
+    except OSError as e:
+        res.errors.append(ScanError(rel, None, f"cannot be read ({e.strerror or e}); it was left untouched", "read"))
+    res.files[rel] = FileInfo(rel, INVALID)
+    return None
 
 
 def _add_parsed(res: ScanResult, rel: str, text: str) -> None:
