@@ -67,7 +67,7 @@ def regular_size(path: Path) -> int:
     st = os.stat(path)
     kind = special_kind(st.st_mode)
     if kind is not None:
-        raise Unreadable("special", f"is {kind}, not a regular file; it was skipped",
+        raise Unreadable("special", f"is {kind}, not a regular file; it was skipped (no Flux path includes it)",
                          "nothing can be applied from it: remove it from the repository folder, or leave it")
     return st.st_size
 

@@ -204,7 +204,11 @@ def report_unreadable(scan: ScanResult, msgs: dict, overrides: dict[str, str]) -
         if not in_scope(e.path):
             continue
         folder = str(PurePosixPath(e.path).parent)
-        manifest = e.kind != "special" and _manifest_like(scan, e.path)
+        if e.kind in ("special", "submodule", "ignored"):  # never this repository's content as Flux reads it
+            slash = "/" if e.kind == "submodule" else ""
+            msgs["left_out"].append(f"{e.path}{slash}: {e.message.removeprefix('is ')}")
+            continue
+        manifest = e.kind == "lfs" or _manifest_like(scan, e.path)
         if manifest and overrides.get(folder) == EXCLUDE:
             msgs["left_out"].append(f"{e.path}: left out of Flux (set by you, class.{folder}=exclude; it "
                                     f"{e.message.split(';')[0]})")
@@ -215,8 +219,6 @@ def report_unreadable(scan: ScanResult, msgs: dict, overrides: dict[str, str]) -
                                   f"objects: {fix}, or answer class.{folder}=exclude to leave that folder out of Flux")
             msgs["needs"].append(Question(f"class.{folder}", f"{e.path} cannot be read: leave {folder}/ out of Flux?",
                                           [(EXCLUDE, "leave it out (keep applying it by hand)")], default=None))
-        elif e.kind == "special":
-            msgs["left_out"].append(f"{e.path}: {e.message.removeprefix('is ')}; no Flux path includes it")
         else:
             msgs["left_out"].append(f"{e.path}: not a Kubernetes manifest the wizard can read "
                                     f"({e.message.split(';')[0].removeprefix('is ')}); no Flux path includes it")
