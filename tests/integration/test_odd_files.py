@@ -70,3 +70,26 @@ def test_git_lfs_pointers_without_git_lfs_are_named_and_never_a_raw_git_error(tm
         assert res.returncode == 0, f"{item}: {res.stdout}\n{res.stderr}"
         assert "git-lfs: not found" not in res.stderr and "Traceback" not in res.stderr
     assert (repo / "apps/crds/bundle.yaml").read_text() == pointer
+
+
+def test_a_newline_in_a_file_name_is_named_as_the_cause(tmp_path, env):
+    """Fault 56 (issue 23 #11): S.2 used to blame .sops.yaml ("no creation rule … matches") and stay stuck."""
+    from tests.integration.test_secrets_sops import secret, secret_repo
+
+    repo = secret_repo(tmp_path, {"apps/web/db\n.yaml": secret("db", "canary-newline"),
+                                  "apps/web/ok.yaml": secret("ok", "canary-ok")})
+    shown = "apps/web/db\\n.yaml"
+    assert wiz(repo, env, "run", "1.1", "--set", "option=a", "--yes").returncode == 0
+    res = wiz(repo, env, "run", "repo.cluster-dir", "--yes")
+    assert res.returncode == 3 and f"{shown}: has a newline or control character in its name" in res.stderr
+    assert "rename it (git mv)" in res.stderr and "class.apps/web=exclude" in res.stderr
+    outputs = []
+    for item, sets in (("secrets.scan", ["--set", "secrets=sops"]), ("secrets.keys", []), ("secrets.convert", [])):
+        res = wiz(repo, env, "run", item, *sets, "--yes")
+        outputs.append(res.stdout + res.stderr)
+        assert "no creation rule" not in res.stdout + res.stderr and "Traceback" not in res.stderr
+    assert shown in outputs[0] and "newline" in outputs[0]
+    st = item_status(status_json(repo, env), "secrets.convert")
+    assert st["status"] != "passed" and shown in st["message"] and "rename it (git mv)" in st["message"]
+    assert not any("canary-newline" in o for o in outputs)
+    assert (repo / "apps/web/db\n.yaml").read_text() == secret("db", "canary-newline")  # left untouched

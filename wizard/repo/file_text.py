@@ -38,6 +38,21 @@ def outside_link(root: Path, f: Path) -> bool:
         return True
 
 
+def shown(rel: str) -> str:
+    """A path as it is printed: a newline or other control character escaped (\\n, \\x1b), so a message
+    stays one line and names the file as a person would type it."""
+    return "".join(c.encode("unicode_escape").decode() if ord(c) < 32 or ord(c) == 127 else c for c in rel)
+
+
+def name_problem(rel: str) -> Unreadable | None:
+    """A file whose name holds a newline or a control character: tools (sops' path rules, kustomize, the
+    shell) do not match it, so it is named as the cause instead of being read."""
+    if shown(rel) == rel:
+        return None
+    return Unreadable("name", "has a newline or control character in its name (shown escaped); it was left "
+                              "untouched", "rename it (git mv) to a name without one")
+
+
 def max_bytes() -> int:
     raw = os.environ.get(LIMIT_ENV, "")
     try:

@@ -18,7 +18,7 @@ import yaml
 from . import git_files
 from .file_classes import (CI, COMPOSE, EMPTY, HELM_CHART, HELM_TEMPLATE, HELM_VALUES, INVALID, K8S,  # noqa: F401
                            KUSTOMIZATION, OTHER, classify_non_object)
-from .file_text import MAX_FILE_BYTES, Unreadable, outside_link, read_manifest  # noqa: F401 (the scan's names)
+from .file_text import MAX_FILE_BYTES, Unreadable, name_problem, outside_link, read_manifest, shown  # noqa: F401 (the scan's names)
 
 try:
     _BaseLoader = yaml.CSafeLoader
@@ -110,7 +110,7 @@ class ScanError:
     fix: str = ""  # what to do about it, when it is not "fix the YAML"
 
     def __str__(self) -> str:
-        loc = f"{self.path}:{self.line}" if self.line else self.path
+        loc = f"{shown(self.path)}:{self.line}" if self.line else shown(self.path)
         return f"{loc}: {self.message}"
 
 
@@ -314,6 +314,9 @@ def _read(res: ScanResult, root: Path, f: Path, rel: str) -> str | None:
         res.files[rel] = FileInfo(rel, INVALID)
         return None
     try:
+        bad_name = name_problem(rel)
+        if bad_name is not None:
+            raise bad_name
         text = read_manifest(f)
         if not text.startswith(git_files.LFS_POINTER):
             return text

@@ -285,6 +285,8 @@ def _read_texts(root: Path, result: ScanResult) -> dict[str, str]:
         if info.sops or outside_link(root, root / rel):
             continue
         try:
+            if info.cls == "invalid":  # not read by the scan: named (as a Secret, when it holds one), never converted
+                raise Unreadable("invalid", "")
             texts[rel] = read_manifest(root / rel)
         except Unreadable as e:
             if e.kind != "special":
