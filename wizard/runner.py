@@ -120,6 +120,9 @@ class Runner:
         env.update({"NO_COLOR": "1", "PAGER": "cat", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0",
                     "SOPS_DISABLE_VERSION_CHECK": "1", "LC_ALL": "C.UTF-8"})
         env.update(extra or {})
+        from .repo.git_files import lfs_off_env
+
+        lfs_off_env(env)  # no git-lfs: its pointers stay as they are, never a raw "git-lfs: not found"
         # kubectl and sops also come as PyPI wheels next to this interpreter; the user's own
         # tools on PATH still win.
         # flux and kubeseal from `doctor --install-tools` sit in the wizard's data dir.

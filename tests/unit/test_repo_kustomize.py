@@ -122,3 +122,20 @@ def test_copies_in_one_folder_are_settled_by_kubectl_apply_order(tmp_path):
     (d,) = lay.duplicates
     assert d.chosen == "dash/dashboard.yml:1" and "applied last" in d.auto and not lay.needs
     assert "dash/dashboard.svc.yml" in lay.excluded_files  # it held nothing else
+
+
+def test_cycles_are_found_with_the_line_of_each_entry_that_closes_them(tmp_path):
+    from wizard.repo.kustomize_cycles import cycles
+
+    write(tmp_path, {
+        "s/kustomization.yaml": KS + "resources:\n  - cm.yaml\n  - ./\n", "s/cm.yaml": CM.format(name="s"),
+        "a/kustomization.yaml": KS + "resources: [../b]\n", "b/kustomization.yaml": KS + "resources: [../c]\n",
+        "c/kustomization.yaml": KS + "resources:\n  - ../a\n", "d/kustomization.yaml": KS + "resources: [../a]\n",
+    })
+    g = graph_of(scan(tmp_path))
+    assert cycles(g) == [["a", "b", "c"], ["s"]]
+    assert g.kfiles["s"].dir_lines == {"s": 5} and g.kfiles["c"].dir_lines == {"a": 4}
+    lay = build_layout(scan(tmp_path), "a", "homelab")
+    assert any(b.startswith("s/kustomization.yaml:5 lists its own folder") for b in lay.blocks)
+    lay = build_layout(scan(tmp_path), "a", "homelab", {f"class.{f}": "exclude" for f in "abcs"})
+    assert not lay.blocks and sum("left out of Flux" in x for x in lay.left_out) == 4

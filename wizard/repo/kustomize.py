@@ -58,6 +58,7 @@ class KFile:
     generated: bool = False  # written by the wizard (2.2): a plain folder's file list, not the owner's tree
     aggregate: bool = False  # only lists local folders (no transforms): its render is the union of theirs
     secret_values: list[str] = field(default_factory=list)  # secretGenerator literals and env-file values
+    dir_lines: dict[str, int] = field(default_factory=dict)  # each folder in `dirs`: the line that lists it
 
 
 @dataclass
@@ -76,6 +77,12 @@ def _line_of(text: str, needle: str, default: int = 1) -> int:
         if needle in ln:
             return i
     return default
+
+
+def _ref_line(text: str, ref: str) -> int:
+    """The line that lists `ref` as an entry of its own (`- .` is not the `.` of `apiVersion:`)."""
+    entry = re.compile(r"^\s*-\s*['\"]?" + re.escape(ref) + r"['\"]?\s*(#.*)?$")
+    return next((i for i, ln in enumerate(text.splitlines(), 1) if entry.match(ln)), 0) or _line_of(text, ref)
 
 
 def _norm(base: str, ref: str) -> str:
@@ -141,7 +148,7 @@ def _read_resources(repo, k: KFile, text: str, doc: dict) -> None:
     """The folders and files its resources, bases and components name, or why one cannot be built here."""
     for key in ("resources", "bases", "components"):
         for ref in _strings(doc.get(key)):
-            line = _line_of(text, ref)
+            line = _ref_line(text, ref)
             if REMOTE.search(ref):
                 k.problems.append(Problem(k.path, line, "remote", ref))
                 continue
@@ -150,6 +157,7 @@ def _read_resources(repo, k: KFile, text: str, doc: dict) -> None:
                 k.problems.append(Problem(k.path, line, "outside", ref))
             elif (repo / target).is_dir():
                 k.dirs.append(target)
+                k.dir_lines.setdefault(target, line)
             elif (repo / target).is_file():
                 k.files.append(target)
             else:

@@ -15,6 +15,11 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from . import git_files
+from .file_classes import (CI, COMPOSE, EMPTY, HELM_CHART, HELM_TEMPLATE, HELM_VALUES, INVALID, K8S,  # noqa: F401
+                           KUSTOMIZATION, OTHER, classify_non_object)
+from .file_text import MAX_FILE_BYTES, Unreadable, name_problem, outside_link, read_manifest, shown  # noqa: F401 (the scan's names)
+
 try:
     _BaseLoader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
@@ -22,7 +27,6 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".terraform", "vendor", "charts"}
 YAML_SUFFIXES = {".yaml", ".yml", ".json"}
-MAX_FILE_BYTES = 5 * 1024 * 1024  # larger files are data dumps, not hand-written manifests
 KUSTOMIZATION_NAMES = {"kustomization.yaml", "kustomization.yml", "Kustomization"}
 
 # Kinds that exist only at cluster scope (the common ones; unknown kinds are taken as written).
@@ -33,9 +37,6 @@ CLUSTER_SCOPED = {
     "ClusterSecretStore", "IPAddressPool", "L2Advertisement",
 }
 
-# File classes (FileInfo.cls).
-K8S, KUSTOMIZATION, HELM_TEMPLATE, HELM_VALUES, HELM_CHART, COMPOSE, CI, OTHER, EMPTY, INVALID = (
-    "k8s", "kustomization", "helm-template", "helm-values", "helm-chart", "compose", "ci", "other", "empty", "invalid")
 
 
 @dataclass(frozen=True)
@@ -105,9 +106,11 @@ class ScanError:
     path: str
     line: int | None
     message: str
+    kind: str = "yaml"  # yaml | link | read | and file_text.Unreadable's: size | encoding | special
+    fix: str = ""  # what to do about it, when it is not "fix the YAML"
 
     def __str__(self) -> str:
-        loc = f"{self.path}:{self.line}" if self.line else self.path
+        loc = f"{shown(self.path)}:{self.line}" if self.line else shown(self.path)
         return f"{loc}: {self.message}"
 
 
@@ -172,12 +175,17 @@ class _Loader(_BaseLoader):
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
 
 
-def iter_yaml_files(root: Path, charts: set[str] | None = None):
+def iter_yaml_files(root: Path, charts: set[str] | None = None, nested: list[Path] | None = None):
     """Every .yaml/.yml/.json file (and every file under a Helm chart) below `root`, sorted.
 
-    `charts` is filled with the chart directories (those holding a Chart.yaml)."""
+    `charts` is filled with the chart directories (those holding a Chart.yaml), `nested` with the
+    submodules and other repositories inside this one (never walked: not this repository's files)."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") or d == ".github")
+        inner = [d for d in dirnames if git_files.is_nested_repo(Path(dirpath) / d)]
+        dirnames[:] = [d for d in dirnames if d not in inner]
+        if nested is not None:
+            nested += [Path(dirpath) / d for d in inner]
         if charts is not None and "Chart.yaml" in filenames:
             charts.add(str(PurePosixPath(Path(dirpath).relative_to(root).as_posix())))
         for fn in sorted(filenames):
@@ -222,17 +230,6 @@ def _expanded_size(node, limit: int) -> int:
     return memo[id(node)]
 
 
-def outside_link(root: Path, f: Path) -> bool:
-    """A symlink whose target lies outside the repository: never read, edited or replaced."""
-    if not f.is_symlink():
-        return False
-    try:
-        f.resolve().relative_to(Path(root).resolve())
-        return False
-    except (ValueError, OSError, RuntimeError):
-        return True
-
-
 def load_documents(text: str):
     """Yield (start line, document) for every document; raises yaml.YAMLError with a mark
     (AliasBomb for a document whose aliases expand it past MAX_EXPANDED_NODES)."""
@@ -273,42 +270,22 @@ def _in_chart(rel: str, charts: set[str]) -> str | None:
     return None
 
 
-def classify_non_object(rel: str, docs: list) -> str:
-    """The class of a file without Kubernetes objects, from its name, place and shape."""
-    p = PurePosixPath(rel)
-    name = p.name.lower()
-    parts = [x.lower() for x in p.parts]
-    if _is_ci(name, parts):
-        return CI
-    if _is_compose(name, docs):
-        return COMPOSE
-    if name.startswith("values") and p.suffix in (".yaml", ".yml"):
-        return HELM_VALUES
-    if not any(d is not None for d in docs):
-        return EMPTY
-    return OTHER
-
-
-def _is_ci(name: str, parts: list[str]) -> bool:
-    return (len(parts) >= 3 and parts[0] == ".github" and parts[1] == "workflows") or name in (
-        ".gitlab-ci.yml", ".drone.yml", "bitbucket-pipelines.yml", "azure-pipelines.yml") or ".woodpecker" in parts
-
-
-def _is_compose(name: str, docs: list) -> bool:
-    """A compose file by its name, or by its shape (services that each name an image or a build)."""
-    if name.startswith(("docker-compose", "compose.")) or name in ("compose.yaml", "compose.yml"):
-        return True
-    first = next((d for d in docs if d is not None), None)
-    return isinstance(first, dict) and isinstance(first.get("services"), dict) and all(
-        isinstance(s, dict) and ("image" in s or "build" in s) for s in first["services"].values() if s is not None)
-
-
 def scan(root: Path) -> ScanResult:
     root = Path(root)
     res = ScanResult(root=root)
     charts: set[str] = set()
-    for f in iter_yaml_files(root, charts):
+    nested: list[Path] = []
+    found = list(iter_yaml_files(root, charts, nested))
+    ignored = git_files.ignored(root, [f.relative_to(root).as_posix() for f in found])
+    for d in nested:
+        note = git_files.nested_repo_note(root, d)
+        if note:
+            res.errors.append(ScanError(d.relative_to(root).as_posix(), None, note, "submodule"))
+    for f in found:
         rel = f.relative_to(root).as_posix()
+        if rel in ignored:  # in no commit: Flux never sees it, and it is not part of any plan
+            res.errors.append(ScanError(rel, None, git_files.ignored_note(ignored[rel]), "ignored"))
+            continue
         if _in_chart(rel, charts) is not None:
             # Files of a Helm chart are rendered by Helm, never applied as they are (and
             # templates are not YAML until rendered): classify without parsing them.
@@ -333,19 +310,23 @@ def _read(res: ScanResult, root: Path, f: Path, rel: str) -> str | None:
     if outside_link(root, f):
         res.errors.append(ScanError(rel, None, f"is a symlink to {os.readlink(f)}, outside the repository; it was "
                                                "left untouched and out of every Flux path (copy the file into the "
-                                               "repository if Flux should apply it)"))
+                                               "repository if Flux should apply it)", "link"))
         res.files[rel] = FileInfo(rel, INVALID)
         return None
     try:
-        if f.stat().st_size > MAX_FILE_BYTES:
-            res.files[rel] = FileInfo(rel, OTHER)
-            res.other_yaml.append(rel)
-            return None
-        return f.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        res.errors.append(ScanError(rel, None, f"cannot be read ({e}); it was left untouched"))
-        res.files[rel] = FileInfo(rel, INVALID)
-        return None
+        bad_name = name_problem(rel)
+        if bad_name is not None:
+            raise bad_name
+        text = read_manifest(f)
+        if not text.startswith(git_files.LFS_POINTER):
+            return text
+        res.errors.append(ScanError(rel, None, git_files.LFS_NOTE, "lfs", git_files.LFS_FIX))
+    except Unreadable as e:
+        res.errors.append(ScanError(rel, e.line, e.reason, e.kind, e.fix))
+    except OSError as e:
+        res.errors.append(ScanError(rel, None, f"cannot be read ({e.strerror or e}); it was left untouched", "read"))
+    res.files[rel] = FileInfo(rel, INVALID)
+    return None
 
 
 def _add_parsed(res: ScanResult, rel: str, text: str) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from ..fsutil import atomic_write
+from ..repo.file_text import read_manifest
 from ..repo.scan import load_documents
 from ..runner import ToolFailed
 from ..session import Blocked, WizardError
@@ -71,7 +72,7 @@ def _object(doc: dict) -> str:
 
 
 def plan_file(repo: Path, rel: str, method: str) -> FilePlan | None:
-    text = (repo / rel).read_text()
+    text = read_manifest(repo / rel)  # a byte-order mark is dropped (sops and the spans read after it)
     docs = [d for _, d in load_documents(text)]
     secrets = [d for d in docs if is_plaintext_secret(d)]
     if not secrets:
@@ -208,7 +209,7 @@ def convert_file(session, fp: FilePlan, method: str, *, key_path: Path | None = 
     """Convert one file; returns the repo paths written. Raises before writing if a check fails."""
     repo = session.repo
     src = repo / fp.path
-    text = src.read_text()
+    text = read_manifest(src)
     docs = [d for _, d in load_documents(text)]
     sp = spans(text)
     lines = text.splitlines(True)

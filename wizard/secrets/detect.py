@@ -177,9 +177,11 @@ def secret_where(root: Path, m) -> str:
     document's first line when the file cannot be read again."""
     import yaml
 
+    from ..repo.file_text import Unreadable, read_manifest
+
     try:
-        lines = key_lines((Path(root) / m.path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        lines = key_lines(read_manifest(Path(root) / m.path))
+    except (OSError, Unreadable, yaml.YAMLError):
         return m.where
     keys = lines[m.index] if m.index < len(lines) else {}
     vals = secret_values(m.doc)
@@ -264,7 +266,7 @@ def find(root: Path, result: ScanResult | None = None) -> list[Finding]:
     result = result if result is not None else scan(root)
     findings: list[Finding] = []
     for rel, text in _read_texts(root, result).items():
-        findings += _file_findings(rel, text, result.files[rel].cls)
+        findings += _file_findings(rel, text, result.files[rel].cls, lambda r=rel: _why_unread(result, r))
     # Tokens: in any text file, YAML or not (not in sops files: their values are ENC[…]).
     findings += _tree_token_findings(root, result)
     findings.sort(key=lambda x: (x.path, x.line, x.rule))
@@ -272,7 +274,10 @@ def find(root: Path, result: ScanResult | None = None) -> list[Finding]:
 
 
 def _read_texts(root: Path, result: ScanResult) -> dict[str, str]:
-    """{rel: text} of the scanned files that are not sops files, links out of the repo or undecodable."""
+    """{rel: text} of the scanned files that are not sops files or links out of the repo. A file the scan
+    does not read (not UTF-8, too big) gives the start of its text, decoded leniently, so a Secret in it is
+    still named (never read for values)."""
+    from ..repo.file_text import Unreadable, peek, read_manifest
     from ..repo.scan import outside_link
 
     texts: dict[str, str] = {}
@@ -280,21 +285,32 @@ def _read_texts(root: Path, result: ScanResult) -> dict[str, str]:
         if info.sops or outside_link(root, root / rel):
             continue
         try:
-            texts[rel] = (root / rel).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            if info.cls == "invalid":  # not read by the scan: named (as a Secret, when it holds one), never converted
+                raise Unreadable("invalid", "")
+            texts[rel] = read_manifest(root / rel)
+        except Unreadable as e:
+            if e.kind != "special":
+                texts[rel] = peek(root / rel, 64 * 1024 * 1024)  # a Secret at the end of a big bundle too
+        except OSError:
             continue
     return texts
 
 
-def _file_findings(rel: str, text: str, cls: str) -> list[Finding]:
+def _why_unread(result: ScanResult, rel: str) -> str:
+    err = next((e for e in result.errors if e.path == rel), None)
+    if err is None or err.kind == "yaml":
+        return "a Secret in a file that does not parse, so it cannot be encrypted; fix the YAML and scan again"
+    return f"a Secret in a file the wizard does not read ({err.message.split(';')[0].removeprefix('is ')}), so it " \
+           f"cannot be encrypted; {err.fix or 'fix the file'}"
+
+
+def _file_findings(rel: str, text: str, cls: str, why_unread=lambda: "") -> list[Finding]:
     import yaml
 
     if cls == "invalid":
         m = re.search(r"(?m)^kind:\s*Secret\s*$", text)
         if m and re.search(r"(?m)^\s*(data|stringData):", text):
-            return [Finding(UNREADABLE_SECRET, rel, text.count("\n", 0, m.start()) + 1, "", [],
-                            "a Secret in a file that does not parse, so it cannot be encrypted; fix the "
-                            "YAML and scan again")]
+            return [Finding(UNREADABLE_SECRET, rel, text.count("\n", 0, m.start()) + 1, "", [], why_unread())]
         return []
     if cls in ("helm-template", "helm-chart"):
         return []
@@ -318,6 +334,7 @@ def _file_findings(rel: str, text: str, cls: str) -> list[Finding]:
 
 
 def _tree_token_findings(root: Path, result: ScanResult) -> list[Finding]:
+    from ..repo.file_text import Unreadable, regular_size
     from ..repo.scan import outside_link
 
     findings: list[Finding] = []
@@ -327,10 +344,10 @@ def _tree_token_findings(root: Path, result: ScanResult) -> list[Finding]:
         if rel in sops_files or outside_link(root, f):
             continue
         try:
-            if f.stat().st_size > MAX_TEXT_BYTES:
+            if regular_size(f) > MAX_TEXT_BYTES:
                 continue
             data = f.read_bytes()
-        except OSError:
+        except (OSError, Unreadable):  # a FIFO would block the read forever
             continue
         if b"\0" in data[:4096]:
             continue

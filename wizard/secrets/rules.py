@@ -43,7 +43,9 @@ class Finding:
 
     @property
     def where(self) -> str:
-        return f"{self.path}:{self.line}"
+        from ..repo.file_text import shown
+
+        return f"{shown(self.path)}:{self.line}"
 
     @property
     def convertible(self) -> bool:

@@ -11,7 +11,7 @@ from ...checklist import Item, Plan, Step, Verdict
 from ...repo import gitstate
 from ...repo.scan import KUSTOMIZATION_NAMES
 from ...secrets import convert as cv
-from ...secrets import keys
+from ...secrets import detect, keys
 from . import methods
 from .common import CONVERTED, PAUSE_ENV, evidence_of, findings
 from .flux_paths import (DECRYPTION, SOPS_AGE, decryption_ops, describe_missing, flux_kustomizations,
@@ -133,9 +133,13 @@ class Convert(Item):
         # values file) cannot be encrypted in place: they are reported for the owner to move into a
         # Secret, but they do not hold back the Secrets this item converts (they were in git already).
         conv = [f for f in fs if f.convertible]
-        other = [f for f in fs if not f.convertible]
-        ev = {"method": method.name, "remaining": evidence_of(conv), "literal_credentials": evidence_of(other),
+        other = [f for f in fs if not f.convertible and f.rule != detect.UNREADABLE_SECRET]
+        unread = [f for f in fs if f.rule == detect.UNREADABLE_SECRET]
+        ev = {"method": method.name, "remaining": evidence_of(conv + unread), "literal_credentials": evidence_of(other),
               "rotate": rotate}
+        if unread:  # never "nothing left" while a Secret sits in a file nobody could read
+            return Verdict("failed" if converted else "pending",
+                           "plaintext Secrets remain in files the wizard cannot read: " + _shortlist(unread, 3, "; ", lambda f: f.describe()), ev)
         if conv:
             what = _shortlist(conv, 5, "; ", lambda f: f.describe())
             return Verdict("failed" if converted else "pending",
