@@ -8,6 +8,7 @@ kwok's pods never mount it). Loopback only: kubectl against the testbed's API se
 """
 from __future__ import annotations
 
+import codecs
 import json
 import subprocess
 import threading
@@ -15,13 +16,23 @@ import threading
 import yaml
 
 
-def _pending_claims(env: dict) -> list[dict]:
-    res = subprocess.run(["kubectl", "get", "persistentvolumeclaims", "-A", "-o", "json"], env=env,
-                         capture_output=True, text=True, timeout=30)
-    if res.returncode != 0:
-        return []
-    return [c for c in json.loads(res.stdout).get("items", [])
-            if (c.get("status") or {}).get("phase") == "Pending" and not (c.get("spec") or {}).get("volumeName")]
+def _pending(claim: dict) -> bool:
+    return (claim.get("status") or {}).get("phase") == "Pending" and not (claim.get("spec") or {}).get("volumeName")
+
+
+def _json_objects(stream):
+    """Each JSON object of a stream of concatenated objects (`kubectl get --watch -o json` writes one per event)."""
+    decoder, text, buf = json.JSONDecoder(), codecs.getincrementaldecoder("utf-8")(), ""
+    for chunk in iter(lambda: stream.read1(65536), b""):
+        buf += text.decode(chunk)  # a character cut between two reads waits for its other bytes
+        while True:
+            buf = buf.lstrip()
+            try:
+                obj, end = decoder.raw_decode(buf)
+            except ValueError:
+                break
+            yield obj
+            buf = buf[end:]
 
 
 def _volume_for(claim: dict) -> dict:
@@ -41,23 +52,37 @@ def _volume_for(claim: dict) -> dict:
 
 
 class ClaimBinder:
-    """Binds Pending claims until stopped (a context manager around the journey)."""
+    """Binds Pending claims until stopped (a context manager around the journey).
 
-    def __init__(self, env: dict, every: float = 2.0) -> None:
-        self.env, self.every = env, every
+    One `kubectl get --watch` streams every claim as it changes, instead of a kubectl run every few seconds
+    (hundreds over a journey, on a machine whose cores the tests share); it is started again should the API
+    server end the watch."""
+
+    def __init__(self, env: dict) -> None:
+        self.env = env
         self._stop = threading.Event()
+        self._proc: subprocess.Popen | None = None
         self._thread = threading.Thread(target=self._loop, name="testbed-claim-binder", daemon=True)
         self.bound: list[str] = []
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            for claim in _pending_claims(self.env):
-                pv = _volume_for(claim)
-                res = subprocess.run(["kubectl", "create", "-f", "-"], input=yaml.safe_dump(pv), env=self.env,
-                                     capture_output=True, text=True, timeout=30)
-                if res.returncode == 0:
-                    self.bound.append(f"{claim['metadata']['namespace']}/{claim['metadata']['name']}")
-            self._stop.wait(self.every)
+            self._proc = subprocess.Popen(["kubectl", "get", "persistentvolumeclaims", "-A", "--watch", "-o", "json"],
+                                          env=self.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            if self._stop.is_set():  # stopped while it started: __exit__ may have looked before it existed
+                self._proc.terminate()
+            for claim in _json_objects(self._proc.stdout):
+                if _pending(claim):
+                    self._bind(claim)
+            self._proc.wait()
+            self._stop.wait(1)  # the watch ended (API server restart, timeout): watch again
+
+    def _bind(self, claim: dict) -> None:
+        pv = _volume_for(claim)
+        res = subprocess.run(["kubectl", "create", "-f", "-"], input=yaml.safe_dump(pv), env=self.env,
+                             capture_output=True, text=True, timeout=30)
+        if res.returncode == 0:
+            self.bound.append(f"{claim['metadata']['namespace']}/{claim['metadata']['name']}")
 
     def __enter__(self) -> ClaimBinder:
         self._thread.start()
@@ -65,4 +90,6 @@ class ClaimBinder:
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
         self._thread.join(timeout=40)
