@@ -36,7 +36,10 @@ def fake_bin(tmp_path, name, text):
 
 
 def env_with(tmp_path, bindir, **extra):
-    e = cli_env(HOMELAB_WIZARD_DATA=str(tmp_path / "data"), **extra)
+    # A kubeconfig file exists, as for any user with a cluster: without one the wizard asks kubectl nothing.
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\ncurrent-context: fake\n")
+    e = cli_env(**{"HOMELAB_WIZARD_DATA": str(tmp_path / "data"), "KUBECONFIG": str(kubeconfig), **extra})
     e["PATH"] = f"{bindir}{os.pathsep}{e['PATH']}"
     return e
 
