@@ -46,7 +46,9 @@ def pytest_itemcollected(item) -> None:
     names = getattr(item, "fixturenames", ())
     if ("testbed" in names or "testbed_factory" in names) and not item.get_closest_marker("testbed"):
         item.add_marker(pytest.mark.testbed)
-    if (item.config.getoption("dist", "no") == "loadgroup" and item.get_closest_marker("testbed")
+    # In an xdist worker `dist` reads "no" and the choice is in `loadgroup` (xdist/remote.py setup_config).
+    loadgroup = getattr(item.config.option, "loadgroup", False) or item.config.getoption("dist", "no") == "loadgroup"
+    if (loadgroup and item.get_closest_marker("testbed")
             and not item.get_closest_marker("xdist_group")):
         item.add_marker(pytest.mark.xdist_group(f"module-{item.module.__name__}"))
 
