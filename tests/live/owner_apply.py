@@ -4,8 +4,8 @@ This is the "before" state of the live layer, written without the wizard's own s
 wizard must not decide what the cluster it migrates looks like):
 - each kustomize root (a folder with a kustomization that no other kustomization lists) with
   `kubectl apply -k`; of a component's `overlays/<env>/`, only the one environment the owner runs;
-- every other file of manifests with `kubectl apply -f`, file by file (a file that fails to parse
-  does not stop the others, as when the owner applied them one by one);
+- every other file of manifests with `kubectl apply -f`, all files in one command (kubectl goes on past
+  a file that fails to parse, as when the owner applied them one by one);
 - the namespaces those objects use and nothing defines, with `kubectl create namespace` first;
 - everything twice, so a custom resource applied before its CRD was Established lands the second
   time, as it does when the owner re-runs the command. What the cluster refuses (a kind the testbed
@@ -160,8 +160,13 @@ def apply_as_owner(repo: Path, env: dict, environment: dict[str, str] | str | No
             res = kubectl("apply", "-k", str(root))
             if attempt:
                 result.commands.append((f"kubectl apply -k {root.relative_to(repo)}", res.returncode))
-        for f in files:
-            res = kubectl("apply", "-f", str(f))
-            if attempt:
-                result.commands.append((f"kubectl apply -f {f.relative_to(repo)}", res.returncode))
+        if not files:
+            continue
+        # One command for all the files: kubectl goes on past a file that does not parse or an object the
+        # server refuses (its message names the file), as the owner's `kubectl apply -f` of each one did.
+        res = kubectl("apply", *[a for f in files for a in ("-f", str(f))])
+        if attempt:
+            for f in files:
+                said = f'"{f}"' in res.stderr or f"parsing {f}:" in res.stderr
+                result.commands.append((f"kubectl apply -f {f.relative_to(repo)}", 1 if said else 0))
     return result

@@ -197,8 +197,11 @@ class Testbed:
                if not k.startswith("KUBERNETES_") and k.lower() not in
                ("http_proxy", "https_proxy", "all_proxy", "no_proxy")}
         path = [str(p) for p in self.bins.bin_dirs] + [str(self.bins.kubectl.parent), env.get("PATH", "/usr/bin:/bin")]
+        # kubectl and flux keep their discovery cache in the run dir: one folder per testbed (its own port),
+        # removed with it, instead of one more folder in ~/.kube/cache for every testbed ever started.
         env.update(PATH=os.pathsep.join(path), KUBECONFIG=str(self.kubeconfig),
-                   SOPS_DISABLE_VERSION_CHECK="1", **self.proxy_guard_env)
+                   KUBECACHEDIR=str(self.run_dir / "kube-cache"), SOPS_DISABLE_VERSION_CHECK="1",
+                   **self.proxy_guard_env)
         # The helm CLI (on PATH from the build cache) keeps its repositories, cache and plugins in
         # the run dir, never in the user's home.
         helm = self.run_dir / "helm"

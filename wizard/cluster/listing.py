@@ -23,7 +23,14 @@ class Listing:
 
 
 def resource_types(kubectl: Kubectl) -> list[tuple[str, bool]]:
-    """(resource.group, namespaced) for every resource type that supports list."""
+    """(resource.group, namespaced) for every resource type that supports list: one `-o json` call (kubectl
+    1.31 and later), else one `-o name` call per scope."""
+    try:
+        res = kubectl.run("api-resources", "--verbs=list", "-o", "json", timeout=60)
+        return [(r["name"] + (f".{r['group']}" if r.get("group") else ""), bool(r["namespaced"]))
+                for r in res.json()["resources"]]
+    except (ToolError, ValueError, KeyError, TypeError):
+        pass
     out = []
     for namespaced in (True, False):
         res = kubectl.run("api-resources", "--verbs=list", f"--namespaced={str(namespaced).lower()}", "-o", "name",

@@ -20,6 +20,7 @@ from ..repo.removed_apis import not_served, upgrade_key
 from ..repo.roles import CHART_CRDS, helm_chart_of, is_flux_group
 from ..repo.scan import group_of
 from ..repo.validate import served_kinds
+from ..tools.manifest_stream import as_stream
 from .ownership import FIELD_MANAGER, Finding, compare, counts, prune_findings, ref_of, sort_findings
 
 OWNER_LABELS = ("kustomize.toolkit.fluxcd.io/name", "kustomize.toolkit.fluxcd.io/namespace")
@@ -145,7 +146,7 @@ def live_objects(session, docs: list[dict]) -> dict[tuple, dict]:
         return {}
     has_secret = any(d.get("kind") == "Secret" for d in docs)
     res = session.kubectl.run("get", "-f", "-", "-o", "json", "--show-managed-fields", "--ignore-not-found",
-                              "--request-timeout=60s", stdin=yaml.safe_dump_all(docs, sort_keys=False),
+                              "--request-timeout=60s", stdin=as_stream(docs),
                               stdin_is_secret=has_secret, timeout=120, log_output=False)
     return {_key(o): o for o in _items(res.stdout)}
 
@@ -160,7 +161,7 @@ def dry_run(session, docs: list[dict]) -> tuple[dict[tuple, dict], list[str]]:
     has_secret = any(d.get("kind") == "Secret" for d in docs)
     res = session.kubectl.run("apply", "--server-side", "--dry-run=server", f"--field-manager={FIELD_MANAGER}",
                               "--force-conflicts", "--show-managed-fields", "-f", "-", "-o", "json",
-                              "--request-timeout=60s", stdin=yaml.safe_dump_all(docs, sort_keys=False),
+                              "--request-timeout=60s", stdin=as_stream(docs),
                               stdin_is_secret=has_secret, ok_codes=(0, 1), timeout=180, log_output=False)
     errors = [ln.strip() for ln in res.stderr.splitlines() if ln.strip() and not ln.startswith("Warning:")]
     try:

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import re
 
-import yaml
-
 from ..cluster.memo import remembered
 from ..runner import ToolError
+from ..tools.manifest_stream import as_stream
 from .removed_apis import not_served, upgrade_key
 from .scan import group_of
 
@@ -99,7 +98,7 @@ def server_dry_run(session, path: str, docs: list[dict], provided_earlier: set[s
         questions.append(f"{d['kind']} {d['metadata']['name']} in {path}: the cluster does not serve "
                          f"{d['apiVersion']} yet; its CRD is {by}")
     if send:
-        text = yaml.safe_dump_all(send, sort_keys=False)
+        text = as_stream(send)
         res = session.kubectl.run("apply", "--server-side", "--dry-run=server", f"--field-manager={FIELD_MANAGER}",
                                   "--force-conflicts", "-f", "-", "-o", "json", "--request-timeout=60s",
                                   stdin=text, stdin_is_secret=any(d["kind"] == "Secret" for d in send),

@@ -26,6 +26,7 @@ import yaml
 
 from ..runner import ToolError
 from ..tools.kubectl import Kubectl
+from . import render_cache
 from .scan import (CLUSTER_SCOPED, KUSTOMIZATION_NAMES, Manifest, ObjectKey, ScanResult, group_of, is_k8s_object,
                    object_group)
 # The Flux schema checks live in wizard.repo.schema, the dry-run in wizard.repo.dry_run; their names stay
@@ -56,6 +57,10 @@ def parse_keystr(s: str) -> ObjectKey:
     return ObjectKey(g, kind, ns, name)
 
 
+class _OverlayFailed(Exception):
+    """The throw-away overlay of build_with_origin did not build."""
+
+
 class BuildFailed(Exception):
     def __init__(self, path: str, message: str):
         super().__init__(f"'kubectl kustomize {path}' failed: {message}")
@@ -63,14 +68,24 @@ class BuildFailed(Exception):
 
 
 def build(session, path: str) -> list[dict]:
-    """The documents `kubectl kustomize <path>` renders (no cluster needed)."""
+    """The documents `kubectl kustomize <path>` renders (no cluster needed; remembered by the content
+    of what the build reads, wizard.repo.render_cache)."""
     k = Kubectl(session.runner)
-    try:
-        res = k.run("kustomize", str(session.repo / path), timeout=300, log_output=False)
-    except ToolError as e:
-        msg = str(e).split(": ", 1)[-1]
-        raise BuildFailed(path, msg.replace(str(session.repo) + "/", "")) from None
-    return [d for d in yaml.load_all(res.stdout, Loader=_SAFE) if is_k8s_object(d)]
+
+    def produce():
+        try:
+            res = k.run("kustomize", str(session.repo / path), timeout=300, log_output=False)
+        except ToolError as e:
+            msg = str(e).split(": ", 1)[-1]
+            raise BuildFailed(path, msg.replace(str(session.repo) + "/", "")) from None
+        return {"text": res.stdout}, _objects(res.stdout)
+
+    payload, docs = render_cache.remembered(session, "plain", path, session.repo / path, produce)
+    return docs if docs is not None else _objects(payload["text"])
+
+
+def _objects(text: str) -> list[dict]:
+    return [d for d in yaml.load_all(text, Loader=_SAFE) if is_k8s_object(d)]
 
 
 def multiset(keys) -> Counter:
@@ -117,37 +132,49 @@ def build_with_origin(session, path: str) -> list[tuple[dict, str | None]]:
 
     The folder is built through a throw-away overlay outside the work tree (`buildMetadata:
     [originAnnotations]`, nothing else), so the repository is never written to."""
-    repo = os.path.normpath(str(session.repo))
-    with tempfile.TemporaryDirectory(prefix="homelab-wizard-origin-") as tmp:
-        body = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-                "resources": [os.path.relpath(os.path.join(repo, path), tmp)],
-                "buildMetadata": ["originAnnotations"]}
-        with open(os.path.join(tmp, "kustomization.yaml"), "w") as fh:
-            yaml.safe_dump(body, fh)
-        try:
-            res = Kubectl(session.runner).run("kustomize", tmp, timeout=300, log_output=False)
-        except ToolError:
-            # The same failure with the repo's own paths in the message (or, should only the overlay
-            # fail, the documents without their origin).
-            return [(d, None) for d in build(session, path)]
-        out = []
-        for d in yaml.load_all(res.stdout, Loader=_SAFE):
-            if not is_k8s_object(d):
-                continue
-            ann = d["metadata"].get("annotations") or {}
-            origin = None
-            if ORIGIN in ann:
-                try:
-                    o = yaml.safe_load(ann.pop(ORIGIN)) or {}
-                except yaml.YAMLError:
-                    o = {}
-                if isinstance(o, dict) and isinstance(o.get("path"), str):
-                    full = os.path.normpath(os.path.join(tmp, o["path"]))
-                    origin = os.path.relpath(full, repo).replace("\\", "/")
-                if not ann:
-                    d["metadata"].pop("annotations", None)
-            out.append((d, origin))
-        return out
+    def produce():
+        repo = os.path.normpath(str(session.repo))
+        with tempfile.TemporaryDirectory(prefix="homelab-wizard-origin-") as tmp:
+            body = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+                    "resources": [os.path.relpath(os.path.join(repo, path), tmp)],
+                    "buildMetadata": ["originAnnotations"]}
+            with open(os.path.join(tmp, "kustomization.yaml"), "w") as fh:
+                yaml.safe_dump(body, fh)
+            try:
+                res = Kubectl(session.runner).run("kustomize", tmp, timeout=300, log_output=False)
+            except ToolError:
+                raise _OverlayFailed() from None
+        # The origins are relative to the overlay that is gone now: kept with the paths they are relative to.
+        payload = {"text": res.stdout, "overlay": tmp, "repo": repo}
+        return payload, list(yaml.load_all(res.stdout, Loader=_SAFE))
+
+    try:
+        payload, docs = render_cache.remembered(session, "origin", path, session.repo / path, produce)
+    except _OverlayFailed:
+        # The same failure with the repo's own paths in the message (or, should only the overlay
+        # fail, the documents without their origin).
+        return [(d, None) for d in build(session, path)]
+    if docs is None:
+        docs = list(yaml.load_all(payload["text"], Loader=_SAFE))
+    tmp, repo = payload["overlay"], payload["repo"]
+    out = []
+    for d in docs:
+        if not is_k8s_object(d):
+            continue
+        ann = d["metadata"].get("annotations") or {}
+        origin = None
+        if ORIGIN in ann:
+            try:
+                o = yaml.safe_load(ann.pop(ORIGIN)) or {}
+            except yaml.YAMLError:
+                o = {}
+            if isinstance(o, dict) and isinstance(o.get("path"), str):
+                full = os.path.normpath(os.path.join(tmp, o["path"]))
+                origin = os.path.relpath(full, repo).replace("\\", "/")
+            if not ann:
+                d["metadata"].pop("annotations", None)
+        out.append((d, origin))
+    return out
 
 
 def source_manifest(manifests: list[Manifest], kind: str, name: str, origin: str | None,

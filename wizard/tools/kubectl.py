@@ -33,10 +33,43 @@ class Kubectl(PinnedTool):
         return self.runner.run([*args, "config", "view", "-o", "json"], timeout=10).json()
 
     def server_url(self) -> str | None:
+        """The pinned context's server, as `kubectl config view --minify` reads it from the kubeconfig files:
+        remembered by those files (path, inode, size, mtime) and the context, so every run of the wizard that
+        checks the cluster's identity does not start one more kubectl to read an unchanged file."""
+        from .kubeconfig_memo import recall, remember
+
+        key = self._config_files_key()
+        if key is not None:
+            hit = recall(key)
+            if hit is not None:
+                return hit
         # --minify keeps only the pinned context; credentials are omitted by kubectl itself.
         cfg = self.run("config", "view", "--minify", "-o", "json", timeout=10).json()
         clusters = cfg.get("clusters") or []
-        return clusters[0]["cluster"].get("server") if clusters else None
+        server = clusters[0]["cluster"].get("server") if clusters else None
+        if key is not None and server:
+            remember(key, server)
+        return server
+
+    def _config_files_key(self) -> str | None:
+        import os
+
+        if self.kubeconfig:
+            files = [self.kubeconfig]
+        else:
+            env = self.runner.env()
+            files = [f for f in (env.get("KUBECONFIG") or "").split(os.pathsep) if f] or \
+                [os.path.join(env.get("HOME") or os.path.expanduser("~"), ".kube", "config")]
+        parts: list = [self.context]
+        for f in files:
+            try:
+                st = os.stat(f)
+            except OSError:
+                return None  # kubectl says what is wrong with it
+            parts.append([os.path.abspath(f), st.st_ino, st.st_size, st.st_mtime_ns])
+        import json
+
+        return json.dumps(parts)
 
     def kube_system_uid(self) -> str:
         return self.get_json("namespace", "kube-system", "--request-timeout=10s", timeout=20)["metadata"]["uid"]

@@ -11,12 +11,11 @@ import hashlib
 import re
 import time
 
-import yaml
-
 from ...runner import ToolError
 from ...repo.dry_run import FIELD_MANAGER
 from ...repo.scan import group_of
 from ...repo.ssa_repair import parse_typed_patch_error
+from ...tools.manifest_stream import as_stream
 
 
 FRESH_SECONDS = 60  # a long TUI session asks again after this (someone may have made a namespace by hand)
@@ -123,7 +122,7 @@ def server_refusals(session, docs: list[dict]) -> dict[tuple[str, str, str], tup
     A missing namespace or CRD is ordering, 2.4's business, never a refusal."""
     if not docs:
         return {}
-    text = yaml.safe_dump_all(docs, sort_keys=False)
+    text = as_stream(docs)
 
     def read():
         try:
@@ -149,6 +148,54 @@ def server_refusals(session, docs: list[dict]) -> dict[tuple[str, str, str], tup
         # is, so the objects left out or repaired by answer are the same ones there.
         got = (session.cache.get("refusals-last") or (0, {}))[1]
     else:
-        got = _cached(session, "refusals:" + hashlib.sha256(text.encode()).hexdigest(), read) or {}
+        key = "refusals:" + hashlib.sha256(text.encode()).hexdigest()
+        got = _cached(session, key, lambda: _nothing_refused_lately(session, key, read)) or {}
         session.cache["refusals-last"] = (time.monotonic(), got)
     return {tuple(k.split("/", 2)): v for k, v in got.items()}
+
+
+def _nothing_refused_lately(session, key: str, read):
+    """`read()`, unless another run of the wizard found in the last FRESH_SECONDS that this cluster refuses
+    none of these very objects. A Phase 2 run re-plans from a new process each time, and this dry-run of
+    every object of the repo is the slowest thing it asks the cluster. An answer about a Secret, or with a
+    value the wizard knows to be secret in the server's words, is never written to disk (_storable)."""
+    import json
+    import os
+
+    from ...paths import data_home
+
+    pinned = session.state.cluster if session.state else None
+    if pinned is None:
+        return read()
+    name = hashlib.sha256(f"{pinned.server}|{pinned.uid}|{key}".encode()).hexdigest()
+    f = data_home() / "cluster-facts" / name
+    try:
+        if time.time() - f.stat().st_mtime < FRESH_SECONDS:
+            return {k: tuple(v) for k, v in json.loads(f.read_text()).items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass
+    got = read()
+    if got is not None and _storable(session, got):
+        try:
+            f.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            tmp = f.with_name(f".{name}.{os.getpid()}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                json.dump(got, fh)
+            os.replace(tmp, f)
+            for e in os.scandir(f.parent):  # the old ones: each is worth a minute
+                if time.time() - e.stat().st_mtime > 10 * FRESH_SECONDS:
+                    os.unlink(e.path)
+        except OSError:
+            pass
+    return got
+
+
+def _storable(session, got: dict) -> bool:
+    """Whether the refusals may go to a file (0600): none about a Secret, no known secret value in them."""
+    if any(k.split("/", 1)[0] == "Secret" for k in got):
+        return False
+    import json
+
+    text = json.dumps(got)
+    return session.runner.redactor.redact(text) == text
