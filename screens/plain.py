@@ -15,6 +15,8 @@ from wizard import usecase
 from wizard.checklist import Question
 from wizard.status_view import ICONS
 
+QUIT = "\0quit"  # no item id can be this
+
 
 def ask_question(q: Question) -> str:
     if q.choices:
@@ -60,8 +62,6 @@ def _where(args) -> tuple[str, str | None, str | None]:
 
 def run_one(args) -> int:
     """One item: preview, the questions it needs, the confirmation, the run; back to the caller."""
-    from wizard.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
-
     sets = usecase.parse_sets(args.set)
     with usecase.locked(*_where(args), f"run {args.item}") as session:
         out = usecase.run_item(session, args.item, PlainAsker(), sets=sets, dry_run=args.dry_run,
@@ -70,18 +70,18 @@ def run_one(args) -> int:
                                progress=lambda line: print(f"  {line}", flush=True))
     if out.status == "previewed":
         print("\n(dry run: nothing was changed)")
-        return EXIT_OK
-    if out.status in ("cancelled", "refused"):
+    elif out.status in ("cancelled", "refused"):
         print("cancelled: nothing was changed." if out.status == "cancelled" else f"not run: {out.message}.")
-        return EXIT_OK if out.status == "cancelled" else EXIT_REFUSED
-    v = out.verdict
-    print(f"{ICONS.get(v.status, '?')} {out.name}: {v.status}  {v.message}")
-    return EXIT_FAILED if v.status == "failed" else EXIT_OK
+    else:
+        v = out.verdict
+        print(f"{ICONS.get(v.status, '?')} {out.name}: {v.status}  {v.message}")
+    return out.exit_code  # the CLI's own mapping: a blocked item is 3 here too
 
 
 def plain_wizard(args) -> int:
     """A loop: show the checklist, pick an item, preview it, confirm, run it; a blocked or failed item
-    comes back to the menu with its message."""
+    comes back to the menu with its message. Quit exits with the code of the last item run (as the CLI's
+    `run` of that item would), 0 when none ran."""
     from wizard.engine import Engine
     from wizard.session import WizardError
 
@@ -92,18 +92,22 @@ def plain_wizard(args) -> int:
                                           default=True).unsafe_ask():
             for item_id, v in engine.reverify_passed().items():
                 print(f"  {v.status:<8} {item_id}  {v.message}")
+    last = 0
     while True:
         with usecase.locked(*_where(args), "plain") as session:
             engine = Engine(session)
             choices = [questionary.Choice(f"{i.alias:>4} {i.title}  [{session.state.item(i.id).status}]", value=i.id,
                                           disabled=("not available yet" if i.unavailable else None))
                        for i in engine.items]
-        choices.append(questionary.Choice("Quit", value=None))
+        # Not value=None: questionary gives a choice without a value its title, and "Quit" was then taken for
+        # an item id.
+        choices.append(questionary.Choice("Quit", value=QUIT))
         ref = questionary.select("Which item?", choices=choices).unsafe_ask()
-        if ref is None:
-            return 0
+        if ref == QUIT:
+            return last
         args.item, args.set, args.dry_run, args.yes, args.repin = ref, [], False, False, False
         try:
-            run_one(args)
+            last = run_one(args)
         except WizardError as e:
             print(f"error: {e}", file=sys.stderr)
+            last = e.exit_code

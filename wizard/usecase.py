@@ -135,6 +135,18 @@ class Outcome:
     needs: str | None = None  # refused: the acknowledgement that was missing ("allow-prune"), or "confirm"
     name: str = ""  # the item id or the rollback action's name
 
+    @property
+    def exit_code(self) -> int:
+        """The one mapping of the CLI and --plain (DESIGN.md exit codes): a preview or a "no" is 0, a
+        refusal 4, and a run its verdict's: failed 1, blocked 3, else 0."""
+        from .exitcodes import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_REFUSED
+
+        if self.status == "refused":
+            return EXIT_REFUSED
+        if self.status != "ran" or self.verdict is None:
+            return EXIT_OK
+        return {"failed": EXIT_FAILED, "blocked": EXIT_BLOCKED}.get(self.verdict.status, EXIT_OK)
+
 
 def parse_sets(pairs: list[str]) -> dict[str, str]:
     """KEY=VALUE answers, as the CLI's --set gives them."""

@@ -71,15 +71,20 @@ def test_plain_goes_back_to_its_menu_after_a_blocked_item(tmp_path, monkeypatch,
     repo = make_repo(tmp_path / "repo")
     for k, v in cli_env(**NO_CLUSTER, HOMELAB_WIZARD_DATA=str(tmp_path / "data")).items():
         monkeypatch.setenv(k, v)
-    picks = ["bootstrap.credentials", None]  # 3.1 (blocked: 1.0 and 1.2 first), then Quit
+    picks = ["bootstrap.credentials", "Quit"]  # 3.1 (blocked: 1.0 and 1.2 first), then Quit
     menus = []
 
     class Pick:
+        """A user picking by the row's text; the answer is what questionary gives for that row (a Choice
+        made without a value gives its title)."""
+
         def __init__(self, message, choices, **_):
             menus.append([c.value for c in choices])
+            self.choices = choices
 
         def unsafe_ask(self):
-            return picks.pop(0)
+            want = picks.pop(0)
+            return next(c.value for c in self.choices if want in (c.value, c.title))
 
     monkeypatch.setattr(screens.plain.questionary, "select", Pick)
     monkeypatch.setattr(screens.plain, "ask_question", lambda q: pytest.fail(f"asked {q.key} before the prerequisites"))
@@ -87,5 +92,26 @@ def test_plain_goes_back_to_its_menu_after_a_blocked_item(tmp_path, monkeypatch,
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # the menu needs a terminal on both ends
     rc = main(["--repo", str(repo), "--plain"])
     err = capsys.readouterr().err
-    assert rc == 0 and len(menus) == 2 and picks == [], (rc, menus, err)  # back at the menu, then Quit
+    # Back at the menu, then Quit: with the CLI's exit code for the last item run (3, blocked), as `run` gives.
+    assert rc == 3 and len(menus) == 2 and picks == [], (rc, menus, err)
+    assert "no checklist item" not in err
     assert "prep.preflight" in err and "prep.backup" in err
+
+
+def test_plain_quits_from_its_menu_with_the_real_prompt(tmp_path, monkeypatch, capsys):
+    """Issue 24 (point 2): choosing Quit printed "error: there is no checklist item 'Quit'" and only Ctrl-C
+    left. The real questionary menu, driven by keys through a pipe: up (to the last row, Quit), Enter."""
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    repo = make_repo(tmp_path / "repo")
+    for k, v in cli_env(**NO_CLUSTER, HOMELAB_WIZARD_DATA=str(tmp_path / "data")).items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setattr(sys, "stdin", FakeTTY())
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    with create_pipe_input() as keys, create_app_session(input=keys, output=DummyOutput()):
+        keys.send_text("\x1b[A\r")
+        rc = main(["--repo", str(repo), "--plain"])
+    err = capsys.readouterr().err
+    assert rc == 0 and "error" not in err, err
