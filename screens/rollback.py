@@ -64,7 +64,7 @@ class RollbackScreen(Screen):
 
     HELP = """\
 What can be undone now, from the wizard's own records: each action says what it would do and
-what it would leave. Move to an action and press Enter for its preview (on the right); the Run
+what it would leave. The first action that can run is highlighted: press Enter for its preview (below the list); the Run
 button then asks for confirmation (actions that delete or may let Flux prune ask you to type
 the context name). g looks again at what can be undone; Esc goes back.
 """
@@ -87,6 +87,7 @@ the context name). g looks again at what can be undone; Esc goes back.
         self.details = ""  # the tool's own text behind the last error's sentence (d shows it)
         self.error_note = ""
         self.showing_details = False
+        self.note: str | None = None  # the last action's result, kept above the description
 
     def compose(self) -> ComposeResult:
         yield TitleBar("Rollback")
@@ -145,17 +146,41 @@ the context name). g looks again at what can be undone; Esc goes back.
     @on(Overview)
     def show_overview(self, message: Overview) -> None:
         self.rows = message.rows
+        self.chosen, self.plan = None, None  # a fresh list: nothing is previewed yet
         ol = self.query_one("#rollback-actions", OptionList)
         ol.clear_options()
         for r in self.rows:
             mark = "✔" if r.available else "·"
             ol.add_option(Option(f"{mark} {r.title}\n    {r.reason}", id=r.name, disabled=not r.available))
-        text = "\n\n".join(f"[b]{r.title}[/b] ({r.name})\n{r.consequences}" for r in self.rows if r.available)
-        self.query_one("#rollback-text", Static).update(
-            (f"{message.note}\n\n" if message.note else "")
-            + (text or "Nothing can be undone at this point of the migration.")
-            + "\n\nChoose an action and press Enter to see its preview.")
+        self.note = message.note
+        first = next((i for i, r in enumerate(self.rows) if r.available), None)
+        if first is None:
+            self.query_one("#rollback-text", Static).update(
+                (f"{message.note}\n\n" if message.note else "") + "Nothing can be undone at this point of the migration.")
+        else:
+            # The first action that can run is highlighted, so Enter previews it at once; the text below
+            # follows the highlight (describe_highlighted).
+            ol.highlighted = first
+            self.describe(self.rows[first])
         ol.focus()
+
+    def describe(self, row) -> None:
+        self.query_one("#rollback-text", Static).update(
+            (f"{self.note}\n\n" if self.note else "") + f"[b]{row.title}[/b] ({row.name})\n{row.consequences}"
+            + "\n\nPress Enter to see its preview (↑/↓ for another action).")
+
+    @on(OptionList.OptionHighlighted, "#rollback-actions")
+    def describe_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """What the highlighted action would do. Moving off the action whose preview is shown puts that
+        preview away (and disables Run): what the screen shows is always what is highlighted."""
+        if event.option.id == self.chosen:
+            return
+        row = next((r for r in self.rows if r.name == event.option.id), None)
+        if row is None or not row.available:
+            return
+        self.chosen, self.plan = None, None
+        self.query_one("#rollback-run", Button).disabled = True
+        self.describe(row)
 
     @on(OptionList.OptionSelected, "#rollback-actions")
     def preview(self, event: OptionList.OptionSelected) -> None:

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from screens.dialogs.confirm import ConfirmDialog
-from screens.rollback import RollbackScreen
+from types import SimpleNamespace
+
+from screens.rollback import Overview, RollbackScreen
 from textual.widgets import Button, Input, OptionList
 
 from .conftest import SIZE, git, settle, text_of, wait_for
@@ -72,3 +74,39 @@ async def test_rollback_is_in_the_command_palette(app):
         await settle(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Rollback" in titles
+
+
+async def test_enter_on_entry_previews_the_first_action_that_can_run_and_the_text_follows_the_highlight(app, session):
+    """Issue 24 (point 3): nothing was highlighted on entry, Enter did nothing, the text showed Discard's
+    consequences, and Run stayed disabled until ↓ was pressed."""
+    wizard_commit(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        while len(app.screen_stack) > 1:  # e.g. the resume prompt
+            app.pop_screen()
+        await pilot.press("u")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RollbackScreen)
+        ol = screen.query_one("#rollback-actions", OptionList)
+        first = ol.get_option_at_index(ol.highlighted)
+        assert first.id == "revert" and not first.disabled  # restore (no backup) is shown but cannot run
+        text = screen.query_one("#rollback-text")
+        assert "revert" in text_of(text) and "discard" not in text_of(text).lower()
+        await pilot.press("enter")
+        await settle(pilot)
+        await wait_for(pilot, lambda: "git revert --no-edit" in text_of(text))
+        assert not screen.query_one("#rollback-run", Button).disabled
+        # With a second action that can run (discard made available in the list), moving to it shows its
+        # description and puts the preview away: Run no longer runs what is not highlighted.
+        rows = [SimpleNamespace(**{**vars(r), "available": r.available or r.name == "discard"}) for r in screen.rows]
+        screen.post_message(Overview(rows))
+        await settle(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "git revert --no-edit" in text_of(text))
+        assert not screen.query_one("#rollback-run", Button).disabled
+        await pilot.press("down")
+        await settle(pilot)
+        assert ol.get_option_at_index(ol.highlighted).id == "discard"
+        assert "(discard)" in text_of(text) and "git revert --no-edit" not in text_of(text)
+        assert screen.query_one("#rollback-run", Button).disabled
