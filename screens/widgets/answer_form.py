@@ -17,6 +17,15 @@ def field_id(q: Question) -> str:
     return f"answer-{safe}-{hashlib.sha1(q.key.encode()).hexdigest()[:8]}" if safe != q.key else f"answer-{q.key}"
 
 
+def prefill(q: Question, answers: dict) -> str | None:
+    """The stored answer, else the default; a stored value the question's own rule refuses is not offered
+    (it answers another question sharing the key: 3.2's yes/no for image-automation, not 5.3's list)."""
+    current = answers.get(q.key, q.default)
+    if current and q.check and not q.choices and q.check(str(current)):
+        return q.default
+    return current
+
+
 class AnswerForm(Vertical):
     """One field per Question, prefilled with the stored answer or the question's default."""
 
@@ -27,7 +36,7 @@ class AnswerForm(Vertical):
 
     def compose(self) -> ComposeResult:
         for q in self.questions:
-            current = self.answers.get(q.key, q.default)
+            current = prefill(q, self.answers)
             with Vertical(classes="answer-row", id=f"{field_id(q)}-row"):
                 yield Label(q.prompt, classes="answer-prompt")
                 if q.choices:

@@ -10,8 +10,19 @@ from .docs import keep_current as keep_docs_current, refresh_step as docs_refres
 
 
 # -- 5.3 --------------------------------------------------------------------------------------------
+def _targets_problem(value: str) -> str | None:
+    """What is wrong with a Deployment list; 3.2's yes/no answer shares the key and is not one."""
+    if value in ia.BOOL_ANSWERS:
+        return "name the Deployments as namespace/name, comma separated (e.g. apps/podinfo), or skip"
+    try:
+        ia.chosen(value)
+    except UsageError as e:
+        return str(e).split(": ", 1)[-1]
+    return None
+
+
 IMG_TARGETS = Question("image-automation", "Deployments whose image Flux updates (<namespace>/<deployment>, comma "
-                       "separated), or 'skip'", default=None,
+                       "separated), or 'skip'", default=None, check=_targets_problem,
                        help="answer image-automation=skip and answer image-automation-reason=<why> skips the item.")
 
 
