@@ -172,7 +172,9 @@ the command log. Tab moves between the panes; z zooms the focused pane to the wh
         if not self.check_action("skip_item", ()):
             return
         app, item = self.app, self.selected_item
-        reason = Question("skip-reason", f"Why skip {item.alias} {item.id}? (recorded with the item)")
+        warning = app.engine.skip_consequence(item.id)
+        reason = Question("skip-reason", f"Why skip {item.alias} {item.id}? (recorded with the item)",
+                          help=f"Warning: {warning}." if warning else "")
         form = SimpleNamespace(alias=item.alias, title=f"Skip: {item.title}", questions=[reason])
 
         def answered(answers: dict | None) -> None:

@@ -25,10 +25,16 @@ def demo_source() -> Path:
     return Path(str(resources.files("assets") / "demo" / "repo"))
 
 
+def existing_demo(dest: Path) -> bool:
+    """Whether `dest` already holds a demo repo (written earlier, perhaps half migrated)."""
+    dest = Path(dest).expanduser().resolve()
+    return (dest / MARKER).exists() and (dest / ".git").exists()
+
+
 def write_demo(dest: Path, runner: Runner | None = None) -> Path:
     """Create the demo repo at `dest`; an existing demo there is reused as it is (to resume)."""
     dest = Path(dest).expanduser().resolve()
-    if (dest / MARKER).exists() and (dest / ".git").exists():
+    if existing_demo(dest):
         return dest
     if dest.exists() and any(dest.iterdir()):
         raise UsageError(f"{dest} exists and is not empty; choose another folder for the demo (homelab-wizard demo DIR).")

@@ -175,6 +175,11 @@ class Engine:
         self.session.state.record(Kind.RAN, item=item.id, summary=plan.summary)
         return self.verify(item.id)
 
+    def skip_consequence(self, ref: str) -> str | None:
+        """What skipping this item gives up, said before it is skipped (the CLI prints it, the TUI's skip
+        form shows it)."""
+        return SKIP_CONSEQUENCES.get(self.item(ref).id)
+
     def skip(self, ref: str, reason: str) -> Verdict:
         if not reason.strip():
             raise WizardError("skipping an item needs a reason; pass --reason.")
@@ -192,6 +197,16 @@ class Engine:
         from .status_view import status_data
 
         return status_data(self.session.state.to_json(), self.items)
+
+
+SKIP_CONSEQUENCES = {
+    "prep.backup": "without the Phase 1 backup there is nothing to restore from: the rollback screen's Restore "
+                   "(and `rollback restore`) cannot bring back an object that Flux prunes or a later step breaks",
+    "prep.inventory": "without the inventory, nothing lists what exists only in the cluster before 2.0 asks about it",
+    "bootstrap.ownership": "without 3.0's preview, the fields Flux will take over from kubectl are not shown before "
+                           "the first reconcile",
+    "validate.drift": "without 4.3, nobody has seen Flux notice a change made by hand",
+}
 
 
 def check_plan(item: Item) -> Plan:

@@ -128,6 +128,8 @@ def test_demo_writes_a_repo_with_one_commit_and_opens_nothing_without_a_terminal
     assert git(dest, "status", "--porcelain") == ""
     again = run_cli("demo", str(dest), env=env(tmp_path))  # resuming the demo reuses it
     assert again.returncode == 0
+    # ... and says so (issue 24, point 10: it said it wrote it)
+    assert "already exists: opening it as it is" in again.stdout and "written" not in again.stdout
 
 
 def test_canary_token_in_the_environment_never_reaches_output_state_or_logs(tmp_path):

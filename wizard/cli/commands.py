@@ -88,6 +88,9 @@ def cmd_verify(args) -> int:
 def cmd_skip(args) -> int:
     with locked(args, "skip") as session:
         engine = Engine(session)
+        warning = engine.skip_consequence(args.item)
+        if warning:
+            print(f"warning: {warning}.", file=sys.stderr)
         v = engine.skip(args.item, args.reason)
         print_verdict(engine.item(args.item), v)
     return EXIT_OK
@@ -292,11 +295,15 @@ def _split(values) -> list[str]:
 
 
 def cmd_demo(args) -> int:
-    from ..demo import default_demo_dir, write_demo
+    from ..demo import default_demo_dir, existing_demo, write_demo
 
     dest = Path(args.dir) if args.dir else default_demo_dir()
+    reused = existing_demo(dest)
     repo = write_demo(dest)
-    print(f"demo repo written to {repo}")
+    # An existing demo is opened as it is (a migration of it may be half done): saying it was written would
+    # suggest a fresh one.
+    print(f"the demo repo at {repo} already exists: opening it as it is (to start over, remove that folder)"
+          if reused else f"demo repo written to {repo}")
     if not stdin_interactive() or not sys.stdout.isatty():
         print(f"open it with: homelab-wizard --repo {repo}")
         return EXIT_OK
