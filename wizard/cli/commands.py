@@ -168,7 +168,8 @@ def cmd_run(args) -> int:
     code = not_run(out)
     if code is not None:
         if args.json:
-            emit_json({"id": item.id, "status": out.status, "message": out.message or "", "exit_code": code})
+            emit_json({"id": f"rollback.{out.name}", "status": out.status, "message": out.message or "",
+                       "exit_code": code})
         return code
     verdict = out.verdict
     if args.json:
@@ -245,19 +246,23 @@ def cmd_rollback(args) -> int:
     """`rollback`: what can be undone now; `rollback ACTION [--dry-run] [--yes]`: preview, confirm, run, verify."""
     from ..rollback import Options, overview
 
-    with locked(args, f"rollback {args.action or ''}".strip()) as session:
-        if not args.action:
-            rows = overview(session)
-            if args.json:
-                emit_json({"actions": [r.as_dict() for r in rows]})
-                return EXIT_OK
-            print("What can be undone now (homelab-wizard rollback ACTION --dry-run shows the preview):")
-            for r in rows:
-                print(f"\n{'✔' if r.available else '·'} {r.name:<12} {r.title}")
-                print(f"    now: {r.reason}")
-                if r.available:
-                    print(f"    what it does: {r.consequences}")
+    if not args.action:
+        # Only reads (the state file is replaced whole, never half written): no lock, so it also works while
+        # the TUI holds the repo.
+        session = open_session(args)
+        session.store.load()
+        rows = overview(session)
+        if args.json:
+            emit_json({"actions": [r.as_dict() for r in rows]})
             return EXIT_OK
+        print("What can be undone now (homelab-wizard rollback ACTION --dry-run shows the preview):")
+        for r in rows:
+            print(f"\n{'✔' if r.available else '·'} {r.name:<12} {r.title}")
+            print(f"    now: {r.reason}")
+            if r.available:
+                print(f"    what it does: {r.consequences}")
+        return EXIT_OK
+    with locked(args, f"rollback {args.action}") as session:
         opts = Options(namespaces=_split(args.namespace), kinds=_split(args.kind), overwrite=args.overwrite,
                        kustomizations=_split(args.kustomization), no_suspend=args.no_suspend,
                        allow_prune=args.allow_prune, push=not args.no_push)
@@ -279,7 +284,8 @@ def cmd_rollback(args) -> int:
     code = not_run(out)
     if code is not None:
         if args.json:
-            emit_json({"id": item.id, "status": out.status, "message": out.message or "", "exit_code": code})
+            emit_json({"id": f"rollback.{out.name}", "status": out.status, "message": out.message or "",
+                       "exit_code": code})
         return code
     verdict = out.verdict
     if args.json:
