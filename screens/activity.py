@@ -43,6 +43,8 @@ class ActivityLog:
 
     def on_item_started(self, message: ItemStarted) -> None:
         self.active_items.add(message.item_id)
+        if message.position:  # a re-check of many: the home screen shows "Checking n of total: item"
+            self.checking = (*message.position, message.item_id)
         self.progress[message.item_id] = (time.strftime("%H:%M:%S"), "")
         self.revision += 1
 

@@ -76,6 +76,7 @@ class WizardApp(ActivityLog, NavigationActions, App[int]):
             # iterates this dict, and the screens must not add keys to it meanwhile.
             session.state.item(item.id)
         self.active_items: set[str] = set()
+        self.checking: tuple[int, int, str] | None = None  # a re-check of many items: (n, total, item now)
         # item id -> (started at, its latest progress line): a long step (3.2, 4.2) says what it
         # is doing now in its evidence pane, not only "running".
         self.progress: dict[str, tuple[str, str]] = {}
@@ -139,6 +140,7 @@ class WizardApp(ActivityLog, NavigationActions, App[int]):
         self.busy = self.work_running()
         if not self.busy:
             self.active_items.clear()
+            self.checking = None
         self.revision += 1
         self.screen.refresh_bindings()
 
@@ -150,6 +152,7 @@ class WizardApp(ActivityLog, NavigationActions, App[int]):
         self.busy = self.work_running()
         if not self.busy:
             self.active_items.clear()
+            self.checking = None
         self.revision += 1
         if event.state == WorkerState.ERROR:
             error = event.worker.error

@@ -51,6 +51,12 @@ Open a phase to see its checklist, the evidence of each item and what running it
         cluster = state.cluster
         pinned = (f"{cluster.context} ({cluster.server})" if cluster else "not pinned yet (1.0 preflight pins it)")
         summary = Text.assemble(("Repository ", "dim"), (session.repo.name, "bold"), ("   Cluster ", "dim"), pinned)
+        checking = getattr(self.app, "checking", None)
+        if checking:  # a re-check of many items (resume, v): which one now, and how far
+            n, total, item_id = checking
+            item = engine.item(item_id)
+            summary.append_text(Text.assemble("\n", ("Checking ", "bold"), f"{n} of {total}: ",
+                                              f"{item.alias} {item.title}", ("  (x stops)", "dim")))
         self.query_one("#home-summary", Static).update(summary)
         self.query_one(PhaseList).show_state(state)
         nxt, first_for = engine.next_step()

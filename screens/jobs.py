@@ -26,11 +26,11 @@ def verify_items(app: "WizardApp", item_ids: list[str]) -> dict[str, Verdict]:
     """Run each item's live check and store it; stops between items when cancelled."""
     worker = get_current_worker()
     results: dict[str, Verdict] = {}
-    for item_id in item_ids:
+    for n, item_id in enumerate(item_ids, 1):
         if worker.is_cancelled or app.session.cancel.cancelled:
             app.post_message(OutputLogged(f"verification stopped before {item_id}"))
             break
-        app.post_message(ItemStarted(item_id))
+        app.post_message(ItemStarted(item_id, (n, len(item_ids)) if len(item_ids) > 1 else None))
         try:
             verdict = app.engine.verify(item_id)
         except Cancelled:
@@ -42,8 +42,10 @@ def verify_items(app: "WizardApp", item_ids: list[str]) -> dict[str, Verdict]:
 
 
 def reverify_passed(app: "WizardApp") -> dict[str, Verdict]:
-    """On resume: the core re-checks everything that had passed (it may have drifted)."""
-    return app.engine.reverify_passed()
+    """On resume: the core re-checks everything that had passed (it may have drifted), saying which one now."""
+    return app.engine.reverify_passed(
+        started=lambda n, total, item_id: app.post_message(ItemStarted(item_id, (n, total))),
+        checked=lambda item_id, verdict: app.post_message(ItemChecked(item_id, verdict)))
 
 
 def ask_when_runnable(app: "WizardApp", item_id: str, confirm: bool) -> None:

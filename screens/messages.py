@@ -32,11 +32,13 @@ class JobEnded(Message):
 
 
 class ItemStarted(Message):
-    """A worker began verifying or running an item."""
+    """A worker began verifying or running an item; `position` (n, total) when it is one of a re-check of
+    many."""
 
-    def __init__(self, item_id: str) -> None:
+    def __init__(self, item_id: str, position: tuple[int, int] | None = None) -> None:
         super().__init__()
         self.item_id = item_id
+        self.position = position
 
 
 class ItemChecked(Message):

@@ -90,8 +90,9 @@ def plain_wizard(args) -> int:
         passed = [i for i in engine.items if session.state.item(i.id).status == "passed"]
         if passed and questionary.confirm(f"Resume: check again the {len(passed)} items that passed earlier?",
                                           default=True).unsafe_ask():
-            for item_id, v in engine.reverify_passed().items():
-                print(f"  {v.status:<8} {item_id}  {v.message}")
+            engine.reverify_passed(started=lambda n, total, item_id: print(f"  checking {n} of {total}: {item_id}…",
+                                                                             flush=True),
+                                   checked=lambda item_id, v: print(f"  {v.status:<8} {item_id}  {v.message}"))
     last = 0
     while True:
         with usecase.locked(*_where(args), "plain") as session:

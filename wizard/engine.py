@@ -185,12 +185,17 @@ class Engine:
             raise WizardError("skipping an item needs a reason; pass --reason.")
         return self._store(self.item(ref), Verdict("skipped", f"skipped: {reason}", {"skipped_at": now()}))
 
-    def reverify_passed(self) -> dict[str, Verdict]:
-        """On resume: check again every item that had passed; it may have drifted since."""
+    def reverify_passed(self, started=None, checked=None) -> dict[str, Verdict]:
+        """On resume: check again every item that had passed; it may have drifted since. `started(n, total,
+        item_id)` and `checked(item_id, verdict)` report the progress (a re-check takes a minute live)."""
+        todo = [item for item in self.items if self.session.state.item(item.id).status == "passed"]
         out = {}
-        for item in self.items:
-            if self.session.state.item(item.id).status == "passed":
-                out[item.id] = self.verify(item.id)
+        for n, item in enumerate(todo, 1):
+            if started:
+                started(n, len(todo), item.id)
+            out[item.id] = self.verify(item.id)
+            if checked:
+                checked(item.id, out[item.id])
         return out
 
     def status_json(self) -> dict:
