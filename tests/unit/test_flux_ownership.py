@@ -130,3 +130,17 @@ def test_prune_deletes_what_a_live_kustomization_applied_and_its_path_no_longer_
     (f,) = prune_findings(ks, rendered)
     assert f.kind == "prune" and f.object == "Deployment/home/old"
     assert prune_findings({**ks, "spec": {"prune": False}}, rendered) == []
+
+
+def test_3_0s_summary_says_what_each_count_means():
+    """Issue 24 (point 10): 3.0 did not explain its counts."""
+    from wizard.flux.ownership import ORDER, Finding
+    from wizard.flux.ownership_cluster import Preview
+    from wizard.phases.bootstrap.ownership import MEANS, _summary
+
+    assert set(MEANS) == set(ORDER)  # every kind of finding has its words
+    pv = Preview(findings=[Finding("owned", "ConfigMap/a/b", "why", "fix"), Finding("stays", "ConfigMap/a/c", "w", "f")],
+                 objects=250, existing=146, new=70)
+    text = _summary(pv)
+    assert "146 that exist" in text and "70 that Flux will create" in text
+    assert "1 that Helm or a controller owns (owned)" in text and "which Flux leaves as it is (stays)" in text

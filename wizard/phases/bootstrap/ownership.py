@@ -148,13 +148,28 @@ class Ownership(Item):
         session.store.save()
 
 
+# What each count of 3.0's summary means, in a few words (the findings below it give each object's own).
+MEANS = {
+    "unprovided": "of a kind nothing installs yet",
+    "immutable": "with a field the cluster will not let Flux change",
+    "rejected": "the API server refuses",
+    "recreate": "Flux must delete and create again",
+    "prune": "Flux would delete",
+    "owned": "that Helm or a controller owns",
+    "hand-edit": "with a field changed by hand that git does not have",
+    "overwritten": "whose cluster values Flux replaces with git's",
+    "stays": "with a field only the cluster has, which Flux leaves as it is",
+}
+
+
 def _summary(pv: Preview) -> str:
     c = pv.evidence()["counts"]
-    head = (f"{pv.objects} object(s) checked ({pv.existing} on the cluster dry-run as kustomize-controller, "
-            f"{pv.new} new)")
+    head = (f"{pv.objects} object(s) checked: {pv.existing} that exist (a server-side dry-run as kustomize-controller "
+            f"shows what Flux's first apply changes in them) and {pv.new} that Flux will create")
     if not c:
-        return head + ": Flux takes everything over as git has it"
-    return head + ": " + ", ".join(f"{n} {k}" for k, n in c.items()) + " (see the findings and their fixes)"
+        return head + "; Flux takes everything over as git has it"
+    return head + "; " + ", ".join(f"{n} {MEANS.get(k, k)} ({k})" for k, n in c.items()) + \
+        " (see the findings and their fixes)"
 
 
 def _exclusions(session, pv: Preview) -> dict[str, str]:
