@@ -63,7 +63,7 @@ Open a phase to see its checklist, the evidence of each item and what running it
         if nxt:
             st = state.item(nxt.id)
             # To run, failed, blocked, or pending while it waits on Flux: its last check's message tells them apart.
-            why = f": {st.message[:160]}" if st.message and st.checked_at else ""
+            why = f": {self.app.say(st.message)[:160]}" if st.message and st.checked_at else ""
             hint = Text.assemble(("Next: ", "bold"), f"{nxt.alias} {nxt.title}",
                                  (f", first, for {first_for.alias} {first_for.title}" if first_for else ""),
                                  (f"  ({st.status}{why})", "dim"))

@@ -15,3 +15,29 @@ _ANSWER = re.compile(r"\b(?:the )?answer (?=[A-Za-z][\w./:<>*-]*=)")
 def for_cli(text: str) -> str:
     """The core's wording with each answer as the CLI takes it: `--set KEY=VALUE`."""
     return _ANSWER.sub("--set ", text)
+
+
+# "run 2.0 repo.adopt", "run repo.adopt", "run secrets.decryption (S.4)": an item named in CLI words.
+_RUN = re.compile(r"\brun (?:(?P<alias>[0-9S]\.[0-9]) )?(?P<id>(?:prep|repo|secrets|bootstrap|validate|integrate)"
+                  r"\.[a-z-]+)(?: \((?P<alias2>[0-9S]\.[0-9])\))?")
+_ANSWER_PAIR = re.compile(r"\b(?:the )?answer (?P<key>[A-Za-z][\w./:<>*-]*)=(?P<value>[^\s,;)]*)")
+
+
+def for_tui(text: str, items, prompts: dict[str, str] | None = None) -> str:
+    """The core's wording as the TUI says it: an item by its number and title, with the key that runs it
+    (r on its row), and an answer as the form field to fill (a opens the item's answers), not CLI syntax.
+    `items` are the checklist items; `prompts` maps question keys to their form labels."""
+    by_id = {it.id: it for it in items}
+    prompts = prompts or {}
+
+    def run(m: re.Match) -> str:
+        it = by_id.get(m.group("id"))
+        return f"run {it.alias} {it.title} (r on its row)" if it else m.group(0)
+
+    def answer(m: re.Match) -> str:
+        key, value = m.group("key"), m.group("value")
+        field = prompts.get(key)
+        said = f"“{field}”" if field else f"the answer {key}"
+        return f"set {said} to {value} (a opens the item's answers)" if value else f"fill {said} (a opens the item's answers)"
+
+    return _ANSWER_PAIR.sub(answer, _RUN.sub(run, text))

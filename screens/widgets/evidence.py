@@ -46,7 +46,7 @@ def _scalar(v) -> str:
 
 
 def render_evidence(item: Item, st: ItemState, status: str, missing: list[Item],
-                    progress: tuple[str, str] | None = None) -> Text:
+                    progress: tuple[str, str] | None = None, say=lambda text: text) -> Text:
     """Everything the user should know about one item, as one block of text. `progress` is a running
     item's (start time, latest progress line)."""
     text = Text()
@@ -67,7 +67,7 @@ def render_evidence(item: Item, st: ItemState, status: str, missing: list[Item],
         text.append(f": {latest}\n" if latest else "\n")
         text.append("Every line it prints is in the command log; x stops it.\n", style="dim")
     elif st.message:
-        text.append(f"{st.message}\n")
+        text.append(f"{say(st.message)}\n")
     if missing:
         names = ", ".join(f"{m.alias} {m.id}" for m in missing)
         text.append(f"Needs first: {names}\n", style="yellow")
@@ -102,4 +102,5 @@ class EvidenceView(VerticalScroll, can_focus=True):
         if item is None or st is None:
             body.update("No item selected.")
             return
-        body.update(render_evidence(item, st, status, missing or [], progress))
+        body.update(render_evidence(item, st, status, missing or [], progress,
+                                    say=getattr(self.app, "say", lambda text: text)))
