@@ -34,12 +34,13 @@ from wizard.state import StateError
 from .home import HomeScreen
 from .messages import CommandStarted, JobEnded, PlanPrepared, PlanRefused
 from .activity import ActivityLog
+from .wording import Wording
 from .navigation import NavigationActions
 
 STYLES = Path(assets.__file__).parent / "styles"
 
 
-class WizardApp(ActivityLog, NavigationActions, App[int]):
+class WizardApp(ActivityLog, NavigationActions, Wording, App[int]):
     """The homelab-wizard TUI for one locked, loaded Session."""
 
     TITLE = "homelab-wizard"
@@ -277,18 +278,6 @@ class WizardApp(ActivityLog, NavigationActions, App[int]):
         item = self.engine.item(item_id)
         self.push_screen(AnswersDialog(item, {**item.suggested(self.session), **self.session.answers}),
                          lambda answers: answers is not None and self._answered(item_id, answers, confirm))
-
-    def say(self, text: str) -> str:
-        """The core's words as the TUI says them: items by number and title with their key, answers as the
-        form field to fill (wizard.phrasing.for_tui), not CLI syntax."""
-        from wizard.phrasing import for_tui
-
-        if not text:
-            return text
-        prompts = getattr(self, "_prompts", None)
-        if prompts is None:
-            prompts = self._prompts = {q.key: q.prompt for it in self.engine.items for q in it.questions}
-        return for_tui(text, self.engine.items, prompts)
 
     def edit_answers(self, item_id: str) -> None:
         """The item's questions with their saved answers, to change one: its declared questions, and the

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from ..cluster.memo import remembered
+from ..cluster.served import discovery_document
 from ..runner import ToolError
 from ..tools.manifest_stream import as_stream
 from .removed_apis import not_served, upgrade_key
@@ -25,21 +25,21 @@ def _discover(session, docs: list[dict]) -> tuple[set[tuple[str, str]], set[str]
     served: set[tuple[str, str]] = set()
     missing: set[str] = set()
     namespaced: dict[tuple[str, str], bool] = {}
-    k = session.kubectl
     for av in sorted({d["apiVersion"] for d in docs}):
-        url = "/api/v1" if av == "v1" else f"/apis/{av}"
         try:
-            doc = remembered(session, f"raw:{url}", lambda url=url: k.run("get", "--raw", url, "--request-timeout=20s",
-                                                                          timeout=30).json())
-            for r in doc.get("resources", []):
-                served.add((av, r.get("kind")))
-                if "/" not in str(r.get("name")):
-                    namespaced[(av, r.get("kind"))] = bool(r.get("namespaced"))
+            doc = discovery_document(session, av)
         except ToolError as e:
             if "NotFound" in str(e) or "not found" in str(e).lower() or "404" in str(e):
-                missing.add(av)
+                doc = None
             else:
                 raise
+        if doc is None:
+            missing.add(av)
+            continue
+        for r in doc.get("resources", []):
+            served.add((av, r.get("kind")))
+            if "/" not in str(r.get("name")):
+                namespaced[(av, r.get("kind"))] = bool(r.get("namespaced"))
     return served, missing, namespaced
 
 

@@ -11,6 +11,7 @@ import hashlib
 import re
 import time
 
+from ...cluster.served import discovery_document
 from ...runner import ToolError
 from ...repo.dry_run import FIELD_MANAGER
 from ...repo.scan import group_of
@@ -54,11 +55,10 @@ def discovery(session, api_versions: set[str]) -> dict[tuple[str, str], tuple[st
     found: dict[tuple[str, str], tuple[str, bool]] = {}
     for av in sorted(api_versions):
         def read(av=av):
-            url = "/api/v1" if av == "v1" else f"/apis/{av}"
             try:
-                res = session.kubectl.run("get", "--raw", url, "--request-timeout=20s", timeout=30)
+                doc = discovery_document(session, av) or {}
                 return [(r.get("kind"), r.get("name"), bool(r.get("namespaced")))
-                        for r in res.json().get("resources", []) if "/" not in str(r.get("name"))]
+                        for r in doc.get("resources", []) if "/" not in str(r.get("name"))]
             except (ToolError, ValueError):
                 return []  # not served: the kind's scope comes from the repo, the table, or the user
         for kind, name, namespaced in _cached(session, f"discovery:{av}", read) or []:

@@ -15,7 +15,7 @@ from ...runner import ToolError
 from ...session import Blocked, NeedsAnswers, UsageError, WizardError
 from ...repo.layout import (Layout, Unit, ask_unprovided, build_layout, graph_of, in_scope, slug)
 from ...repo.ops import moves_from_journal
-from ...cluster.served import read_served
+from ...cluster.served import read_served, served_versions_of
 from ...repo.rejects import EXCLUDE
 from ...repo.removed_apis import Served
 from ...repo.scan import ScanResult, group_of, scan
@@ -175,7 +175,7 @@ def served_apis(session, used: set[tuple[str, str]] = frozenset()) -> Served | N
     if session.state.cluster is not None:
         try:
             session.ensure_same_cluster()
-            served = read_served(session.kubectl, set(used))
+            served = read_served(session.kubectl, set(used), served_versions_of(session))
         except (WizardError, ToolError):
             served = None
     session.cache["served_apis"] = (time.monotonic(), served, set(used))
