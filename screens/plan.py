@@ -27,6 +27,9 @@ from .widgets.title_bar import TitleBar
 
 VALIDATION_ITEMS = ("repo.kustomizations", "repo.flux-manifests")
 CLASSES = ("infrastructure", "apps", "exclude")
+CLASS_CHOICES = (("infrastructure", "infrastructure (controllers and configs, applied first)"),
+                 ("apps", "apps (applied after infrastructure)"),
+                 ("exclude", "exclude (left out of Flux)"))
 
 
 def tree_text(folders: list[str]) -> Text:
@@ -77,15 +80,15 @@ class PlanScreen(Screen):
     CSS_PATH = Path(assets.__file__).parent / "styles" / "plan.tcss"
     HELP = """\
 The plan of the chosen option (A or B), computed from the repository as it is now.
-c changes the class of the highlighted folder (infrastructure → apps → exclude), stored as the
-answer class.<folder>; the plan is then computed again. h asks for a Helm chart that replaces the
+c chooses the class of the highlighted folder (infrastructure, apps or exclude), stored as the
+folder's answer; the plan is then computed again. h asks for a Helm chart that replaces the
 highlighted folder's manifests (a HelmRelease scaffold, written by 2.4; empty answers drop it).
 v re-runs the validation of 2.2 and 2.4, g recomputes the plan. Run the items from the Phase 2
 screen (Esc).
 """
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", show=False, id="plan.back"),  # in the help: no room at 80 columns
-        Binding("c", "cycle_class", "Class", id="plan.cycle-class"),
+        Binding("c", "cycle_class", "Class…", id="plan.cycle-class"),
         Binding("h", "helm", "Helm", id="plan.helm"),
         Binding("v", "validate", "Validate", id="plan.validate"),
         Binding("g", "refresh", "Recompute", id="plan.refresh"),
@@ -197,16 +200,34 @@ screen (Esc).
         return True
 
     def action_cycle_class(self) -> None:
+        """c: a chooser of the three classes for the highlighted folder (its current class first chosen),
+        not a blind cycle through them."""
+        from types import SimpleNamespace
+
+        from wizard.checklist import Question
+
+        from .dialogs.answers import AnswersDialog
+
         if not self.check_action("cycle_class", ()):
             return
         table = self.query_one("#plan-folders", DataTable)
         row = self.snapshot.folders[table.cursor_row]
-        new = CLASSES[(CLASSES.index(row.role) + 1) % len(CLASSES)] if row.role in CLASSES else CLASSES[0]
-        if self.app._save_answers({f"class.{row.key}": new}):
-            self.changed = row.key  # highlighted in the table once the plan is recomputed
-            self.app.write_log(f"class.{row.key}={new} (plan recomputed)")
-            self.notify(f"{row.key}/ is now {new}; the plan is computed again.", title="Class changed")
-            self.action_refresh()
+        key = f"class.{row.key}"
+        q = Question(key, f"Class of {row.key}/", list(CLASS_CHOICES), default=row.role if row.role in CLASSES
+                     else CLASSES[0])
+        form = SimpleNamespace(alias="2.1", title=f"Class of {row.key}/", questions=[q])
+
+        def chosen(answers: dict | None) -> None:
+            if not answers or answers.get(key) == row.role:
+                return
+            new = answers[key]
+            if self.app._save_answers({key: new}):
+                self.changed = row.key  # highlighted in the table once the plan is recomputed
+                self.app.write_log(f"class.{row.key}={new} (plan recomputed)")
+                self.notify(f"{row.key}/ is now {new}; the plan is computed again.", title="Class changed")
+                self.action_refresh()
+
+        self.app.push_screen(AnswersDialog(form, {key: q.default}), chosen)
 
     def action_helm(self) -> None:
         """The Helm scaffold answers for the highlighted folder: the core's declared questions, in the form."""

@@ -79,14 +79,32 @@ async def test_plan_screen_shows_trees_moves_files_and_validation(option_a_sessi
         assert isinstance(app.screen, PhaseScreen)
 
 
+async def choose_class(pilot, new: str) -> None:
+    """c opens a chooser of the classes (issue 24, point 8: it changed the class with no chooser)."""
+    from textual.widgets import Select
+
+    from screens.dialogs.answers import AnswersDialog
+
+    from .conftest import mounted_select, wait_for_screen
+
+    before = pilot.app.screen
+    await pilot.press("c")
+    dialog = await wait_for_screen(pilot, AnswersDialog, "#answer-form Select")
+    select = await mounted_select(pilot, dialog.query_one("#answer-form Select", Select))
+    assert [v for _, v in select._options] == ["infrastructure", "apps", "exclude"]
+    select.value = new
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+    assert pilot.app.screen is before
+
+
 async def test_class_override_is_stored_and_changes_the_plan(option_a_session):
     app = make_app(option_a_session)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_plan(pilot)
         table = screen.query_one("#plan-folders", DataTable)
         table.move_cursor(row=table.get_row_index(SERVICES))
-        await pilot.press("c")  # apps → exclude
-        await settle(pilot)
+        await choose_class(pilot, "exclude")  # apps → exclude, in the chooser c opens
         assert option_a_session.answers[f"class.{SERVICES}"] == "exclude"
         assert folders(screen)[SERVICES][1] == "exclude ◀"  # what c just changed is marked (issue 15, point 9)
         cell = table.get_row(SERVICES)[1]
@@ -97,8 +115,7 @@ async def test_class_override_is_stored_and_changes_the_plan(option_a_session):
         assert f"{SERVICES}/kustomization.yaml" not in text_of(screen.query_one("#plan-files"))
 
         table.move_cursor(row=table.get_row_index(SERVICES))
-        await pilot.press("c")  # exclude → infrastructure: stays where it is under Option A
-        await settle(pilot)
+        await choose_class(pilot, "infrastructure")  # stays where it is under Option A
         assert option_a_session.answers[f"class.{SERVICES}"] == "infrastructure"
         assert folders(screen)[SERVICES][1] == "infrastructure ◀"
         assert folders(screen)[SERVICES][2] == "(stays)"
