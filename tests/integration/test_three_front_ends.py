@@ -141,7 +141,9 @@ async def through_the_tui(repo, env, monkeypatch) -> dict:
             await pilot.press("ctrl+s")
             dialog = await wait_for_screen(pilot, ConfirmDialog, "#ok")
             kind = "typed" if dialog.require_text is not None else "yes"
-            await pilot.click("#ok")
+            # Button.press, not a click at its place: on a busy machine the dialog may not be laid
+            # out yet, and a click at an empty region lands nowhere (seen once in CI).
+            dialog.query_one("#ok").press()
             await wait_for(pilot, lambda: s.state.item("repo.kustomizations").status not in ("pending", "running"),
                            timeout=120)
             await settle(pilot)

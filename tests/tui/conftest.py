@@ -132,7 +132,10 @@ async def wait_for(pilot, condition, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the UI")
+            app = pilot.app
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for the UI; last state: screen "
+                                 f"{type(app.screen).__name__}, focus {app.focused!r}, workers running: "
+                                 f"{app.work_running() if hasattr(app, 'work_running') else '?'}")
         await pilot.pause(0.05)
 
 
