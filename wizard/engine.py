@@ -173,7 +173,17 @@ class Engine:
             self._store(item, Verdict(status, f"{item.id} did not finish: {msg}", needs=_needs_of(e)))
             raise
         self.session.state.record(Kind.RAN, item=item.id, summary=plan.summary)
-        return self.verify(item.id)
+        verdict = self.verify(item.id)
+        if verdict.status == "passed":
+            self._check_waiting_on(item.id)
+        return verdict
+
+    def _check_waiting_on(self, done: str) -> None:
+        """Items left pending until `done` ran (again_after: S.4's sops-age Secret needs bootstrap) are checked
+        again now: 3.2 made what they waited for, so Next need not send the user back to them."""
+        for other in self.items:
+            if done in other.again_after and self.session.state.item(other.id).status == "pending":
+                self.verify(other.id)
 
     def skip_consequence(self, ref: str) -> str | None:
         """What skipping this item gives up, said before it is skipped (the CLI prints it, the TUI's skip

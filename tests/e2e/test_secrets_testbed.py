@@ -70,7 +70,7 @@ def test_sops_and_sealed_secrets_reconciled_by_flux(testbed_factory, tmp_path, m
     work.write(ops[0]["path"], ops[0]["content"])
     assert work.path.joinpath("clusters/test/sops-demo.yaml").read_text().startswith("# demo Kustomization")
     si.create_sops_age(session, key.path)  # the private key through stdin
-    ok, names = si._sops_age_matches(session, key.path)
+    ok, names = si.sops_age_matches(session, key.path)
     assert ok and names == ["age.agekey"]
 
     for rel in ("apps/sops/secret.yaml", "apps/sealed/secret.yaml"):

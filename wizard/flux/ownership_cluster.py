@@ -95,7 +95,7 @@ def preview(session, renders: dict[str, list[dict]], *, live_kustomizations: lis
     live = live_objects(session, [d for _, d in send])
     existing = [(ks, d) for ks, d in send if _key(d) in live]
     pv.existing, pv.new = len(existing), len(send) - len(existing)
-    dry, errors = dry_run(session, [d for _, d in existing])
+    dry, errors = _remembered_dry_run(session, [d for _, d in existing], live)
     for ks, d in existing:
         k = _key(d)
         pv.findings += compare(d, live[k], dry.get(k), _error_for(d, errors), path=ks, override=override)
@@ -169,6 +169,25 @@ def dry_run(session, docs: list[dict]) -> tuple[dict[tuple, dict], list[str]]:
     except ValueError:
         out = {}
     return out, errors
+
+
+def _remembered_dry_run(session, docs: list[dict], live: dict[tuple, dict]) -> tuple[dict[tuple, dict], list[str]]:
+    """dry_run, kept in the session for the same documents against the same live objects (their uid and
+    resourceVersion, just read): verify-all asks twice (3.0, then 4.2 for its evidence), and a run's plan and
+    verify ask again. Anything that changed one of those objects since gives another key, so never stale."""
+    import hashlib
+    import json
+
+    versions = sorted((str(k), (o.get("metadata") or {}).get("uid"), (o.get("metadata") or {}).get("resourceVersion"))
+                      for k, o in live.items())
+    key = ("ownership-dry-run", hashlib.sha256(json.dumps([docs, versions], sort_keys=True, default=str)
+                                               .encode()).hexdigest())
+    import time
+
+    hit = session.cache.get(key)
+    if hit is None or time.monotonic() - hit[0] > 120:  # what the key cannot see (a CRD's new schema) ages out
+        hit = session.cache[key] = (time.monotonic(), dry_run(session, docs))
+    return hit[1]
 
 
 def _error_for(doc: dict, errors: list[str]) -> str | None:

@@ -234,10 +234,11 @@ def load_documents(text: str):
     """Yield (start line, document) for every document; raises yaml.YAMLError with a mark
     (AliasBomb for a document whose aliases expand it past MAX_EXPANDED_NODES)."""
     loader = _Loader(text)
+    aliases = "*" in text  # an alias is written `*name`: with no '*' at all there is nothing to expand
     try:
         while loader.check_node():
             node = loader.get_node()
-            if _expanded_size(node, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
+            if aliases and _expanded_size(node, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
                 raise AliasBomb("while reading a document", node.start_mark,
                                 f"its aliases expand it past {MAX_EXPANDED_NODES:,} nodes (a YAML alias bomb?); "
                                 "refused", node.start_mark)

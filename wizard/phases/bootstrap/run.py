@@ -165,7 +165,7 @@ class Run(Item):
                   Step("command", f"git fetch + merge --ff-only {branch}", "bring the bootstrap commit into this clone "
                                                                              "(only when the work tree is clean)")]
         if decrypting(session):
-            steps.append(Step("info", AFTER_BOOTSTRAP))
+            steps.append(_age_key_step(session))
         return Plan(self.id, f"Bootstrap Flux from {cred.http_url} ({branch}, ./{path}).", steps, changes="cluster",
                     data=data)
 
@@ -203,7 +203,7 @@ class Run(Item):
         session.store.save()
         self._fast_forward(session, cred, d["branch"], progress)
         if decrypting(session):
-            progress(AFTER_BOOTSTRAP)
+            _give_flux_the_age_key(session, progress)
 
     def _fast_forward(self, session, cred, branch, progress) -> None:
         # Untracked files (1.3's report, say) do not stop a fast-forward; git refuses by itself if
@@ -228,3 +228,29 @@ class Run(Item):
             session.state.record(Kind.FAST_FORWARDED, item=self.id, branch=branch, before=before, after=after)
             session.store.save()
             progress(f"fast-forwarded {branch} to {after[:12]} (the bootstrap commit)")
+
+
+def _age_key_step(session) -> Step:
+    """What the plan says about the sops-age Secret: made right after bootstrap when S.2's key exists."""
+    from ...secrets import keys
+
+    if not keys.age_key(session).exists:
+        return Step("info", AFTER_BOOTSTRAP)
+    return Step("command", "kubectl apply --server-side -f - (Secret flux-system/sops-age, key age.agekey, the private "
+                           "key through stdin)", "right after bootstrap, so the Kustomizations that decrypt never fail "
+                                                 "for want of it (the key is secrets.keys'; S.4 checks it)")
+
+
+def _give_flux_the_age_key(session, progress) -> None:
+    """flux-system exists now: give Flux the age key at once (as S.4 would), so 3.4 is never red on the SOPS path."""
+    from ...secrets import keys
+    from ..secrets.decryption import create_sops_age, retry_decrypting, sops_age_matches
+
+    key = keys.age_key(session)
+    if not key.exists:
+        progress(AFTER_BOOTSTRAP)
+        return
+    if not sops_age_matches(session, key.path)[0]:
+        create_sops_age(session, key.path)
+        progress("created Secret flux-system/sops-age (key age.agekey) for the Kustomizations that decrypt")
+        retry_decrypting(session, progress)

@@ -18,7 +18,7 @@ def _flux_ns_exists(session) -> bool:
     return bool(res.stdout.strip())
 
 
-def _sops_age_matches(session, key_path: Path) -> tuple[bool, list[str]]:
+def sops_age_matches(session, key_path: Path) -> tuple[bool, list[str]]:
     """Does flux-system/sops-age hold our key under a name ending in .agekey? (output withheld from logs)"""
     res = session.kubectl.run("get", "secret", "-n", FLUX_NS, SOPS_AGE, "-o", "json", "--ignore-not-found",
                               timeout=30, log_output=False)
@@ -81,9 +81,9 @@ class Decryption(Item):
         session.ensure_same_cluster()
         if not _flux_ns_exists(session):
             return Verdict("pending", f"the Kustomizations decrypt with sops-age; Flux is not bootstrapped yet (no "
-                                      f"{FLUX_NS} namespace): run secrets.decryption again after bootstrap to create "
-                                      "the sops-age Secret", ev)
-        ok, names = _sops_age_matches(session, key.path)
+                                      f"{FLUX_NS} namespace): 3.2 bootstrap.run creates the sops-age Secret right "
+                                      "after bootstrap (or run secrets.decryption again then)", ev)
+        ok, names = sops_age_matches(session, key.path)
         ev["sops_age_keys"] = names
         if not ok:
             return Verdict("failed", f"Secret {FLUX_NS}/{SOPS_AGE} is missing or does not hold the wizard's age key "
@@ -103,7 +103,7 @@ class Decryption(Item):
             if not key.exists:
                 raise Blocked("the age key is missing; run secrets.keys first.", needs=("secrets.keys",))
             session.ensure_same_cluster()
-            if _flux_ns_exists(session) and not _sops_age_matches(session, key.path)[0]:
+            if _flux_ns_exists(session) and not sops_age_matches(session, key.path)[0]:
                 create = True
                 steps.append(Step("command", f"kubectl apply --server-side -f - (Secret {FLUX_NS}/{SOPS_AGE}, key "
                                              "age.agekey, private key through stdin)"))
@@ -111,7 +111,8 @@ class Decryption(Item):
                                              "reconcile.fluxcd.io/requestedAt=<now>",
                                   "Flux tries them again now instead of at their retry interval"))
             elif not _flux_ns_exists(session):
-                steps.append(Step("info", f"{FLUX_NS} does not exist yet: the sops-age Secret is created after bootstrap"))
+                steps.append(Step("info", f"{FLUX_NS} does not exist yet: the sops-age Secret is created after bootstrap, "
+                                                 "by 3.2 bootstrap.run"))
         if not ops and not create and not u:
             return Plan(self.id, "Nothing to change: decryption is configured.", steps, changes="nothing",
                         data={"ops": [], "create": False})
