@@ -99,8 +99,10 @@ def server_dry_run(session, path: str, docs: list[dict], provided_earlier: set[s
                          f"{d['apiVersion']} yet; its CRD is {by}")
     if send:
         text = as_stream(send)
+        # Only the refusals (stderr) are read: `-o name`, not the JSON of every object, which kubectl would
+        # print and the wizard drop.
         res = session.kubectl.run("apply", "--server-side", "--dry-run=server", f"--field-manager={FIELD_MANAGER}",
-                                  "--force-conflicts", "-f", "-", "-o", "json", "--request-timeout=60s",
+                                  "--force-conflicts", "-f", "-", "-o", "name", "--request-timeout=60s",
                                   stdin=text, stdin_is_secret=any(d["kind"] == "Secret" for d in send),
                                   ok_codes=(0, 1), timeout=120, log_output=False)
         said: set[str] = set()
