@@ -7,7 +7,6 @@ call returns, raises or logs; one JSON line in the audit log (mode 0600) per com
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import select
@@ -85,7 +84,13 @@ class Result:
     stderr: str
     duration: float
     started_at: str
-    shown_stdout: str = ""  # stdout redacted, for anything that shows or stores it for people
+    redact: Callable[[str], str] | None = field(default=None, repr=False)
+
+    @property
+    def shown_stdout(self) -> str:
+        """stdout redacted, for anything that shows or stores it for people; made when asked for (a listing of
+        every object is megabytes that only the parser reads)."""
+        return self.redact(self.stdout) if self.redact else self.stdout
 
     @property
     def command(self) -> str:
@@ -192,15 +197,17 @@ class Runner:
             # OProc.wait() also joins the threads that collect streamed output.
             _reap(proc)
             duration = time.monotonic() - t0
-            raw, stdout, stderr = self._outputs(files, out_chunks, err_chunks)
+            raw, stderr = self._outputs(files, out_chunks, err_chunks)
             code = proc.exit_code if proc.exit_code is not None else -1
             if status == "ok" and code not in ok_codes:
                 status = "failed"
-            self._audit(shown, started, duration, code, status, stdout, stderr, cwd,
-                        False if raw_stdout else log_output)
+            logged = False if raw_stdout else log_output
+            # Redacting stdout costs a pass of every pattern over it: only for what people see or the log keeps.
+            stdout = self.redactor.redact(raw) if logged or status != "ok" else None
+            self._audit(shown, started, duration, code, status, stdout if logged else raw, stderr, cwd, logged)
 
-        _raise_for_status(status, shown, limit, code, stdout, stderr)
-        return Result(shown, code, raw, stderr, duration, started, shown_stdout=stdout)
+        _raise_for_status(status, shown, limit, code, stdout or "", stderr)
+        return Result(shown, code, raw, stderr, duration, started, redact=self.redactor.redact)
 
     def _register_secrets(self, secret_env: Mapping[str, str] | None, stdin: str | bytes | None,
                           stdin_is_secret: bool) -> None:
@@ -256,15 +263,14 @@ class Runner:
         )
         return proc, files, out_chunks, err_chunks
 
-    def _outputs(self, files, out_chunks: list[str], err_chunks: list[str]) -> tuple[str, str, str]:
-        """(raw stdout, redacted stdout, redacted stderr) of a finished process."""
+    def _outputs(self, files, out_chunks: list[str], err_chunks: list[str]) -> tuple[str, str]:
+        """(raw stdout, redacted stderr) of a finished process."""
         if files:
             out_chunks, err_chunks = [_read(files[0])], [_read(files[1])]
         # stdout is data (YAML/JSON the wizard parses): returned as the tool wrote it, never
         # masked (a mask reads as a YAML alias and changes values). Everything people read or
         # the wizard stores (audit log, errors, streamed lines) is redacted.
-        raw = "".join(out_chunks)
-        return raw, self.redactor.redact(raw), self.redactor.redact("".join(err_chunks))
+        return "".join(out_chunks), self.redactor.redact("".join(err_chunks))
 
     def _audit(self, argv, started, duration, code, status, stdout, stderr, cwd, log_output) -> None:
         if self.audit_log is None:
@@ -275,7 +281,7 @@ class Runner:
             rec["stdout"] = stdout[-AUDIT_OUTPUT_LIMIT:]
             rec["stderr"] = stderr[-AUDIT_OUTPUT_LIMIT:]
         else:
-            rec["stdout"] = f"<{len(stdout)} bytes withheld: may hold secrets; sha256 {hashlib.sha256(stdout.encode()).hexdigest()[:16]}>"
+            rec["stdout"] = f"<{len(stdout)} bytes withheld: may hold secrets>"
             rec["stderr"] = stderr[-AUDIT_OUTPUT_LIMIT:]
         line = (json.dumps(rec) + "\n").encode()
         try:
