@@ -95,3 +95,24 @@ def bootstrapped_repo(tb, tmp, env):
     wiz(repo, "run", "bootstrap.run", "--yes", env=env)
     wiz(repo, "verify", "bootstrap", env=env)
     return repo, url
+
+
+def hand_applied_demo(tb, tmp: Path, env: dict) -> tuple[Path, str]:
+    """`homelab-wizard demo`, pushed to the testbed's git server and applied the way its README says
+    (folder by folder; the ClusterIssuer fails, as it does for its owner without cert-manager)."""
+    repo = tmp / "demo"
+    wiz(tmp, "demo", str(repo), env=env)
+    url = tb.create_git_repo("homelab")
+    git(repo, "remote", "add", "origin", url)
+    subprocess.run(["git", "-C", str(repo), "push", "-q", "origin", "main"], env=env, check=True, capture_output=True)
+    k8s = repo / "infrastructure/kubernetes"
+    applies = [["-f", k8s / "base/namespace.yaml"], ["-f", k8s / "databases"], ["-k", k8s / "monitoring"],
+               ["-f", k8s / "dns"], ["-f", k8s / "registry"], ["-f", k8s / "services"], ["-f", k8s / "flowise"],
+               ["-f", repo / "services/homelab-dashboard/k8s"], ["-f", k8s / "ingress"]]
+    for flag, path in applies:
+        subprocess.run(["kubectl", "apply", flag, str(path)], env=env, check=True, capture_output=True)
+    return repo, url
+
+
+def items_of(data: dict) -> dict[str, dict]:
+    return {it["id"]: it for ph in data["phases"] for it in ph["items"]}

@@ -1,11 +1,13 @@
-"""A newcomer reaches the end by following Next (issue 21): the demo, applied by hand to a private
-testbed (with a Secret made by `kubectl create`, as homelabs have), taken headless by running
-whatever `status --json`'s `next` names, from 1.0 through Phase 4 and then 5.1, 5.2 and 5.4 (a
+"""A newcomer reaches the end by following Next (issues 21 and 16): the demo, applied by hand to a private
+testbed (its PVCs and Secrets, plus a Secret made by `kubectl create`, as homelabs have), taken headless by
+running whatever `status --json`'s `next` names, from 1.0 through Phase 4 and then 5.1, 5.2 and 5.4 (a
 webhook receiver on 127.0.0.1). Each question gets its first offered choice; where only the user can
 know an answer (the test event's code, where the controller's event endpoint listens), the test
 answers as the user would. No dead end: Next never names an item that then refuses the same way
 twice. Then verify-all is green twice, the second time from a fresh process with no token in the
-environment. Loopback only: kubectl get/apply/create and the wizard's own calls, never
+environment; and the TUI, opened on the same repo (Pilot), verifies all from home and its Flux status
+view shows nothing needing attention. One journey serves both tests (it is the slowest thing the suite
+does). Loopback only: kubectl get/apply/create and the wizard's own calls, never
 logs/exec/port-forward/proxy.
 """
 from __future__ import annotations
@@ -16,9 +18,8 @@ import subprocess
 
 import pytest
 
-from tests.e2e.homelab import CANARY
+from tests.e2e.homelab import CANARY, hand_applied_demo, items_of, kubectl_json
 from tests.e2e.test_integrate_notifications import Receiver
-from tests.e2e.test_whole_journey import hand_applied_demo, items_of
 from tests.helpers import run_cli, status_json
 
 # A whole migration through Phase 5 on its own testbed: minutes, more with the live layer on the other worker.
@@ -60,13 +61,16 @@ class Journey:
     def __init__(self, repo, env, receiver, events_url):
         self.repo, self.env, self.rx, self.events_url = repo, env, receiver, events_url
         self.history: list[tuple[str, int, str, str]] = []  # (item, exit code, status after, message)
+        self.outputs: list[tuple[str, int, str]] = []  # (item, exit code, what it printed), every run
 
     def next(self) -> dict | None:
         return status_json(self.repo, self.env)["next"]
 
     def run(self, item: str, sets: dict[str, str]) -> subprocess.CompletedProcess:
         args = [a for k, v in sets.items() for a in ("--set", f"{k}={v}")]
-        return run_cli("--repo", str(self.repo), "run", item, "--yes", "--json", *args, env=self.env, timeout=900)
+        res = run_cli("--repo", str(self.repo), "run", item, "--yes", "--json", *args, env=self.env, timeout=900)
+        self.outputs.append((item, res.returncode, res.stdout + res.stderr))
+        return res
 
     def user_answers(self, item: str, message: str) -> dict[str, str]:
         """What only the user knows, when the item's message asks for it."""
@@ -122,12 +126,16 @@ def not_green(data: dict, prefixes) -> dict[str, str]:
             if i.startswith(prefixes) and it["status"] not in GREEN}
 
 
-def test_following_next_reaches_phase_5_with_no_dead_end_and_stays_green(testbed_factory, tmp_path):
+@pytest.fixture(scope="module")
+def followed(testbed_factory, tmp_path_factory):
+    """The whole journey by Next, then verify-all twice: (env, repo, journey, the results of each step)."""
+    tmp_path = tmp_path_factory.mktemp("follow-next")
     tb = testbed_factory("follow-next")
     rx = Receiver()
     hook = f"http://127.0.0.1:{rx.port}/hooks/follow-next"
     env = {**tb.env, "HOMELAB_WIZARD_DATA": str(tmp_path / "data"), "GIT_PASSWORD": CANARY,
            "HOMELAB_WIZARD_WEBHOOK_URL": hook}
+    seen: dict = {}
     try:
         repo, _ = hand_applied_demo(tb, tmp_path, env)
         # Made by hand, in no file: 2.0 offers it, and adopting it needs S.2's key first.
@@ -136,27 +144,85 @@ def test_following_next_reaches_phase_5_with_no_dead_end_and_stays_green(testbed
                        capture_output=True)
         journey = Journey(repo, env, rx, f"http://127.0.0.1:{tb.ports['notification_events']}/")
         journey.follow(until=lambda item: item.startswith("integrate."))
-        data = status_json(repo, env)
-        assert not not_green(data, PHASES_1_TO_4), (not_green(data, PHASES_1_TO_4), journey.report())
-        # Next led through what 2.0 found it needs (the Secret is written encrypted), not into its refusal.
-        order = [h[0] for h in journey.history]
-        assert order.index("secrets.keys") < max(i for i, h in enumerate(order) if h == "repo.adopt"), journey.report()
+        seen["at phase 5"] = status_json(repo, env)
         journey.follow(until=lambda item: False)
     finally:
         rx.stop()
-    data = status_json(repo, env)
-    assert data["next"] is None, journey.report()
-    assert not not_green(data, PHASES_1_TO_4 + THEN), journey.report()
-
-    first = run_cli("--repo", str(repo), "verify", "--json", env=env, timeout=900)
+    seen["after phase 5"] = status_json(repo, env)
+    seen["first verify"] = run_cli("--repo", str(repo), "verify", "--json", env=env, timeout=900)
     # Phase 5 pushed after 4.2: until Flux fetches that commit 4.2 is pending and Next names it (a run asks
     # Flux for it now), as a newcomer sees on the home screen.
     journey.follow(until=lambda item: False)
-    data = status_json(repo, env)
-    assert not not_green(data, PHASES_1_TO_4 + THEN), (not_green(data, PHASES_1_TO_4 + THEN), first.stdout[-3000:])
+    seen["after first verify"] = status_json(repo, env)
     no_token = {k: v for k, v in env.items() if k not in ("GIT_PASSWORD", "HOMELAB_WIZARD_WEBHOOK_URL")}
-    again = run_cli("--repo", str(repo), "verify", "--json", env=no_token, timeout=900)
-    results = {r["id"]: f"{r['status']}: {r['message'][:300]}" for r in json.loads(again.stdout)["results"]}
+    seen["second verify"] = run_cli("--repo", str(repo), "verify", "--json", env=no_token, timeout=900)
+    seen["no token"] = status_json(repo, no_token)
+    return env, repo, journey, seen
+
+
+def test_following_next_reaches_phase_5_with_no_dead_end_and_stays_green(followed):
+    env, repo, journey, seen = followed
+    data = seen["at phase 5"]
+    assert not not_green(data, PHASES_1_TO_4), (not_green(data, PHASES_1_TO_4), journey.report())
+    # Next led through what 2.0 found it needs (the Secret is written encrypted), not into its refusal.
+    order = [h[0] for h in journey.history]
+    assert order.index("secrets.keys") < max(i for i, h in enumerate(order) if h == "repo.adopt"), journey.report()
+    # The demo's ClusterIssuers need cert-manager, which neither the repo nor the cluster has: 2.1 asked
+    # about them, by file and line, before anything changed (Flux would fail infra-configs and the apps).
+    asked = [(item, out) for item, rc, out in journey.outputs if rc == 3]
+    assert any("class.infrastructure/kubernetes/certificates" in out and "letsencrypt-staging" in out
+               and "cluster-issuer.yaml:" in out for _, out in asked), [(i, o[:1500]) for i, o in asked]
+    # 3.2 gave Flux S.2's age key: Next never sent the user back to S.4 after bootstrap.
+    after_bootstrap = order[order.index("bootstrap.run") + 1:]
+    assert "secrets.decryption" not in after_bootstrap, journey.report()
+
+    data = seen["after phase 5"]
+    assert data["next"] is None, journey.report()
+    assert not not_green(data, PHASES_1_TO_4 + THEN), journey.report()
+    data = seen["after first verify"]
+    assert not not_green(data, PHASES_1_TO_4 + THEN), (not_green(data, PHASES_1_TO_4 + THEN),
+                                                       seen["first verify"].stdout[-3000:])
+    results = {r["id"]: f"{r['status']}: {r['message'][:300]}" for r in json.loads(seen["second verify"].stdout)["results"]}
     bad = {i: r for i, r in results.items() if i.startswith(PHASES_1_TO_4 + THEN) and not r.startswith(GREEN)}
     assert not bad, bad
-    assert status_json(repo, no_token)["next"] is None
+    assert seen["no token"]["next"] is None
+    # every PVC of the demo is Bound on the testbed, as on a homelab with a provisioner
+    pvcs = kubectl_json(env, "pvc", "-A")["items"]
+    assert pvcs and all(p["status"].get("phase") == "Bound" for p in pvcs)
+
+
+async def test_after_the_journey_the_tui_verifies_every_phase_green_and_flux_status_is_all_ready(followed, monkeypatch):
+    from textual.widgets import DataTable
+
+    from screens.app import make_app
+    from screens.dialogs.resume import ResumeDialog
+    from screens.flux_status import FluxStatusScreen
+    from tests.tui.conftest import settle, text_of, tui_session, wait_for, wait_for_screen
+
+    env, repo, _, _ = followed
+    with tui_session(repo, env, monkeypatch, keys=("KUBECONFIG", "PATH", "HOMELAB_WIZARD_DATA", "GIT_PASSWORD")) as session:
+        app = make_app(session)
+        async with app.run_test(size=(150, 44)) as pilot:
+            await wait_for_screen(pilot, ResumeDialog, "#resume-list", timeout=60)
+            await settle(pilot)
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("v")  # verify all, from home
+            await wait_for(pilot, lambda: app.work_running(), timeout=10)
+            await wait_for(pilot, lambda: not app.work_running(), timeout=600)
+            await settle(pilot)
+            bad = {i: f"{st.status}: {st.message[:200]}" for i, st in session.state.items.items()
+                   if i.startswith(PHASES_1_TO_4) and st.status not in GREEN}
+            assert not bad, bad
+            app.action_open_phase("validate")
+            await pilot.pause()
+            await pilot.press("F")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, FluxStatusScreen)
+            await wait_for(pilot, lambda: not screen.loading, timeout=60)
+            assert not screen.error, screen.error
+            table = screen.query_one("#flux-status-table", DataTable)
+            assert table.row_count >= 4
+            summary = text_of(screen.query_one("#flux-status-message"))
+            assert "all Ready" in summary and "need attention" not in summary, summary
