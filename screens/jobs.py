@@ -105,4 +105,9 @@ def run_item(app: "WizardApp", item_id: str, plan: Plan) -> Verdict | None:
         return None
     app.post_message(OutputLogged(f"{item_id}: {verdict.status}: {verdict.message}"))
     app.post_message(ItemChecked(item_id, verdict))
+    questions = app.engine.item(item_id).follow_up(app.session, verdict)
+    if questions:  # asked now, in the same flow (5.4: the code its test event carried)
+        from .follow_up import ask_follow_up
+
+        app.call_from_thread(ask_follow_up, app, item_id, questions)
     return verdict

@@ -110,6 +110,11 @@ class Item:
     questions: tuple[Question, ...] = ()
     unavailable: str | None = None  # "not available yet" reason, when another issue builds it
 
+    def follow_up(self, session, verdict: "Verdict") -> tuple[Question, ...]:
+        """Questions to ask right after a run, in the same flow, before the item is checked again (5.4: the
+        code its test event carried). None by default."""
+        return ()
+
     # An item's id, alias, title, prerequisites and cluster need are written once, in wizard/catalog.py
     # (which `status` reads without importing any item); an item class finds them there by its name.
     @property

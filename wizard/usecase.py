@@ -262,7 +262,8 @@ def run_item(session, ref: str, asker: Asker, *, sets: dict[str, str] | None = N
             if stop:
                 return stop
         try:
-            return Outcome("ran", plan, engine.run(item.id, plan, progress=progress), name=item.id)
+            return Outcome("ran", plan, follow_up(engine, item, engine.run(item.id, plan, progress=progress), asker),
+                           name=item.id)
         except NeedsAnswers as e:
             # Raised by the scratch proof before anything changed (a later step's question): asked like
             # a planning question, then the plan is made again and shown before it runs.
@@ -270,7 +271,22 @@ def run_item(session, ref: str, asker: Asker, *, sets: dict[str, str] | None = N
                 raise
             plan = plan_item(engine, item, asker)
             show(plan)
-    return Outcome("ran", plan, engine.run(item.id, plan, progress=progress), name=item.id)
+    return Outcome("ran", plan, follow_up(engine, item, engine.run(item.id, plan, progress=progress), asker),
+                   name=item.id)
+
+
+def follow_up(engine: Engine, item, verdict: Verdict, asker: Asker) -> Verdict:
+    """The questions an item asks once it has run (5.4: the code its test event carried), asked in the same run,
+    then the item checked again. Where nobody can answer (no terminal), the verdict already says what to answer."""
+    questions = item.follow_up(engine.session, verdict)
+    if not questions:
+        return verdict
+    asked = {q.key: asker.question(q) for q in questions}
+    if any(v is None for v in asked.values()):
+        return verdict
+    engine.session.answers.update(asked)
+    engine.session.store.save()
+    return engine.verify(item.id)
 
 
 def _forget(session, before: dict) -> None:

@@ -70,7 +70,7 @@ def test_the_credential_uses_the_typed_token_and_says_where_it_came_from(session
 
 
 @pytest.mark.parametrize("var,value,why", [
-    ("AWS_SECRET", CANARY, "not a token variable"),
+    ("AWS_SECRET", CANARY, "not a secret the wizard asks for"),
     ("GITHUB_TOKEN", "   ", "no GITHUB_TOKEN was typed"),
     ("GITHUB_TOKEN", CANARY + "\nx", "control character"),
     ("GIT_PASSWORD", "abc", "too short"),

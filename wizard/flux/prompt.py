@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ..integrate.notify import URL_ENV
 from ..redact import MASK
 from ..runner import ToolError
 from ..session import UsageError, WizardError
@@ -19,6 +20,8 @@ from . import creds
 # without a token would stop with "no token: export …". 4.2 only reads (the cluster, and the remote as
 # 2.5 pushes to it), so it needs none.
 TOKEN_ITEMS = ("bootstrap.credentials", "bootstrap.run")
+# 5.4's webhook address is a secret too (it carries the hook's key): typed at the same no-echo prompt.
+WEBHOOK_ITEM = "integrate.notifications"
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # --set keys that would put a token on the command line (shell history, `ps`, the state file).
@@ -37,10 +40,14 @@ def token_needed(session, item_id: str | None = None) -> str | None:
         from ..catalog import CATALOG
 
         item = next((it for it in CATALOG if item_id in (it.id, it.alias)), None)
-        if item is None or item.id not in TOKEN_ITEMS:  # front ends may run items of their own
+        if item is None or item.id not in TOKEN_ITEMS + (WEBHOOK_ITEM,):  # front ends may run items of their own
             return None
         if any(session.state.item(r).status not in ("passed", "skipped") for r in item.requires):
             return None  # "needs … to pass first" comes before any question about a token
+        if item.id == WEBHOOK_ITEM:
+            from ..phases.integrate.notifications import webhook_url_needed
+
+            return URL_ENV if webhook_url_needed(session) else None
     try:
         cred = creds.resolve(session, need_token=False)
     except (WizardError, ToolError):
@@ -52,6 +59,10 @@ def token_needed(session, item_id: str | None = None) -> str | None:
 
 def prompt_text(var: str) -> str:
     """What the front ends show above the no-echo field: where the token goes, and what it needs."""
+    if var == URL_ENV:
+        return ("The webhook address (Slack, Discord or any https URL that takes a JSON POST) is a secret: paste it "
+                "here (nothing is shown as you type). It is kept in memory for this session only, written to the repo "
+                "only encrypted, masked in every log, and never stored in the wizard's state.")
     provider = next((p for p, v in creds.TOKEN_ENV.items() if v == var), None)
     need = creds.TOKEN_HELP.get(provider, "") if provider else ""
     return (f"{var} is not set in the environment. Type the token here (nothing is shown as you type). "
@@ -66,14 +77,17 @@ def remember_prompted_token(session, var: str, value: str) -> None:
     control characters (a newline would break git's credential protocol), or one too short for
     the redactor to mask.
     """
-    if var not in creds.TOKEN_ENV.values():
-        raise UsageError(f"{var!r} is not a token variable the wizard asks for "
-                         f"({', '.join(sorted(creds.TOKEN_ENV.values()))})")
+    known = (*creds.TOKEN_ENV.values(), URL_ENV)
+    if var not in known:
+        raise UsageError(f"{var!r} is not a secret the wizard asks for ({', '.join(sorted(known))})")
     value = (value or "").strip()
+    what = "webhook address" if var == URL_ENV else "token"
     if not value:
-        raise UsageError(f"no {var} was typed; type the token, or cancel and export {var} instead.")
+        raise UsageError(f"no {var} was typed; type the {what}, or cancel and export {var} instead.")
+    if var == URL_ENV and not value.startswith(("https://", "http://")):
+        raise UsageError("the webhook address must be an http(s) URL (what was typed is not shown); paste it again.")
     if _CONTROL.search(value):
-        raise UsageError(f"the {var} typed holds a control character (a line break?); type or paste the token "
+        raise UsageError(f"the {var} typed holds a control character (a line break?); type or paste the {what} "
                          "alone.")
     redactor = session.runner.redactor
     redactor.add(value)  # masked from now on, before anything can print or log it

@@ -73,13 +73,22 @@ def secret_file(method: str) -> str:
     return f"{FOLDER}/webhook-secret.sops.yaml" if method == "sops" else f"{FOLDER}/webhook-sealedsecret.yaml"
 
 
-def webhook_url(session) -> str:
+def given_url(session) -> str:
+    """The webhook address typed at the no-echo prompt in this session, else the environment's; "" when neither."""
+    typed = (getattr(session, "prompted_tokens", None) or {}).get(URL_ENV)
+    if typed:
+        return typed.strip()
     env = session.runner.base_env if session.runner.base_env is not None else os.environ
-    url = (env.get(URL_ENV) or "").strip()
+    return (env.get(URL_ENV) or "").strip()
+
+
+def webhook_url(session) -> str:
+    url = given_url(session)
     if not url:
-        raise Blocked(f"the webhook address is a secret, so it is read from the environment only: export {URL_ENV}="
-                      "<your Slack/Discord/webhook URL> (e.g. `read -rs HOMELAB_WIZARD_WEBHOOK_URL; export "
-                      f"HOMELAB_WIZARD_WEBHOOK_URL`), then run integrate.notifications again. Never pass it with --set.")
+        raise Blocked(f"the webhook address is a secret, so it is never an answer: type it at the no-echo prompt "
+                      f"(the TUI and a terminal ask for it), or export {URL_ENV}=<your Slack/Discord/webhook URL> "
+                      "(e.g. `read -rs HOMELAB_WIZARD_WEBHOOK_URL; export HOMELAB_WIZARD_WEBHOOK_URL`), then run "
+                      "integrate.notifications again. Never pass it with --set.")
     if not url.startswith(("https://", "http://")):
         raise UsageError(f"{URL_ENV} must be an http(s) URL (the value is not shown).")
     session.runner.redactor.add(url)

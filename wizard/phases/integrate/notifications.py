@@ -222,8 +222,32 @@ def _secret_manifest(session, method: str, sec: str, url: str | None) -> str:
     return (session.repo / sec).read_text()
 
 
+# Asked in the same run, right after the test event went out (the front ends' follow-up): no second run.
+RECEIVED_NOW = Question("notify-received", "The test event went out: the code it carried, as your webhook received "
+                                           "it (empty: not arrived yet; run 5.4 again to confirm later)", optional=True)
+
+
+def webhook_url_needed(session) -> bool:
+    """Whether a run of 5.4 needs the webhook address and neither the environment nor an earlier prompt gave it:
+    the encrypted Secret is not in the repo yet, or not in the cluster (what plan() reads it for)."""
+    if nt.given_url(session):
+        return False
+    try:
+        method = secrets_method(session)
+    except Exception:  # noqa: BLE001 - the item's own plan says what is wrong, which beats asking first
+        return False
+    return not (session.repo / nt.secret_file(method)).is_file() or not _exists(session)
+
+
 class Notifications(Item):
     questions = (PTYPE, SEVERITY, PUSH, EVENTS_URL, RECEIVED)
+
+    def follow_up(self, session, verdict: Verdict) -> tuple[Question, ...]:
+        """Right after a run that sent the test event, the code it carried (one flow: send, then confirm)."""
+        sent = _last_sent(session)
+        if verdict.status != "pending" or sent is None or session.answers.get("notify-received") == sent["code"]:
+            return ()
+        return (RECEIVED_NOW,)
 
     def verify(self, session) -> Verdict:
         nt.refuse_url_in_answers(session)
