@@ -52,17 +52,22 @@ PRIVATE = Question("private", "Create the repository as private if it does not e
                    default="true", when=_hosted)
 
 
-IMAGES = Question("image-automation", "Install the image automation controllers (Phase 5.3)",
+IMAGES = Question("image-automation", "Also install the controllers that write new image tags to git (only 5.3, "
+                                     "image update automation, needs them; they can be added later)",
                   [("false", "no"), ("true", "yes")], default="false")
 
 
-NETPOL = Question("network-policy", "Install Flux's network policies", [("true", "yes"), ("false", "no")], default="true",
-                  help="The plan in the seed passes --network-policy=false.")
+NETPOL = Question("network-policy", "Let only Flux's own pods reach its controllers (a NetworkPolicy in flux-system)",
+                  [("true", "yes"), ("false", "no")], default="true",
+                  help="Yes is Flux's default. Choose no if your cluster's network plugin does not enforce "
+                       "NetworkPolicies, or to match a plan that turned them off.")
 
 
+# Asked only where it matters: 3.2's plan finds Flux already bootstrapped from this repo and path, adopts it
+# (the default) and says how to re-run instead. Never shown up front on a cluster without Flux.
 EXISTING = Question("existing-bootstrap", "Flux is already bootstrapped here with the same repo and path",
                     [("adopt", "adopt it (nothing is re-run)"), ("rerun", "run flux bootstrap again (idempotent)")],
-                    default="adopt")
+                    default="adopt", when=lambda a: "existing-bootstrap" in a)
 
 
 def cluster_path(session) -> str:
