@@ -23,10 +23,13 @@ from textual.widgets import DataTable, Footer, Label, Static
 import assets
 from wizard.checklist import Step
 from wizard.views.phase2_plan import PLAN_ITEMS, PlanSnapshot, compute_snapshot
+from .widgets.fit_columns import elide_left, fit_columns
 from .widgets.title_bar import TitleBar
 
 VALIDATION_ITEMS = ("repo.kustomizations", "repo.flux-manifests")
 CLASSES = ("infrastructure", "apps", "exclude")
+CLASS_WIDTH = max(len(c) for c in CLASSES) + 2  # never cut: the class is what c changes (+ " ◀" when it did)
+
 CLASS_CHOICES = (("infrastructure", "infrastructure (controllers and configs, applied first)"),
                  ("apps", "apps (applied after infrastructure)"),
                  ("exclude", "exclude (left out of Flux)"))
@@ -116,9 +119,7 @@ screen (Esc).
     def on_mount(self) -> None:
         table = self.query_one("#plan-folders", DataTable)
         table.border_title = "Folders (c: change class)"
-        table.add_column("Folder")
-        table.add_column("Class", width=max(len(c) for c in CLASSES) + 2)  # never cut: it is what c changes
-        table.add_column("Target")
+        self._columns(table)
         self.query_one("#plan-before", Static).border_title = "Before"
         self.query_one("#plan-after", Static).border_title = "After"
         self.query_one("#plan-moves", Static).border_title = "Moves (git mv)"
@@ -127,6 +128,16 @@ screen (Esc).
         self.query_one("#plan-moves", Static).update(Text("Computing the plan…", style="dim"))
         self.watch(self.app, "revision", self.show_validation)
         self.action_refresh()
+
+    def _columns(self, table: DataTable) -> tuple[int, int]:
+        """Columns that fit the table: the class whole, as it is what c changes; the folder and its target share
+        the rest, long paths shortened from the left (the trees beside show them whole)."""
+        folder_w, _, target_w = fit_columns(table, [("Folder", None, 3), ("Class", CLASS_WIDTH, 0), ("Target", None, 2)])
+        return folder_w, target_w
+
+    def on_resize(self) -> None:
+        if self.snapshot is not None:
+            self.show_snapshot(PlanComputed(self.snapshot))
 
     # -- computing -------------------------------------------------------------------------------
     def action_refresh(self) -> None:
@@ -146,14 +157,14 @@ screen (Esc).
         snap = self.snapshot = message.snapshot
         table = self.query_one("#plan-folders", DataTable)
         keep = table.cursor_row
-        table.clear()
+        folder_w, target_w = self._columns(table)
         for r in snap.folders:
             # The class alone (the value c cycles through); the tier shows in the target's path.
             cls = Text(r.role, style="bold reverse" if r.key == self.changed else "")
             if r.key == self.changed:
                 cls.append(" ◀")
-            table.add_row(r.path, cls, "" if r.role == "exclude" else (r.target if r.target != r.path else "(stays)"),
-                          key=r.key)
+            target = "" if r.role == "exclude" else (r.target if r.target != r.path else "(stays)")
+            table.add_row(elide_left(r.path, folder_w), cls, elide_left(target, target_w), key=r.key)
         if snap.folders:
             table.move_cursor(row=min(keep, len(snap.folders) - 1))
         title = self.query_one("#plan-title", Label)

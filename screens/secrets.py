@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Footer, Label, RadioButton, RadioSet, Sta
 import assets
 
 from .widgets.command_log import CommandLog
+from .widgets.fit_columns import elide_left, elide_right, fit_columns
 from .widgets.title_bar import TitleBar
 
 METHODS = (("sops", "SOPS + age (files stay in git, Flux decrypts)"),
@@ -100,7 +101,10 @@ command log. v checks the secrets items again; g scans again.
         yield TitleBar("Secrets")
         yield Label("Secret management", classes="dialog-title", id="secrets-title")
         with Horizontal(id="secrets-body"):
-            yield DataTable(id="secrets-findings", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="secrets-left"):
+                yield DataTable(id="secrets-findings", cursor_type="row", zebra_stripes=True)
+                # the highlighted finding whole: the table's cells are shortened to fit its width
+                yield Static(id="secrets-finding", markup=False)
             with Vertical(id="secrets-side"):
                 current = self.app.session.answers.get("secrets")
                 with RadioSet(id="secrets-method"):
@@ -115,12 +119,33 @@ command log. v checks the secrets items again; g scans again.
     def on_mount(self) -> None:
         table = self.query_one("#secrets-findings", DataTable)
         table.border_title = "Findings (values masked)"
-        table.add_columns("Where", "Object", "Keys", "Value", "Rule")
+        self._columns(table)
+        self.query_one("#secrets-finding", Static).display = False  # until a finding is highlighted
         self.query_one("#secrets-method", RadioSet).border_title = "Method"
         self.query_one("#secrets-progress", Static).border_title = "Conversion"
         self.query_one("#secrets-keys", Static).border_title = "Keys and backups"
         self.watch(self.app, "revision", self.show_state)
         self.action_refresh()
+
+    def _columns(self, table: DataTable) -> list[int]:
+        """Columns that fit the table (they were cut at 120x40): the file:line shortened from the left."""
+        return fit_columns(table, [("Where", None, 4), ("Object", None, 3), ("Keys", None, 2), ("Value", 6, 0),
+                                   ("Rule", None, 2)])
+
+    @on(DataTable.RowHighlighted, "#secrets-findings")
+    def show_finding(self) -> None:
+        detail = self.query_one("#secrets-finding", Static)
+        row = self.query_one("#secrets-findings", DataTable).cursor_row
+        if not self.findings or not 0 <= row < len(self.findings):
+            detail.display = False
+            return
+        f = self.findings[row]
+        detail.display = True
+        detail.update(f"{f.where}\n{f.object or '—'}: {', '.join(f.keys) or '—'} = •••••• (masked)\n{f.rule}")
+
+    def on_resize(self) -> None:
+        if self.findings:  # before the scan there is nothing to fit (and its title must stay)
+            self.show_findings(FindingsScanned(self.findings))
 
     # -- the findings ----------------------------------------------------------------------------
     def action_refresh(self) -> None:
@@ -143,10 +168,12 @@ command log. v checks the secrets items again; g scans again.
     def show_findings(self, message: FindingsScanned) -> None:
         self.findings = message.findings
         table = self.query_one("#secrets-findings", DataTable)
-        table.clear()
+        where_w, object_w, keys_w, _, rule_w = self._columns(table)
         for f in self.findings:
             # The Finding carries no value; the mask says one exists without hinting at its length.
-            table.add_row(f.where, f.object or "—", ", ".join(f.keys) or "—", "••••••", f.rule)
+            table.add_row(elide_left(f.where, where_w), elide_right(f.object or "—", object_w),
+                          elide_right(", ".join(f.keys) or "—", keys_w), "••••••", elide_right(f.rule, rule_w))
+        self.show_finding()
         title = self.query_one("#secrets-title", Label)
         if message.error:
             title.update(f"Secret management: the scan failed: {message.error}")

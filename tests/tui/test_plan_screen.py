@@ -153,3 +153,40 @@ async def test_the_class_column_is_never_cut_at_80x24(option_a_session):
         assert width >= max(len(c) for c in CLASSES)
         help_text = type(screen).HELP
         assert all(c in help_text for c in CLASSES)
+
+
+def assert_fits(table: DataTable) -> None:
+    """Every column inside the table's width and every cell inside its column (issue 24, point 8: at 120x40
+    the class read 'infrastruct' and the target was off screen)."""
+    columns = list(table.columns.values())
+    assert sum(c.width + 2 for c in columns) <= table.size.width, [(str(c.label), c.width) for c in columns]
+    for row in table.rows:
+        for cell, column in zip(table.get_row(row), columns):
+            assert len(str(cell)) <= column.width, (str(column.label), str(cell), column.width)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_the_folder_table_fits_the_screen_with_every_class_whole(tmp_path, no_cluster, size):
+    from tests.tui.test_secrets_screen import DEMO
+
+    files = {str(p.relative_to(DEMO)): p.read_text() for p in DEMO.rglob("*") if p.is_file()}
+    s = Session.open(make_repo(tmp_path / "demo", files))
+    s.store.acquire("tui-test")
+    try:
+        s.store.load()
+        s.answers["option"] = "a"
+        engine = Engine(s)
+        assert engine.run("prep.structure", engine.plan("prep.structure")).status == "passed"
+        app = make_app(s)
+        async with app.run_test(size=size) as pilot:
+            screen = await open_plan(pilot)
+            table = screen.query_one("#plan-folders", DataTable)
+            assert table.row_count >= 8
+            assert_fits(table)
+            classes = {str(table.get_row(r)[1]) for r in table.rows}
+            assert classes <= {"infrastructure", "apps", "exclude"}, classes  # whole, never 'infrastruct'
+            for r in table.rows:  # a path whole, or its end after an ellipsis (the end names the folder)
+                cell = str(table.get_row(r)[0])
+                assert cell == r.value or (cell.startswith("…") and r.value.endswith(cell[1:])), (cell, r.value)
+    finally:
+        s.store.release()

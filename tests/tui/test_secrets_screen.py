@@ -62,12 +62,18 @@ async def test_findings_show_where_and_key_names_never_values(demo_session):
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await open_secrets(pilot)
         table = screen.query_one("#secrets-findings", DataTable)
-        rows = [[str(c) for c in table.get_row(r)] for r in table.rows]
-        secrets_yaml = next(r for r in rows if r[0].startswith("infrastructure/kubernetes/services/secrets.yaml:"))
-        assert secrets_yaml[1].startswith("Secret ")
-        assert "N8N_BASIC_AUTH_PASSWORD" in secrets_yaml[2]
-        assert secrets_yaml[3] == "••••••"
-        assert any(r[0].startswith("infrastructure/kubernetes/databases/postgres-secret.yaml:") for r in rows)
+        assert all(str(table.get_row(r)[3]) == "••••••" for r in table.rows)
+        details = []  # the highlighted finding, whole, under the table (its cells are shortened to fit)
+        for n in range(table.row_count):
+            table.move_cursor(row=n)
+            await pilot.pause()
+            details.append(text_of(screen.query_one("#secrets-finding")))
+        secrets_yaml = next(d for d in details if d.startswith("infrastructure/kubernetes/services/secrets.yaml:"))
+        assert "\nSecret " in secrets_yaml and "•••••• (masked)" in secrets_yaml
+        assert "N8N_BASIC_AUTH_PASSWORD" in secrets_yaml
+        assert any(d.startswith("infrastructure/kubernetes/databases/postgres-secret.yaml:") for d in details)
+        table.move_cursor(row=details.index(secrets_yaml))
+        await pilot.pause()
         assert "plaintext Secret(s) to convert" in str(screen.query_one("#secrets-title").content)
         shown = on_screen(app)
         assert "N8N_BASIC_AUTH_PASSWORD" in shown  # the check below looks at what is really there
@@ -137,3 +143,16 @@ async def test_the_secrets_screen_runs_s2_says_why_a_key_is_off_and_marks_the_ch
         await pilot.press("e")  # S.2 from this screen: its answers, then its preview and confirmation
         await wait_for(pilot, lambda: isinstance(app.screen, (AnswersDialog, ConfirmDialog))
                        or "secrets.keys" in app.plan_refusals)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_the_findings_table_fits_the_screen(demo_session, size):
+    from tests.tui.test_plan_screen import assert_fits
+
+    app = make_app(demo_session)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_secrets(pilot)
+        table = screen.query_one("#secrets-findings", DataTable)
+        assert table.row_count >= 4
+        assert_fits(table)
+        assert all(str(table.get_row(r)[3]) == "••••••" for r in table.rows)  # the mask column whole
