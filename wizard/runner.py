@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .redact import Redactor, default_redactor
+from .spawn_guard import held
+from .writes import may_change_cluster  # noqa: F401 - Runner counts them; imported from here by tests
 
 # How much of stdout/stderr the audit log keeps per command (the tail, redacted).
 AUDIT_OUTPUT_LIMIT = 4000
@@ -183,10 +185,12 @@ class Runner:
 
         if may_change_cluster(argv):
             self.cluster_changes += 1
-        proc, files, out_chunks, err_chunks = self._spawn(exe, argv, full_env, stdin, cwd, on_line)
+        with held() as interrupt:  # a Ctrl-C or SIGTERM while the tool starts waits until it can be stopped
+            proc, files, out_chunks, err_chunks = self._spawn(exe, argv, full_env, stdin, cwd, on_line)
         limit = timeout if timeout is not None else self.default_timeout
         status = "ok"
         try:
+            interrupt.deliver()
             status = _wait(proc, cancel, t0, limit)
         except BaseException:
             # Ctrl-C in the wizard: the child is in its own session and never saw SIGINT.
@@ -293,31 +297,6 @@ class Runner:
                 os.close(fd)
         except OSError as e:
             raise OSError(e.errno, e.strerror, str(self.audit_log)) from e
-
-
-# kubectl verbs that only read (or never reach the cluster), and flux commands that only read.
-_KUBECTL_READS = {"get", "api-resources", "api-versions", "config", "version", "kustomize", "explain", "auth",
-                  "cluster-info", "diff", "wait", "events", "top"}
-_FLAGS_WITH_VALUE = {"--context", "--kubeconfig", "-n", "--namespace", "--cluster", "--user", "-s", "--server"}
-_FLUX_READS = {"get", "check", "version", "tree", "stats", "events", "logs", "export", "build", "diff"}
-
-
-def may_change_cluster(argv: Sequence[str]) -> bool:
-    """Whether a kubectl or flux command may write to the cluster (a server-side dry-run does not)."""
-    tool = os.path.basename(argv[0]) if argv else ""
-    if tool not in ("kubectl", "flux"):
-        return False
-    if any(a.startswith("--dry-run") and not a.endswith("=none") for a in argv):
-        return False
-    verb, args = "", list(argv[1:])
-    while args:
-        a = args.pop(0)
-        if a in _FLAGS_WITH_VALUE:
-            args = args[1:]
-        elif not a.startswith("-"):
-            verb = a
-            break
-    return verb not in (_KUBECTL_READS if tool == "kubectl" else _FLUX_READS)
 
 
 def _wait(proc, cancel: CancelToken | None, t0: float, limit: float) -> str:

@@ -112,3 +112,41 @@ def _proc_state(pid: int) -> str | None:
             return f.read().rsplit(")", 1)[1].split()[0]
     except OSError:
         return None
+
+
+def test_sigterm_while_the_tool_is_starting_still_ends_its_group(tmp_path):
+    """The race CI once hit: SIGTERM reaches the wizard after the tool has started but before the runner holds
+    it (sh was still setting up). Made certain here: the wizard sends itself SIGTERM at the end of the runner's
+    spawn step. The signal waits until the runner can stop the tool (wizard/spawn_guard.py), so the wizard exits
+    143 and the tool's child is gone too."""
+    pidfile = tmp_path / "grandchild.pid"
+    script = (
+        "import os, signal, sys, time\n"
+        "from pathlib import Path\n"
+        "from wizard.signals import handle_termination\n"
+        "from wizard.runner import Runner\n"
+        "handle_termination()\n"
+        "real = Runner._spawn\n"
+        "def spawn_then_sigterm(self, *a, **k):\n"
+        "    got = real(self, *a, **k)\n"
+        f"    while not (Path({str(pidfile)!r}).exists() and Path({str(pidfile)!r}).read_text().strip()):\n"
+        "        time.sleep(0.01)\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)  # before the runner holds the process\n"
+        "    return got\n"
+        "Runner._spawn = spawn_then_sigterm\n"
+        "try:\n"
+        f"    Runner(audit_log=None).run(['sh', '-c', 'sleep 300 & echo $! > {pidfile}; wait'], timeout=600)\n"
+        "except KeyboardInterrupt as e:\n"
+        "    sys.exit(e.exit_code)\n"
+    )
+    proc = subprocess.Popen([str(VENV_BIN / "python"), "-c", script], stdin=subprocess.DEVNULL)
+    assert proc.wait(120) == 143
+    grandchild = int(pidfile.read_text())
+    deadline, state = time.monotonic() + 30, "?"
+    while time.monotonic() < deadline:
+        state = _proc_state(grandchild)
+        if state in (None, "Z"):
+            return
+        time.sleep(0.05)
+    os.kill(grandchild, signal.SIGKILL)  # not left behind by the test either
+    raise AssertionError(f"the tool's child {grandchild} is still alive (state {state})")
