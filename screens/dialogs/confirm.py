@@ -5,6 +5,7 @@ button stays disabled until the user types the name of the pinned context.
 """
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -28,7 +29,7 @@ class ConfirmDialog(FittedDialog, ModalScreen[bool]):
         Binding("right", "app.focus_next", "Next", show=False, id="confirm.right"),
     ]
 
-    def __init__(self, title: str, body: str, *, ok_label: str = "Go ahead", require_text: str | None = None,
+    def __init__(self, title: str, body: "str | Text", *, ok_label: str = "Go ahead", require_text: str | None = None,
                  danger: bool = False) -> None:
         super().__init__()
         self.title_text = title
@@ -78,9 +79,13 @@ def confirm_for_plan(item: Item, plan: Plan, session: Session) -> ConfirmDialog:
     from wizard.usecase import item_confirmation
 
     c = item_confirmation(session, plan)  # the core's policy: the CLI and --plain ask the same
-    body = f"{plan.summary}\n\nRunning it {c.why}. The full preview is in the Preview pane."
     require = c.word if c.kind == "typed" else None
+    # The preview itself, not a pointer to the pane this modal covers (issue 24, point 10); it scrolls.
+    # A Text, not markup: plans hold brackets ([values withheld], [y/N]) that markup would eat.
+    body = Text(f"{plan.summary}\n\nRunning it {c.why}.", overflow="fold")
     if require:
-        body += f"\n\nThis acts on the cluster of context {require!r}."
+        body.append(f" It acts on the cluster of context {require!r}.")
+    body.append("\n\nWhat it does:\n", style="bold")
+    body.append(plan.render())
     return ConfirmDialog(f"Run {item.alias} {item.title}?", body, ok_label="Run it", require_text=require,
                          danger=plan.changes in ("cluster", "repo"))

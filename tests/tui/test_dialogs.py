@@ -165,3 +165,19 @@ async def test_escape_cancels_a_confirmation(app):
         await pilot.press("escape")
         await pilot.pause()
     assert results == [False]
+
+
+async def test_the_confirmation_shows_the_preview_it_asks_about(app, session):
+    """Issue 24, point 10: the dialog said "the full preview is in the Preview pane", which it covers. It shows
+    the plan's steps itself (scrolling when long), brackets and all, never read as markup."""
+    plan = Plan("prep.backup", "Back up the cluster [all namespaces]",
+                [Step("command", "kubectl get secrets,configmaps -A -o json [values withheld]"),
+                 Step("write", "write backups/20261207/objects.yaml")], changes="state")
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(confirm_for_plan(app.engine.item("prep.backup"), plan, session))
+        await pilot.pause()
+        body = text_of(app.screen.query_one("#confirm-body"))
+        assert "Back up the cluster [all namespaces]" in body
+        assert "kubectl get secrets,configmaps -A -o json [values withheld]" in body
+        assert "write backups/20261207/objects.yaml" in body
+        assert "Preview pane" not in body
