@@ -1,6 +1,7 @@
 """The one subprocess runner every tool wrapper goes through.
 
-Built on `sh`. Every call: an argv list (never a shell string); its own session, so a
+Streamed output goes through `sh`, captured output through `subprocess` (wizard/spawn.py says why).
+Every call: an argv list (never a shell string); its own session, so a
 timeout or a cancellation can kill the whole process group (tools like flux and git spawn
 children); secrets only through the environment or stdin, and redacted from everything the
 call returns, raises or logs; one JSON line in the audit log (mode 0600) per command.
@@ -198,8 +199,7 @@ class Runner:
             _stop_group(proc)
             raise
         finally:
-            # OProc.wait() also joins the threads that collect streamed output.
-            _reap(proc)
+            _reap(proc)  # a streamed command's wait also joins the threads that hand over its lines
             duration = time.monotonic() - t0
             raw, stderr = self._outputs(files, out_chunks, err_chunks)
             code = proc.exit_code if proc.exit_code is not None else -1
@@ -233,7 +233,7 @@ class Runner:
         return exe
 
     def _spawn(self, exe, argv, full_env, stdin, cwd, on_line):
-        """Start the tool in the background: (process, temp files or None, stdout chunks, stderr chunks)."""
+        """Start the tool in the background: (Started, temp files or None, stdout chunks, stderr chunks)."""
         out_chunks: list[str] = []
         err_chunks: list[str] = []
 
@@ -244,28 +244,11 @@ class Runner:
                     on_line(self.redactor.redact(line.rstrip("\n")))
             return sink
 
-        # Without a line callback, output goes to private unlinked temp files: sh's reader
-        # threads cost ~100 ms per command, files cost nothing. With one, lines stream live.
-        import sh  # imported on first use: `status` never starts a process and should not pay for it
+        from .spawn import start  # here, not at the top: commands that run no tool (status) start faster
 
-        import tempfile  # here, not at the top: commands that run no tool (status) start faster
-
-        files = None if on_line is not None else (tempfile.TemporaryFile(), tempfile.TemporaryFile())
-        proc = sh.Command(exe)(
-            *argv[1:],
-            _env=full_env,
-            _in=stdin,
-            _out=files[0] if files else make_sink(out_chunks),
-            _err=files[1] if files else make_sink(err_chunks),
-            _bg=True,
-            _bg_exc=False,
-            _new_session=True,
-            _tty_out=False,
-            _cwd=str(cwd) if cwd else None,
-            _ok_code=list(range(-64, 256)),
-            _decode_errors="replace",
-        )
-        return proc, files, out_chunks, err_chunks
+        sinks = None if on_line is None else (make_sink(out_chunks), make_sink(err_chunks))
+        proc = start(exe, argv[1:], full_env, stdin, str(cwd) if cwd else None, sinks)
+        return proc, proc.files, out_chunks, err_chunks
 
     def _outputs(self, files, out_chunks: list[str], err_chunks: list[str]) -> tuple[str, str]:
         """(raw stdout, redacted stderr) of a finished process."""
@@ -308,7 +291,7 @@ def _wait(proc, cancel: CancelToken | None, t0: float, limit: float) -> str:
     pidfd = _pidfd(proc.pid)
     pause = 0.002
     try:
-        while proc.process.is_alive()[0]:
+        while proc.alive():
             if cancel is not None and cancel.cancelled:
                 _stop_group(proc)
                 return "cancelled"
@@ -350,7 +333,7 @@ def _raise_for_status(status: str, shown: list[str], limit: float, code: int, st
 
 def _kill_group(proc, sig) -> None:
     try:
-        os.killpg(proc.pid, sig)  # _new_session: the child leads its own process group
+        os.killpg(proc.pid, sig)  # the child leads its own session and process group
     except (ProcessLookupError, PermissionError):
         pass
 
@@ -360,7 +343,7 @@ def _stop_group(proc) -> None:
     _kill_group(proc, signal.SIGTERM)
     deadline = time.monotonic() + TERM_GRACE_SECONDS
     while time.monotonic() < deadline:
-        if not proc.process.is_alive()[0]:
+        if not proc.alive():
             break
         time.sleep(0.05)
     _kill_group(proc, signal.SIGKILL)
@@ -374,6 +357,6 @@ def _read(f) -> str:
 
 def _reap(proc) -> None:
     try:
-        proc.process.wait()
+        proc.wait()
     except Exception:  # noqa: BLE001 - already killed; nothing more we can do
         pass

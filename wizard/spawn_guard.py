@@ -1,7 +1,7 @@
 """Signals that arrive while a tool is being started wait until the runner can stop it.
 
 The runner ends a tool's process group when Ctrl-C, SIGTERM or SIGHUP reaches the wizard (they arrive as a
-KeyboardInterrupt). Starting the tool takes a moment (sh forks, then sets up its reader threads): a signal in
+KeyboardInterrupt). Starting the tool takes a moment (the fork and exec; for a streamed one, the reader threads): a signal in
 that moment was raised before the runner held the process, so nothing stopped it and the tool and its
 children lived on (seen once in CI, on a loaded machine, as a `sleep` left behind after SIGTERM). Inside
 `held()` the signals are only noted; `deliver()` raises the first one once the process can be stopped.
