@@ -24,6 +24,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def verify_items(app: "WizardApp", item_ids: list[str]) -> dict[str, Verdict]:
     """Run each item's live check and store it; stops between items when cancelled."""
+    from wizard.cluster.memo import one_moment
+
+    with one_moment(app.session):  # one look at the cluster for all of them, as the CLI's verify
+        return _verify_each(app, item_ids)
+
+
+def _verify_each(app: "WizardApp", item_ids: list[str]) -> dict[str, Verdict]:
     worker = get_current_worker()
     results: dict[str, Verdict] = {}
     for n, item_id in enumerate(item_ids, 1):

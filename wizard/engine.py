@@ -198,15 +198,25 @@ class Engine:
     def reverify_passed(self, started=None, checked=None) -> dict[str, Verdict]:
         """On resume: check again every item that had passed; it may have drifted since. `started(n, total,
         item_id)` and `checked(item_id, verdict)` report the progress (a re-check takes a minute live)."""
+        from .cluster.memo import one_moment
+
         todo = [item for item in self.items if self.session.state.item(item.id).status == "passed"]
         out = {}
-        for n, item in enumerate(todo, 1):
-            if started:
-                started(n, len(todo), item.id)
-            out[item.id] = self.verify(item.id)
-            if checked:
-                checked(item.id, out[item.id])
+        with one_moment(self.session):
+            for n, item in enumerate(todo, 1):
+                if started:
+                    started(n, len(todo), item.id)
+                out[item.id] = self.verify(item.id)
+                if checked:
+                    checked(item.id, out[item.id])
         return out
+
+    def verify_many(self, refs: list[str]) -> list[Verdict]:
+        """verify() of each item in turn, as one look at the cluster (wizard/cluster/memo.py one_moment)."""
+        from .cluster.memo import one_moment
+
+        with one_moment(self.session):
+            return [self.verify(r) for r in refs]
 
     def status_json(self) -> dict:
         from .status_view import status_data

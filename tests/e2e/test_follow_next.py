@@ -6,8 +6,9 @@ know an answer (the test event's code, where the controller's event endpoint lis
 answers as the user would. No dead end: Next never names an item that then refuses the same way
 twice. Then verify-all is green twice, the second time from a fresh process with no token in the
 environment; and the TUI, opened on the same repo (Pilot), verifies all from home and its Flux status
-view shows nothing needing attention. One journey serves both tests (it is the slowest thing the suite
-does). Loopback only: kubectl get/apply/create and the wizard's own calls, never
+view shows nothing needing attention. 4.3's drift test changes only the wizard's canary, never the
+owner's kube-system ConfigMaps (once tested on a homelab of its own). One journey serves both tests (it is
+the slowest thing the suite does). Loopback only: kubectl get/apply/create and the wizard's own calls, never
 logs/exec/port-forward/proxy.
 """
 from __future__ import annotations
@@ -62,6 +63,9 @@ class Journey:
         self.repo, self.env, self.rx, self.events_url = repo, env, receiver, events_url
         self.history: list[tuple[str, int, str, str]] = []  # (item, exit code, status after, message)
         self.outputs: list[tuple[str, int, str]] = []  # (item, exit code, what it printed), every run
+        # kube-system's ConfigMaps (resourceVersion, data) right before 4.3 and right after 4.4: the drift test
+        # may change only the wizard's canary (it once picked the owner's kube-system/coredns-custom).
+        self.kube_system: dict[str, dict] = {}
 
     def next(self) -> dict | None:
         return status_json(self.repo, self.env)["next"]
@@ -82,6 +86,13 @@ class Journey:
         return {}
 
     def step(self, item: str) -> None:
+        if item == "validate.drift":
+            self.kube_system["before 4.3"] = kube_system_configmaps(self.env)
+        self._step(item)
+        if item == "validate.healing":
+            self.kube_system["after 4.4"] = kube_system_configmaps(self.env)
+
+    def _step(self, item: str) -> None:
         sets: dict[str, str] = {}
         for _ in range(6):  # answering questions; each round answers what the last one named
             res = self.run(item, sets)
@@ -119,6 +130,11 @@ class Journey:
 
     def report(self) -> str:
         return "\n".join(f"{i}: exit {rc}, {st}: {msg}" for i, rc, st, msg in self.history[-25:])
+
+
+def kube_system_configmaps(env) -> dict[str, tuple[str, dict]]:
+    items = kubectl_json(env, "configmap", "-n", "kube-system")["items"]
+    return {c["metadata"]["name"]: (c["metadata"]["resourceVersion"], c.get("data") or {}) for c in items}
 
 
 def not_green(data: dict, prefixes) -> dict[str, str]:
@@ -186,6 +202,17 @@ def test_following_next_reaches_phase_5_with_no_dead_end_and_stays_green(followe
     bad = {i: r for i, r in results.items() if i.startswith(PHASES_1_TO_4 + THEN) and not r.startswith(GREEN)}
     assert not bad, bad
     assert seen["no token"]["next"] is None
+    # 4.3 changed the wizard's own canary and 4.4 saw Flux put it back; the owner's kube-system ConfigMaps
+    # (the demo's coredns-custom, which 4.3 once picked and edited by itself) were not touched.
+    drift = items_of(seen["no token"])["validate.drift"]["evidence"]
+    assert (drift["target"]["kind"], drift["target"]["namespace"], drift["target"]["name"]) == (
+        "ConfigMap", "flux-system", "homelab-wizard-drift-canary"), drift["target"]
+    assert drift["flux_diff"]["exit_code"] == 1
+    assert kubectl_json(env, "configmap", "-n", "flux-system", "homelab-wizard-drift-canary")["data"] == {
+        "drift-check": "as-in-git"}
+    ks = journey.kube_system
+    assert "coredns-custom" in ks.get("before 4.3", {}), ks
+    assert ks["after 4.4"] == ks["before 4.3"]
     # every PVC of the demo is Bound on the testbed, as on a homelab with a provisioner
     pvcs = kubectl_json(env, "pvc", "-A")["items"]
     assert pvcs and all(p["status"].get("phase") == "Bound" for p in pvcs)

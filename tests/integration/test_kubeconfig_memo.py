@@ -59,3 +59,17 @@ def test_an_unchanged_kubeconfig_is_read_once_and_an_edited_one_again(tmp_path, 
     assert len(calls) == 3
     for f in (tmp_path / "data" / "cluster-facts").iterdir():
         assert "memo-test-token-value" not in f.read_text() and (f.stat().st_mode & 0o077) == 0
+
+
+def test_the_contexts_namespace_comes_with_the_server_from_the_same_read_and_follows_an_edit(tmp_path, kubectl_calls):
+    runner, calls = kubectl_calls
+    kc = tmp_path / "kubeconfig"
+    kc.write_text(KUBECONFIG.format(server="https://127.0.0.1:6443"))
+    k = Kubectl(runner, kubeconfig=str(kc), context="lab")
+    assert k.context_namespace() is None  # the context names none: `kubectl apply -f` uses default
+    assert k.server_url() == "https://127.0.0.1:6443" and len(calls) == 1
+
+    kc.write_text(KUBECONFIG.format(server="https://127.0.0.1:6443").replace("{cluster: lab, user: me}",
+                                                                            "{cluster: lab, user: me, namespace: media}"))
+    assert Kubectl(runner, kubeconfig=str(kc), context="lab").context_namespace() == "media"
+    assert len(calls) == 2

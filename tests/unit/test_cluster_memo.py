@@ -56,3 +56,25 @@ def test_a_failed_read_is_not_remembered():
     with pytest.raises(RuntimeError):
         remembered(s, "k", read)
     assert remembered(s, "k", read) == "up"
+
+
+def test_inside_one_moment_an_answer_serves_the_whole_block_until_the_wizard_writes(monkeypatch):
+    """verify-all is one look at the cluster: the listing 1.3 read serves 4.1 a minute later, never after a write,
+    and never after the block."""
+    import wizard.cluster.memo as memo
+
+    s, calls, clock = _session(), [], [1000.0]
+    monkeypatch.setattr(memo.time, "monotonic", lambda: clock[0])
+
+    def read():
+        calls.append(1)
+        return len(calls)
+
+    with memo.one_moment(s):
+        assert remembered(s, "listing", read) == 1
+        clock[0] += 60  # past the 10 s of an ordinary run
+        assert remembered(s, "listing", read) == 1
+        s.runner.cluster_changes += 1
+        assert remembered(s, "listing", read) == 2  # the wizard wrote: read again
+    clock[0] += 60
+    assert remembered(s, "listing", read) == 3  # the block ended: the 10 s rule again

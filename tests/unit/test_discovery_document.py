@@ -1,5 +1,5 @@
 """Discovery answered with few kubectl runs (wizard/cluster/served.py discovery_document), with a fake kubectl
-wrapper at the process boundary: it answers /api, /apis, `api-resources -o json` and one group version, and
+wrapper at the process boundary: it answers `api-versions`, `api-resources -o json` and one group version, and
 records what was asked."""
 from __future__ import annotations
 
@@ -8,10 +8,7 @@ from types import SimpleNamespace
 from wizard.cluster.served import discovery_document
 from wizard.runner import Result
 
-API = {"versions": ["v1"]}
-APIS = {"groups": [{"name": "apps", "versions": [{"groupVersion": "apps/v1"}]},
-                   {"name": "networking.istio.io", "versions": [{"groupVersion": "networking.istio.io/v1"},
-                                                                 {"groupVersion": "networking.istio.io/v1beta1"}]}]}
+VERSIONS = "apps/v1\nnetworking.istio.io/v1\nnetworking.istio.io/v1beta1\nv1\n"  # as `kubectl api-versions` prints
 PREFERRED = {"resources": [
     {"name": "configmaps", "namespaced": True, "version": "v1", "kind": "ConfigMap"},
     {"name": "deployments", "namespaced": True, "group": "apps", "version": "v1", "kind": "Deployment"},
@@ -26,12 +23,12 @@ def session_with_fake_kubectl():
     asked = []
 
     def run(*args, **kw):
-        asked.append(args[:3])
-        doc = {("get", "--raw", "/api"): API, ("get", "--raw", "/apis"): APIS,
-               ("api-resources", "-o", "json"): PREFERRED,
-               ("get", "--raw", "/apis/networking.istio.io/v1beta1"): BETA}[args[:3]]
-        return Result(argv=["kubectl", *args], exit_code=0, stdout=json.dumps(doc), stderr="", duration=0.0,
-                      started_at="")
+        key = args[:1] if args[0] == "api-versions" else args[:3]
+        asked.append(key)
+        doc = {("api-versions",): VERSIONS, ("api-resources", "-o", "json"): PREFERRED,
+               ("get", "--raw", "/apis/networking.istio.io/v1beta1"): BETA}[key]
+        return Result(argv=["kubectl", *args], exit_code=0, stdout=doc if isinstance(doc, str) else json.dumps(doc),
+                      stderr="", duration=0.0, started_at="")
 
     s = SimpleNamespace(kubectl=SimpleNamespace(run=run), runner=SimpleNamespace(cluster_changes=0), cache={})
     return s, asked
@@ -44,10 +41,10 @@ def test_with_a_fake_kubectl_preferred_versions_need_one_call_one_not_served_non
     assert discovery_document(s, "policy/v1beta1") is None  # not in /apis: answered without asking
     assert {r["name"] for r in discovery_document(s, "networking.istio.io/v1beta1")["resources"]} == \
         {"gateways", "gateways/status"}
-    assert asked == [("get", "--raw", "/api"), ("get", "--raw", "/apis"), ("api-resources", "-o", "json"),
+    assert asked == [("api-versions",), ("api-resources", "-o", "json"),
                      ("get", "--raw", "/apis/networking.istio.io/v1beta1")]
     discovery_document(s, "apps/v1")
-    assert len(asked) == 4  # remembered within the run (wizard/cluster/memo.py)
+    assert len(asked) == 3  # remembered within the run (wizard/cluster/memo.py)
     s.runner.cluster_changes += 1  # the wizard changed the cluster (a CRD may have come): asked again
     discovery_document(s, "apps/v1")
-    assert len(asked) == 7
+    assert len(asked) == 5

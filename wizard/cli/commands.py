@@ -75,7 +75,7 @@ def cmd_verify(args) -> int:
     with locked(args, "verify") as session:
         engine = Engine(session)
         items = items_for(args.refs, engine.items)
-        results = [(it, engine.verify(it.id)) for it in items]
+        results = list(zip(items, engine.verify_many([it.id for it in items])))
     if args.json:
         emit_json({"results": [{"id": i.id, "alias": i.alias, "status": v.status, "message": v.message,
                                 "evidence": v.evidence} for i, v in results]})

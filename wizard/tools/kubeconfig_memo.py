@@ -1,8 +1,9 @@
-"""What the wizard read from unchanged kubeconfig files, kept between its runs (a server URL per context).
+"""What the wizard read from unchanged kubeconfig files, kept between its runs (a context's server URL and
+namespace).
 
 The key names the files with their inode, size and mtime, so an edited, replaced or switched kubeconfig
 is read again by kubectl. Nothing secret: `config view --minify` omits credentials, and only the server
-URL is kept, in a 0600 file of the wizard's data directory.
+URL and the context's namespace are kept, in a 0600 file of the wizard's data directory.
 """
 from __future__ import annotations
 
@@ -17,22 +18,25 @@ def _file(key: str):
     return data_home() / "cluster-facts" / ("kubeconfig-" + hashlib.sha256(key.encode()).hexdigest()[:32])
 
 
-def recall(key: str) -> str | None:
+def recall(key: str) -> dict | None:
+    """{"server": URL, "namespace": the context's namespace or None} read earlier from the same files."""
     try:
         got = json.loads(_file(key).read_text())
     except (OSError, ValueError):
         return None
-    return got.get("server") if isinstance(got, dict) and got.get("key") == key else None
+    if not (isinstance(got, dict) and got.get("key") == key and isinstance(got.get("server"), str)):
+        return None
+    return {"server": got["server"], "namespace": got.get("namespace")}
 
 
-def remember(key: str, server: str) -> None:
+def remember(key: str, server: str, namespace: str | None) -> None:
     f = _file(key)
     try:
         f.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = f.with_name(f".{f.name}.{os.getpid()}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
-            json.dump({"key": key, "server": server}, fh)
+            json.dump({"key": key, "server": server, "namespace": namespace}, fh)
         os.replace(tmp, f)
     except OSError:
         pass  # only a saving

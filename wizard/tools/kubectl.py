@@ -33,9 +33,16 @@ class Kubectl(PinnedTool):
         return self.runner.run([*args, "config", "view", "-o", "json"], timeout=10).json()
 
     def server_url(self) -> str | None:
-        """The pinned context's server, as `kubectl config view --minify` reads it from the kubeconfig files:
-        remembered by those files (path, inode, size, mtime) and the context, so every run of the wizard that
-        checks the cluster's identity does not start one more kubectl to read an unchanged file."""
+        return self.minified().get("server")
+
+    def context_namespace(self) -> str | None:
+        """The pinned context's namespace (what `kubectl apply -f` uses for an object without one), or None."""
+        return self.minified().get("namespace")
+
+    def minified(self) -> dict:
+        """{"server", "namespace"} of the pinned context, as `kubectl config view --minify` reads them from the
+        kubeconfig files: remembered by those files (path, inode, size, mtime) and the context, so every run of
+        the wizard that checks the cluster's identity does not start one more kubectl to read an unchanged file."""
         from .kubeconfig_memo import recall, remember
 
         key = self._config_files_key()
@@ -46,10 +53,12 @@ class Kubectl(PinnedTool):
         # --minify keeps only the pinned context; credentials are omitted by kubectl itself.
         cfg = self.run("config", "view", "--minify", "-o", "json", timeout=10).json()
         clusters = cfg.get("clusters") or []
-        server = clusters[0]["cluster"].get("server") if clusters else None
-        if key is not None and server:
-            remember(key, server)
-        return server
+        contexts = cfg.get("contexts") or []
+        got = {"server": clusters[0]["cluster"].get("server") if clusters else None,
+               "namespace": (contexts[0].get("context") or {}).get("namespace") if contexts else None}
+        if key is not None and got["server"]:
+            remember(key, got["server"], got["namespace"])
+        return got
 
     def _config_files_key(self) -> str | None:
         import os
@@ -60,7 +69,7 @@ class Kubectl(PinnedTool):
             env = self.runner.env()
             files = [f for f in (env.get("KUBECONFIG") or "").split(os.pathsep) if f] or \
                 [os.path.join(env.get("HOME") or os.path.expanduser("~"), ".kube", "config")]
-        parts: list = [self.context]
+        parts: list = ["v2", self.context]  # v2: the namespace is kept too
         for f in files:
             try:
                 st = os.stat(f)

@@ -37,10 +37,8 @@ def context_namespace(session) -> tuple[str, str]:
     """(namespace, where it comes from): the kubeconfig context's namespace, else `default`."""
     def read():
         try:
-            cfg = session.kubectl.run("config", "view", "--minify", "-o", "json", timeout=10).json()
-            ctxs = cfg.get("contexts") or []
-            ns = (ctxs[0].get("context") or {}).get("namespace") if ctxs else None
-        except (ToolError, ValueError):
+            ns = session.kubectl.context_namespace()
+        except (ToolError, ValueError, KeyError, IndexError):
             ns = None
         if ns:
             return ns, f"the namespace of the kubeconfig context {session.kubectl.context!r}"
@@ -82,30 +80,42 @@ def where_it_lives(session, resource: str, group: str, name: str) -> list[str]:
     return _cached(session, f"lives:{resource}.{group}/{name}", read) or []
 
 
-def claims(session) -> set[tuple[str, str]] | None:
-    """(namespace, name) of every PersistentVolumeClaim in the cluster (None when that cannot be read)."""
-    def read():
+def _namespaces_and_claims(session) -> dict | None:
+    """{"namespaces": [...], "claims": [[ns, name], ...]} from one `kubectl get namespaces,persistentvolumeclaims`
+    (Phase 2 asks both in every run); each is None when it cannot be read (then each is asked on its own, so
+    a kubeconfig allowed to list only one of them still gets that one)."""
+    def one(what: str, row) -> list | None:
         try:
-            res = session.kubectl.run("get", "persistentvolumeclaims", "-A", "-o", "json", "--request-timeout=20s",
-                                      timeout=30)
-            return sorted([i["metadata"]["namespace"], i["metadata"]["name"]] for i in res.json().get("items", []))
+            res = session.kubectl.run("get", what, "-A", "-o", "json", "--request-timeout=20s", timeout=30)
+            return sorted(row(i) for i in res.json().get("items", []))
         except (ToolError, ValueError, KeyError):
             return None
 
-    got = _cached(session, "claims", read)
+    def read():
+        try:
+            res = session.kubectl.run("get", "namespaces,persistentvolumeclaims", "-A", "-o", "json",
+                                      "--request-timeout=20s", timeout=30)
+            items = res.json().get("items", [])
+            return {"namespaces": sorted(i["metadata"]["name"] for i in items if i.get("kind") == "Namespace"),
+                    "claims": sorted([i["metadata"]["namespace"], i["metadata"]["name"]] for i in items
+                                     if i.get("kind") == "PersistentVolumeClaim")}
+        except (ToolError, ValueError, KeyError):
+            return {"namespaces": one("namespaces", lambda i: i["metadata"]["name"]),
+                    "claims": one("persistentvolumeclaims",
+                                  lambda i: [i["metadata"]["namespace"], i["metadata"]["name"]])}
+
+    return _cached(session, "namespaces+claims", read)
+
+
+def claims(session) -> set[tuple[str, str]] | None:
+    """(namespace, name) of every PersistentVolumeClaim in the cluster (None when that cannot be read)."""
+    got = (_namespaces_and_claims(session) or {}).get("claims")
     return {tuple(x) for x in got} if got is not None else None
 
 
 def namespaces(session) -> set[str] | None:
     """The namespaces that exist in the cluster now (None when that cannot be read)."""
-    def read():
-        try:
-            res = session.kubectl.run("get", "namespaces", "-o", "json", "--request-timeout=20s", timeout=30)
-            return sorted(i["metadata"]["name"] for i in res.json().get("items", []))
-        except (ToolError, ValueError, KeyError):
-            return None
-
-    got = _cached(session, "namespaces", read)
+    got = (_namespaces_and_claims(session) or {}).get("namespaces")
     return set(got) if got is not None else None
 
 

@@ -77,8 +77,15 @@ def last_known_remote_head(session, branch: str) -> str | None:
 
 # -- 4.2 ----------------------------------------------------------------------------------------
 def flux_objects(session) -> tuple[list[dict], list[dict]]:
-    sources = list_all(session.kubectl, installed_sources(flux_crds(session.kubectl)))
-    return sources, kustomizations(session)
+    """(sources, Kustomizations), read in one listing: 4.2 asks every second or so while Flux reconciles. The
+    installed Flux CRDs change only when someone installs or removes Flux; they are remembered as
+    wizard/cluster/memo.py says (a minute, and only while the wizard itself changed nothing)."""
+    from ...cluster.memo import remembered
+
+    crds = remembered(session, "flux-crds", lambda: flux_crds(session.kubectl), seconds=60)
+    objs = list_all(session.kubectl, installed_sources(crds) + [KS_RESOURCE])
+    return ([o for o in objs if o.get("kind") != "Kustomization"],
+            [o for o in objs if o.get("kind") == "Kustomization"])
 
 
 def request_reconcile(session, kind_resource: str, namespace: str, name: str) -> str:
