@@ -59,3 +59,12 @@ def test_an_answer_about_a_secret_or_with_a_secret_value_is_asked_every_time(tmp
         cf._nothing_refused_lately(s, "refusals:x", read)
         assert len(calls) == 2
     assert not (tmp_path / "cluster-facts").exists() or not list((tmp_path / "cluster-facts").iterdir())
+
+
+def test_the_same_objects_in_another_order_are_the_same_question_and_a_changed_one_another():
+    web = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "a"}}
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "a"}, "data": {"k": "v"}}
+    moved = {"data": {"k": "v"}, "metadata": {"namespace": "a", "name": "c"}, "kind": "ConfigMap", "apiVersion": "v1"}
+    assert cf._set_digest([web, cm]) == cf._set_digest([moved, web])  # 2.3 moved the folders: same objects
+    assert cf._set_digest([web, cm]) != cf._set_digest([web, {**cm, "data": {"k": "w"}}])
+    assert cf._set_digest([web, cm]) != cf._set_digest([web])

@@ -1,4 +1,6 @@
 """The manifest scanner: documents, lines, malformed files, skipped folders."""
+import pytest
+
 from wizard.repo.scan import scan
 
 
@@ -49,3 +51,27 @@ def test_alias_bomb_does_not_explode(tmp_path):
     res = scan(tmp_path)  # counted over the composed graph (shared nodes): refused, never walked
     assert res.manifests == [] and res.files["bomb.yaml"].cls == "invalid"
     assert [(e.path, "alias bomb" in e.message) for e in res.errors] == [("bomb.yaml", True)]
+
+
+def test_an_alias_bomb_in_block_style_is_refused_too(tmp_path):
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for i in range(8):
+        prev, cur = chr(97 + i), chr(98 + i)
+        lines.append(f"{cur}: &{cur}")
+        lines += [f"  - *{prev}"] * 9
+    write(tmp_path, "bomb.yaml", "\n".join(lines) + "\n")
+    res = scan(tmp_path)
+    assert res.files["bomb.yaml"].cls == "invalid"
+    assert [(e.path, "alias bomb" in e.message) for e in res.errors] == [("bomb.yaml", True)]
+
+
+@pytest.mark.parametrize("text,may_alias", [
+    ("a: *x\n", True), ("- *x\n", True), ("<<: *base\n", True), ("[*a, *b]\n", True), ("{k: *v}\n", True),
+    ("*top\n", True), ("a: [x,*y]\n", True),
+    ('verbs: ["*"]\n', False), ("verbs: ['*']\n", False), ("host: '*.example.com'\n", False),
+    ("glob: a*b\n", False), ("note: |\n  * a bullet\n", False),
+])
+def test_only_text_that_may_hold_an_alias_gets_the_expansion_walk(text, may_alias):
+    from wizard.repo.scan import _ALIAS
+
+    assert (_ALIAS.search(text) is not None) is may_alias

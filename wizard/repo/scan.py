@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -230,11 +231,18 @@ def _expanded_size(node, limit: int) -> int:
     return memo[id(node)]
 
 
+# Where an alias (`*name`) can stand: at the start of a node, after indentation, `- `, `: `, `? `, `[`, `{` or
+# `,`. A '*' inside a quoted or plain scalar ("*.example.com", verbs: ["*"], `a*b`) is none.
+_ALIAS = re.compile(r"(?:^|[\s\[{,])\*[^\s,\[\]{}]", re.MULTILINE)
+
+
 def load_documents(text: str):
     """Yield (start line, document) for every document; raises yaml.YAMLError with a mark
     (AliasBomb for a document whose aliases expand it past MAX_EXPANDED_NODES)."""
     loader = _Loader(text)
-    aliases = "*" in text  # an alias is written `*name`: with no '*' at all there is nothing to expand
+    # Only a text that may hold an alias can expand: the walk below is skipped for the rest (RBAC rules and
+    # host names are full of '*' that is no alias). A false alarm only costs the walk.
+    aliases = "*" in text and _ALIAS.search(text) is not None
     try:
         while loader.check_node():
             node = loader.get_node()
@@ -352,6 +360,13 @@ def _add_parsed(res: ScanResult, rel: str, text: str) -> None:
         res.files[rel] = FileInfo(rel, classify_non_object(rel, docs), sops=sops)
 
 
+@functools.lru_cache(maxsize=4096)
+def documents(text: str) -> tuple[tuple[int, object], ...]:
+    """load_documents(text), parsed once per process: a command reads each file for its scans (plan, proof,
+    verify) and for the secrets finder. Only ever read: never change what it returns. Raises yaml.YAMLError."""
+    return tuple(load_documents(text))
+
+
 @functools.lru_cache(maxsize=4096)  # a command scans several times (plan, proof, verify): parse each text once
 def _parse(rel: str, text: str) -> tuple[list[Manifest], list, bool, bool]:
     """(objects, documents, is a kustomization, has a sops: key) of a file, only ever read; raises yaml.YAMLError."""
@@ -359,7 +374,7 @@ def _parse(rel: str, text: str) -> tuple[list[Manifest], list, bool, bool]:
     docs: list = []
     is_kust = PurePosixPath(rel).name in KUSTOMIZATION_NAMES
     sops = False
-    for index, (line, doc) in enumerate(load_documents(text)):
+    for index, (line, doc) in enumerate(documents(text)):
         docs.append(doc)
         if isinstance(doc, dict) and isinstance(doc.get("sops"), dict):
             sops = True

@@ -315,9 +315,9 @@ def _file_findings(rel: str, text: str, cls: str, why_unread=lambda: "") -> list
     if cls in ("helm-template", "helm-chart"):
         return []
     try:
-        from ..repo.scan import load_documents
+        from ..repo.scan import documents
 
-        docs = list(load_documents(text))
+        docs = documents(text)  # the parse the scan made of this text (read only)
     except yaml.YAMLError:
         return []
     per_file = []

@@ -158,10 +158,19 @@ def server_refusals(session, docs: list[dict]) -> dict[tuple[str, str, str], tup
         # is, so the objects left out or repaired by answer are the same ones there.
         got = (session.cache.get("refusals-last") or (0, {}))[1]
     else:
-        key = "refusals:" + hashlib.sha256(text.encode()).hexdigest()
+        # The API server judges each object on its own: the same objects in another order (2.3 moved their
+        # folders) are the same question, so the key is the set, not the stream.
+        key = "refusals:" + _set_digest(docs)
         got = _cached(session, key, lambda: _nothing_refused_lately(session, key, read)) or {}
         session.cache["refusals-last"] = (time.monotonic(), got)
     return {tuple(k.split("/", 2)): v for k, v in got.items()}
+
+
+def _set_digest(docs: list[dict]) -> str:
+    import json
+
+    each = sorted(hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest() for d in docs)
+    return hashlib.sha256("\n".join(each).encode()).hexdigest()
 
 
 def _nothing_refused_lately(session, key: str, read):
