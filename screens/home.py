@@ -22,6 +22,8 @@ Open a phase to see its checklist, the evidence of each item and what running it
 """
     BINDINGS = [
         Binding("enter", "open_selected", "Open phase", id="home.open"),
+        # Not in the footer (no room at 80 columns): the Next line itself says "n goes there".
+        Binding("n", "app.go_next", "Go to Next", show=False, id="home.next"),
         Binding("v", "app.verify_all", "Verify all", id="home.verify-all"),
         Binding("P", "app.open_plan", "Plan", id="home.plan"),
         Binding("S", "app.open_secrets", "Secrets", id="home.secrets"),
@@ -66,7 +68,7 @@ Open a phase to see its checklist, the evidence of each item and what running it
             why = f": {self.app.say(st.message)[:160]}" if st.message and st.checked_at else ""
             hint = Text.assemble(("Next: ", "bold"), f"{nxt.alias} {nxt.title}",
                                  (f", first, for {first_for.alias} {first_for.title}" if first_for else ""),
-                                 (f"  ({st.status}{why})", "dim"))
+                                 ("  (n goes there)", "bold"), (f"  ({st.status}{why})", "dim"))
         else:
             hint = Text("Every available item has passed.", style="green")
         self.query_one("#next-step", Static).update(hint)

@@ -11,14 +11,23 @@ from .home import HomeScreen
 class NavigationActions:
     """Screen changes; every one is a no-op when its screen is already showing."""
 
-    def action_open_phase(self, phase_id: str) -> None:
+    def action_open_phase(self, phase_id: str, item_id: str | None = None) -> None:
         from .phase import PhaseScreen  # not on the start-up path: the home screen comes first
 
         if isinstance(self.screen, PhaseScreen):
             if self.screen.phase_id != phase_id:
-                self.switch_screen(PhaseScreen(phase_id))
+                self.switch_screen(PhaseScreen(phase_id, item_id))
+            elif item_id:
+                self.screen.highlight(item_id)
         elif isinstance(self.screen, HomeScreen):
-            self.push_screen(PhaseScreen(phase_id))
+            self.push_screen(PhaseScreen(phase_id, item_id))
+
+    def action_go_next(self) -> None:
+        """Opens the phase of the item Next names, on that item (r then runs it)."""
+        nxt, _first_for = self.engine.next_step()
+        if nxt is not None:
+            self.action_go_home()
+            self.action_open_phase(nxt.phase, nxt.id)
 
     def action_rollback(self) -> None:
         from .rollback import RollbackScreen

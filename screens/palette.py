@@ -30,6 +30,7 @@ def wizard_commands(app: "WizardApp", screen: Screen) -> Iterable[SystemCommand]
         label = f"phase {num}" if num.isdigit() else "the secrets group"
         yield SystemCommand(f"Go to {label}: {title}", f"Open the checklist of {title}",
                             lambda pid=pid: app.action_open_phase(pid))
+    yield SystemCommand("Go to Next", "Open the item the home screen's Next names", app.action_go_next)
     yield SystemCommand("Go home", "Back to the phase overview", app.action_go_home)
     if app.busy:
         yield SystemCommand("Stop the running step", "Cancel the running check or action", app.action_stop)

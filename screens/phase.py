@@ -42,9 +42,10 @@ the command log. Tab moves between the panes; z zooms the focused pane to the wh
         Binding("z", "zoom", "Zoom pane", show=False, id="phase.zoom"),  # in the help and the palette
     ]
 
-    def __init__(self, phase_id: str) -> None:
+    def __init__(self, phase_id: str, item_id: str | None = None) -> None:
         super().__init__()
         self.phase_id = phase_id
+        self.start_on = item_id
         self.number, self.phase_title = next((num, title) for pid, num, title in PHASES if pid == phase_id)
         self.title = self.phase_title
 
@@ -67,10 +68,21 @@ the command log. Tab moves between the panes; z zooms the focused pane to the wh
         self.query_one(Checklist).highlighted = self._first_to_do()
         self.watch(self.app, "revision", self.show_state)
 
+    def highlight(self, item_id: str) -> None:
+        ids = [it.id for it in self.items]
+        if item_id in ids:
+            self.query_one(Checklist).highlighted = ids.index(item_id)
+
     def _first_to_do(self) -> int:
-        """The item to start on: the first that has not passed and can run now (2.1 on a repo with no
-        cluster pinned, where 2.0 waits for 1.0), else the first."""
+        """The item to start on: the one asked for (n at home), else the item Next names when it is in
+        this phase, else the first that has not passed and can run now (2.1 on a repo with no cluster
+        pinned, where 2.0 waits for 1.0), else the first."""
         state, engine = self.app.session.state, self.app.engine
+        ids = [it.id for it in self.items]
+        nxt = engine.next_step()[0]
+        for wanted in (self.start_on, nxt.id if nxt else None):
+            if wanted in ids:
+                return ids.index(wanted)
         for i, it in enumerate(self.items):
             if (not it.unavailable and state.item(it.id).status not in ("passed", "skipped")
                     and not engine.missing_prerequisites(it)):

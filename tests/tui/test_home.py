@@ -73,3 +73,24 @@ async def test_digit_keys_jump_to_a_phase(app):
 
 def span_text(text, span) -> str:
     return text.plain[span.start:span.end]
+
+
+async def test_n_opens_the_item_next_names_highlighted_so_r_runs_it(app):
+    """The Next line says where to go and `n` goes there (issue 24: the pty journey follows it)."""
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        nxt = app.engine.next_step()[0]
+        assert "(n goes there)" in text_of(app.screen.query_one("#next-step"))
+        await pilot.press("2")  # somewhere else first: n goes from any phase, through home
+        await pilot.pause()
+        app.action_go_next()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PhaseScreen) and screen.phase_id == nxt.phase
+        assert screen.selected_item.id == nxt.id
+        assert len(app.screen_stack) == 2  # home, then the phase: Esc goes home
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, PhaseScreen) and app.screen.selected_item.id == nxt.id
