@@ -34,9 +34,9 @@ from .widgets.title_bar import TitleBar
 
 
 class Overview(Message):
-    def __init__(self, rows, note: str | None = None) -> None:
+    def __init__(self, rows, note: str | None = None, error: str | None = None) -> None:
         super().__init__()
-        self.rows, self.note = rows, note
+        self.rows, self.note, self.error = rows, note, error
 
 
 class Previewed(Message):
@@ -134,20 +134,34 @@ the context name). g looks again at what can be undone; Esc goes back.
             self._show_note()
 
     def action_refresh(self, note: str | None = None, *, chained: bool = False) -> None:
-        """Recompute what can be undone; `note` (the last action's result) stays on top of the text."""
+        """Recompute what can be undone; `note` (the last action's result) stays on top of the text.
+
+        Until the new list arrives the old one is greyed out and takes no keys: after an action its rows
+        are stale (a revert just run still offered as available), and acting on one would surprise."""
         app = self.app
+        ol = self.query_one("#rollback-actions", OptionList)
+        ol.disabled = ol.loading = True
 
         def work():
-            rows = overview(app.session)
+            try:
+                rows = overview(app.session)
+            except Exception as e:  # noqa: BLE001 - shown on the screen; the list takes keys again
+                self.post_message(Overview(None, note, str(e)))
+                return
             self.post_message(Overview(rows, note))
 
-        app._start(work, "rollback-overview", "Looking at what can be undone", chained=chained)
+        if app._start(work, "rollback-overview", "Looking at what can be undone", chained=chained) is None:
+            ol.disabled = ol.loading = False  # not started (another step runs): the list stays as it was
 
     @on(Overview)
     def show_overview(self, message: Overview) -> None:
+        ol = self.query_one("#rollback-actions", OptionList)
+        ol.disabled = ol.loading = False
+        if message.error is not None:
+            self.show_error("What can be undone could not be read (g reads it again)", message.error)
+            return
         self.rows = message.rows
         self.chosen, self.plan = None, None  # a fresh list: nothing is previewed yet
-        ol = self.query_one("#rollback-actions", OptionList)
         ol.clear_options()
         for r in self.rows:
             mark = "✔" if r.available else "·"
@@ -311,6 +325,8 @@ the context name). g looks again at what can be undone; Esc goes back.
             chosen = Options(namespaces=plan.data.get("namespaces") or [], kinds=plan.data.get("kinds") or [],
                              overwrite=bool(plan.data.get("overwrite")))
             body += f"\n\nChosen: {escape(describe(chosen))}."
+        if word:  # said as the items' confirmation says it
+            body += f"\n\nIt acts on the cluster of context {word!r}."
         self.app.push_screen(ConfirmDialog(f"Rollback: {act.title}?", body, ok_label="Run it", require_text=word,
                                            danger=act.destructive), partial(self._decided, act.name, plan))
 

@@ -89,26 +89,25 @@ def pinned_word(session) -> str:
     return session.context or current_branch(session) or session.repo.name
 
 
-def item_confirmation(session, plan: Plan) -> Confirmation:
-    """Nothing changes: no question. The cluster changes: type its context name. Else yes/no."""
+def confirmation(session, plan: Plan, *, destructive: bool = False, prune_risk: bool = False) -> Confirmation:
+    """One rule for every front end, for items and rollbacks alike: nothing changes, no question; the
+    cluster changes (a suspend as much as a bootstrap), or something is destroyed, or Flux may prune: type
+    the pinned context's name; else (the repo only) yes/no. The prune risk also needs its own
+    acknowledgement when nobody types (an unattended --yes)."""
     why = what_it_changes(plan)
     if plan.changes == "nothing":
         return Confirmation("none", why=why)
-    if "cluster" in plan.changes:
-        return Confirmation("typed", pinned_word(session), why=why)
+    if "cluster" in plan.changes or destructive or prune_risk:
+        return Confirmation("typed", pinned_word(session), why=why, acknowledge="allow-prune" if prune_risk else None)
     return Confirmation("yes", why=why)
+
+
+def item_confirmation(session, plan: Plan) -> Confirmation:
+    return confirmation(session, plan)
 
 
 def rollback_confirmation(session, act, plan: Plan) -> Confirmation:
-    """A destructive action or one where Flux may prune: type the word; the prune risk also needs its
-    own acknowledgement when nobody types (an unattended --yes)."""
-    risk = bool(plan.data.get("prune_risk"))
-    why = what_it_changes(plan)
-    if plan.changes == "nothing":
-        return Confirmation("none", why=why)
-    if act.destructive or risk:
-        return Confirmation("typed", pinned_word(session), why=why, acknowledge="allow-prune" if risk else None)
-    return Confirmation("yes", why=why)
+    return confirmation(session, plan, destructive=act.destructive, prune_risk=bool(plan.data.get("prune_risk")))
 
 
 def _ask(asker: Asker, c: Confirmation, title: str, plan: Plan, what: str) -> "Outcome | None":

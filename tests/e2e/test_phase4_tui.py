@@ -187,16 +187,13 @@ async def choose_action(pilot, screen, name: str) -> None:
     await pilot.press("enter")
 
 
-async def run_previewed(pilot, screen, expect: str) -> None:
+async def run_previewed(pilot, screen, expect: str, context: str) -> None:
     await wait_for(pilot, lambda: expect in text_of(screen.query_one("#rollback-text")), timeout=120)
     run = screen.query_one("#rollback-run", Button)
     assert not run.disabled
     run.press()
-    from screens.dialogs.confirm import ConfirmDialog
-
-    dialog = await wait_for_screen(pilot, ConfirmDialog, "#ok")
-    assert dialog.require_text is None  # suspend/resume are not destructive: a plain confirmation
-    dialog.query_one("#ok", Button).press()
+    # Suspend/resume change the cluster: the context name is typed, as for every item that does (one rule).
+    await confirm_typing_the_context(pilot, context)
 
 
 async def test_suspend_one_kustomization_and_resume_through_the_tui(bootstrapped, monkeypatch):
@@ -211,6 +208,7 @@ async def test_suspend_one_kustomization_and_resume_through_the_tui(bootstrapped
     assert not any(k["spec"].get("suspend") for k in before.values())
 
     with tui_session(repo, env, monkeypatch, keys=("KUBECONFIG", "PATH", "HOMELAB_WIZARD_DATA", "GIT_PASSWORD")) as session:
+        context = session.state.cluster.context
         app = make_app(session)
         async with app.run_test(size=SIZE) as pilot:
             await wait_for_screen(pilot, ResumeDialog, "#resume-list", timeout=60)
@@ -233,7 +231,7 @@ async def test_suspend_one_kustomization_and_resume_through_the_tui(bootstrapped
             await pilot.pause()
             assert text_of(dialog.query_one("#ks-scope")) == "suspend: flux-system/apps"
             await pilot.press("ctrl+s")
-            await run_previewed(pilot, screen, "flux suspend kustomization apps -n flux-system")
+            await run_previewed(pilot, screen, "flux suspend kustomization apps -n flux-system", context)
             assert "flux suspend kustomization flux-system" not in text_of(screen.query_one("#rollback-text"))
             await wait_for(pilot, lambda: "suspend: passed" in text_of(screen.query_one("#rollback-text"))
                            .replace("[b]", "").replace("[/b]", ""), timeout=120)
@@ -250,7 +248,7 @@ async def test_suspend_one_kustomization_and_resume_through_the_tui(bootstrapped
                       for i in range(len(offered))]
             assert "flux-system/apps  (suspended)" in labels, labels
             await pilot.press("ctrl+s")
-            await run_previewed(pilot, screen, "flux resume kustomization apps -n flux-system")
+            await run_previewed(pilot, screen, "flux resume kustomization apps -n flux-system", context)
             await wait_for(pilot, lambda: "resume: passed" in text_of(screen.query_one("#rollback-text"))
                            .replace("[b]", "").replace("[/b]", ""), timeout=240)
     k = ks_state(env)["flux-system/apps"]

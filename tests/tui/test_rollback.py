@@ -110,3 +110,44 @@ async def test_enter_on_entry_previews_the_first_action_that_can_run_and_the_tex
         assert ol.get_option_at_index(ol.highlighted).id == "discard"
         assert "(discard)" in text_of(text) and "git revert --no-edit" not in text_of(text)
         assert screen.query_one("#rollback-run", Button).disabled
+
+
+async def test_after_an_action_the_stale_list_takes_no_keys_until_it_is_read_again(app, session, monkeypatch):
+    """Issue 24 (point 10): for a few seconds after an action the list still offered what it had just
+    undone. Now it is greyed out (loading, disabled) until the fresh overview arrives; a failed read says so
+    and gives the keys back."""
+    import threading
+
+    import screens.rollback as rb
+    from wizard.checklist import Verdict
+
+    wizard_commit(session)
+    real, gate = rb.overview, threading.Event()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        while len(app.screen_stack) > 1:  # e.g. the resume prompt
+            app.pop_screen()
+        await pilot.press("u")
+        await settle(pilot)
+        screen = app.screen
+        ol = screen.query_one("#rollback-actions", OptionList)
+        assert not ol.disabled and ol.get_option("revert").disabled is False
+
+        monkeypatch.setattr(rb, "overview", lambda s: gate.wait(30) and real(s))
+        screen.post_message(rb.Finished("revert", Verdict("passed", "reverted"), None))
+        await wait_for(pilot, lambda: ol.disabled and ol.loading)
+        await pilot.press("enter")  # on the stale row: nothing starts
+        await pilot.pause()
+        assert screen.chosen is None and not app.plans
+        gate.set()
+        await wait_for(pilot, lambda: not ol.disabled and not ol.loading)
+        assert "revert: passed" in text_of(screen.query_one("#rollback-text")).replace("[b]", "").replace("[/b]", "")
+
+        def broken(s):
+            raise RuntimeError("kubectl get kustomizations failed: connection refused")
+
+        monkeypatch.setattr(rb, "overview", broken)
+        await pilot.press("g")
+        await wait_for(pilot, lambda: "could not be read" in text_of(screen.query_one("#rollback-text")))
+        await settle(pilot)
+        assert not ol.disabled and not ol.loading
