@@ -7,41 +7,48 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Markdown
 
-INTRO = """\
-# homelab-wizard
-
-The wizard moves this repository to Flux CD in five phases. An item is ticked only when its
-live check passes; its evidence (the commands run and what they showed) stays with it.
-Nothing changes without a preview and your confirmation, and every step is saved at once:
-quit at any time and resume later.
+ABOUT = """\
+The wizard moves this repository to Flux CD in five phases. An item is ticked only when its live check
+passes; its evidence (the commands run and what they showed) stays with it. Nothing changes without a
+preview and your confirmation, and every step is saved at once: quit at any time and resume later.
 """
 
 GENERAL = [
-    ("↑ ↓ / enter", "move in a list / open or preview the highlighted entry"),
     ("ctrl+p", "command palette: verify all, go to a phase, stop…"),
-    ("tab / shift+tab", "move between panes and buttons"),
-    ("esc", "back out of a dialog or a phase"),
+    ("tab / esc", "move between panes and buttons / back out of a dialog or a screen"),
     ("x", "stop the running check or action"),
-    ("P / S / F / u", "from every screen: the Phase 2 plan, secrets, Flux status, undo (rollback)"),
+    ("P / S / F / u", "the Phase 2 plan, secrets, Flux status, undo (rollback)"),
     ("g", "on the plan, secrets, Flux status and rollback screens: read it all again"),
     ("ctrl+q", "save and quit (asks first while something runs)"),
 ]
+# Said once, under "Everywhere": a screen's own binding for one of these keys is not listed again.
+GENERAL_KEYS = {"ctrl+p", "tab", "shift+tab", "escape", "x", "P", "S", "F", "u", "g", "ctrl+q", "question_mark", "f1",
+                "left", "right", "up", "down"}
 
 
 def keys_markdown(screen: Screen) -> str:
-    """A table of the keys shown in the footer of `screen` (its own and the App's), then the general ones."""
+    """The keys of `screen` itself (also those the footer has no room for), as a table."""
     rows, seen = [], set()
     for key, active in screen.active_bindings.items():
         b = active.binding
-        # Every key that works here, also those the footer has no room for; not the arrow-key noise.
-        if not b.description or b.key in ("left", "right", "up", "down") or (b.action, b.description) in seen:
+        if not b.description or active.node is screen.app or b.key in GENERAL_KEYS or (b.action, b.description) in seen:
             continue
         seen.add((b.action, b.description))
         why = getattr(screen, "unavailable_reason", lambda action: None)(b.action)
         note = "" if active.enabled else f" *({why or 'not available now'})*"
         rows.append(f"| `{screen.app.get_key_display(b)}` | {b.description}{note} |")
-    general = [f"| `{k}` | {d} |" for k, d in GENERAL]
-    return "\n".join(["| Key | Does |", "|---|---|", *rows, *general])
+    return "\n".join(["| Key | Does |", "|---|---|", *rows]) if rows else ""
+
+
+def help_markdown(screen: Screen) -> str:
+    """What matters on this screen first (its purpose and its keys), then the keys that work everywhere,
+    then what the wizard is: at 80x24 the first page is about where the user is (issue 24: the help listed
+    too much at once, the keys of the screen below the fold)."""
+    about = (getattr(screen, "HELP", None) or "").strip()
+    here = keys_markdown(screen)
+    general = "\n".join(["| Key | Does |", "|---|---|", *[f"| `{k}` | {d} |" for k, d in GENERAL]])
+    parts = ["## This screen", about, here, "## Everywhere", general, "## The wizard", ABOUT]
+    return "\n\n".join(p for p in parts if p) + "\n"
 
 
 class HelpDialog(ModalScreen[None]):
@@ -54,8 +61,7 @@ class HelpDialog(ModalScreen[None]):
 
     def __init__(self, screen: Screen) -> None:
         super().__init__()
-        about = getattr(screen, "HELP", None) or ""
-        self.text = f"{INTRO}\n## This screen\n\n{about}\n\n## Keys\n\n{keys_markdown(screen)}\n"
+        self.text = help_markdown(screen)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box", classes="dialog"):

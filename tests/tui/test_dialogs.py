@@ -23,7 +23,7 @@ async def test_question_mark_opens_help_with_the_keys_of_the_screen(app):
         await pilot.pause()
         assert isinstance(app.screen, HelpDialog)
         assert "| `r` | Run |" in app.screen.text
-        assert "| `esc` | Back |" in app.screen.text
+        assert "back out of a dialog or a screen" in app.screen.text  # esc, said once under Everywhere
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, PhaseScreen)
@@ -181,3 +181,25 @@ async def test_the_confirmation_shows_the_preview_it_asks_about(app, session):
         assert "kubectl get secrets,configmaps -A -o json [values withheld]" in body
         assert "write backups/20261207/objects.yaml" in body
         assert "Preview pane" not in body
+
+
+async def test_help_at_80x24_opens_on_this_screens_keys_and_lists_each_key_once(app):
+    """Issue 24 (point 10): the help listed too much at once; at 80x24 the screen's own keys were below
+    the fold, under the wizard's introduction, and the keys that work everywhere were listed twice."""
+    from textual.widgets import Markdown
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, HelpDialog)
+        text = dialog.text
+        assert text.index("## This screen") < text.index("| `r` | Run |") < text.index("## Everywhere") \
+            < text.index("## The wizard")
+        for key in ("`P", "`x`", "`ctrl+q`", "`g`", "`r`", "`v`"):
+            assert text.count(f"| {key}") == 1, (key, text)
+        await pilot.pause()
+        first_table = dialog.query_one(Markdown).query("MarkdownTable").first()
+        assert first_table.region.y + 4 <= 24, first_table.region  # its first rows are on the first page
