@@ -50,6 +50,17 @@ def revision_cell(revision: str | None) -> str:
     return f"{head}:{digest[:12]}" if head else revision[:24]
 
 
+def in_reading_order(rows: list) -> list:
+    """What needs attention first (not Ready, then suspended), then the sources, then the Kustomizations,
+    each by namespace/name: with dozens of Kustomizations the few that matter are at the top, highlighted,
+    instead of somewhere in the list (issue 24, point 8)."""
+    def key(st):
+        attention = 0 if not st.ready and not st.suspended else 1 if st.suspended else 2
+        return (attention, st.ref.startswith("Kustomization "), st.ref.split(" ", 1)[-1], st.ref)
+
+    return sorted(rows, key=key)
+
+
 def row_of(st) -> tuple:
     reason = st.reason or ""
     if not st.ready and st.message:
@@ -174,15 +185,18 @@ under the table. g reads the cluster again; d shows the tool's own output of an 
             return
         self.refresh_bindings()
         msg.set_class(False, "-error")
-        for st in message.rows:
+        for st in in_reading_order(message.rows):
             table.add_row(*row_of(st), key=st.ref)
+        if message.rows:
+            table.move_cursor(row=0)  # the first that needs attention, its whole reason shown below
         if not message.rows:
             msg.update(f"No Flux Kustomizations or sources in the cluster (read at {at}): Flux is not bootstrapped yet.")
             return
         kss = [r for r in message.rows if r.ref.startswith("Kustomization ")]
         bad = [r for r in message.rows if r.suspended or not r.ready]
         suspended = sum(r.suspended for r in message.rows)
+        named = ", ".join(r.ref.split(" ", 1)[-1] for r in in_reading_order(bad)[:3]) + (", …" if len(bad) > 3 else "")
         summary = (f"{len(kss)} Kustomization(s), {len(message.rows) - len(kss)} source(s); "
-                   + (f"{len(bad)} need attention" if bad else "all Ready")
+                   + (f"{len(bad)} need attention ({named}, at the top)" if bad else "all Ready")
                    + (f", {suspended} suspended" if suspended else "") + f" (read at {at}; g to refresh)")
         msg.update(summary)

@@ -142,6 +142,33 @@ async def test_rows_show_ready_revision_reconcile_reason_and_mark_suspended(app)
         assert "3 Kustomization(s), 1 source(s)" in msg and "2 need attention" in msg and "1 suspended" in msg
 
 
+async def test_with_many_kustomizations_the_ones_needing_attention_come_first_and_are_named(app):
+    """Issue 24 (point 8): the Flux status screen was hard to read once many Kustomizations existed: rows in
+    the cluster's order, the broken one somewhere in the middle."""
+    from screens.flux_status import FluxStatusFetched
+
+    rows = [ObjState.of(_obj("Kustomization", f"app-{i:02}")) for i in range(30)]
+    rows[17] = ObjState.of(_obj("Kustomization", "app-17", ready=False, reason="HealthCheckFailed", message="timeout"))
+    rows[5] = ObjState.of(_obj("Kustomization", "app-05", suspend=True))
+    rows.insert(12, ObjState.of(_obj("GitRepository", "flux-system")))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.action_open_flux_status()
+        await pilot.pause()
+        screen = app.screen
+        await wait_for(pilot, lambda: not screen.loading)
+        screen.post_message(FluxStatusFetched(rows))
+        await pilot.pause()
+        table = screen.query_one("#flux-status-table", DataTable)
+        order = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert order[:3] == ["Kustomization flux-system/app-17", "Kustomization flux-system/app-05",
+                             "GitRepository flux-system/flux-system"], order[:5]
+        assert order[3:] == sorted(order[3:])
+        await wait_for(pilot, lambda: "timeout" in text_of(screen.query_one("#flux-status-detail")))
+        msg = _message(screen)
+        assert "2 need attention (flux-system/app-17, flux-system/app-05, at the top)" in msg, msg
+
+
 async def test_a_long_reason_is_shown_whole_and_wrapped_under_the_table_at_80_columns(app):
     """Issue 15 (point 10): reasons were cut at the column ("BuildFailed: se")."""
     from screens.flux_status import FluxStatusFetched
