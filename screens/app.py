@@ -36,11 +36,12 @@ from .messages import CommandStarted, JobEnded, PlanPrepared, PlanRefused
 from .activity import ActivityLog
 from .wording import Wording
 from .navigation import NavigationActions
+from .asking import AskingActions
 
 STYLES = Path(assets.__file__).parent / "styles"
 
 
-class WizardApp(ActivityLog, NavigationActions, Wording, App[int]):
+class WizardApp(ActivityLog, AskingActions, NavigationActions, Wording, App[int]):
     """The homelab-wizard TUI for one locked, loaded Session."""
 
     TITLE = "homelab-wizard"
@@ -124,8 +125,10 @@ class WizardApp(ActivityLog, NavigationActions, Wording, App[int]):
             self._start_run(item_id, plan)
             return
 
-        def decided(go: bool | None) -> None:
-            if go:
+        def decided(go: bool | str | None) -> None:
+            if go == "answers":  # the preview made the user change a choice: the form, then a new preview
+                self.show_questions(item_id, confirm=True)
+            elif go:
                 self._start_run(item_id, plan)
             else:
                 self.write_log(f"{item_id}: cancelled at the confirmation; nothing was changed")
@@ -210,42 +213,6 @@ class WizardApp(ActivityLog, NavigationActions, Wording, App[int]):
         self.write_log(f"running {item_id}: {plan.summary}")
         self._start(partial(_jobs().run_item, self, item_id, plan), "run", f"Running {item_id}", chained=True)
 
-    def ask_token(self, item_id: str, var: str, confirm: bool) -> None:
-        """The no-echo prompt for the git token `item_id` needs; once typed, prepare its plan again."""
-        from .dialogs.token import TokenDialog
-
-        item = self.engine.item(item_id)
-
-        def typed(ok: bool | None) -> None:
-            if ok:
-                self.write_log(f"{var}: typed at the no-echo prompt (kept in memory for this session only)")
-                # Chained: the worker that asked may still be returning; this one continues its run.
-                self._start_plan(item_id, confirm, chained=True)
-            else:
-                self.write_log(f"{item_id}: no {var} typed; nothing was changed")
-                self.notify(f"Cancelled: export {var} before starting the wizard, or type it when asked.",
-                            title=item_id)
-
-        self.push_screen(TokenDialog(self.session, var, f"{item.alias} {item.title}"), typed)
-
-    def ask_answers(self, item_id: str, questions: list, confirm: bool) -> None:
-        """The answers form for questions the core raised while planning; once answered, plan again."""
-        from types import SimpleNamespace
-
-        item = self.engine.item(item_id)
-        shim = SimpleNamespace(alias=item.alias, title=f"{item.title}: what it needs to know", questions=questions)
-
-        def answered(answers: dict | None) -> None:
-            if answers is None:
-                self.write_log(f"{item_id}: the questions were not answered; nothing was changed")
-                return
-            if self._save_answers(answers):
-                self._start_plan(item_id, confirm, chained=True)
-
-        from .dialogs.answers import AnswersDialog
-
-        self.push_screen(AnswersDialog(shim, self.session.answers), answered)
-
     def request_preview(self, item_id: str) -> None:
         """Show what running the item would do; asks unanswered questions first."""
         self._with_answers(item_id, confirm=False)
@@ -262,8 +229,9 @@ class WizardApp(ActivityLog, NavigationActions, Wording, App[int]):
         if self.work_running():
             self.notify("Another step is still running; wait for it or press x to stop it.", severity="warning")
             return
-        unanswered = [q for q in item.questions if q.key not in self.session.answers]
-        if not (item.questions and (confirm or unanswered)):
+        # The form only for what is not answered yet: a saved answer is not asked again (the preview in the
+        # confirmation offers "Change answers…"), so a choice is seen with its preview (issue 24, point 10).
+        if not [q for q in item.questions if q.key not in self.session.answers]:
             self._start_plan(item_id, confirm)
         elif self.engine.missing_prerequisites(item):
             # Checked live, off the UI thread: a blocked item says what it needs before asking anything.
@@ -271,49 +239,6 @@ class WizardApp(ActivityLog, NavigationActions, Wording, App[int]):
                         f"Checking what {item_id} needs")
         else:
             self.show_questions(item_id, confirm)
-
-    def show_questions(self, item_id: str, confirm: bool) -> None:
-        from .dialogs.answers import AnswersDialog
-
-        item = self.engine.item(item_id)
-        self.push_screen(AnswersDialog(item, {**item.suggested(self.session), **self.session.answers}),
-                         lambda answers: answers is not None and self._answered(item_id, answers, confirm))
-
-    def edit_answers(self, item_id: str) -> None:
-        """The item's questions with their saved answers, to change one: its declared questions, and the
-        ones it raised while planning (2.0's adopt.<object>) that have an answer."""
-        from types import SimpleNamespace
-
-        from .dialogs.answers import AnswersDialog
-
-        item = self.engine.item(item_id)
-        declared = {q.key for q in item.questions}
-        raised = [q for q in self.engine.saved_questions(item) if q.key not in declared]
-        form = SimpleNamespace(alias=item.alias, title=item.title, questions=[*item.questions, *raised])
-
-        def answered(answers: dict | None) -> None:
-            if answers is not None:
-                self.engine.answers_changed(item)
-                self._save_answers(answers)
-
-        self.push_screen(AnswersDialog(form, {**item.suggested(self.session), **self.session.answers}), answered)
-
-    def _save_answers(self, answers: dict) -> bool:
-        self.session.answers.update(answers)
-        try:
-            self.session.store.save()
-        except StateError as e:
-            from .dialogs.error import ErrorDialog
-
-            self.push_screen(ErrorDialog("The answers were not saved", str(e)))
-            return False
-        self.plans.clear()  # previews were computed from the old answers
-        self.revision += 1
-        return True
-
-    def _answered(self, item_id: str, answers: dict, confirm: bool) -> None:
-        if self._save_answers(answers):
-            self._start_plan(item_id, confirm)
 
     # -- actions -----------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -19,8 +19,9 @@ from .fit import FittedDialog
 
 
 
-class ConfirmDialog(FittedDialog, ModalScreen[bool]):
-    """Asks yes or no; dismisses with True only when the user explicitly goes ahead."""
+class ConfirmDialog(FittedDialog, ModalScreen["bool | str"]):
+    """Asks yes or no; dismisses with True only when the user explicitly goes ahead ("answers" when the
+    user chose to change the answers the preview was made with)."""
 
     AUTO_FOCUS = "#cancel"
     BINDINGS = [
@@ -30,8 +31,9 @@ class ConfirmDialog(FittedDialog, ModalScreen[bool]):
     ]
 
     def __init__(self, title: str, body: "str | Text", *, ok_label: str = "Go ahead", require_text: str | None = None,
-                 danger: bool = False) -> None:
+                 danger: bool = False, change_answers: bool = False) -> None:
         super().__init__()
+        self.change_answers = change_answers
         self.title_text = title
         self.body = body
         self.ok_label = ok_label
@@ -50,6 +52,8 @@ class ConfirmDialog(FittedDialog, ModalScreen[bool]):
                 yield Button("Cancel", id="cancel")
                 yield Button(self.ok_label, id="ok", variant="error" if self.danger else "primary",
                              disabled=self.require_text is not None)
+                if self.change_answers:
+                    yield Button("Change answers…", id="change-answers")
 
     def on_mount(self) -> None:
         if self.require_text is not None:
@@ -73,6 +77,10 @@ class ConfirmDialog(FittedDialog, ModalScreen[bool]):
     def action_cancel(self) -> None:
         self.dismiss(False)
 
+    @on(Button.Pressed, "#change-answers")
+    def change(self) -> None:
+        self.dismiss("answers")
+
 
 def confirm_for_plan(item: Item, plan: Plan, session: Session) -> ConfirmDialog:
     """The confirmation for running a previewed plan; cluster changes ask for the context name."""
@@ -88,4 +96,5 @@ def confirm_for_plan(item: Item, plan: Plan, session: Session) -> ConfirmDialog:
     body.append("\n\nWhat it does:\n", style="bold")
     body.append(plan.render())
     return ConfirmDialog(f"Run {item.alias} {item.title}?", body, ok_label="Run it", require_text=require,
+                         change_answers=bool(item.questions),
                          danger=plan.changes in ("cluster", "repo"))

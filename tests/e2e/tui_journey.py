@@ -69,6 +69,8 @@ class TuiJourney:
             try:
                 it = (json.loads(path.read_text()).get("items") or {}).get(item_id) or {}
                 return it.get("status"), it.get("checked_at"), it.get("message")
+            except FileNotFoundError:  # nothing saved yet (a fresh repo)
+                return None, None, None
             except (OSError, ValueError):
                 time.sleep(0.05)
         raise AssertionError(f"{path} could not be read")
@@ -167,8 +169,16 @@ class TuiJourney:
         before = self.state_of(item_id)
         mark = len(self.keys)
         self.refusal = None
-        self.press("n")
-        self.term.wait_until(lambda t: "Next: " not in t, f"{alias}'s phase opening", 30)
+        for attempt in range(6):
+            # A key pressed while the program is still starting (its first frame is drawn before it reads
+            # keys) is lost; n again is harmless: it does nothing on the phase screen.
+            self.press("n")
+            try:
+                self.term.wait_until(lambda t: "Next: " not in t, f"{alias}'s phase opening", 5 if attempt < 5 else 30)
+                break
+            except AssertionError:
+                if attempt == 5:
+                    raise
         self.press("k" if alias == "5.3" else "r")
         deadline = time.monotonic() + 1200
         while True:
@@ -184,6 +194,7 @@ class TuiJourney:
             assert time.monotonic() < deadline, f"{alias} did not finish:\n{text}"
             self.term.pump(0.3)
         self.steps.append(Step(alias, outcome, self.keys[mark:]))
+        print(f"[tui journey] {alias}: {outcome[:200]}  (keys: {' '.join(self.keys[mark:])})", flush=True)
         self.around("after", alias)
 
     def follow(self, until=lambda alias: False, max_steps: int = 90) -> None:
