@@ -146,7 +146,7 @@ class WizardApp(ActivityLog, AskingActions, NavigationActions, Wording, App[int]
             self.active_items.clear()
             self.checking = None
         self.revision += 1
-        self.screen.refresh_bindings()
+        self._refresh_footers()
 
     @on(Worker.StateChanged)
     def worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -231,7 +231,8 @@ class WizardApp(ActivityLog, AskingActions, NavigationActions, Wording, App[int]
             return
         # The form only for what is not answered yet: a saved answer is not asked again (the preview in the
         # confirmation offers "Change answers…"), so a choice is seen with its preview (issue 24, point 10).
-        if not [q for q in item.questions if q.key not in self.session.answers]:
+        answers = self.session.answers
+        if not [q for q in item.questions if q.key not in answers and q.applies(answers)]:
             self._start_plan(item_id, confirm)
         elif self.engine.missing_prerequisites(item):
             # Checked live, off the UI thread: a blocked item says what it needs before asking anything.
@@ -250,7 +251,13 @@ class WizardApp(ActivityLog, AskingActions, NavigationActions, Wording, App[int]
 
     def watch_busy(self, busy: bool) -> None:
         # Screen-level bindings (run, verify…) depend on it too.
-        self.screen.refresh_bindings()
+        self._refresh_footers()
+
+    def _refresh_footers(self) -> None:
+        # Every screen of the stack: a dialog's translucent backdrop shows the footer of the screen under it,
+        # which otherwise kept "x Stop" after the work had ended.
+        for screen in self.screen_stack:
+            screen.refresh_bindings()
 
     def action_help(self) -> None:
         from .dialogs.help import HelpDialog  # Markdown is slow to import: not on the start-up path

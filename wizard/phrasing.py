@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 # "answer KEY=" or "the answer KEY=", where KEY is a question key (option, helm.<folder>, duplicate.<ref>, keep.<file:line>)
-_ANSWER = re.compile(r"\b(?:the )?answer (?=[A-Za-z][\w./:<>*-]*=)")
+_ANSWER = re.compile(r"\b(?:[Tt]he )?[Aa]nswer (?=[A-Za-z][\w./:<>*-]*=)")
 
 
 def for_cli(text: str) -> str:
@@ -20,7 +20,7 @@ def for_cli(text: str) -> str:
 # "run 2.0 repo.adopt", "run repo.adopt", "run secrets.decryption (S.4)": an item named in CLI words.
 _RUN = re.compile(r"\brun (?:(?P<alias>[0-9S]\.[0-9]) )?(?P<id>(?:prep|repo|secrets|bootstrap|validate|integrate)"
                   r"\.[a-z-]+)(?: \((?P<alias2>[0-9S]\.[0-9])\))?")
-_ANSWER_PAIR = re.compile(r"\b(?:the )?answer (?P<key>[A-Za-z][\w./:<>*-]*)=(?P<value>[^\s,;)]*)")
+_ANSWER_PAIR = re.compile(r"\b(?:[Tt]he )?[Aa]nswer (?P<key>[A-Za-z][\w./:<>*-]*)=(?P<value>[^\s,;)]*)")
 
 
 def for_tui(text: str, items, prompts: dict[str, str] | None = None) -> str:

@@ -23,7 +23,8 @@ GENERAL = [
 ]
 # Said once, under "Everywhere": a screen's own binding for one of these keys is not listed again.
 GENERAL_KEYS = {"ctrl+p", "tab", "shift+tab", "escape", "x", "P", "S", "F", "u", "g", "ctrl+q", "question_mark", "f1",
-                "left", "right", "up", "down"}
+                # a list's own movement keys (Home, End, Page Up…): every list has them, nobody reads help for them
+                "left", "right", "up", "down", "home", "end", "pageup", "pagedown"}
 
 
 def keys_markdown(screen: Screen) -> str:

@@ -64,18 +64,22 @@ class AnswerForm(Vertical):
                 out[q.key] = str(widget.value)
         return out
 
+    def applying(self, now: dict) -> list[bool]:
+        """Which questions the form asks now. A form with no field is never right: when none applies (a
+        question a plan raised, declared with `when` for the item's own form: 2.5's ci-deploy), all are asked."""
+        shown = [q.applies(now) for q in self.questions]
+        return shown if any(shown) else [True] * len(self.questions)
+
     def show_what_applies(self) -> None:
-        now = self.current()
-        for q in self.questions:
-            self.query_one(f"#{field_id(q)}-row").display = q.applies(now)
+        for q, show in zip(self.questions, self.applying(self.current())):
+            self.query_one(f"#{field_id(q)}-row").display = show
 
     def values(self) -> dict[str, str] | None:
         """The validated answers of the questions that apply, or None after marking the wrong fields."""
         out: dict[str, str] = {}
         ok = True
-        now = self.current()
-        for q in self.questions:
-            if not q.applies(now):
+        for q, asked in zip(self.questions, self.applying(self.current())):
+            if not asked:
                 continue
             widget = self.query_one(f"#{field_id(q)}")
             raw = widget.value if isinstance(widget, (Input, Select)) else ""

@@ -74,6 +74,7 @@ def followed(testbed_factory, tmp_path_factory):
         tui = TuiJourney(term, repo, secrets={"HOMELAB_WIZARD_WEBHOOK_URL": hook},
                          typed={"The notification-controller's event": events_url},
                          code=lambda: rx.wait_code()[0])
+        tui.trace = tmp_path / "screen.txt"
         kube_system: dict[str, dict] = {}
 
         def around(when: str, alias: str) -> None:

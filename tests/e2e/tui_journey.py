@@ -22,7 +22,7 @@ from tests.terminal import Terminal
 BY_ALIAS = {it.alias: it.id for it in CATALOG}
 # The wizard's own command-line syntax: the TUI must speak in keys and fields, never in these.
 RAW_CLI = re.compile(r"homelab-wizard (?:run|answer|skip|verify|status|rollback)\b|--set\b|--yes\b"
-                     r"|\banswer [\w.\-/]+=|\brun (?:prep|repo|secrets|bootstrap|validate|integrate)\.")
+                     r"|\banswer [\w.\-/]+=|\brun (?:prep|repo|secrets|bootstrap|validate|integrate)\.", re.I)
 NEXT = re.compile(r"Next: (\S+) ")
 TYPED = re.compile(r"Type (\S+) to confirm:")
 TOKEN = re.compile(r"(GIT_PASSWORD|HOMELAB_WIZARD_WEBHOOK_URL) for ")
@@ -54,10 +54,13 @@ class TuiJourney:
         self.pending_since: dict[str, float] = {}
         self.around = lambda when, alias: None  # called ("before" | "after", alias) around each step
         self.refusal: str | None = None
+        self.trace: Path | None = None
 
     # -- what the screen shows -----------------------------------------------------------------
     def screen(self) -> str:
         text = self.term.text()
+        if self.trace:  # the screen now, for a person watching a long run (tail -f)
+            self.trace.write_text(text)
         for line in text.splitlines():
             if RAW_CLI.search(line):
                 self.raw_cli.add(line.strip())
@@ -128,7 +131,9 @@ class TuiJourney:
                 if phrase in text and value not in text:
                     self.focus_field(phrase, text)
                     self.type(value)
-        self.forms.append(self.term.text())
+        sent = self.term.text()
+        assert self.forms[-2:] != [sent, sent], "the same form came back a third time:\n" + sent
+        self.forms.append(sent)
         self.press("ctrl+s")
         # Gone, or redrawn with what is wrong (then the same form comes round again: the step budget or
         # the dead-end check reports it with the screen).

@@ -35,8 +35,9 @@ def ci_plan(session, branch: str) -> tuple[list[Step], dict, str]:
     choice = session.answers.get(CI_DEPLOY.key)
     if choice is None:
         raise NeedsAnswers(f"the repository's CI applies manifests on push: {what}. Pushing the restructured tree "
-                           "would run it. Answer ci-deploy=with-rewrite (5.2's rewrite in the same push), "
-                           "ci-deploy=branch (push to a branch first) or ci-deploy=push (as it is)", [CI_DEPLOY])
+                           "would run it: answer ci-deploy=with-rewrite (5.2's rewrite in the same push), "
+                           "answer ci-deploy=branch (push to a branch first) or answer ci-deploy=push (as it is)",
+                           [CI_DEPLOY])
     steps = [Step("info", f"the repository's CI applies manifests on push: {d.describe()}") for d in found]
     if choice == REWRITE:
         changes, rewrite_steps, _ = rewrite_changes(session)
