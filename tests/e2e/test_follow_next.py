@@ -72,7 +72,8 @@ def followed(testbed_factory, tmp_path_factory):
         tui_env.update(TERM="xterm-256color", COLUMNS=str(COLS), LINES=str(ROWS))
         term = Terminal([str(VENV_BIN / "homelab-wizard"), "--repo", str(repo)], tui_env, COLS, ROWS)
         tui = TuiJourney(term, repo, secrets={"HOMELAB_WIZARD_WEBHOOK_URL": hook},
-                         typed={"The notification-controller's event": events_url},
+                         # 5.4's form: provider, severity, push (choices), then the event endpoint (typed)
+                         typed={"5.4 Notifications": (3, events_url)},
                          code=lambda: rx.wait_code()[0])
         tui.trace = tmp_path / "screen.txt"
         kube_system: dict[str, dict] = {}

@@ -40,17 +40,18 @@ class Step:
 class TuiJourney:
     """Drives `term` (the real binary on `repo`) by the keys a newcomer presses; keeps what it pressed and saw."""
 
-    def __init__(self, term: Terminal, repo: Path, *, secrets: dict[str, str], typed: dict[str, str],
+    def __init__(self, term: Terminal, repo: Path, *, secrets: dict[str, str], typed: dict[str, tuple[int, str]],
                  code=None) -> None:
         self.term, self.repo = term, repo
         self.secrets = secrets  # hidden-field title -> what the user types (the webhook address)
-        self.typed = typed  # a form field's prompt (a phrase of it) -> what only the user knows
+        self.typed = typed  # a form's title -> (Tabs from its first field to the one only the user can fill, value)
         self.code = code  # () -> the test event's code, once the receiver has it
         self.steps: list[Step] = []
         self.keys: list[str] = []  # every key pressed, in order (the closing note lists them)
         self.raw_cli: set[str] = set()  # screen lines that showed the wizard's CLI syntax
         self.seconds = 0.0
         self.forms: list[str] = []  # each form as it was sent
+        self.confirms: list[str] = []  # the title of each confirmation answered
         self.pending_since: dict[str, float] = {}
         self.around = lambda when, alias: None  # called ("before" | "after", alias) around each step
         self.refusal: str | None = None
@@ -94,6 +95,9 @@ class TuiJourney:
     def handle_dialog(self, text: str) -> str | None:
         """Answers the dialog on screen as a newcomer would; returns what it was, or None when none shows."""
         m = TYPED.search(text)
+        if m or "Run it" in text:
+            self.confirms.append(next((line.strip(" █") for line in text.splitlines() if "?" in line and " Run " in line
+                                       or "Rollback: " in line), "?"))
         if m:
             self.type(m.group(1))
             self.press("enter")
@@ -127,10 +131,12 @@ class TuiJourney:
         elif "Why skip" in text:
             self.type("no image controllers on this testbed")
         else:
-            for phrase, value in self.typed.items():
-                if phrase in text and value not in text:
-                    self.focus_field(phrase, text)
+            for title, (tabs, value) in self.typed.items():
+                if f"█  {title}" in text and value not in text:  # the dialog's own title (its border, then it)
+                    # The field below the fold: Tab from the first field reaches it (and scrolls it into view).
+                    self.press(*["tab"] * tabs)
                     self.type(value)
+                    assert value in self.term.text(), f"{value!r} did not go into its field:\n{self.term.text()}"
         sent = self.term.text()
         assert self.forms[-2:] != [sent, sent], "the same form came back a third time:\n" + sent
         self.forms.append(sent)
@@ -138,16 +144,6 @@ class TuiJourney:
         # Gone, or redrawn with what is wrong (then the same form comes round again: the step budget or
         # the dead-end check reports it with the screen).
         self.term.wait_until(lambda t: t != self.forms[-1], "the form going away or saying what is wrong", 30)
-
-    def focus_field(self, phrase: str, text: str) -> None:
-        """Tab from the first field to the one whose prompt holds `phrase` (fields in the order shown)."""
-        lines = text.splitlines()
-        prompt_rows = [i for i, line in enumerate(lines) if phrase in line]
-        assert prompt_rows, phrase
-        # The fields above it: each Select shows its choice on a row below its prompt; count the
-        # prompts (rows ending a question) before this one by the widgets' box corners.
-        above = sum(1 for line in lines[:prompt_rows[0]] if "▼" in line or "▲" in line)
-        self.press(*["tab"] * above)
 
     # -- the journey -------------------------------------------------------------------------------
     def settle(self, timeout: float = 900) -> str:
