@@ -27,7 +27,7 @@ NEXT = re.compile(r"Next: (\S+) ")
 TYPED = re.compile(r"Type (\S+) to confirm:")
 TOKEN = re.compile(r"(GIT_PASSWORD|HOMELAB_WIZARD_WEBHOOK_URL) for ")
 PENDING_SECONDS = 300
-COUNTS = re.compile(r"^\s*(\d|S)\s+(.+?)\s+━+\s+(\d+)/(\d+) passed(.*)$")
+COUNTS = re.compile(r"^\s*│?\s*(\d|S)\s+(.+?)\s+━+\s+(\d+)/(\d+) passed(.*?)\s*│?\s*$")
 
 
 @dataclass

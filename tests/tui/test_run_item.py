@@ -74,3 +74,34 @@ async def test_an_invalid_answer_is_refused_in_the_form(app, session):
         error = dialog.query_one("#answer-cluster-error")
         assert error.display and "cluster needs a value" in str(error.content)
         assert "cluster" not in session.answers
+
+
+async def test_a_question_answered_at_the_preview_is_not_asked_again_and_the_confirmation_can_change_it(app, session):
+    """Issue 24 (point 10): the same question twice (p asked 1.1's option, then r asked it again), and
+    choices before their previews: the confirmation shows the preview made with the answer and offers
+    "Change answers…", which goes back to the form and then to a new preview."""
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "down", "p")  # phase 1, item 1.1, preview: its question first
+        await pilot.pause()
+        assert isinstance(app.screen, AnswersDialog)
+        await pilot.press("ctrl+s")  # Option A, the default
+        await settle(pilot)
+        assert isinstance(app.screen, PhaseScreen) and session.answers["option"] == "a"
+        await pilot.press("r")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog), "the answered question was asked again"
+        assert "Option A will be recorded" in str(dialog.query_one("#confirm-body").content)
+        dialog.query_one("#change-answers", Button).press()
+        await settle(pilot)
+        assert isinstance(app.screen, AnswersDialog)
+        select = app.screen.query_one("#answer-option", Select)
+        assert select.value == "a"
+        select.value = "b"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "Option B will be recorded" in str(app.screen.query_one("#confirm-body").content)
+        await pilot.press("tab", "enter")
+        await settle(pilot)
+    assert session.state.item("prep.structure").status == "passed" and session.answers["option"] == "b"
