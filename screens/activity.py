@@ -18,6 +18,8 @@ class ActivityLog:
 
     # -- the command log -------------------------------------------------------------------
     def write_log(self, line: str) -> None:
+        if not line.lstrip().startswith("$ "):  # the wizard's own words, said as the TUI says them (not a command run)
+            line = self.say(line)
         self._log.append(line)
         if len(self._log) > LOG_LIMIT:
             drop = len(self._log) - LOG_LIMIT

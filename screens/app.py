@@ -161,7 +161,7 @@ class WizardApp(ActivityLog, AskingActions, NavigationActions, Wording, App[int]
         if event.state == WorkerState.ERROR:
             error = event.worker.error
             known = isinstance(error, (WizardError, ToolError, StateError))
-            text = str(error) if known else f"{type(error).__name__}: {error}"
+            text = self.say(str(error)) if known else f"{type(error).__name__}: {error}"
             self.write_log(f"error: {text}")
             from .dialogs.error import ErrorDialog
 
@@ -205,13 +205,19 @@ class WizardApp(ActivityLog, AskingActions, NavigationActions, Wording, App[int]
         self.write_log("re-verifying the items that passed earlier")
         return self._start(partial(_jobs().reverify_passed, self), "reverify", "Re-verifying what passed earlier")
 
+    def _named(self, item_id: str) -> str:
+        item = self.engine.item(item_id)
+        return f"{item.alias} {item.title}"
+
     def _start_plan(self, item_id: str, confirm: bool, *, chained: bool = False) -> None:
         verb = "Preparing to run" if confirm else "Previewing"
-        self._start(partial(_jobs().prepare_plan, self, item_id, confirm), "plan", f"{verb} {item_id}", chained=chained)
+        self._start(partial(_jobs().prepare_plan, self, item_id, confirm), "plan", f"{verb} {self._named(item_id)}",
+                    chained=chained)
 
     def _start_run(self, item_id: str, plan: Plan) -> None:
         self.write_log(f"running {item_id}: {plan.summary}")
-        self._start(partial(_jobs().run_item, self, item_id, plan), "run", f"Running {item_id}", chained=True)
+        self._start(partial(_jobs().run_item, self, item_id, plan), "run", f"Running {self._named(item_id)}",
+                    chained=True)
 
     def request_preview(self, item_id: str) -> None:
         """Show what running the item would do; asks unanswered questions first."""
@@ -237,7 +243,7 @@ class WizardApp(ActivityLog, AskingActions, NavigationActions, Wording, App[int]
         elif self.engine.missing_prerequisites(item):
             # Checked live, off the UI thread: a blocked item says what it needs before asking anything.
             self._start(partial(_jobs().ask_when_runnable, self, item_id, confirm), "plan",
-                        f"Checking what {item_id} needs")
+                        f"Checking what {self._named(item_id)} needs")
         else:
             self.show_questions(item_id, confirm)
 

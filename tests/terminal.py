@@ -17,7 +17,8 @@ import time
 import pyte
 
 KEYS = {"down": "\x1b[B", "up": "\x1b[A", "right": "\x1b[C", "left": "\x1b[D", "enter": "\r", "tab": "\t",
-        "escape": "\x1b", "ctrl+s": "\x13", "ctrl+q": "\x11", "backspace": "\x7f"}
+        "escape": "\x1b", "ctrl+s": "\x13", "ctrl+q": "\x11", "backspace": "\x7f",
+        "ctrl+u": "\x15"}
 
 
 class Terminal:
@@ -63,6 +64,12 @@ class Terminal:
         for k in keys:
             os.write(self.master, KEYS.get(k, k).encode())
             self.pump(0.2)
+
+    def click(self, row: int, col: int) -> None:
+        """A left click at the 0-based screen cell (SGR mouse reports, which Textual turns on)."""
+        for end in ("M", "m"):
+            os.write(self.master, f"\x1b[<0;{col + 1};{row + 1}{end}".encode())
+        self.pump(0.2)
 
     def type(self, text: str) -> None:
         """Types a line of text (one write: the program reads it as keys, like a paste without brackets)."""

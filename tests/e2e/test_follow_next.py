@@ -72,8 +72,8 @@ def followed(testbed_factory, tmp_path_factory):
         tui_env.update(TERM="xterm-256color", COLUMNS=str(COLS), LINES=str(ROWS))
         term = Terminal([str(VENV_BIN / "homelab-wizard"), "--repo", str(repo)], tui_env, COLS, ROWS)
         tui = TuiJourney(term, repo, secrets={"HOMELAB_WIZARD_WEBHOOK_URL": hook},
-                         # 5.4's form: provider, severity, push (choices), then the event endpoint (typed)
-                         typed={"5.4 Notifications": (3, events_url)},
+                         # 5.4's form: the event endpoint is typed (clicked into); its choices stay as offered
+                         typed={"5.4 Notifications": ("The notification-controller's event endpoint", events_url)},
                          code=lambda: rx.wait_code()[0])
         tui.trace = tmp_path / "screen.txt"
         kube_system: dict[str, dict] = {}
@@ -112,7 +112,7 @@ def followed(testbed_factory, tmp_path_factory):
 def test_following_the_tuis_next_reaches_phase_5_with_no_dead_end_and_stays_green(followed):
     env, repo, tui, journey, seen = followed
     print(f"\nthe TUI journey: {len(tui.steps)} steps, {len(tui.keys)} keys, {tui.seconds:.0f}s\n"
-          + "\n".join(f"{s.alias}: {' '.join(s.keys)}" for s in tui.steps))
+          + "\n".join(f"{s.alias}: {' '.join(s.keys)}" for s in tui.steps) + "\nconfirmations: " + "; ".join(tui.confirms))
     data = seen["at phase 5"]
     assert not not_green(data, PHASES_1_TO_4), (not_green(data, PHASES_1_TO_4), tui.report())
     # Next led through what 2.0 found it needs (the Secret is written encrypted), not into its refusal.

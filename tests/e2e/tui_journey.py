@@ -40,11 +40,11 @@ class Step:
 class TuiJourney:
     """Drives `term` (the real binary on `repo`) by the keys a newcomer presses; keeps what it pressed and saw."""
 
-    def __init__(self, term: Terminal, repo: Path, *, secrets: dict[str, str], typed: dict[str, tuple[int, str]],
+    def __init__(self, term: Terminal, repo: Path, *, secrets: dict[str, str], typed: dict[str, tuple[str, str]],
                  code=None) -> None:
         self.term, self.repo = term, repo
         self.secrets = secrets  # hidden-field title -> what the user types (the webhook address)
-        self.typed = typed  # a form's title -> (Tabs from its first field to the one only the user can fill, value)
+        self.typed = typed  # a form's title -> (the prompt of the field only the user can fill, its value)
         self.code = code  # () -> the test event's code, once the receiver has it
         self.steps: list[Step] = []
         self.keys: list[str] = []  # every key pressed, in order (the closing note lists them)
@@ -99,6 +99,9 @@ class TuiJourney:
             self.confirms.append(next((line.strip(" █") for line in text.splitlines() if "?" in line and " Run " in line
                                        or "Rollback: " in line), "?"))
         if m:
+            # From an empty field: keys typed while the dialog was still opening may have left part of the
+            # word there (ctrl+u empties it), and a refused word is typed again the same way.
+            self.press("ctrl+u")
             self.type(m.group(1))
             self.press("enter")
             return "typed confirmation"
@@ -131,12 +134,9 @@ class TuiJourney:
         elif "Why skip" in text:
             self.type("no image controllers on this testbed")
         else:
-            for title, (tabs, value) in self.typed.items():
+            for title, (label, value) in self.typed.items():
                 if f"█  {title}" in text and value not in text:  # the dialog's own title (its border, then it)
-                    # The field below the fold: Tab from the first field reaches it (and scrolls it into view).
-                    self.press(*["tab"] * tabs)
-                    self.type(value)
-                    assert value in self.term.text(), f"{value!r} did not go into its field:\n{self.term.text()}"
+                    self.fill_field(label, value)
         sent = self.term.text()
         assert self.forms[-2:] != [sent, sent], "the same form came back a third time:\n" + sent
         self.forms.append(sent)
@@ -144,6 +144,21 @@ class TuiJourney:
         # Gone, or redrawn with what is wrong (then the same form comes round again: the step budget or
         # the dead-end check reports it with the screen).
         self.term.wait_until(lambda t: t != self.forms[-1], "the form going away or saying what is wrong", 30)
+
+    def fill_field(self, label: str, value: str) -> None:
+        """Clicks into the text field under the prompt holding `label` and types `value` there, as a person
+        with a mouse would (the form's other fields keep what they offered)."""
+        for _ in range(3):  # a click that lands while the form still settles is lost: look, click again
+            lines = self.term.text().splitlines()
+            at = next(i for i, line in enumerate(lines) if label in line)
+            box = next(i for i in range(at + 1, len(lines)) if "▊" in lines[i] and "▔" in lines[i])
+            self.keys.append(f"<click {label[:24]!r}…>")
+            self.term.click(box + 1, lines[box + 1].index("▊") + 3)
+            self.press("ctrl+u")
+            self.type(value)
+            if value in self.term.text():
+                return
+        raise AssertionError(f"{value!r} did not go into the field {label!r}:\n{self.term.text()}")
 
     # -- the journey -------------------------------------------------------------------------------
     def settle(self, timeout: float = 900) -> str:

@@ -45,7 +45,7 @@ def method_of(session, why: str = "") -> str:
     m = session.answers.get("secrets")
     if m not in ("sops", "sealed-secrets"):
         raise Blocked((f"{why}; choose" if why else "choose") + " how to encrypt Secrets first: run S.1 secrets.scan with "
-                      "the answer secrets=sops (or secrets=sealed-secrets).", needs=("secrets.scan",))
+                      "the answer secrets=sops (or the answer secrets=sealed-secrets).", needs=("secrets.scan",))
     return m
 
 
