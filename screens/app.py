@@ -136,7 +136,7 @@ class WizardApp(ActivityLog, AskingActions, NavigationActions, Wording, App[int]
 
         from .dialogs.confirm import confirm_for_plan
 
-        self.push_screen(confirm_for_plan(self.engine.item(item_id), plan, self.session), decided)
+        self.push_screen(confirm_for_plan(self.engine.item(item_id), plan, self.session, self.say), decided)
 
     @on(JobEnded)
     def job_ended(self, message: JobEnded) -> None:

@@ -82,7 +82,7 @@ class ConfirmDialog(FittedDialog, ModalScreen["bool | str"]):
         self.dismiss("answers")
 
 
-def confirm_for_plan(item: Item, plan: Plan, session: Session) -> ConfirmDialog:
+def confirm_for_plan(item: Item, plan: Plan, session: Session, say=lambda text: text) -> ConfirmDialog:
     """The confirmation for running a previewed plan; cluster changes ask for the context name."""
     from wizard.usecase import item_confirmation
 
@@ -94,7 +94,7 @@ def confirm_for_plan(item: Item, plan: Plan, session: Session) -> ConfirmDialog:
     if require:
         body.append(f" It acts on the cluster of context {require!r}.")
     body.append("\n\nWhat it does:\n", style="bold")
-    body.append(plan.render())
+    body.append(say(plan.render()))
     return ConfirmDialog(f"Run {item.alias} {item.title}?", body, ok_label="Run it", require_text=require,
                          change_answers=bool(item.questions),
                          danger=plan.changes in ("cluster", "repo"))

@@ -64,7 +64,7 @@ def render_evidence(item: Item, st: ItemState, status: str, missing: list[Item],
     if status == "running" and progress:
         started, latest = progress
         text.append(f"Running since {started}" if started else "Running", style="bold")
-        text.append(f": {latest}\n" if latest else "\n")
+        text.append(f": {say(latest)}\n" if latest else "\n")
         text.append("Every line it prints is in the command log; x stops it.\n", style="dim")
     elif st.message:
         text.append(f"{say(st.message)}\n")

@@ -38,5 +38,5 @@ class PlanPreview(VerticalScroll, can_focus=True):
             # pane, so the whole line is on screen without scrolling sideways (issue 15).
             text = Text(overflow="fold")
             text.append(f"This {CHANGES.get(plan.changes, plan.changes)}.\n", style="bold")
-            text.append(plan.render())
+            text.append(getattr(self.app, "say", lambda t: t)(plan.render()))  # the TUI's words, not the CLI's
             body.update(text)

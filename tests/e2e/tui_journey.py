@@ -106,7 +106,7 @@ class TuiJourney:
             self.press("enter")
             return "typed confirmation"
         if "Run it" in text and re.search(r"\bRun [\dS]\.\d+ ", text):
-            self.press("tab", "enter")  # Cancel has the focus: one Tab to "Run it"
+            self.click_on(" Run it ")  # a click, not Tab-Enter: a Tab pressed while it opens is lost
             return "confirmation"
         m = TOKEN.search(text)
         if m:
@@ -121,7 +121,7 @@ class TuiJourney:
             return "form"
         if re.search(r"\bClose\b", text):  # the error dialog's one button
             self.refusal = " ".join(line.strip() for line in text.splitlines() if line.strip())[:600]
-            self.press("enter")
+            self.press("escape")  # the error dialog's own key (Enter depends on where the focus is)
             return "error"
         return None
 
@@ -145,11 +145,20 @@ class TuiJourney:
         # the dead-end check reports it with the screen).
         self.term.wait_until(lambda t: t != self.forms[-1], "the form going away or saying what is wrong", 30)
 
+    def click_on(self, label: str) -> None:
+        """A click on the middle of the last place the screen shows `label` (a button's label row)."""
+        lines = self.term.text().splitlines()
+        row = max(i for i, line in enumerate(lines) if label in line)
+        self.keys.append(f"<click{label.rstrip()}>")
+        self.term.click(row, lines[row].index(label) + len(label) // 2)
+
     def fill_field(self, label: str, value: str) -> None:
         """Clicks into the text field under the prompt holding `label` and types `value` there, as a person
         with a mouse would (the form's other fields keep what they offered)."""
         for _ in range(3):  # a click that lands while the form still settles is lost: look, click again
-            lines = self.term.text().splitlines()
+            # The form draws its fields in more than one frame: wait for this one (and its box) to show.
+            lines = self.term.wait_until(lambda t: label in t and "▊" in t.split(label, 1)[1],
+                                         f"the field {label!r}", 30).splitlines()
             at = next(i for i, line in enumerate(lines) if label in line)
             box = next(i for i in range(at + 1, len(lines)) if "▊" in lines[i] and "▔" in lines[i])
             self.keys.append(f"<click {label[:24]!r}…>")
