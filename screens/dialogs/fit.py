@@ -11,6 +11,16 @@ SHARE = 0.9  # of the screen's height, as .dialog's max-height in dialogs.tcss
 class FittedDialog(ModalScreen):
     """A modal whose `.dialog` box holds one `.dialog-body` (a scroll container) besides fixed parts."""
 
+    _answered = False
+
+    def dismiss(self, result=None):
+        """Once only: a second click on "Run it" (or Enter in the field, then the button) before the dialog
+        is gone would pop the screen under it too, and the App then stops with a ScreenStackError."""
+        if self._answered or not self.is_current:
+            return None
+        self._answered = True
+        return super().dismiss(result)
+
     def _on_resize(self, event: events.Resize) -> None:
         self.call_after_refresh(self.fit_body)
 

@@ -99,10 +99,9 @@ class TuiJourney:
             self.confirms.append(next((line.strip(" █") for line in text.splitlines() if "?" in line and " Run " in line
                                        or "Rollback: " in line), "?"))
         if m:
-            # From an empty field: keys typed while the dialog was still opening may have left part of the
-            # word there (ctrl+u empties it), and a refused word is typed again the same way.
-            self.press("ctrl+u")
-            self.type(m.group(1))
+            # Into the field, clicked first: keys typed while a dialog still opens go to the screen under it
+            # (an "x" there stops the running step).
+            self.fill_field("to confirm:", m.group(1))
             self.press("enter")
             return "typed confirmation"
         if "Run it" in text and re.search(r"\bRun [\dS]\.\d+ ", text):
@@ -110,7 +109,7 @@ class TuiJourney:
             return "confirmation"
         m = TOKEN.search(text)
         if m:
-            self.type(self.secrets[m.group(1)], shown_as=f"<{m.group(1)}, hidden>")
+            self.fill_field(m.group(0), self.secrets[m.group(1)], hidden=True)
             self.press("enter")
             return "hidden field"
         if "Welcome back" in text and "Continue" in text:
@@ -130,9 +129,9 @@ class TuiJourney:
         if "The test event went out" in text and self.code:
             code = self.code()
             assert code, "the webhook received no test event"
-            self.type(code)  # the only field: it has the focus
+            self.fill_field("The test event went out", code)
         elif "Why skip" in text:
-            self.type("no image controllers on this testbed")
+            self.fill_field("Why skip", "no image controllers on this testbed")
         else:
             for title, (label, value) in self.typed.items():
                 if f"█  {title}" in text and value not in text:  # the dialog's own title (its border, then it)
@@ -152,9 +151,9 @@ class TuiJourney:
         self.keys.append(f"<click{label.rstrip()}>")
         self.term.click(row, lines[row].index(label) + len(label) // 2)
 
-    def fill_field(self, label: str, value: str) -> None:
+    def fill_field(self, label: str, value: str, hidden: bool = False) -> None:
         """Clicks into the text field under the prompt holding `label` and types `value` there, as a person
-        with a mouse would (the form's other fields keep what they offered)."""
+        with a mouse would (the form's other fields keep what they offered). A hidden field shows dots."""
         for _ in range(3):  # a click that lands while the form still settles is lost: look, click again
             # The form draws its fields in more than one frame: wait for this one (and its box) to show.
             lines = self.term.wait_until(lambda t: label in t and "▊" in t.split(label, 1)[1],
@@ -164,8 +163,8 @@ class TuiJourney:
             self.keys.append(f"<click {label[:24]!r}…>")
             self.term.click(box + 1, lines[box + 1].index("▊") + 3)
             self.press("ctrl+u")
-            self.type(value)
-            if value in self.term.text():
+            self.type(value, shown_as="<hidden>" if hidden else None)
+            if (("•" * min(len(value), 20)) if hidden else value) in self.term.text():
                 return
         raise AssertionError(f"{value!r} did not go into the field {label!r}:\n{self.term.text()}")
 

@@ -24,3 +24,27 @@ async def test_a_yes_no_dialog_still_starts_on_cancel(app):
         await wait_for_screen(pilot, ConfirmDialog, "#ok")
         await pilot.press("enter")
         await wait_for(pilot, lambda: results == [False])
+
+
+async def test_a_double_click_on_the_go_ahead_button_answers_once_and_keeps_the_screen_under_it(app):
+    """Found by the pty journey (issue 24): a second click on "Run it" before the dialog was gone popped the
+    screen under it too, and the TUI stopped with a ScreenStackError."""
+    from textual.widgets import Button
+
+    from screens.dialogs.confirm import ConfirmDialog
+    from screens.phase import PhaseScreen
+
+    answers = []
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PhaseScreen)
+        app.push_screen(ConfirmDialog("Run 1.0 Preflight?", "what it does", ok_label="Run it"), answers.append)
+        await pilot.pause()
+        ok = app.screen.query_one("#ok", Button)
+        ok.press()
+        ok.press()
+        await pilot.pause()
+        await pilot.pause()
+        assert answers == [True]
+        assert isinstance(app.screen, PhaseScreen) and app.is_running
