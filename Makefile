@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install bytecode run demo test test-fast testbed-build testbed-up testbed-down bench corpus live-corpus
+.PHONY: install bytecode run demo test test-fast testbed-build testbed-up testbed-down bench corpus live-corpus tui-journey
 
 $(BIN)/homelab-wizard: pyproject.toml
 	tests/testbed/install-system-deps.sh
@@ -52,6 +52,10 @@ corpus: install
 # One row per corpus repo, live: applied by hand to its own testbed, then Next followed through Phase 4.
 live-corpus: install testbed-build
 	$(PY) -m tests.live $(REPOS)
+
+# The real binary's TUI in a pseudo-terminal, from 1.0 to 5.4 by the home screen's Next (issue 24; opt-in).
+tui-journey: install testbed-build bytecode
+	HOMELAB_WIZARD_PTY_JOURNEY=1 $(BIN)/pytest -s tests/e2e/test_follow_next_tui.py
 
 bench: bytecode
 	$(PY) benchmarks/run.py

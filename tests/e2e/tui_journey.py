@@ -101,7 +101,7 @@ class TuiJourney:
         if m:
             # Into the field, clicked first: keys typed while a dialog still opens go to the screen under it
             # (an "x" there stops the running step).
-            self.fill_field("to confirm:", m.group(1))
+            self.fill_field(m.group(0), m.group(1))  # "Type WORD to confirm:": the dialog's own words
             self.press("enter")
             return "typed confirmation"
         if "Run it" in text and re.search(r"\bRun [\dS]\.\d+ ", text):
@@ -158,7 +158,7 @@ class TuiJourney:
             # The form draws its fields in more than one frame: wait for this one (and its box) to show.
             lines = self.term.wait_until(lambda t: label in t and "▊" in t.split(label, 1)[1],
                                          f"the field {label!r}", 30).splitlines()
-            at = next(i for i, line in enumerate(lines) if label in line)
+            at = max(i for i, line in enumerate(lines) if label in line)  # the dialog's, drawn over the panes
             box = next(i for i in range(at + 1, len(lines)) if "▊" in lines[i] and "▔" in lines[i])
             self.keys.append(f"<click {label[:24]!r}…>")
             self.term.click(box + 1, lines[box + 1].index("▊") + 3)
@@ -180,6 +180,8 @@ class TuiJourney:
             self.term.pump(0.3)
 
     def home(self) -> str:
+        # The program's first frame (start-up takes seconds on a busy machine; Esc before it is echoed text).
+        self.term.wait_until(lambda t: "homelab-wizard" in t, "the TUI's first screen", 120)
         for _ in range(6):
             text = self.settle()
             if "Next: " in text or "Every available item has passed." in text:

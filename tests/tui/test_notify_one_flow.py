@@ -46,7 +46,8 @@ async def test_the_webhook_address_is_typed_hidden_and_kept_in_memory_only(app, 
         body = text_of(dialog.query_one("#token-body"))
         assert "webhook address" in body and "nothing is shown as you type" in body and "never stored" in body
         field = dialog.query_one("#token-input", Input)
-        assert field.password and dialog.focused is field
+        await wait_for(pilot, lambda: dialog.focused is field)  # focused once the dialog is shown, not before
+        assert field.password
         field.value = URL
         await pilot.pause()
         assert URL not in app.export_screenshot()
