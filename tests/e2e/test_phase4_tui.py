@@ -132,8 +132,10 @@ async def test_phase4_through_the_tui(bootstrapped, monkeypatch):
                 session.state.item("validate.drift").message
             assert session.state.item("validate.drift").evidence["flux_diff"]["exit_code"] == 1
 
-            # 4.4: the triggered reconcile reverts the drift
-            await run_with_answers(pilot, "validate.healing", "120")
+            # 4.4: the triggered reconcile reverts the drift. Its one question (the reconcile timeout) was
+            # answered at 4.2: not asked again (issue 24), straight to the confirmation.
+            await highlight(pilot, "validate.healing")
+            await pilot.press("r")
             await confirm_typing_the_context(pilot, context)
             assert await finished(pilot, session, "validate.healing") == "passed", \
                 session.state.item("validate.healing").message
